@@ -1,0 +1,52 @@
+//! `monban`: the one binary. Each subcommand lives in its own module; this file only dispatches and
+//! turns results into exit codes.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod eval;
+
+/// Exit codes shared by every subcommand, so scripts can rely on them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// The request was allowed, the check passed, or the command simply succeeded.
+    Ok = 0,
+    /// The command could not run: bad usage, unreadable or invalid input.
+    Error = 1,
+    /// The command ran and its answer is "no": denied, failed check, findings at or above the threshold.
+    No = 2,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(exit: Exit) -> Self {
+        ExitCode::from(exit as u8)
+    }
+}
+
+#[derive(Parser)]
+#[command(name = "monban", version, about = "An AWS-compatible IAM policy engine, server and analyzer")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Decide a request against its policies exactly as AWS does, and explain why
+    Eval(eval::EvalArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Eval(args) => eval::run(args),
+    };
+    match result {
+        Ok(exit) => exit.into(),
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            Exit::Error.into()
+        }
+    }
+}
