@@ -1,0 +1,303 @@
+//! Reads the evaluation request format (`docs/request-format.md`) into a [`Request`] and a
+//! [`PolicySet`], with errors that point into the request file.
+
+use std::sync::Arc;
+
+use crate::eval::PolicySet;
+use crate::json::{self, Member, Node, Span, Value};
+use crate::policy::{DocumentError, Policy};
+use crate::request::{Caller, Context, ContextValue, Request};
+
+/// One evaluation request as read from its JSON form.
+#[derive(Debug, Clone)]
+pub struct EvaluationInput {
+    /// The question.
+    pub request: Request,
+    /// The policies that apply.
+    pub policies: PolicySet,
+}
+
+impl EvaluationInput {
+    /// Reads a request document. Unknown top-level fields (such as a batch line's `id`) are
+    /// ignored; inside `principal`, `resource` and `organization` every field must be known.
+    pub fn from_json(text: &str) -> Result<EvaluationInput, DocumentError> {
+        let node = json::parse(text).map_err(|e| {
+            let (line, column) = json::line_column(text, e.offset);
+            DocumentError { path: String::new(), message: e.message, line, column, offset: e.offset }
+        })?;
+        Reader { text }.input(&node)
+    }
+}
+
+struct Reader<'t> {
+    text: &'t str,
+}
+
+fn child(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_string()
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
+impl Reader<'_> {
+    fn error(&self, path: &str, span: Span, message: impl Into<String>) -> DocumentError {
+        let (line, column) = json::line_column(self.text, span.start);
+        DocumentError { path: path.to_string(), message: message.into(), line, column, offset: span.start }
+    }
+
+    fn members<'n, 'a>(&self, node: &'n Node<'a>, path: &str, known: &[&str]) -> Result<&'n [Member<'a>], DocumentError> {
+        let Value::Object(members) = &node.value else {
+            return Err(self.error(path, node.span, format!("expected an object, not {}", node.value.type_name())));
+        };
+        if !known.is_empty() {
+            if let Some(m) = members.iter().find(|m| !known.contains(&m.key.as_ref())) {
+                let list = known.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ");
+                return Err(self.error(&child(path, &m.key), m.key_span, format!("unknown field `{}` (expected one of {list})", m.key)));
+            }
+        }
+        Ok(members)
+    }
+
+    fn string<'n>(&self, node: &'n Node<'_>, path: &str) -> Result<&'n str, DocumentError> {
+        match &node.value {
+            Value::String(s) => Ok(s),
+            other => Err(self.error(path, node.span, format!("expected a string, not {}", other.type_name()))),
+        }
+    }
+
+    fn get<'n, 'a>(members: &'n [Member<'a>], key: &str) -> Option<&'n Node<'a>> {
+        members.iter().find(|m| m.key == key).map(|m| &m.node).filter(|n| n.value != Value::Null)
+    }
+
+    fn input(&self, node: &Node<'_>) -> Result<EvaluationInput, DocumentError> {
+        let top = self.members(node, "", &[])?;
+        let mut policies = PolicySet::default();
+        let action_node = Self::get(top, "action").ok_or_else(|| self.error("", node.span, "the request needs an `action`"))?;
+        let action = self.string(action_node, "action")?;
+        if action != "*" && !action.contains(':') {
+            return Err(self.error("action", action_node.span, format!("`{action}` is not an action (expected `service:Action`)")));
+        }
+
+        let caller = match Self::get(top, "principal") {
+            None => Caller::anonymous(),
+            Some(p) => self.principal(p, &mut policies)?,
+        };
+
+        let mut resource_arn = "*".to_string();
+        let mut resource_account = None;
+        if let Some(r) = Self::get(top, "resource") {
+            let members = self.members(r, "resource", &["arn", "account", "policy"])?;
+            if let Some(arn) = Self::get(members, "arn") {
+                resource_arn = self.string(arn, "resource.arn")?.to_string();
+            }
+            if let Some(account) = Self::get(members, "account") {
+                resource_account = Some(self.string(account, "resource.account")?.to_string());
+            }
+            if let Some(policy) = Self::get(members, "policy") {
+                policies.resource = Some(self.policy(policy, "resource.policy")?);
+            }
+        }
+
+        if let Some(org) = Self::get(top, "organization") {
+            let members = self.members(org, "organization", &["scps", "rcps"])?;
+            if let Some(scps) = Self::get(members, "scps") {
+                policies.scps = self.levels(scps, "organization.scps")?;
+            }
+            if let Some(rcps) = Self::get(members, "rcps") {
+                policies.rcps = self.levels(rcps, "organization.rcps")?;
+            }
+        }
+
+        let mut context = Context::new();
+        if let Some(c) = Self::get(top, "context") {
+            for m in self.members(c, "context", &[])? {
+                let path = child("context", &m.key);
+                let value = match &m.node.value {
+                    Value::Array(items) => {
+                        let mut values = Vec::with_capacity(items.len());
+                        for (i, item) in items.iter().enumerate() {
+                            values.push(self.scalar(item, &format!("{path}[{i}]"))?);
+                        }
+                        ContextValue::multi(values)
+                    }
+                    _ => ContextValue::single(self.scalar(&m.node, &path)?),
+                };
+                context.insert(&m.key, value);
+            }
+        }
+
+        let mut request = Request::new(caller, action, &resource_arn).with_context(context);
+        if let Some(account) = resource_account {
+            request = request.with_resource_account(&account);
+        }
+        Ok(EvaluationInput { request, policies })
+    }
+
+    /// A context value: a string, or a number or boolean read as its text.
+    fn scalar(&self, node: &Node<'_>, path: &str) -> Result<String, DocumentError> {
+        match &node.value {
+            Value::String(s) => Ok(s.to_string()),
+            Value::Number(n) => Ok(n.to_string()),
+            Value::Bool(b) => Ok(b.to_string()),
+            other => Err(self.error(path, node.span, format!("a context value must be a string (or a list of strings), not {}", other.type_name()))),
+        }
+    }
+
+    fn principal(&self, node: &Node<'_>, policies: &mut PolicySet) -> Result<Caller, DocumentError> {
+        let path = "principal";
+        let members = self.members(
+            node,
+            path,
+            &["arn", "role_arn", "service", "federated", "canonical_user", "identity_policies", "permissions_boundary", "session_policy"],
+        )?;
+        let field = |key: &str| -> Result<Option<&str>, DocumentError> {
+            Self::get(members, key).map(|n| self.string(n, &child(path, key))).transpose()
+        };
+        let mut caller = match (field("arn")?, field("service")?, field("federated")?) {
+            (Some(arn), None, None) => Caller::from_arn(arn, field("role_arn")?).map_err(|message| {
+                let span = Self::get(members, "arn").map_or(node.span, |n| n.span);
+                self.error("principal.arn", span, message)
+            })?,
+            (None, Some(service), None) => Caller::service(service),
+            (None, None, Some(provider)) => Caller::web_identity(provider),
+            (None, None, None) => Caller::anonymous(),
+            _ => return Err(self.error(path, node.span, "give one of `arn`, `service` or `federated`")),
+        };
+        caller.canonical_user = field("canonical_user")?.map(Box::from);
+        if let Some(list) = Self::get(members, "identity_policies") {
+            policies.identity = self.policy_list(list, "principal.identity_policies")?;
+        }
+        if let Some(b) = Self::get(members, "permissions_boundary") {
+            policies.boundary = Some(self.policy(b, "principal.permissions_boundary")?);
+        }
+        if let Some(s) = Self::get(members, "session_policy") {
+            policies.session = Some(match &s.value {
+                Value::Array(_) => self.policy_list(s, "principal.session_policy")?,
+                _ => vec![self.policy(s, "principal.session_policy")?],
+            });
+        }
+        Ok(caller)
+    }
+
+    fn policy_list(&self, node: &Node<'_>, path: &str) -> Result<Vec<Arc<Policy>>, DocumentError> {
+        let Value::Array(items) = &node.value else {
+            return Err(self.error(path, node.span, format!("expected a list of policies, not {}", node.value.type_name())));
+        };
+        items.iter().enumerate().map(|(i, item)| self.policy(item, &format!("{path}[{i}]"))).collect()
+    }
+
+    fn levels(&self, node: &Node<'_>, path: &str) -> Result<Vec<Vec<Arc<Policy>>>, DocumentError> {
+        let Value::Array(levels) = &node.value else {
+            return Err(self.error(path, node.span, "expected a list of levels (each a list of policies), root first"));
+        };
+        levels.iter().enumerate().map(|(i, level)| self.policy_list(level, &format!("{path}[{i}]"))).collect()
+    }
+
+    /// A policy: a document object, a string holding one (optionally URL-encoded, as the IAM API
+    /// returns it), or `{"name": ..., "document": ...}`.
+    fn policy(&self, node: &Node<'_>, path: &str) -> Result<Arc<Policy>, DocumentError> {
+        if let Value::Object(members) = &node.value {
+            if let Some(document) = members.iter().find(|m| m.key == "document") {
+                let members = self.members(node, path, &["name", "document"])?;
+                let name = Self::get(members, "name").map(|n| self.string(n, &child(path, "name"))).transpose()?;
+                let policy = self.policy_document(&document.node, &child(path, "document"))?;
+                return Ok(Arc::new(match name {
+                    Some(name) => policy.named(name),
+                    None => policy,
+                }));
+            }
+        }
+        self.policy_document(node, path).map(Arc::new)
+    }
+
+    fn policy_document(&self, node: &Node<'_>, path: &str) -> Result<Policy, DocumentError> {
+        match &node.value {
+            Value::String(s) => {
+                let decoded = if s.trim_start().starts_with('{') { s.to_string() } else { percent_decode(s) };
+                Policy::parse(&decoded).map_err(|inner| {
+                    let mut e = self.error(path, node.span, format!("in the policy text: {inner}"));
+                    if !inner.path.is_empty() {
+                        e.path = child(path, &inner.path);
+                    }
+                    e
+                })
+            }
+            _ => Policy::from_node(node, self.text, path),
+        }
+    }
+}
+
+/// Decodes `%XX` escapes (and `+` as space), as in URL-encoded policy documents.
+pub fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' => {
+                let hex = text.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok());
+                match hex {
+                    Some(b) => {
+                        out.push(b);
+                        i += 3;
+                    }
+                    None => {
+                        out.push(b'%');
+                        i += 1;
+                    }
+                }
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eval::{authorize, Outcome};
+
+    #[test]
+    fn reads_the_documented_example() {
+        let text = r#"{
+          "principal": {"arn": "arn:aws:iam::111122223333:user/alice",
+                        "identity_policies": [{"name": "read", "document": {"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::bucket/*"}}}]},
+          "resource": {"arn": "arn:aws:s3:::bucket/key"},
+          "action": "s3:GetObject",
+          "context": {"aws:SourceIp": "203.0.113.5", "aws:TagKeys": ["a", "b"], "s3:max-keys": 5}
+        }"#;
+        let input = EvaluationInput::from_json(text).unwrap();
+        assert_eq!(input.policies.identity[0].name.as_deref(), Some("read"));
+        assert!(input.request.context.get("aws:tagkeys").unwrap().is_multivalued());
+        assert_eq!(authorize(&input.request, &input.policies).outcome, Outcome::Allow);
+    }
+
+    #[test]
+    fn url_encoded_policy_strings_are_read() {
+        let text = r#"{"principal": {"arn": "arn:aws:iam::1:user/a", "identity_policies": ["%7B%22Statement%22%3A%7B%22Effect%22%3A%22Allow%22%2C%22Action%22%3A%22*%22%2C%22Resource%22%3A%22*%22%7D%7D"]}, "action": "s3:ListBuckets"}"#;
+        let input = EvaluationInput::from_json(text).unwrap();
+        assert_eq!(authorize(&input.request, &input.policies).outcome, Outcome::Allow);
+    }
+
+    #[test]
+    fn errors_point_into_the_request_file() {
+        let text = "{\"action\": \"s3:GetObject\",\n \"principal\": {\"arn\": \"arn:aws:iam::1:user/a\",\n  \"identity_policies\": [{\"Statement\": {\"Effect\": \"Allw\", \"Action\": \"*\"}}]}}";
+        let err = EvaluationInput::from_json(text).unwrap_err();
+        assert_eq!(err.path, "principal.identity_policies[0].Statement.Effect");
+        assert_eq!(err.line, 3);
+        let err = EvaluationInput::from_json(r#"{"action": "s3:GetObject", "resource": {"arn": "x", "acount": "1"}}"#).unwrap_err();
+        assert!(err.message.contains("unknown field `acount`"), "{err}");
+        let err = EvaluationInput::from_json(r#"{"principal": {"arn": "arn:aws:sts::1:assumed-role/r/s"}, "action": "s3:GetObject"}"#).unwrap_err();
+        assert!(err.message.contains("role_arn"), "{err}");
+    }
+}

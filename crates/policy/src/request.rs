@@ -1,0 +1,241 @@
+//! What is being asked: who, which action, on what, in which context.
+//!
+//! The engine takes a request as given and never fills anything in: the IAM server (or the user of
+//! `monban eval`) supplies `aws:username`, `aws:CurrentTime` and every other key as AWS would.
+
+use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
+
+use crate::pattern::Lookup;
+
+/// Who makes a request. The kind decides how resource-based policies, session policies and
+/// `NotPrincipal` treat it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum CallerKind {
+    /// No credentials: only resource-based policies that allow everyone can grant access.
+    Anonymous,
+    /// The account root user: allowed everything its account's SCPs and resource policies allow.
+    Root,
+    /// An IAM user.
+    User,
+    /// An IAM role itself (rare as a caller; a role acts through sessions).
+    Role,
+    /// An assumed-role session (`arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION`).
+    RoleSession,
+    /// A federated user session from `GetFederationToken`.
+    FederatedUser,
+    /// An AWS service principal.
+    Service,
+    /// A web identity or SAML provider's user, before or without a role.
+    WebIdentity,
+}
+
+/// The caller, with the identities resource-based policies can name it by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    /// What kind of caller this is.
+    pub kind: CallerKind,
+    /// The caller's ARN, or the service or provider name for service and web-identity callers.
+    pub arn: Option<Box<str>>,
+    /// For role sessions: the role's ARN, with path.
+    pub role_arn: Option<Box<str>>,
+    /// The caller's account, from its ARN.
+    pub account: Option<Box<str>>,
+    /// The S3 canonical user id, if known.
+    pub canonical_user: Option<Box<str>>,
+}
+
+impl Caller {
+    /// An anonymous caller.
+    pub fn anonymous() -> Caller {
+        Caller { kind: CallerKind::Anonymous, arn: None, role_arn: None, account: None, canonical_user: None }
+    }
+
+    /// A caller identified by ARN: user, role, role session, federated user or root. The kind
+    /// and account come from the ARN; `role_arn` is needed for role sessions.
+    pub fn from_arn(arn: &str, role_arn: Option<&str>) -> Result<Caller, String> {
+        let parts: Vec<&str> = arn.splitn(6, ':').collect();
+        let [prefix, _partition, service, _region, account, resource] = parts.as_slice() else {
+            return Err(format!("`{arn}` is not an ARN"));
+        };
+        if *prefix != "arn" || account.is_empty() {
+            return Err(format!("`{arn}` is not an ARN with an account"));
+        }
+        let kind = match (*service, *resource) {
+            ("iam", "root") => CallerKind::Root,
+            ("iam", r) if r.starts_with("user/") => CallerKind::User,
+            ("iam", r) if r.starts_with("role/") => CallerKind::Role,
+            ("sts", r) if r.starts_with("assumed-role/") => CallerKind::RoleSession,
+            ("sts", r) if r.starts_with("federated-user/") => CallerKind::FederatedUser,
+            _ => return Err(format!("`{arn}` is not a user, role, role session, federated user or root ARN")),
+        };
+        if kind == CallerKind::RoleSession && role_arn.is_none() {
+            return Err(format!("role session `{arn}` needs `role_arn`, the role behind it"));
+        }
+        Ok(Caller {
+            kind,
+            arn: Some(arn.into()),
+            role_arn: role_arn.filter(|_| kind == CallerKind::RoleSession).map(Box::from),
+            account: Some((*account).into()),
+            canonical_user: None,
+        })
+    }
+
+    /// An AWS service principal such as `lambda.amazonaws.com`.
+    pub fn service(name: &str) -> Caller {
+        Caller { kind: CallerKind::Service, arn: Some(name.into()), ..Caller::anonymous() }
+    }
+
+    /// A web identity or SAML provider's user.
+    pub fn web_identity(provider: &str) -> Caller {
+        Caller { kind: CallerKind::WebIdentity, arn: Some(provider.into()), ..Caller::anonymous() }
+    }
+
+    /// Whether this caller is a session (role or federated user), to which session policies apply.
+    pub fn is_session(&self) -> bool {
+        matches!(self.kind, CallerKind::RoleSession | CallerKind::FederatedUser)
+    }
+}
+
+/// FxHash: condition keys are short and trusted-length, so a fast non-cryptographic hash is right.
+#[derive(Default, Clone, Copy)]
+pub struct KeyHasher(u64);
+
+impl std::hash::Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(K);
+        }
+    }
+}
+
+/// One context key's values. A list is a multivalued key even when it holds one value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContextValue {
+    values: Box<[Box<str>]>,
+    multivalued: bool,
+}
+
+impl ContextValue {
+    /// A single-valued key.
+    pub fn single(value: impl Into<Box<str>>) -> ContextValue {
+        ContextValue { values: Box::new([value.into()]), multivalued: false }
+    }
+
+    /// A multivalued key such as `aws:TagKeys`.
+    pub fn multi<I: IntoIterator<Item = S>, S: Into<Box<str>>>(values: I) -> ContextValue {
+        ContextValue { values: values.into_iter().map(Into::into).collect(), multivalued: true }
+    }
+
+    /// The values.
+    pub fn values(&self) -> &[Box<str>] {
+        &self.values
+    }
+
+    /// Whether the key is multivalued.
+    pub fn is_multivalued(&self) -> bool {
+        self.multivalued
+    }
+}
+
+/// The request context: condition keys (case-insensitive) and their values.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Context {
+    entries: HashMap<Box<str>, ContextValue, BuildHasherDefault<KeyHasher>>,
+}
+
+impl Context {
+    /// An empty context.
+    pub fn new() -> Context {
+        Context::default()
+    }
+
+    /// Sets a key (replacing any earlier value).
+    pub fn insert(&mut self, key: &str, value: ContextValue) {
+        self.entries.insert(key.to_lowercase().into(), value);
+    }
+
+    /// Looks a key up by its lower-cased name.
+    pub fn get(&self, key_lowercase: &str) -> Option<&ContextValue> {
+        self.entries.get(key_lowercase)
+    }
+
+    /// Every key (lower-cased) and value, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &ContextValue)> {
+        self.entries.iter().map(|(k, v)| (&**k, v))
+    }
+}
+
+impl Lookup for Context {
+    fn single(&self, key_lowercase: &str) -> Option<&str> {
+        match self.entries.get(key_lowercase) {
+            Some(ContextValue { values, multivalued: false }) => values.first().map(|v| &**v),
+            _ => None,
+        }
+    }
+}
+
+/// One authorization question.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    /// Who asks.
+    pub caller: Caller,
+    action: Box<str>,
+    action_lowercase: Box<str>,
+    /// The resource ARN, or `*` for actions without a resource.
+    pub resource: Box<str>,
+    /// The account that owns the resource, when known.
+    pub resource_account: Option<Box<str>>,
+    /// Condition keys and values.
+    pub context: Context,
+}
+
+impl Request {
+    /// A request for `action` on `resource`. The resource's account defaults to the one in its
+    /// ARN and, for ARNs without one (S3 buckets), to the caller's.
+    pub fn new(caller: Caller, action: &str, resource: &str) -> Request {
+        let from_arn = resource.split(':').nth(4).filter(|a| !a.is_empty() && resource.starts_with("arn:"));
+        let resource_account = from_arn.map(Box::from).or_else(|| caller.account.clone());
+        Request {
+            caller,
+            action: action.into(),
+            action_lowercase: action.to_lowercase().into(),
+            resource: resource.into(),
+            resource_account,
+            context: Context::new(),
+        }
+    }
+
+    /// Sets the account that owns the resource.
+    pub fn with_resource_account(mut self, account: &str) -> Request {
+        self.resource_account = Some(account.into());
+        self
+    }
+
+    /// Sets the context.
+    pub fn with_context(mut self, context: Context) -> Request {
+        self.context = context;
+        self
+    }
+
+    /// The action as given.
+    pub fn action(&self) -> &str {
+        &self.action
+    }
+
+    /// The action lower-cased, which is how action patterns are compiled.
+    pub fn action_lowercase(&self) -> &str {
+        &self.action_lowercase
+    }
+
+    /// Whether caller and resource are in the same account.
+    pub fn is_same_account(&self) -> bool {
+        matches!((&self.caller.account, &self.resource_account), (Some(a), Some(b)) if a == b)
+    }
+}
