@@ -1,17 +1,148 @@
-//! `monban eval`: one request or a batch of them through the policy engine.
+//! `monban eval`: one request, or a batch of them, through the policy engine.
 
-use clap::Args;
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::{Args, ValueEnum};
+use monban_policy::eval::{Explanation, StatementNote};
+use monban_policy::{authorize, explain, EvaluationInput, Outcome};
+use serde_json::{json, Value};
 
 use crate::Exit;
+
+/// How results are printed.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Format {
+    /// For people.
+    Text,
+    /// One JSON object.
+    Json,
+}
 
 /// Arguments of `monban eval`.
 #[derive(Args)]
 pub struct EvalArgs {
     /// The request file (docs/request-format.md), or `-` for standard input
-    request: Option<std::path::PathBuf>,
+    #[arg(required_unless_present = "batch")]
+    request: Option<PathBuf>,
+    /// Evaluate a JSON Lines file (or `-`) of requests, each with an optional `id`; prints one JSON
+    /// line per request with `id` and `decision` (or `error`)
+    #[arg(long, conflicts_with = "request")]
+    batch: Option<PathBuf>,
+    /// Output format
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
 }
 
-/// Runs `monban eval`.
-pub fn run(_args: EvalArgs) -> anyhow::Result<Exit> {
-    anyhow::bail!("not yet implemented")
+fn read(path: &PathBuf) -> anyhow::Result<String> {
+    if path.as_os_str() == "-" {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).context("cannot read standard input")?;
+        Ok(text)
+    } else {
+        std::fs::read_to_string(path).with_context(|| format!("cannot read `{}`", path.display()))
+    }
+}
+
+/// Runs `monban eval`: exit 0 when allowed, 2 when denied, 1 on error (a batch exits 0 unless the
+/// run itself fails).
+pub fn run(args: EvalArgs) -> anyhow::Result<Exit> {
+    if let Some(batch) = &args.batch {
+        return run_batch(batch);
+    }
+    let Some(path) = &args.request else {
+        anyhow::bail!("give a request file or --batch");
+    };
+    let text = read(path)?;
+    let input = EvaluationInput::from_json(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let explanation = explain(&input.request, &input.policies);
+    let mut out = std::io::stdout().lock();
+    match args.format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut out, &explanation)?;
+            writeln!(out)?;
+        }
+        Format::Text => write_text(&mut out, &input, &explanation)?,
+    }
+    Ok(if explanation.decision == Outcome::Allow { Exit::Ok } else { Exit::No })
+}
+
+fn run_batch(path: &PathBuf) -> anyhow::Result<Exit> {
+    let reader: Box<dyn BufRead> = if path.as_os_str() == "-" {
+        Box::new(std::io::stdin().lock())
+    } else {
+        let file = std::fs::File::open(path).with_context(|| format!("cannot read `{}`", path.display()))?;
+        Box::new(std::io::BufReader::new(file))
+    };
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    for (number, line) in reader.lines().enumerate() {
+        let line = line.with_context(|| format!("cannot read line {} of `{}`", number + 1, path.display()))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let id = serde_json::from_str::<Value>(&line).ok().and_then(|v| v.get("id").cloned()).unwrap_or(Value::Null);
+        let result = match EvaluationInput::from_json(&line) {
+            Ok(input) => json!({"id": id, "decision": authorize(&input.request, &input.policies).outcome.as_str()}),
+            Err(e) => json!({"id": id, "error": format!("line {}: {e}", number + 1)}),
+        };
+        serde_json::to_writer(&mut out, &result)?;
+        writeln!(out)?;
+    }
+    out.flush()?;
+    Ok(Exit::Ok)
+}
+
+fn statement_line(n: &StatementNote) -> String {
+    let effect = match n.effect {
+        monban_policy::Effect::Allow => "Allow",
+        monban_policy::Effect::Deny => "Deny ",
+    };
+    let detail = match n.result {
+        "applies" => match n.principal {
+            Some(p) => format!(
+                "applies (principal named: {})",
+                serde_json::to_value(p).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+            ),
+            None => "applies".to_string(),
+        },
+        "condition_failed" => format!(
+            "condition failed: {} on `{}`{}",
+            n.operator.as_deref().unwrap_or_default(),
+            n.key.as_deref().unwrap_or_default(),
+            if n.key_missing == Some(true) { " (key not in the context)" } else { "" }
+        ),
+        other => other.replace('_', " "),
+    };
+    format!("[{effect}] statement {}: {detail}", n.statement)
+}
+
+fn write_text(out: &mut impl Write, input: &EvaluationInput, e: &Explanation) -> std::io::Result<()> {
+    let request = &input.request;
+    let who = request.caller.arn.as_deref().unwrap_or("anonymous");
+    writeln!(out, "{}: {who} → {} on {}", e.decision.as_str(), request.action(), request.resource)?;
+    match (e.decision, e.missing_allow) {
+        (Outcome::ImplicitDeny, Some(missing)) => {
+            writeln!(out, "  because no {} allows {}", missing.phrase(), request.action())?;
+        }
+        (Outcome::ExplicitDeny, _) => writeln!(out, "  because a Deny statement applies")?,
+        _ => {}
+    }
+    if !e.deciding_statements.is_empty() {
+        writeln!(out, "deciding statements:")?;
+        for n in &e.deciding_statements {
+            writeln!(out, "  {} {}: {}", n.policy_type.phrase(), n.policy, statement_line(n))?;
+        }
+    }
+    writeln!(out, "policies:")?;
+    for p in &e.policies {
+        let level = p.level.map(|l| format!(" level {l}")).unwrap_or_default();
+        let name = p.name.as_deref().map(|n| format!(" ({n})")).unwrap_or_default();
+        let applies = if p.applies { "" } else { " — does not apply to this caller" };
+        writeln!(out, "  {}{level} #{}{name}{applies}", p.policy_type.phrase(), p.index)?;
+        for s in &p.statements {
+            writeln!(out, "    {}", statement_line(s))?;
+        }
+    }
+    Ok(())
 }

@@ -198,7 +198,9 @@ impl Cidr {
         let network: IpAddr = addr.parse().ok()?;
         let max = if network.is_ipv4() { 32 } else { 128 };
         let prefix = match prefix {
-            Some(p) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) && p.len() <= 3 => p.parse::<u8>().ok()?,
+            Some(p) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) && p.len() <= 3 => {
+                p.parse::<u8>().ok()?
+            }
             Some(_) => return None,
             None => max,
         };
@@ -412,12 +414,7 @@ impl Values {
 }
 
 /// Evaluates one condition (one operator and one key) against the key's context values.
-pub fn evaluate(
-    operator: &Operator,
-    values: &Values,
-    context: Option<&[Box<str>]>,
-    lookup: &dyn Lookup,
-) -> bool {
+pub fn evaluate(operator: &Operator, values: &Values, context: Option<&[Box<str>]>, lookup: &dyn Lookup) -> bool {
     let present = context.filter(|v| !v.is_empty());
     if let Values::Null(expect_absent) = values {
         return expect_absent.iter().any(|&absent| absent == present.is_none());
@@ -568,7 +565,10 @@ mod tests {
     #[test]
     fn bad_values_are_compile_errors() {
         let ip = Operator::parse("IpAddress").unwrap();
-        assert_eq!(Values::compile(&ip, &["10.0.0.300/8"], true).unwrap_err(), (0, "`10.0.0.300/8` is not a CIDR".into()));
+        assert_eq!(
+            Values::compile(&ip, &["10.0.0.300/8"], true).unwrap_err(),
+            (0, "`10.0.0.300/8` is not a CIDR".into())
+        );
         let n = Operator::parse("NumericEquals").unwrap();
         assert!(Values::compile(&n, &["1", "1e3"], true).is_err());
         let d = Operator::parse("DateEquals").unwrap();

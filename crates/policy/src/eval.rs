@@ -248,7 +248,9 @@ fn principal_match(element: &PrincipalElement, caller: &Caller) -> PrincipalMatc
             {
                 PrincipalMatch::Direct
             }
-            PrincipalMatcher::Service(s) if caller.kind == CallerKind::Service && caller.arn.as_deref() == Some(&**s) => {
+            PrincipalMatcher::Service(s)
+                if caller.kind == CallerKind::Service && caller.arn.as_deref() == Some(&**s) =>
+            {
                 PrincipalMatch::Direct
             }
             PrincipalMatcher::Federated(f)
@@ -256,7 +258,9 @@ fn principal_match(element: &PrincipalElement, caller: &Caller) -> PrincipalMatc
             {
                 PrincipalMatch::Direct
             }
-            PrincipalMatcher::CanonicalUser(c) if caller.canonical_user.as_deref() == Some(&**c) => PrincipalMatch::Direct,
+            PrincipalMatcher::CanonicalUser(c) if caller.canonical_user.as_deref() == Some(&**c) => {
+                PrincipalMatch::Direct
+            }
             _ => PrincipalMatch::None,
         };
         best = best.max(found);
@@ -316,7 +320,12 @@ fn resource_policy_required(action_lowercase: &str) -> bool {
     action_lowercase.starts_with("kms:")
         || matches!(
             action_lowercase,
-            "sts:assumerole" | "sts:assumerolewithsaml" | "sts:assumerolewithwebidentity" | "sts:tagsession" | "sts:setsourceidentity" | "sts:setcontext"
+            "sts:assumerole"
+                | "sts:assumerolewithsaml"
+                | "sts:assumerolewithwebidentity"
+                | "sts:tagsession"
+                | "sts:setsourceidentity"
+                | "sts:setcontext"
         )
 }
 
@@ -326,7 +335,11 @@ pub fn authorize(request: &Request, policies: &PolicySet) -> Decision {
     let matcher = Matcher::new(request);
     let caller = &request.caller;
     let mut statements: SmallVec<[StatementRef; 4]> = SmallVec::new();
-    let deny = |at: StatementRef| Decision { outcome: Outcome::ExplicitDeny, statements: SmallVec::from_slice(&[at]), missing_allow: None };
+    let deny = |at: StatementRef| Decision {
+        outcome: Outcome::ExplicitDeny,
+        statements: SmallVec::from_slice(&[at]),
+        missing_allow: None,
+    };
 
     // SCPs govern principals of member accounts; RCPs govern resources, whoever the caller, except
     // AWS service principals (AWS: "Resource control policies (RCPs)").
@@ -614,7 +627,14 @@ pub fn explain(request: &Request, policies: &PolicySet) -> Explanation {
         let statements = (0..policy.statements.len())
             .map(|s| note(policy_type, policy, index, s, matcher.statement(&policy.statements[s], names_principals)))
             .collect();
-        notes.push(PolicyNote { policy_type, level, index, name: policy.name.as_deref().map(str::to_string), applies, statements });
+        notes.push(PolicyNote {
+            policy_type,
+            level,
+            index,
+            name: policy.name.as_deref().map(str::to_string),
+            applies,
+            statements,
+        });
     }
     let deciding_statements = decision
         .statements
@@ -627,5 +647,10 @@ pub fn explain(request: &Request, policies: &PolicySet) -> Explanation {
             Some(note(at.policy_type, policy, usize::from(at.policy), s, outcome))
         })
         .collect();
-    Explanation { decision: decision.outcome, missing_allow: decision.missing_allow, deciding_statements, policies: notes }
+    Explanation {
+        decision: decision.outcome,
+        missing_allow: decision.missing_allow,
+        deciding_statements,
+        policies: notes,
+    }
 }

@@ -47,14 +47,23 @@ impl Reader<'_> {
         DocumentError { path: path.to_string(), message: message.into(), line, column, offset: span.start }
     }
 
-    fn members<'n, 'a>(&self, node: &'n Node<'a>, path: &str, known: &[&str]) -> Result<&'n [Member<'a>], DocumentError> {
+    fn members<'n, 'a>(
+        &self,
+        node: &'n Node<'a>,
+        path: &str,
+        known: &[&str],
+    ) -> Result<&'n [Member<'a>], DocumentError> {
         let Value::Object(members) = &node.value else {
             return Err(self.error(path, node.span, format!("expected an object, not {}", node.value.type_name())));
         };
         if !known.is_empty() {
             if let Some(m) = members.iter().find(|m| !known.contains(&m.key.as_ref())) {
                 let list = known.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ");
-                return Err(self.error(&child(path, &m.key), m.key_span, format!("unknown field `{}` (expected one of {list})", m.key)));
+                return Err(self.error(
+                    &child(path, &m.key),
+                    m.key_span,
+                    format!("unknown field `{}` (expected one of {list})", m.key),
+                ));
             }
         }
         Ok(members)
@@ -74,10 +83,15 @@ impl Reader<'_> {
     fn input(&self, node: &Node<'_>) -> Result<EvaluationInput, DocumentError> {
         let top = self.members(node, "", &[])?;
         let mut policies = PolicySet::default();
-        let action_node = Self::get(top, "action").ok_or_else(|| self.error("", node.span, "the request needs an `action`"))?;
+        let action_node =
+            Self::get(top, "action").ok_or_else(|| self.error("", node.span, "the request needs an `action`"))?;
         let action = self.string(action_node, "action")?;
         if action != "*" && !action.contains(':') {
-            return Err(self.error("action", action_node.span, format!("`{action}` is not an action (expected `service:Action`)")));
+            return Err(self.error(
+                "action",
+                action_node.span,
+                format!("`{action}` is not an action (expected `service:Action`)"),
+            ));
         }
 
         let caller = match Self::get(top, "principal") {
@@ -141,7 +155,11 @@ impl Reader<'_> {
             Value::String(s) => Ok(s.to_string()),
             Value::Number(n) => Ok(n.to_string()),
             Value::Bool(b) => Ok(b.to_string()),
-            other => Err(self.error(path, node.span, format!("a context value must be a string (or a list of strings), not {}", other.type_name()))),
+            other => Err(self.error(
+                path,
+                node.span,
+                format!("a context value must be a string (or a list of strings), not {}", other.type_name()),
+            )),
         }
     }
 
@@ -150,7 +168,16 @@ impl Reader<'_> {
         let members = self.members(
             node,
             path,
-            &["arn", "role_arn", "service", "federated", "canonical_user", "identity_policies", "permissions_boundary", "session_policy"],
+            &[
+                "arn",
+                "role_arn",
+                "service",
+                "federated",
+                "canonical_user",
+                "identity_policies",
+                "permissions_boundary",
+                "session_policy",
+            ],
         )?;
         let field = |key: &str| -> Result<Option<&str>, DocumentError> {
             Self::get(members, key).map(|n| self.string(n, &child(path, key))).transpose()
@@ -183,7 +210,11 @@ impl Reader<'_> {
 
     fn policy_list(&self, node: &Node<'_>, path: &str) -> Result<Vec<Arc<Policy>>, DocumentError> {
         let Value::Array(items) = &node.value else {
-            return Err(self.error(path, node.span, format!("expected a list of policies, not {}", node.value.type_name())));
+            return Err(self.error(
+                path,
+                node.span,
+                format!("expected a list of policies, not {}", node.value.type_name()),
+            ));
         };
         items.iter().enumerate().map(|(i, item)| self.policy(item, &format!("{path}[{i}]"))).collect()
     }
@@ -295,9 +326,13 @@ mod tests {
         let err = EvaluationInput::from_json(text).unwrap_err();
         assert_eq!(err.path, "principal.identity_policies[0].Statement.Effect");
         assert_eq!(err.line, 3);
-        let err = EvaluationInput::from_json(r#"{"action": "s3:GetObject", "resource": {"arn": "x", "acount": "1"}}"#).unwrap_err();
+        let err = EvaluationInput::from_json(r#"{"action": "s3:GetObject", "resource": {"arn": "x", "acount": "1"}}"#)
+            .unwrap_err();
         assert!(err.message.contains("unknown field `acount`"), "{err}");
-        let err = EvaluationInput::from_json(r#"{"principal": {"arn": "arn:aws:sts::1:assumed-role/r/s"}, "action": "s3:GetObject"}"#).unwrap_err();
+        let err = EvaluationInput::from_json(
+            r#"{"principal": {"arn": "arn:aws:sts::1:assumed-role/r/s"}, "action": "s3:GetObject"}"#,
+        )
+        .unwrap_err();
         assert!(err.message.contains("role_arn"), "{err}");
     }
 }

@@ -266,7 +266,10 @@ impl Statement {
             let value = match &p.written {
                 None => JsonValue::String("*".into()),
                 Some(kinds) => JsonValue::Object(
-                    kinds.iter().map(|(kind, values, form)| (kind.key().to_string(), strings_to_json(values, *form))).collect(),
+                    kinds
+                        .iter()
+                        .map(|(kind, values, form)| (kind.key().to_string(), strings_to_json(values, *form)))
+                        .collect(),
                 ),
             };
             s.insert(key.into(), value);
@@ -303,7 +306,9 @@ impl Compiler<'_> {
     fn object<'n, 'a>(&self, node: &'n Node<'a>, path: &str, what: &str) -> Result<&'n [Member<'a>], DocumentError> {
         match &node.value {
             Value::Object(members) => Ok(members),
-            other => Err(self.src.error(path, node.span, format!("{what} must be an object, not {}", other.type_name()))),
+            other => {
+                Err(self.src.error(path, node.span, format!("{what} must be an object, not {}", other.type_name())))
+            }
         }
     }
 
@@ -315,7 +320,11 @@ impl Compiler<'_> {
     }
 
     /// A string or a non-empty list of strings, with the form it was written in.
-    fn strings<'n>(&self, node: &'n Node<'_>, path: &str) -> Result<(Vec<(&'n str, Span, String)>, Form), DocumentError> {
+    fn strings<'n>(
+        &self,
+        node: &'n Node<'_>,
+        path: &str,
+    ) -> Result<(Vec<(&'n str, Span, String)>, Form), DocumentError> {
         match &node.value {
             Value::String(s) => Ok((vec![(s.as_ref(), node.span, path.to_string())], Form::One)),
             Value::Array(items) => {
@@ -329,7 +338,11 @@ impl Compiler<'_> {
                 }
                 Ok((out, Form::List))
             }
-            other => Err(self.src.error(path, node.span, format!("expected a string or a list of strings, not {}", other.type_name()))),
+            other => Err(self.src.error(
+                path,
+                node.span,
+                format!("expected a string or a list of strings, not {}", other.type_name()),
+            )),
         }
     }
 
@@ -347,14 +360,20 @@ impl Compiler<'_> {
                         "2012-10-17" => Version::V2012_10_17,
                         "2008-10-17" => Version::V2008_10_17,
                         other => {
-                            return Err(self.src.error(&p, m.node.span, format!("unknown version `{other}` (use `2012-10-17`)")))
+                            return Err(self.src.error(
+                                &p,
+                                m.node.span,
+                                format!("unknown version `{other}` (use `2012-10-17`)"),
+                            ))
                         }
                     };
                     version_written = true;
                 }
                 "Id" => id = Some(Box::from(self.string(&m.node, &p)?)),
                 "Statement" => statement_node = Some(m),
-                other => return Err(self.src.error(&p, m.key_span, unknown_key(other, &["Version", "Id", "Statement"]))),
+                other => {
+                    return Err(self.src.error(&p, m.key_span, unknown_key(other, &["Version", "Id", "Statement"])))
+                }
             }
         }
         let Some(statement_member) = statement_node else {
@@ -395,7 +414,11 @@ impl Compiler<'_> {
             let p = child(path, &m.key);
             let pair = |slot: &mut Slot<'n, 'a>, negated: bool, a: &str, b: &str| -> Result<(), DocumentError> {
                 if slot.is_some() {
-                    return Err(self.src.error(&p, m.key_span, format!("a statement cannot have both `{a}` and `{b}`")));
+                    return Err(self.src.error(
+                        &p,
+                        m.key_span,
+                        format!("a statement cannot have both `{a}` and `{b}`"),
+                    ));
                 }
                 *slot = Some((m, negated));
                 Ok(())
@@ -406,7 +429,13 @@ impl Compiler<'_> {
                     effect = Some(match self.string(&m.node, &p)? {
                         "Allow" => Effect::Allow,
                         "Deny" => Effect::Deny,
-                        other => return Err(self.src.error(&p, m.node.span, format!("`Effect` must be `Allow` or `Deny`, not `{other}`"))),
+                        other => {
+                            return Err(self.src.error(
+                                &p,
+                                m.node.span,
+                                format!("`Effect` must be `Allow` or `Deny`, not `{other}`"),
+                            ))
+                        }
                     })
                 }
                 "Principal" => pair(&mut principal, false, "Principal", "NotPrincipal")?,
@@ -422,7 +451,17 @@ impl Compiler<'_> {
                         m.key_span,
                         unknown_key(
                             other,
-                            &["Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource", "NotResource", "Condition"],
+                            &[
+                                "Sid",
+                                "Effect",
+                                "Principal",
+                                "NotPrincipal",
+                                "Action",
+                                "NotAction",
+                                "Resource",
+                                "NotResource",
+                                "Condition",
+                            ],
                         ),
                     ))
                 }
@@ -435,9 +474,17 @@ impl Compiler<'_> {
             return Err(self.src.error(path, node.span, "a statement needs an `Action` or `NotAction` element"));
         };
         let action_syntax = Syntax { wildcards: true, variables: false, ignore_case: true };
-        let action = self.element(action_member, action_negated, path, |t| Pattern::new(t, action_syntax), |text| {
-            (text == "*" || text.contains(':')).then_some(()).ok_or_else(|| format!("`{text}` is not an action (expected `service:Action`)"))
-        })?;
+        let action = self.element(
+            action_member,
+            action_negated,
+            path,
+            |t| Pattern::new(t, action_syntax),
+            |text| {
+                (text == "*" || text.contains(':'))
+                    .then_some(())
+                    .ok_or_else(|| format!("`{text}` is not an action (expected `service:Action`)"))
+            },
+        )?;
         let resource_syntax = Syntax { wildcards: true, variables, ignore_case: false };
         let resource = resource
             .map(|(m, negated)| self.element(m, negated, path, |t| ArnPattern::new(t, resource_syntax), |_| Ok(())))
@@ -473,7 +520,11 @@ impl Compiler<'_> {
             if s == "*" {
                 return Ok(PrincipalElement { negated, matchers: vec![PrincipalMatcher::Everyone], written: None });
             }
-            return Err(self.src.error(&p, member.node.span, format!("`{s}` is not a principal: use `\"*\"` or an object such as {{\"AWS\": \"{s}\"}}")));
+            return Err(self.src.error(
+                &p,
+                member.node.span,
+                format!("`{s}` is not a principal: use `\"*\"` or an object such as {{\"AWS\": \"{s}\"}}"),
+            ));
         }
         let members = self.object(&member.node, &p, "a principal")?;
         let mut matchers = Vec::new();
@@ -485,7 +536,13 @@ impl Compiler<'_> {
                 "Service" => PrincipalKind::Service,
                 "Federated" => PrincipalKind::Federated,
                 "CanonicalUser" => PrincipalKind::CanonicalUser,
-                other => return Err(self.src.error(&kp, m.key_span, unknown_key(other, &["AWS", "Service", "Federated", "CanonicalUser"]))),
+                other => {
+                    return Err(self.src.error(
+                        &kp,
+                        m.key_span,
+                        unknown_key(other, &["AWS", "Service", "Federated", "CanonicalUser"]),
+                    ))
+                }
             };
             let (items, form) = self.strings(&m.node, &kp)?;
             for (text, _, _) in &items {
@@ -504,7 +561,8 @@ impl Compiler<'_> {
         let mut conditions = Vec::new();
         for op_member in self.object(&member.node, &p, "`Condition`")? {
             let op_path = child(&p, &op_member.key);
-            let operator = Operator::parse(&op_member.key).map_err(|message| self.src.error(&op_path, op_member.key_span, message))?;
+            let operator = Operator::parse(&op_member.key)
+                .map_err(|message| self.src.error(&op_path, op_member.key_span, message))?;
             for key_member in self.object(&op_member.node, &op_path, "a condition operator's block")? {
                 let key_path = child(&op_path, &key_member.key);
                 let (nodes, form): (Vec<&Node<'_>>, Form) = match &key_member.node.value {
@@ -519,11 +577,20 @@ impl Compiler<'_> {
                         Value::String(s) => (s.to_string(), JsonValue::String(s.to_string())),
                         Value::Bool(b) => (b.to_string(), JsonValue::Bool(*b)),
                         Value::Number(raw) => {
-                            let number = raw.parse::<serde_json::Number>().map_err(|_| self.src.error(&item_path, n.span, format!("`{raw}` is not a number")))?;
+                            let number = raw
+                                .parse::<serde_json::Number>()
+                                .map_err(|_| self.src.error(&item_path, n.span, format!("`{raw}` is not a number")))?;
                             (raw.to_string(), JsonValue::Number(number))
                         }
                         other => {
-                            return Err(self.src.error(&item_path, n.span, format!("a condition value must be a string, number or boolean, not {}", other.type_name())))
+                            return Err(self.src.error(
+                                &item_path,
+                                n.span,
+                                format!(
+                                    "a condition value must be a string, number or boolean, not {}",
+                                    other.type_name()
+                                ),
+                            ))
                         }
                     };
                     texts.push((text, n.span, item_path));
@@ -565,7 +632,9 @@ fn classify_principal(kind: PrincipalKind, text: &str) -> PrincipalMatcher {
                 (parts.next(), parts.next(), parts.next(), parts.next(), parts.next(), parts.next());
             match (arn, service, account, resource) {
                 (Some("arn"), Some("iam"), Some(account), Some("root")) => PrincipalMatcher::Account(account.into()),
-                (Some("arn"), Some("iam"), Some(_), Some(r)) if r.starts_with("role/") => PrincipalMatcher::Role(text.into()),
+                (Some("arn"), Some("iam"), Some(_), Some(r)) if r.starts_with("role/") => {
+                    PrincipalMatcher::Role(text.into())
+                }
                 _ => PrincipalMatcher::Exact(text.into()),
             }
         }
@@ -624,25 +693,49 @@ mod tests {
         assert_eq!(err.path, "Statement[1].Condition.IpAddress.aws:SourceIp");
         assert_eq!(err.message, "`10.0.0.300/8` is not a CIDR");
         assert_eq!((err.line, err.column), (6, 50));
-        assert_eq!(err.to_string(), "Statement[1].Condition.IpAddress.aws:SourceIp: line 6, column 50: `10.0.0.300/8` is not a CIDR");
+        assert_eq!(
+            err.to_string(),
+            "Statement[1].Condition.IpAddress.aws:SourceIp: line 6, column 50: `10.0.0.300/8` is not a CIDR"
+        );
     }
 
     #[test]
     fn grammar_errors() {
         let cases = [
-            (r#"{"Statement": {"Effect": "Allow", "Action": "*", "NotAction": "s3:*"}}"#, "both `Action` and `NotAction`"),
+            (
+                r#"{"Statement": {"Effect": "Allow", "Action": "*", "NotAction": "s3:*"}}"#,
+                "both `Action` and `NotAction`",
+            ),
             (r#"{"Statement": {"Effect": "allow", "Action": "*"}}"#, "`Effect` must be `Allow` or `Deny`"),
             (r#"{"Statement": {"Effect": "Allow"}}"#, "needs an `Action`"),
             (r#"{"Statement": {"Effect": "Allow", "Action": []}}"#, "empty list"),
             (r#"{"Statement": {"Effect": "Allow", "Action": "*", "Efect": 1}}"#, "did you mean `Effect`"),
             (r#"{"Version": "2012-10-18", "Statement": []}"#, "unknown version"),
-            (r#"{"Statement": {"Effect": "Allow", "Action": "*", "Condition": {"StringEquls": {"a": "b"}}}}"#, "unknown condition operator"),
-            (r#"{"Statement": {"Effect": "Allow", "Action": "*", "Condition": {"NumericEquals": {"a": "x"}}}}"#, "not a number"),
-            (r#"{"Statement": {"Effect": "Allow", "Action": "*", "Condition": {"DateEquals": {"a": "yesterday"}}}}"#, "not a date"),
-            (r#"{"Statement": {"Effect": "Allow", "Action": "*", "Condition": {"BinaryEquals": {"a": "!!"}}}}"#, "not base64"),
-            (r#"{"Statement": {"Effect": "Allow", "Action": "*", "Condition": {"Bool": {"a": [null]}}}}"#, "string, number or boolean"),
+            (
+                r#"{"Statement": {"Effect": "Allow", "Action": "*", "Condition": {"StringEquls": {"a": "b"}}}}"#,
+                "unknown condition operator",
+            ),
+            (
+                r#"{"Statement": {"Effect": "Allow", "Action": "*", "Condition": {"NumericEquals": {"a": "x"}}}}"#,
+                "not a number",
+            ),
+            (
+                r#"{"Statement": {"Effect": "Allow", "Action": "*", "Condition": {"DateEquals": {"a": "yesterday"}}}}"#,
+                "not a date",
+            ),
+            (
+                r#"{"Statement": {"Effect": "Allow", "Action": "*", "Condition": {"BinaryEquals": {"a": "!!"}}}}"#,
+                "not base64",
+            ),
+            (
+                r#"{"Statement": {"Effect": "Allow", "Action": "*", "Condition": {"Bool": {"a": [null]}}}}"#,
+                "string, number or boolean",
+            ),
             (r#"{"Statement": {"Effect": "Allow", "Action": "s3", "Resource": "*"}}"#, "not an action"),
-            (r#"{"Statement": {"Effect": "Allow", "Action": "*", "Principal": "arn:aws:iam::1:root"}}"#, "not a principal"),
+            (
+                r#"{"Statement": {"Effect": "Allow", "Action": "*", "Principal": "arn:aws:iam::1:root"}}"#,
+                "not a principal",
+            ),
             (r#"{"Statement": 5}"#, "must be an object or a list"),
             (r#"[]"#, "must be an object"),
         ];
@@ -662,8 +755,14 @@ mod tests {
 
     #[test]
     fn principals_classify() {
-        assert_eq!(classify_principal(PrincipalKind::Aws, "111122223333"), PrincipalMatcher::Account("111122223333".into()));
-        assert_eq!(classify_principal(PrincipalKind::Aws, "arn:aws:iam::111122223333:root"), PrincipalMatcher::Account("111122223333".into()));
+        assert_eq!(
+            classify_principal(PrincipalKind::Aws, "111122223333"),
+            PrincipalMatcher::Account("111122223333".into())
+        );
+        assert_eq!(
+            classify_principal(PrincipalKind::Aws, "arn:aws:iam::111122223333:root"),
+            PrincipalMatcher::Account("111122223333".into())
+        );
         assert_eq!(
             classify_principal(PrincipalKind::Aws, "arn:aws:iam::111122223333:role/p/r"),
             PrincipalMatcher::Role("arn:aws:iam::111122223333:role/p/r".into())

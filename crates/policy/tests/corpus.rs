@@ -51,7 +51,12 @@ fn run_case(request: &Value, expect: &str) -> Result<(), Failed> {
     }
     if decision.outcome.as_str() != expect {
         let detail = serde_json::to_string_pretty(&explanation).unwrap();
-        return Err(format!("expected {expect}, got {} (missing allow: {:?})\n{detail}", decision.outcome.as_str(), decision.missing_allow).into());
+        return Err(format!(
+            "expected {expect}, got {} (missing allow: {:?})\n{detail}",
+            decision.outcome.as_str(),
+            decision.missing_allow
+        )
+        .into());
     }
     Ok(())
 }
