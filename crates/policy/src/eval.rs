@@ -162,15 +162,17 @@ pub enum StatementOutcome {
     },
 }
 
-/// What one request needs while statements are matched: the split resource ARN.
+/// What one request needs while statements are matched: the split resource ARN, and whether the
+/// caller has a permissions boundary.
 struct Matcher<'r> {
     request: &'r Request,
     resource: SplitArn<'r>,
+    has_boundary: bool,
 }
 
 impl<'r> Matcher<'r> {
-    fn new(request: &'r Request) -> Matcher<'r> {
-        Matcher { request, resource: SplitArn::new(&request.resource) }
+    fn new(request: &'r Request, policies: &PolicySet) -> Matcher<'r> {
+        Matcher { request, resource: SplitArn::new(&request.resource), has_boundary: policies.boundary.is_some() }
     }
 
     /// Matches one statement. `principal` is whether the policy type names principals
@@ -192,6 +194,12 @@ impl<'r> Matcher<'r> {
         let mut named = PrincipalMatch::None;
         if principal {
             named = match &statement.principal {
+                // AWS ("Permissions boundaries for IAM entities"): "The NotPrincipal element with a
+                // Deny effect will always deny any IAM principal that has a permissions boundary
+                // policy attached, regardless of the values specified in the NotPrincipal element."
+                Some(element) if element.negated && statement.effect == Effect::Deny && self.has_boundary => {
+                    PrincipalMatch::Direct
+                }
                 Some(element) => principal_match(element, &request.caller),
                 None => PrincipalMatch::None,
             };
@@ -332,7 +340,7 @@ fn resource_policy_required(action_lowercase: &str) -> bool {
 /// Decides a request exactly as AWS does. Never fails: every policy was validated when it was
 /// compiled, and every missing context key has a defined meaning.
 pub fn authorize(request: &Request, policies: &PolicySet) -> Decision {
-    let matcher = Matcher::new(request);
+    let matcher = Matcher::new(request, policies);
     let caller = &request.caller;
     let mut statements: SmallVec<[StatementRef; 4]> = SmallVec::new();
     let deny = |at: StatementRef| Decision {
@@ -385,10 +393,10 @@ pub fn authorize(request: &Request, policies: &PolicySet) -> Decision {
     if let Some(at) = identity.deny {
         return deny(at);
     }
-    let boundary = match &policies.boundary {
-        Some(policy) => Some(scan(&matcher, std::slice::from_ref(policy), PolicyType::PermissionsBoundary, 0, false)),
-        None => None,
-    };
+    let boundary = policies
+        .boundary
+        .as_ref()
+        .map(|policy| scan(&matcher, std::slice::from_ref(policy), PolicyType::PermissionsBoundary, 0, false));
     if let Some(at) = boundary.as_ref().and_then(|b| b.deny) {
         return deny(at);
     }
@@ -614,7 +622,7 @@ impl PolicySet {
 /// [`authorize`] (it matches every statement and allocates); for people, not hot paths.
 pub fn explain(request: &Request, policies: &PolicySet) -> Explanation {
     let decision = authorize(request, policies);
-    let matcher = Matcher::new(request);
+    let matcher = Matcher::new(request, policies);
     let caller = &request.caller;
     let mut notes = Vec::new();
     for (policy_type, level, index, policy) in policies.each_policy() {

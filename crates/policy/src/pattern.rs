@@ -239,14 +239,11 @@ fn glob(pieces: &[Piece], text: &str, values: &[std::borrow::Cow<'_, str>]) -> b
                 }
                 None => false,
             },
-            Some(Piece::Literal(s)) => {
-                if bytes.get(pos..pos + s.len()) == Some(s.as_bytes()) {
-                    pos += s.len();
-                    true
-                } else {
-                    false
-                }
+            Some(Piece::Literal(s)) if bytes.get(pos..pos + s.len()) == Some(s.as_bytes()) => {
+                pos += s.len();
+                true
             }
+            Some(Piece::Literal(_)) => false,
             Some(Piece::Variable(_)) => {
                 let value = values.get(vi).map(|v| v.as_bytes()).unwrap_or_default();
                 vi += 1;

@@ -111,6 +111,12 @@ pub enum PrincipalMatcher {
     CanonicalUser(Box<str>),
 }
 
+/// One kind's principal values as written, and whether as a string or a list.
+type WrittenPrincipals = (PrincipalKind, Vec<Box<str>>, Form);
+
+/// A string value read from a policy: its text, where it is, and its JSON path.
+type Located<'n> = (&'n str, Span, String);
+
 /// A `Principal` or `NotPrincipal` element.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PrincipalElement {
@@ -119,7 +125,7 @@ pub struct PrincipalElement {
     /// Every listed principal, classified.
     pub matchers: Vec<PrincipalMatcher>,
     /// As written: `None` for the bare `"*"`, else each kind's values and form.
-    written: Option<Vec<(PrincipalKind, Vec<Box<str>>, Form)>>,
+    written: Option<Vec<WrittenPrincipals>>,
 }
 
 /// One `Operator: { key: values }` pair of a `Condition` block.
@@ -320,11 +326,7 @@ impl Compiler<'_> {
     }
 
     /// A string or a non-empty list of strings, with the form it was written in.
-    fn strings<'n>(
-        &self,
-        node: &'n Node<'_>,
-        path: &str,
-    ) -> Result<(Vec<(&'n str, Span, String)>, Form), DocumentError> {
+    fn strings<'n>(&self, node: &'n Node<'_>, path: &str) -> Result<(Vec<Located<'n>>, Form), DocumentError> {
         match &node.value {
             Value::String(s) => Ok((vec![(s.as_ref(), node.span, path.to_string())], Form::One)),
             Value::Array(items) => {
