@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod actions;
 mod eval;
 
 /// Exit codes shared by every subcommand, so scripts can rely on them.
@@ -35,12 +36,15 @@ struct Cli {
 enum Command {
     /// Decide a request against its policies exactly as AWS does, and explain why
     Eval(eval::EvalArgs),
+    /// Look up AWS actions: access levels, resource types, condition keys; summarise a policy
+    Actions(actions::ActionsArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Eval(args) => eval::run(args),
+        Command::Actions(args) => actions::run(args),
     };
     match result {
         Ok(exit) => exit.into(),
