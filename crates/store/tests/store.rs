@@ -1,0 +1,122 @@
+//! The store's rules: case-insensitive names, AWS's DeleteConflict and quota rules, persistence
+//! across reopen, and concurrent writers that never see "database is locked".
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use monban_store::{AccessKey, ManagedPolicy, Principal, PrincipalKind, Store, StoreError};
+
+const ACCOUNT: &str = "123456789012";
+const NOW: &str = "2026-01-01T00:00:00Z";
+
+fn user(name: &str) -> Principal {
+    Principal::new(
+        PrincipalKind::User,
+        name,
+        &format!("AIDA{}", name.to_uppercase()),
+        "/",
+        &format!("arn:aws:iam::{ACCOUNT}:user/{name}"),
+        NOW,
+    )
+}
+
+async fn store() -> Store {
+    let store = Store::open_in_memory().await.unwrap();
+    store.ensure_account(ACCOUNT, NOW).await.unwrap();
+    store
+}
+
+#[tokio::test]
+async fn names_are_unique_regardless_of_case() {
+    let store = store().await;
+    store.create_principal(ACCOUNT, &user("Alice")).await.unwrap();
+    let mut again = user("alice");
+    again.id = "AIDAOTHER".into();
+    assert!(matches!(store.create_principal(ACCOUNT, &again).await, Err(StoreError::AlreadyExists(_))));
+    assert_eq!(store.principal(ACCOUNT, PrincipalKind::User, "ALICE").await.unwrap().unwrap().name, "Alice");
+}
+
+#[tokio::test]
+async fn a_user_with_keys_or_policies_cannot_be_deleted() {
+    let store = store().await;
+    store.create_principal(ACCOUNT, &user("bob")).await.unwrap();
+    store.put_inline_policy(ACCOUNT, PrincipalKind::User, "bob", "p", "{}").await.unwrap();
+    assert!(matches!(store.delete_principal(ACCOUNT, PrincipalKind::User, "bob").await, Err(StoreError::Conflict(_))));
+    store.delete_inline_policy(ACCOUNT, PrincipalKind::User, "bob", "p").await.unwrap();
+    let key = AccessKey {
+        access_key_id: "AKIAEXAMPLE".into(),
+        account_id: ACCOUNT.into(),
+        user_name: Some("bob".into()),
+        secret: vec![1, 2, 3],
+        status: "Active".into(),
+        created: NOW.into(),
+        last_used: None,
+        last_used_service: None,
+        last_used_region: None,
+    };
+    store.create_access_key(&key).await.unwrap();
+    assert!(matches!(store.delete_principal(ACCOUNT, PrincipalKind::User, "bob").await, Err(StoreError::Conflict(_))));
+    store.create_access_key(&AccessKey { access_key_id: "AKIA2".into(), ..key.clone() }).await.unwrap();
+    assert!(matches!(
+        store.create_access_key(&AccessKey { access_key_id: "AKIA3".into(), ..key.clone() }).await,
+        Err(StoreError::LimitExceeded(_))
+    ));
+    store.delete_access_key(ACCOUNT, Some("bob"), "AKIAEXAMPLE").await.unwrap();
+    store.delete_access_key(ACCOUNT, Some("BOB"), "AKIA2").await.unwrap();
+    store.delete_principal(ACCOUNT, PrincipalKind::User, "bob").await.unwrap();
+    assert!(store.principal(ACCOUNT, PrincipalKind::User, "bob").await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn managed_policies_keep_at_most_five_versions() {
+    let store = store().await;
+    let arn = format!("arn:aws:iam::{ACCOUNT}:policy/p");
+    let policy = ManagedPolicy {
+        arn: arn.clone(),
+        name: "p".into(),
+        id: "ANPAEXAMPLE".into(),
+        path: "/".into(),
+        description: None,
+        default_version: "v1".into(),
+        created: NOW.into(),
+        updated: NOW.into(),
+        attachment_count: 0,
+    };
+    store.create_managed_policy(ACCOUNT, &policy, "{}", &[]).await.unwrap();
+    for i in 2..=5 {
+        let v = store.create_policy_version(&arn, "{}", i == 5, NOW).await.unwrap();
+        assert_eq!(v.version_id, format!("v{i}"));
+    }
+    assert!(matches!(store.create_policy_version(&arn, "{}", false, NOW).await, Err(StoreError::LimitExceeded(_))));
+    assert!(matches!(store.delete_policy_version(&arn, "v5").await, Err(StoreError::Conflict(_))));
+    store.delete_policy_version(&arn, "v1").await.unwrap();
+    assert_eq!(store.create_policy_version(&arn, "{}", false, NOW).await.unwrap().version_id, "v6");
+    let versions = store.policy_versions(&arn).await.unwrap();
+    assert_eq!(versions.iter().map(|v| v.version_id.as_str()).collect::<Vec<_>>(), ["v6", "v5", "v4", "v3", "v2"]);
+    assert!(versions[1].is_default);
+    store.create_principal(ACCOUNT, &user("carol")).await.unwrap();
+    store.attach_policy(ACCOUNT, PrincipalKind::User, "carol", &arn).await.unwrap();
+    assert!(matches!(store.delete_managed_policy(&arn).await, Err(StoreError::Conflict(_))));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_writers_all_succeed_and_survive_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("monban.db");
+    {
+        let store = Store::open(&path).await.unwrap();
+        store.ensure_account(ACCOUNT, NOW).await.unwrap();
+        let mut tasks = Vec::new();
+        for client in 0..32 {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                for i in 0..10 {
+                    store.create_principal(ACCOUNT, &user(&format!("u{client}x{i}"))).await.unwrap();
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+    }
+    let store = Store::open(&path).await.unwrap();
+    assert_eq!(store.list_principals(ACCOUNT, PrincipalKind::User, "/").await.unwrap().len(), 320);
+}
