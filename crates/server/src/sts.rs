@@ -1,0 +1,155 @@
+//! STS operations: GetCallerIdentity and AssumeRole.
+//!
+//! AWS: "AWS Security Token Service API Reference" (AssumeRole, GetCallerIdentity) and
+//! "Session policies", "Passing session tags in AWS STS".
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use monban_store::{PrincipalKind, Session};
+use serde_json::{json, Value};
+
+use crate::error::ApiError;
+use crate::identity::{Authorization, Identity};
+use crate::{util, Call};
+
+/// STS operation names, which decide the service a request is for.
+pub const OPERATIONS: &[&str] = &[
+    "AssumeRole",
+    "AssumeRoleWithSAML",
+    "AssumeRoleWithWebIdentity",
+    "AssumeRoot",
+    "DecodeAuthorizationMessage",
+    "GetAccessKeyInfo",
+    "GetCallerIdentity",
+    "GetDelegatedAccessToken",
+    "GetFederationToken",
+    "GetSessionToken",
+    "GetWebIdentityToken",
+];
+
+/// The STS operations implemented, for docs/compatibility.md.
+pub(crate) const IMPLEMENTED: &[&str] = &["AssumeRole", "GetCallerIdentity"];
+
+/// Runs one STS operation.
+pub async fn call(call: &Call<'_>, action: &str, input: &Value) -> Result<Value, ApiError> {
+    match action {
+        // AWS: no permission is needed to call GetCallerIdentity, and an explicit deny does not stop it.
+        "GetCallerIdentity" => {
+            let identity = call.identity();
+            Ok(json!({"UserId": identity.user_id(), "Account": identity.account(), "Arn": identity.arn()}))
+        }
+        "AssumeRole" => assume_role(call, input).await,
+        other => Err(ApiError::not_implemented(other)),
+    }
+}
+
+fn text<'a>(input: &'a Value, key: &str) -> &'a str {
+    input.get(key).and_then(Value::as_str).unwrap_or_default()
+}
+
+async fn assume_role(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
+    let role_arn = text(input, "RoleArn");
+    let session_name = text(input, "RoleSessionName");
+    let identity = call.identity();
+    let denied = || {
+        ApiError::access_denied(format!(
+            "User: {} is not authorized to perform: sts:AssumeRole on resource: {role_arn}",
+            identity.arn()
+        ))
+    };
+    if matches!(identity, Identity::Root { .. }) {
+        // AWS: the root user cannot assume roles.
+        return Err(denied());
+    }
+    let parts: Vec<&str> = role_arn.splitn(6, ':').collect();
+    let (account, resource) = match parts.as_slice() {
+        ["arn", _, "iam", "", account, resource] if resource.starts_with("role/") => (*account, *resource),
+        _ => return Err(ApiError::validation(format!("{role_arn} is invalid"))),
+    };
+    let role_name = resource.rsplit('/').next().unwrap_or_default();
+    let role = call.state.store.principal(account, PrincipalKind::Role, role_name).await?.filter(|r| r.arn == role_arn);
+    let Some(role) = role else { return Err(denied()) };
+    let trust = role.trust_policy.as_deref().unwrap_or(r#"{"Statement": []}"#);
+    let trust = call.state.policies.compile(&format!("trust policy of {}", role.name), trust)?;
+
+    let tags: Vec<monban_store::Tag> = input
+        .get("Tags")
+        .and_then(Value::as_array)
+        .map(|t| {
+            t.iter().map(|t| monban_store::Tag { key: text(t, "Key").into(), value: text(t, "Value").into() }).collect()
+        })
+        .unwrap_or_default();
+    let mut authz = Authorization::new("sts:AssumeRole", role_arn)
+        .with_request_tags(&tags)
+        .with("sts:RoleSessionName", session_name);
+    if let Some(external_id) = input.get("ExternalId").and_then(Value::as_str) {
+        authz = authz.with("sts:ExternalId", external_id);
+    }
+    if let Some(source) = input.get("SourceIdentity").and_then(Value::as_str) {
+        authz = authz.with("sts:SourceIdentity", source);
+    }
+    authz.resource_policy = Some(trust);
+    call.authorize(authz).await.map_err(|e| if e.code == "AccessDenied" { denied() } else { e })?;
+
+    // AWS: DurationSeconds may not exceed the role's maximum, and role chaining caps it at an hour.
+    let duration = input.get("DurationSeconds").and_then(Value::as_i64).unwrap_or(3600);
+    let max =
+        if matches!(identity, Identity::Session { .. }) { 3600 } else { role.max_session_duration.unwrap_or(3600) };
+    if duration > max {
+        return Err(ApiError::validation(
+            "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
+        ));
+    }
+
+    let mut session_documents = Vec::new();
+    if let Some(policy) = input.get("Policy").and_then(Value::as_str) {
+        let parsed = monban_policy::Policy::parse(policy)
+            .map_err(|e| ApiError::malformed_policy(format!("Syntax errors in policy. {e}")))?;
+        if parsed.statements.iter().any(|s| s.principal.is_some()) {
+            return Err(ApiError::malformed_policy("Policy document should not specify a principal."));
+        }
+        session_documents.push(policy.to_string());
+    }
+    for arn in input.get("PolicyArns").and_then(Value::as_array).into_iter().flatten() {
+        let arn = text(arn, "arn");
+        let document = match crate::managed::all().get(arn) {
+            Some(aws) => aws.document.clone(),
+            None => {
+                let versions = call.state.store.policy_versions(arn).await.map_err(|_| {
+                    ApiError::invalid_input(format!("Policy {arn} does not exist or is not attachable."))
+                })?;
+                versions.into_iter().find(|v| v.is_default).map(|v| v.document).unwrap_or_default()
+            }
+        };
+        session_documents.push(document);
+    }
+    let session_tags: BTreeMap<&str, &str> = tags.iter().map(|t| (t.key.as_str(), t.value.as_str())).collect();
+
+    let secret = util::random_secret()?;
+    let expires = util::iso8601(call.context.now + Duration::from_secs(duration.max(0) as u64));
+    let session = Session {
+        access_key_id: util::random_id("ASIA", 20)?,
+        account_id: account.into(),
+        secret: call.state.secrets.seal(&secret)?,
+        session_token: util::random_token()?,
+        role_name: role.name.clone(),
+        session_name: session_name.into(),
+        session_policy: (!session_documents.is_empty()).then(|| json!(session_documents).to_string()),
+        session_tags: (!session_tags.is_empty()).then(|| json!(session_tags).to_string()),
+        source_identity: input.get("SourceIdentity").and_then(Value::as_str).map(String::from),
+        expires: expires.clone(),
+        created: call.now(),
+    };
+    call.state.store.create_session(&session).await?;
+    let mut out = json!({
+        "Credentials": {"AccessKeyId": session.access_key_id, "SecretAccessKey": secret,
+            "SessionToken": session.session_token, "Expiration": expires},
+        "AssumedRoleUser": {"AssumedRoleId": format!("{}:{session_name}", role.id),
+            "Arn": format!("arn:aws:sts::{account}:assumed-role/{}/{session_name}", role.name)},
+    });
+    if let Some(source) = &session.source_identity {
+        out["SourceIdentity"] = Value::String(source.clone());
+    }
+    Ok(out)
+}

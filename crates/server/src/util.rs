@@ -1,0 +1,122 @@
+//! Small things every handler needs: time formatting, identifiers, secrets at rest.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use chacha20poly1305::aead::{Aead, KeyInit};
+use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
+
+use crate::error::ApiError;
+
+/// `2026-11-22T06:35:44Z`: the timestamp form IAM and STS return.
+pub fn iso8601(time: SystemTime) -> String {
+    let secs = time.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO).as_secs() as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let (y, m, d) = civil_from_days(days);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+/// The date of a day count since 1970-01-01 (Howard Hinnant's algorithm).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// Random bytes from the operating system.
+pub fn random_bytes<const N: usize>() -> Result<[u8; N], ApiError> {
+    let mut bytes = [0u8; N];
+    getrandom::getrandom(&mut bytes).map_err(|e| ApiError::internal(format!("no randomness: {e}")))?;
+    Ok(bytes)
+}
+
+/// An IAM unique id or access key id: a prefix (`AIDA`, `AKIA`, `ASIA`...) and upper-case
+/// base-32 characters, as AWS's are.
+pub fn random_id(prefix: &str, total_len: usize) -> Result<String, ApiError> {
+    const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let bytes = random_bytes::<32>()?;
+    let n = total_len.saturating_sub(prefix.len()).min(32);
+    Ok(prefix.chars().chain(bytes[..n].iter().map(|b| ALPHABET[usize::from(b % 32)] as char)).collect())
+}
+
+/// A 40-character secret access key.
+pub fn random_secret() -> Result<String, ApiError> {
+    let bytes = random_bytes::<30>()?;
+    Ok(base64::engine::general_purpose::STANDARD.encode(bytes))
+}
+
+/// A session token: opaque, long and random.
+pub fn random_token() -> Result<String, ApiError> {
+    let bytes = random_bytes::<96>()?;
+    Ok(format!("FwoGZXIvYXdzE{}", base64::engine::general_purpose::STANDARD.encode(bytes)))
+}
+
+/// Encrypts secret access keys at rest (ChaCha20-Poly1305, a random nonce per secret).
+#[derive(Clone)]
+pub struct SecretBox {
+    cipher: ChaCha20Poly1305,
+}
+
+impl SecretBox {
+    /// A box keyed by 32 bytes.
+    pub fn new(key: [u8; 32]) -> SecretBox {
+        SecretBox { cipher: ChaCha20Poly1305::new(Key::from_slice(&key)) }
+    }
+
+    /// nonce ‖ ciphertext.
+    pub fn seal(&self, secret: &str) -> Result<Vec<u8>, ApiError> {
+        let nonce = random_bytes::<12>()?;
+        let sealed = self
+            .cipher
+            .encrypt(Nonce::from_slice(&nonce), secret.as_bytes())
+            .map_err(|_| ApiError::internal("encryption failed"))?;
+        Ok(nonce.iter().copied().chain(sealed).collect())
+    }
+
+    /// The secret, or an error when the key does not match (a data directory used with another key).
+    pub fn open(&self, sealed: &[u8]) -> Result<String, ApiError> {
+        if sealed.len() < 12 {
+            return Err(ApiError::internal("stored secret is truncated"));
+        }
+        let (nonce, ciphertext) = sealed.split_at(12);
+        let plain = self
+            .cipher
+            .decrypt(Nonce::from_slice(nonce), ciphertext)
+            .map_err(|_| ApiError::internal("stored secret cannot be decrypted with this key"))?;
+        String::from_utf8(plain).map_err(|_| ApiError::internal("stored secret is not text"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_timestamps() {
+        assert_eq!(iso8601(UNIX_EPOCH), "1970-01-01T00:00:00Z");
+        assert_eq!(iso8601(UNIX_EPOCH + Duration::from_secs(1_795_329_344)), "2026-11-22T06:35:44Z");
+        assert_eq!(iso8601(UNIX_EPOCH + Duration::from_secs(951_782_400)), "2000-02-29T00:00:00Z");
+    }
+
+    #[test]
+    fn ids_and_secrets_have_aws_shapes() {
+        let id = random_id("AKIA", 20).unwrap();
+        assert_eq!(id.len(), 20);
+        assert!(id.starts_with("AKIA") && id.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()));
+        assert_eq!(random_secret().unwrap().len(), 40);
+    }
+
+    #[test]
+    fn secrets_round_trip_and_fail_under_another_key() {
+        let a = SecretBox::new([7; 32]);
+        let sealed = a.seal("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY").unwrap();
+        assert_eq!(a.open(&sealed).unwrap(), "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY");
+        assert!(SecretBox::new([8; 32]).open(&sealed).is_err());
+    }
+}
