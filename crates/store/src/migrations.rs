@@ -8,7 +8,10 @@ use sqlx::SqlitePool;
 use crate::StoreError;
 
 /// Every migration: (version, SQL), in order.
-pub const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_initial.sql"))];
+pub const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/0001_initial.sql")),
+    (2, include_str!("../migrations/0002_instance_profiles.sql")),
+];
 
 /// Applies every migration newer than the database's version.
 pub async fn apply(pool: &SqlitePool) -> Result<(), StoreError> {

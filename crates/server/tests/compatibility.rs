@@ -1,0 +1,43 @@
+//! docs/compatibility.md lists every IAM and STS operation of botocore's models and whether
+//! monban implements it. This test keeps the page true: it fails when the page and the server
+//! disagree. `UPDATE_COMPATIBILITY=1 cargo test -p monban-server --test compatibility` rewrites it.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+fn render() -> String {
+    let operations = monban_server::operations();
+    let implemented = operations.iter().filter(|(_, _, i)| *i).count();
+    let mut page = String::from(
+        "# IAM and STS compatibility\n\n\
+         Every operation of the IAM (`2010-05-08`) and STS (`2011-06-15`) APIs, as botocore's service models\n\
+         list them, and whether `monban serve` implements it. An operation marked \"not yet\" answers with\n\
+         AWS's error shape: HTTP 501, code `NotImplemented`. This page is checked by\n\
+         `crates/server/tests/compatibility.rs`; regenerate it with\n\
+         `UPDATE_COMPATIBILITY=1 cargo test -p monban-server --test compatibility`.\n\n",
+    );
+    page.push_str(&format!("{implemented} of {} operations are implemented.\n", operations.len()));
+    for service in ["iam", "sts"] {
+        page.push_str(&format!("\n## {}\n\n| operation | status |\n| --- | --- |\n", service.to_uppercase()));
+        for (_, name, done) in operations.iter().filter(|(s, _, _)| *s == service) {
+            page.push_str(&format!("| {name} | {} |\n", if *done { "implemented" } else { "not yet" }));
+        }
+    }
+    page
+}
+
+#[test]
+fn compatibility_page_matches_the_server() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/compatibility.md");
+    let expected = render();
+    if std::env::var_os("UPDATE_COMPATIBILITY").is_some() {
+        std::fs::write(path, &expected).unwrap();
+    }
+    let actual = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(actual == expected, "docs/compatibility.md is out of date: run UPDATE_COMPATIBILITY=1 cargo test -p monban-server --test compatibility");
+}
+
+#[test]
+fn the_models_list_every_operation() {
+    let operations = monban_server::operations();
+    assert!(operations.iter().filter(|(s, _, _)| *s == "iam").count() >= 170);
+    assert!(operations.iter().any(|(s, n, i)| *s == "sts" && *n == "AssumeRole" && *i));
+}
