@@ -31,6 +31,10 @@ pub struct ServeArgs {
     /// Root secret access key to install
     #[arg(long, env = "MONBAN_ROOT_SECRET_ACCESS_KEY", hide_env_values = true, requires = "root_access_key_id")]
     root_secret_access_key: Option<String>,
+    /// The key that encrypts secret access keys at rest, as 64 hex digits; by default a random key
+    /// is created in the data directory (`secret.key`, readable only by its owner)
+    #[arg(long, env = "MONBAN_SECRET_KEY", hide_env_values = true)]
+    secret_key: Option<String>,
     /// Development mode: enables POST /moto-api/reset (and /monban/reset), which wipes all state
     #[arg(long)]
     dev: bool,
@@ -41,6 +45,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<Exit> {
     if args.account_id.len() != 12 || !args.account_id.bytes().all(|b| b.is_ascii_digit()) {
         anyhow::bail!("--account-id must be 12 digits, not `{}`", args.account_id);
     }
+    let secret_key = args.secret_key.as_deref().map(parse_key).transpose()?;
     let runtime =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the runtime")?;
     runtime.block_on(async move {
@@ -50,7 +55,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<Exit> {
             root_secret_access_key: args.root_secret_access_key,
             data_dir: (!args.ephemeral).then(|| args.data_dir.clone()),
             dev: args.dev,
-            secret_key: None,
+            secret_key,
         };
         let listener = tokio::net::TcpListener::bind(&args.listen)
             .await
@@ -80,4 +85,17 @@ pub fn run(args: ServeArgs) -> anyhow::Result<Exit> {
         server.serve(listener).await.context("server stopped")?;
         Ok(Exit::Ok)
     })
+}
+
+/// Reads a 32-byte key written as 64 hex digits.
+fn parse_key(text: &str) -> anyhow::Result<[u8; 32]> {
+    let text = text.trim();
+    if text.len() != 64 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        anyhow::bail!("--secret-key (MONBAN_SECRET_KEY) must be 64 hex digits");
+    }
+    let mut key = [0u8; 32];
+    for (i, byte) in key.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&text[2 * i..2 * i + 2], 16)?;
+    }
+    Ok(key)
 }
