@@ -97,7 +97,7 @@ pub struct Decision {
     pub outcome: Outcome,
     /// For `ExplicitDeny`, the deny statement; for `Allow`, the allow statement of each policy type
     /// that had to allow; for `ImplicitDeny`, the allows that were found before one was missing.
-    pub statements: SmallVec<[StatementRef; 4]>,
+    pub statements: SmallVec<[StatementRef; 8]>,
     /// For `ImplicitDeny`, the policy type whose missing `Allow` denied the request.
     pub missing_allow: Option<PolicyType>,
 }
@@ -342,7 +342,7 @@ fn resource_policy_required(action_lowercase: &str) -> bool {
 pub fn authorize(request: &Request, policies: &PolicySet) -> Decision {
     let matcher = Matcher::new(request, policies);
     let caller = &request.caller;
-    let mut statements: SmallVec<[StatementRef; 4]> = SmallVec::new();
+    let mut statements: SmallVec<[StatementRef; 8]> = SmallVec::new();
     let deny = |at: StatementRef| Decision {
         outcome: Outcome::ExplicitDeny,
         statements: SmallVec::from_slice(&[at]),
@@ -405,7 +405,7 @@ pub fn authorize(request: &Request, policies: &PolicySet) -> Decision {
         return deny(at);
     }
 
-    let implicit = |statements: SmallVec<[StatementRef; 4]>, missing: PolicyType| Decision {
+    let implicit = |statements: SmallVec<[StatementRef; 8]>, missing: PolicyType| Decision {
         outcome: Outcome::ImplicitDeny,
         statements,
         missing_allow: Some(missing),
@@ -438,7 +438,7 @@ pub fn authorize(request: &Request, policies: &PolicySet) -> Decision {
     } else {
         None
     };
-    let push_caller_side = |statements: &mut SmallVec<[StatementRef; 4]>| {
+    let push_caller_side = |statements: &mut SmallVec<[StatementRef; 8]>| {
         for at in [identity_allow, boundary_allow, session_allow].into_iter().flatten().flatten() {
             statements.push(at);
         }
@@ -605,7 +605,8 @@ impl PolicySet {
         all
     }
 
-    fn policy_at(&self, at: &StatementRef) -> Option<&Arc<Policy>> {
+    /// The policy a [`StatementRef`] points at, so that callers can name the statements that decided.
+    pub fn policy_at(&self, at: &StatementRef) -> Option<&Arc<Policy>> {
         let (level, policy) = (usize::from(at.level), usize::from(at.policy));
         match at.policy_type {
             PolicyType::Identity => self.identity.get(policy),
