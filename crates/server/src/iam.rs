@@ -227,6 +227,7 @@ pub async fn call(call: &Call<'_>, action: &str, input: &Value) -> Result<Value,
         "CreateAccountAlias" | "DeleteAccountAlias" => account_alias(call, action, input).await,
         "ListAccountAliases" => list_account_aliases(call, input).await,
         "GetAccountSummary" => account_summary(call).await,
+        "GetAccountAuthorizationDetails" => authorization_details(call, input).await,
         "CreateInstanceProfile" => create_instance_profile(call, input).await,
         "GetInstanceProfile" => get_instance_profile(call, input).await,
         "DeleteInstanceProfile" => delete_instance_profile(call, input).await,
@@ -1090,4 +1091,110 @@ async fn instance_profile_role(call: &Call<'_>, action: &str, input: &Value) -> 
         .set_instance_profile_role(call.account(), name, role, action == "AddRoleToInstanceProfile")
         .await?;
     Ok(json!({}))
+}
+
+/// One principal's inline and attached policies, as GetAccountAuthorizationDetails lists them.
+async fn principal_detail(call: &Call<'_>, p: &Principal) -> Result<Value, ApiError> {
+    let account = call.account();
+    let mut v = principal_json(p, None);
+    if let Value::Object(fields) = &mut v {
+        // RoleDetail has no Description or MaxSessionDuration.
+        fields.remove("Description");
+        fields.remove("MaxSessionDuration");
+    }
+    if let Some(trust) = &p.trust_policy {
+        v["AssumeRolePolicyDocument"] = Value::String(url_encode(trust));
+    }
+    let inline: Vec<Value> = call
+        .state
+        .store
+        .inline_policies(account, p.kind, &p.name)
+        .await?
+        .into_iter()
+        .map(|(name, document)| json!({"PolicyName": name, "PolicyDocument": url_encode(&document)}))
+        .collect();
+    let attached: Vec<Value> = call
+        .state
+        .store
+        .attached_policies(account, p.kind, &p.name)
+        .await?
+        .iter()
+        .map(|a| json!({"PolicyName": policy_name_of(a), "PolicyArn": a}))
+        .collect();
+    let inline_key = match p.kind {
+        User => "UserPolicyList",
+        Group => "GroupPolicyList",
+        Role => "RolePolicyList",
+    };
+    v[inline_key] = Value::Array(inline);
+    v["AttachedManagedPolicies"] = Value::Array(attached);
+    if p.kind != Group {
+        let tags = call.state.store.tags(account, Owner::Principal(p.kind), &p.name).await?;
+        v["Tags"] = tags_json(&tags);
+    }
+    match p.kind {
+        User => {
+            let groups = call.state.store.groups_for_user(account, &p.name).await?;
+            v["GroupList"] = Value::Array(groups.into_iter().map(|g| Value::String(g.name)).collect());
+        }
+        Role => {
+            let mut profiles = Vec::new();
+            for ip in call.state.store.list_instance_profiles(account, "/", Some(&p.name)).await? {
+                profiles.push(instance_profile_json(call, &ip).await?);
+            }
+            v["InstanceProfileList"] = Value::Array(profiles);
+        }
+        Group => {}
+    }
+    Ok(v)
+}
+
+/// GetAccountAuthorizationDetails: every user, group, role and managed policy in use, with their
+/// policy documents (URL-encoded, as the API returns them), so the account can be analyzed offline.
+async fn authorization_details(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
+    call.authorize(Authorization::new("iam:GetAccountAuthorizationDetails", "*")).await?;
+    let filter: Vec<&str> = input
+        .get("Filter")
+        .and_then(Value::as_array)
+        .map(|f| f.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let wants = |what: &str| filter.is_empty() || filter.contains(&what);
+    let account = call.account();
+    let mut out = json!({"UserDetailList": [], "GroupDetailList": [], "RoleDetailList": [], "Policies": [], "IsTruncated": false});
+    for (kind, list, filter_name) in
+        [(User, "UserDetailList", "User"), (Group, "GroupDetailList", "Group"), (Role, "RoleDetailList", "Role")]
+    {
+        if !wants(filter_name) {
+            continue;
+        }
+        let mut details = Vec::new();
+        for p in call.state.store.list_principals(account, kind, "/").await? {
+            details.push(principal_detail(call, &p).await?);
+        }
+        out[list] = Value::Array(details);
+    }
+    let mut policies = Vec::new();
+    if wants("LocalManagedPolicy") {
+        for p in call.state.store.list_managed_policies(account, "/").await? {
+            let mut v = managed_json(&p, None);
+            let versions = call.state.store.policy_versions(&p.arn).await?;
+            v["PolicyVersionList"] = Value::Array(versions.iter().map(|version| version_json(version, true)).collect());
+            policies.push(v);
+        }
+    }
+    if wants("AWSManagedPolicy") {
+        let mut aws: Vec<&managed::AwsPolicy> = managed::all().values().collect();
+        aws.sort_by(|a, b| a.name.cmp(&b.name));
+        for p in aws {
+            let mut v = aws_policy_json(call, p).await?;
+            if v["AttachmentCount"].as_i64().unwrap_or(0) == 0 {
+                continue;
+            }
+            v["PolicyVersionList"] = json!([{"Document": url_encode(&p.document), "VersionId": p.version_id,
+                "IsDefaultVersion": true, "CreateDate": p.updated}]);
+            policies.push(v);
+        }
+    }
+    out["Policies"] = Value::Array(policies);
+    Ok(out)
 }
