@@ -228,6 +228,9 @@ pub async fn call(call: &Call<'_>, action: &str, input: &Value) -> Result<Value,
         "ListAccountAliases" => list_account_aliases(call, input).await,
         "GetAccountSummary" => account_summary(call).await,
         "GetAccountAuthorizationDetails" => authorization_details(call, input).await,
+        "CreateLoginProfile" | "UpdateLoginProfile" | "GetLoginProfile" | "DeleteLoginProfile" => {
+            login_profile(call, action, input).await
+        }
         "CreateInstanceProfile" => create_instance_profile(call, input).await,
         "GetInstanceProfile" => get_instance_profile(call, input).await,
         "DeleteInstanceProfile" => delete_instance_profile(call, input).await,
@@ -1197,4 +1200,41 @@ async fn authorization_details(call: &Call<'_>, input: &Value) -> Result<Value, 
     }
     out["Policies"] = Value::Array(policies);
     Ok(out)
+}
+
+/// Login profiles (console passwords). monban has no console, so the password is checked for
+/// presence only and never stored; the profile's existence matters to policies and audits.
+async fn login_profile(call: &Call<'_>, action: &str, input: &Value) -> Result<Value, ApiError> {
+    let name = match (optional(input, "UserName"), call.identity()) {
+        (Some(n), _) => n.to_string(),
+        (None, Identity::User { user, .. }) => user.name.clone(),
+        _ => return Err(ApiError::validation("Must specify userName when calling with non-User credentials")),
+    };
+    let (existing, target) = target(call, User, &name).await?;
+    call.authorize(Authorization::new(&format!("iam:{action}"), &target)).await?;
+    existing.ok_or_else(|| not_found(User, &name))?;
+    let (store, account) = (&call.state.store, call.account());
+    let reset = input.get("PasswordResetRequired").and_then(Value::as_bool).unwrap_or(false);
+    match action {
+        "CreateLoginProfile" => {
+            if optional(input, "Password").is_none() {
+                return Err(ApiError::validation("Password is required"));
+            }
+            store.put_login_profile(account, &name, &call.now(), reset, true).await?;
+        }
+        "UpdateLoginProfile" => store.put_login_profile(account, &name, &call.now(), reset, false).await?,
+        "DeleteLoginProfile" => {
+            store.delete_login_profile(account, &name).await?;
+            return Ok(json!({}));
+        }
+        _ => {}
+    }
+    if action == "UpdateLoginProfile" {
+        return Ok(json!({}));
+    }
+    let (created, reset_required) = store
+        .login_profile(account, &name)
+        .await?
+        .ok_or_else(|| ApiError::no_such_entity(format!("Login Profile for User {name} cannot be found.")))?;
+    Ok(json!({"LoginProfile": {"UserName": name, "CreateDate": created, "PasswordResetRequired": reset_required}}))
 }

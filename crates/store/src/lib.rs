@@ -336,6 +336,7 @@ impl Store {
     pub async fn reset(&self) -> Result<()> {
         let mut tx = self.writer.begin().await?;
         for table in [
+            "login_profiles",
             "instance_profiles",
             "sessions",
             "access_keys",
@@ -516,6 +517,17 @@ impl Store {
                 "Cannot delete entity, must remove users from group first.",
             ),
         ];
+        if kind == PrincipalKind::User {
+            let n: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM login_profiles WHERE account_id = ? AND user_key = ?")
+                    .bind(account_id)
+                    .bind(&name_key)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            if n > 0 {
+                return Err(StoreError::Conflict("Cannot delete entity, must delete login profile first.".into()));
+            }
+        }
         if kind == PrincipalKind::Role {
             let n: i64 =
                 sqlx::query_scalar("SELECT COUNT(*) FROM instance_profiles WHERE account_id = ? AND role_key = ?")
@@ -1224,6 +1236,67 @@ impl Store {
             })
         })
         .transpose()
+    }
+
+    // ----- login profiles -----
+
+    /// A user's login profile: (creation time, password reset required), if it has one.
+    pub async fn login_profile(&self, account_id: &str, user: &str) -> Result<Option<(String, bool)>> {
+        let row =
+            sqlx::query("SELECT created, reset_required FROM login_profiles WHERE account_id = ? AND user_key = ?")
+                .bind(account_id)
+                .bind(key(user))
+                .fetch_optional(&self.reader)
+                .await?;
+        row.map(|r| Ok((r.try_get("created")?, r.try_get::<i64, _>("reset_required")? != 0))).transpose()
+    }
+
+    /// Creates (`create`) or updates a user's login profile.
+    pub async fn put_login_profile(
+        &self,
+        account_id: &str,
+        user: &str,
+        now: &str,
+        reset_required: bool,
+        create: bool,
+    ) -> Result<()> {
+        self.require_principal(account_id, PrincipalKind::User, user).await?;
+        let sql = if create {
+            "INSERT INTO login_profiles (account_id, user_key, created, reset_required) VALUES (?, ?, ?, ?)"
+        } else {
+            "UPDATE login_profiles SET reset_required = ?4 WHERE account_id = ?1 AND user_key = ?2"
+        };
+        let result = sqlx::query(sql)
+            .bind(account_id)
+            .bind(key(user))
+            .bind(now)
+            .bind(i64::from(reset_required))
+            .execute(&self.writer)
+            .await;
+        match result {
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                Err(StoreError::AlreadyExists(format!("Login Profile for user {user} already exists.")))
+            }
+            Err(e) => Err(e.into()),
+            Ok(done) if done.rows_affected() == 0 => {
+                Err(StoreError::NotFound(format!("Login Profile for User {user} cannot be found.")))
+            }
+            Ok(_) => Ok(()),
+        }
+    }
+
+    /// Deletes a user's login profile.
+    pub async fn delete_login_profile(&self, account_id: &str, user: &str) -> Result<()> {
+        self.require_principal(account_id, PrincipalKind::User, user).await?;
+        let done = sqlx::query("DELETE FROM login_profiles WHERE account_id = ? AND user_key = ?")
+            .bind(account_id)
+            .bind(key(user))
+            .execute(&self.writer)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("Login Profile for User {user} cannot be found.")));
+        }
+        Ok(())
     }
 
     // ----- instance profiles -----
