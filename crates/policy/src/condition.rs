@@ -207,6 +207,21 @@ impl Cidr {
         (prefix <= max).then_some(Cidr { network, prefix })
     }
 
+    /// The network address as written (host bits are kept, as AWS ignores them when matching).
+    pub fn network(&self) -> IpAddr {
+        self.network
+    }
+
+    /// The prefix length in bits.
+    pub fn prefix(&self) -> u8 {
+        self.prefix
+    }
+
+    /// Whether every address of `other` is inside this network, for comparing conditions.
+    pub fn covers(&self, other: &Cidr) -> bool {
+        other.prefix >= self.prefix && self.contains(other.network)
+    }
+
     /// Whether the address is inside the network. IPv4 and IPv6 never match each other.
     pub fn contains(&self, ip: IpAddr) -> bool {
         match (self.network, ip) {
@@ -320,6 +335,27 @@ pub fn parse_date(text: &str) -> Option<i128> {
         }
     }
     Some(i128::from(seconds) * 1_000_000_000 + i128::from(nanos))
+}
+
+/// Writes seconds since the Unix epoch as the ISO 8601 UTC form AWS uses everywhere
+/// (`2026-11-22T06:35:44Z`), the inverse of [`parse_date`] for whole seconds.
+pub fn format_date(epoch_seconds: i64) -> String {
+    let (days, rem) = (epoch_seconds.div_euclid(86_400), epoch_seconds.rem_euclid(86_400));
+    let (y, m, d) = civil_from_days(days);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+/// The date of a day count since 1970-01-01 (the inverse of [`days_from_civil`]).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
 fn days_in_month(year: i64, month: i64) -> i64 {
@@ -573,6 +609,15 @@ mod tests {
         assert!(Values::compile(&n, &["1", "1e3"], true).is_err());
         let d = Operator::parse("DateEquals").unwrap();
         assert!(Values::compile(&d, &["2020-02-30"], true).is_err());
+    }
+
+    #[test]
+    fn dates_format_and_parse_back() {
+        for secs in [0i64, 951_782_400, 1_795_329_344, -86_400, 4_102_444_800] {
+            let text = format_date(secs);
+            assert_eq!(parse_date(&text), Some(i128::from(secs) * 1_000_000_000), "{text}");
+        }
+        assert_eq!(format_date(1_795_329_344), "2026-11-22T06:35:44Z");
     }
 
     #[test]
