@@ -1,1 +1,539 @@
-//! See the crate documentation.
+//! Account analysis: the six IAM anti-patterns ([`audit`]), privilege-escalation paths
+//! ([`escalation`]) and effective permissions ([`effective`]) of the principals described by
+//! `aws iam get-account-authorization-details`.
+//!
+//! The input is read once ([`details`]) into plain records, then compiled into a [`Directory`]: every
+//! user and role with its identity policies (own, attached and its groups'), its permissions
+//! boundary and the SCP levels that govern its account, ready to be handed to
+//! [`monban_policy::authorize`]. Every question the analyses ask ("can this principal assume that
+//! role?", "is it admin-equivalent?") is a request decided by that one engine, with the condition
+//! keys AWS would put in the context, so the analyzer never disagrees with the engine about what a
+//! policy means.
+//!
+//! ```
+//! use monban_analyzer::account::{details, escalation, Directory, Options};
+//!
+//! let text = r#"{"UserDetailList": [{"UserName": "dev", "UserId": "AIDA1", "Arn": "arn:aws:iam::111122223333:user/dev",
+//!   "UserPolicyList": [{"PolicyName": "p", "PolicyDocument": {"Version": "2012-10-17", "Statement": [
+//!     {"Effect": "Allow", "Action": ["iam:CreateRole", "iam:PutRolePolicy", "sts:AssumeRole"], "Resource": "*"}]}}],
+//!   "GroupList": [], "AttachedManagedPolicies": []}],
+//!   "GroupDetailList": [], "RoleDetailList": [], "Policies": []}"#;
+//! let account = details::Account::from_json(text, "account.json")?;
+//! let directory = Directory::new(vec![account], Vec::new(), Options::default())?;
+//! let report = escalation::analyze(&directory, None);
+//! assert_eq!(report.paths.len(), 1); // CreateRole + PutRolePolicy + AssumeRole
+//! # Ok::<(), monban_analyzer::account::AccountError>(())
+//! ```
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use monban_policy::condition::{format_date, parse_date};
+use monban_policy::{authorize, Caller, Context, ContextValue, Decision, Policy, PolicySet, PolicyType, Request};
+
+pub mod audit;
+pub mod credentials;
+pub mod details;
+pub mod effective;
+pub mod escalation;
+mod managed;
+pub mod synthetic;
+
+pub use details::{Account, DetailsError};
+
+/// What can go wrong while reading or compiling an account.
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    /// The authorization details (or an SCP file) are malformed; names the file and element.
+    #[error(transparent)]
+    Details(#[from] DetailsError),
+    /// A credential report is malformed.
+    #[error("{file}: line {line}: {message}")]
+    CredentialReport {
+        /// The file.
+        file: String,
+        /// 1-based line.
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// A time given to the analysis is not a date.
+    #[error("`{0}` is not a date (use ISO 8601, e.g. 2024-05-01T00:00:00Z)")]
+    Date(String),
+}
+
+/// Settings shared by the analyses.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// "Now", in nanoseconds since the Unix epoch: ages of keys and last uses are measured from
+    /// here, and `aws:CurrentTime` is set to it. Time is an input so every run can be replayed.
+    pub now: i128,
+    /// The region put in `aws:RequestedRegion` and in probe ARNs.
+    pub region: String,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        // 2025-01-01T00:00:00Z: a fixed default keeps library results reproducible; the CLI passes
+        // the real time.
+        Options { now: 1_735_689_600 * NANOS_PER_SECOND, region: "us-east-1".into() }
+    }
+}
+
+impl Options {
+    /// Options with "now" read from an ISO 8601 date or epoch seconds.
+    pub fn at(now: &str) -> Result<Options, AccountError> {
+        let now = parse_date(now).ok_or_else(|| AccountError::Date(now.to_string()))?;
+        Ok(Options { now, ..Options::default() })
+    }
+}
+
+const NANOS_PER_SECOND: i128 = 1_000_000_000;
+const NANOS_PER_DAY: i128 = 86_400 * NANOS_PER_SECOND;
+
+/// Whole days between an ISO 8601 date and `now`; `None` when the text is not a date.
+pub(crate) fn days_since(date: &str, now: i128) -> Option<i64> {
+    let then = parse_date(date)?;
+    i64::try_from((now - then).div_euclid(NANOS_PER_DAY)).ok()
+}
+
+/// Users and roles: the principals that can hold credentials and act.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PrincipalKind {
+    /// An IAM user (long-term credentials: password, access keys).
+    User,
+    /// An IAM role (temporary credentials through sessions).
+    Role,
+}
+
+/// One user or role, compiled for the engine.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    /// User or role.
+    pub kind: PrincipalKind,
+    /// Index of its account in [`Directory::accounts`].
+    pub account: usize,
+    /// Index in that account's `users` or `roles`.
+    pub index: usize,
+    /// The ARN, with path.
+    pub arn: String,
+    /// The name.
+    pub name: String,
+    /// The account id.
+    pub account_id: String,
+    /// Identity policies: inline, attached and those of its groups, each named for explanations.
+    pub identity: Vec<Arc<Policy>>,
+    /// Whether each identity policy is inline (`true`) or managed, in the same order.
+    pub inline: Vec<bool>,
+    /// Managed policy ARNs behind `identity` (inline ones are `None`), in the same order.
+    pub managed: Vec<Option<String>>,
+    /// The permissions boundary's ARN, if one is set.
+    pub boundary_arn: Option<String>,
+    /// The permissions boundary, if set and resolved.
+    pub boundary: Option<Arc<Policy>>,
+    /// The groups (ARNs) of a user.
+    pub groups: Vec<String>,
+    /// Tags, which become `aws:PrincipalTag/*` and `aws:ResourceTag/*`.
+    pub tags: Vec<(String, String)>,
+    /// For roles: the trust policy, named `ROLE-ARN#trust`.
+    pub trust: Option<Arc<Policy>>,
+    /// The caller the engine sees when this principal acts (a role acts through a session).
+    pub caller: Caller,
+    /// The context keys AWS sets on every request of this principal.
+    pub context: Context,
+}
+
+impl Principal {
+    /// The policies that apply when this principal makes a request, with `resource` as the
+    /// resource-based policy.
+    pub fn policy_set(&self, scps: &[Vec<Arc<Policy>>], resource: Option<Arc<Policy>>) -> PolicySet {
+        PolicySet {
+            identity: self.identity.clone(),
+            boundary: self.boundary.clone(),
+            session: None,
+            scps: scps.to_vec(),
+            rcps: Vec::new(),
+            resource,
+        }
+    }
+}
+
+/// A customer managed or AWS managed policy with all its versions, resolved.
+#[derive(Debug, Clone)]
+pub struct ManagedPolicy {
+    /// The ARN.
+    pub arn: String,
+    /// The name.
+    pub name: String,
+    /// Whether AWS owns it (`arn:aws:iam::aws:policy/...`).
+    pub aws_managed: bool,
+    /// The default version, named by the ARN.
+    pub default: Arc<Policy>,
+    /// The other versions (version id, document), for `iam:SetDefaultPolicyVersion`.
+    pub other_versions: Vec<(String, Arc<Policy>)>,
+}
+
+/// The compiled account(s): every principal ready for the engine, indexed by ARN.
+#[derive(Debug)]
+pub struct Directory {
+    /// The accounts as read.
+    pub accounts: Vec<Account>,
+    /// Every user and role of every account.
+    pub principals: Vec<Principal>,
+    /// SCP levels (root first) applied to every account's principals.
+    pub scps: Vec<Vec<Arc<Policy>>>,
+    /// Settings.
+    pub options: Options,
+    /// Managed policies by ARN (customer managed from the input, AWS managed as referenced).
+    pub managed: HashMap<String, Arc<ManagedPolicy>>,
+    /// Things that could not be resolved (an AWS managed policy ARN monban does not know).
+    pub warnings: Vec<String>,
+    by_arn: HashMap<String, usize>,
+    admin: Vec<Option<Decision>>,
+    /// The policy an attacker writes onto a principal: everything.
+    pub(crate) allow_all: Arc<Policy>,
+}
+
+/// The policy an attacker writes onto a principal it controls.
+const ALLOW_ALL: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+
+/// The ARN of AWS's `AdministratorAccess`, the policy an attacker would attach.
+pub const ADMINISTRATOR_ACCESS: &str = "arn:aws:iam::aws:policy/AdministratorAccess";
+
+impl Directory {
+    /// Compiles accounts (several files of one account are merged) and the SCP levels that
+    /// govern them, and decides which principals are admin-equivalent.
+    pub fn new(
+        accounts: Vec<Account>,
+        scps: Vec<Vec<Arc<Policy>>>,
+        options: Options,
+    ) -> Result<Directory, AccountError> {
+        let accounts = details::merge(accounts);
+        let mut warnings = Vec::new();
+        let mut managed: HashMap<String, Arc<ManagedPolicy>> = HashMap::new();
+        for account in &accounts {
+            for p in &account.policies {
+                if let Some(compiled) = p.compile() {
+                    managed.insert(p.arn.clone(), Arc::new(compiled));
+                }
+            }
+        }
+        let mut resolve = |arn: &str, warnings: &mut Vec<String>| -> Option<Arc<ManagedPolicy>> {
+            if let Some(p) = managed.get(arn) {
+                return Some(p.clone());
+            }
+            match managed::aws_managed(arn) {
+                Some(p) => {
+                    let p = Arc::new(p);
+                    managed.insert(arn.to_string(), p.clone());
+                    Some(p)
+                }
+                None => {
+                    let w = format!("managed policy `{arn}` is neither in the input's `Policies` nor a known AWS managed policy; it is ignored");
+                    if !warnings.contains(&w) {
+                        warnings.push(w);
+                    }
+                    None
+                }
+            }
+        };
+        let mut principals = Vec::new();
+        for (a, account) in accounts.iter().enumerate() {
+            let groups: HashMap<&str, &details::Group> = account.groups.iter().map(|g| (g.name.as_str(), g)).collect();
+            for (i, user) in account.users.iter().enumerate() {
+                let mut identity = Vec::new();
+                let mut inline = Vec::new();
+                let mut managed_arns = Vec::new();
+                for p in &user.inline {
+                    identity.push(p.policy.clone());
+                    inline.push(true);
+                    managed_arns.push(None);
+                }
+                for arn in &user.attached {
+                    if let Some(m) = resolve(arn, &mut warnings) {
+                        identity.push(m.default.clone());
+                        inline.push(false);
+                        managed_arns.push(Some(arn.clone()));
+                    }
+                }
+                let mut group_arns = Vec::new();
+                for g in &user.groups {
+                    let Some(group) = groups.get(g.as_str()) else {
+                        warnings.push(format!(
+                            "{}: user `{}` is in group `{g}`, which is not in `GroupDetailList`",
+                            account.source, user.name
+                        ));
+                        continue;
+                    };
+                    group_arns.push(group.arn.clone());
+                    for p in &group.inline {
+                        identity.push(p.policy.clone());
+                        inline.push(true);
+                        managed_arns.push(None);
+                    }
+                    for arn in &group.attached {
+                        if let Some(m) = resolve(arn, &mut warnings) {
+                            identity.push(m.default.clone());
+                            inline.push(false);
+                            managed_arns.push(Some(arn.clone()));
+                        }
+                    }
+                }
+                let boundary =
+                    user.boundary.as_deref().and_then(|b| resolve(b, &mut warnings)).map(|m| m.default.clone());
+                let caller = Caller::from_arn(&user.arn, None).map_err(|message| {
+                    DetailsError::new(&account.source, &format!("UserDetailList[{i}].Arn"), message)
+                })?;
+                let mut context = base_context(&options, &account.id, &user.arn, &user.tags);
+                context.insert("aws:username", ContextValue::single(user.name.as_str()));
+                context.insert("aws:userid", ContextValue::single(user.id.as_str()));
+                context.insert("aws:PrincipalType", ContextValue::single("User"));
+                principals.push(Principal {
+                    kind: PrincipalKind::User,
+                    account: a,
+                    index: i,
+                    arn: user.arn.clone(),
+                    name: user.name.clone(),
+                    account_id: account.id.clone(),
+                    identity,
+                    inline,
+                    managed: managed_arns,
+                    boundary_arn: user.boundary.clone(),
+                    boundary,
+                    groups: group_arns,
+                    tags: user.tags.clone(),
+                    trust: None,
+                    caller,
+                    context,
+                });
+            }
+            for (i, role) in account.roles.iter().enumerate() {
+                let mut identity = Vec::new();
+                let mut inline = Vec::new();
+                let mut managed_arns = Vec::new();
+                for p in &role.inline {
+                    identity.push(p.policy.clone());
+                    inline.push(true);
+                    managed_arns.push(None);
+                }
+                for arn in &role.attached {
+                    if let Some(m) = resolve(arn, &mut warnings) {
+                        identity.push(m.default.clone());
+                        inline.push(false);
+                        managed_arns.push(Some(arn.clone()));
+                    }
+                }
+                let boundary =
+                    role.boundary.as_deref().and_then(|b| resolve(b, &mut warnings)).map(|m| m.default.clone());
+                // A role acts through a session: arn:aws:sts::ACCOUNT:assumed-role/NAME/SESSION
+                // (AWS: "IAM identifiers", role session ARNs carry no path).
+                let session = format!("arn:aws:sts::{}:assumed-role/{}/monban", account.id, role.name);
+                let caller = Caller::from_arn(&session, Some(&role.arn)).map_err(|message| {
+                    DetailsError::new(&account.source, &format!("RoleDetailList[{i}].Arn"), message)
+                })?;
+                let mut context = base_context(&options, &account.id, &role.arn, &role.tags);
+                context.insert("aws:userid", ContextValue::single(format!("{}:monban", role.id)));
+                context.insert("aws:PrincipalType", ContextValue::single("AssumedRole"));
+                principals.push(Principal {
+                    kind: PrincipalKind::Role,
+                    account: a,
+                    index: i,
+                    arn: role.arn.clone(),
+                    name: role.name.clone(),
+                    account_id: account.id.clone(),
+                    identity,
+                    inline,
+                    managed: managed_arns,
+                    boundary_arn: role.boundary.clone(),
+                    boundary,
+                    groups: Vec::new(),
+                    tags: role.tags.clone(),
+                    trust: role.trust.clone(),
+                    caller,
+                    context,
+                });
+            }
+        }
+        let by_arn = principals.iter().enumerate().map(|(i, p)| (p.arn.clone(), i)).collect();
+        let allow_all = Policy::parse(ALLOW_ALL)
+            .map_err(|e| DetailsError::new("(built-in policy)", &e.path, e.message))?
+            .named("(policy written by the attacker)");
+        let mut directory = Directory {
+            accounts,
+            principals,
+            scps,
+            options,
+            managed,
+            warnings,
+            by_arn,
+            admin: Vec::new(),
+            allow_all: Arc::new(allow_all),
+        };
+        directory.admin = (0..directory.principals.len())
+            .map(|i| {
+                let p = &directory.principals[i];
+                directory.admin_decision(p, &p.identity, p.boundary.as_ref())
+            })
+            .collect();
+        Ok(directory)
+    }
+
+    /// A principal that does not exist yet (one an attacker would create), with no policies, as
+    /// the engine would see it acting.
+    pub(crate) fn new_principal(&self, kind: PrincipalKind, account_id: &str, arn: &str) -> Option<Principal> {
+        let name = arn.rsplit('/').next().unwrap_or_default().to_string();
+        let (caller, context) = match kind {
+            PrincipalKind::User => {
+                let mut context = base_context(&self.options, account_id, arn, &[]);
+                context.insert("aws:username", ContextValue::single(name.as_str()));
+                (Caller::from_arn(arn, None).ok()?, context)
+            }
+            PrincipalKind::Role => {
+                let session = format!("arn:aws:sts::{account_id}:assumed-role/{name}/monban");
+                (Caller::from_arn(&session, Some(arn)).ok()?, base_context(&self.options, account_id, arn, &[]))
+            }
+        };
+        Some(Principal {
+            kind,
+            account: 0,
+            index: 0,
+            arn: arn.to_string(),
+            name,
+            account_id: account_id.to_string(),
+            identity: Vec::new(),
+            inline: Vec::new(),
+            managed: Vec::new(),
+            boundary_arn: None,
+            boundary: None,
+            groups: Vec::new(),
+            tags: Vec::new(),
+            trust: None,
+            caller,
+            context,
+        })
+    }
+
+    /// The principal with this ARN.
+    pub fn principal(&self, arn: &str) -> Option<usize> {
+        self.by_arn.get(arn).copied()
+    }
+
+    /// Whether principal `i` is admin-equivalent (decided by the engine, see [`Directory::admin_decision`]).
+    pub fn is_admin(&self, i: usize) -> bool {
+        self.admin.get(i).is_some_and(Option::is_some)
+    }
+
+    /// For an admin-equivalent principal, the decision on the first probe (its statements say why).
+    pub fn admin_evidence(&self, i: usize) -> Option<&Decision> {
+        self.admin.get(i).and_then(Option::as_ref)
+    }
+
+    /// Decides whether a principal with these identity policies and boundary would be
+    /// admin-equivalent: the engine must allow every request of [`ADMIN_PROBES`] on fresh resources
+    /// of its account, with the SCPs applied. A `NotAction` policy that leaves these out is found;
+    /// a condition the caller cannot meet (MFA for an access key) or a narrower boundary is not.
+    /// Returns the first probe's decision when all are allowed.
+    pub fn admin_decision(
+        &self,
+        p: &Principal,
+        identity: &[Arc<Policy>],
+        boundary: Option<&Arc<Policy>>,
+    ) -> Option<Decision> {
+        let set = PolicySet {
+            identity: identity.to_vec(),
+            boundary: boundary.cloned(),
+            session: None,
+            scps: self.scps.clone(),
+            rcps: Vec::new(),
+            resource: None,
+        };
+        let mut first = None;
+        for (action, resource) in ADMIN_PROBES {
+            let resource = resource.replace("{account}", &p.account_id).replace("{region}", &self.options.region);
+            let mut context = p.context.clone();
+            if *action == "iam:PassRole" {
+                context.insert("iam:PassedToService", ContextValue::single("ec2.amazonaws.com"));
+            }
+            let request = Request::new(p.caller.clone(), action, &resource).with_context(context);
+            let decision = authorize(&request, &set);
+            if !decision.is_allowed() {
+                return None;
+            }
+            first.get_or_insert(decision);
+        }
+        first
+    }
+
+    /// Names the statements of a decision: `POLICY-NAME statement SID-OR-INDEX (policy type)`.
+    pub fn statement_labels(set: &PolicySet, decision: &Decision) -> Vec<String> {
+        decision
+            .statements
+            .iter()
+            .filter_map(|at| {
+                let policy = set.policy_at(at)?;
+                let statement = policy.statements.get(usize::from(at.statement))?;
+                let name = policy.name.as_deref().unwrap_or("(unnamed policy)");
+                let which = statement.sid.as_deref().map_or_else(|| format!("#{}", at.statement), |s| format!("`{s}`"));
+                let kind = match at.policy_type {
+                    PolicyType::Identity => "identity",
+                    PolicyType::ResourceBased => "trust/resource",
+                    PolicyType::PermissionsBoundary => "boundary",
+                    PolicyType::Session => "session",
+                    PolicyType::Scp => "SCP",
+                    PolicyType::Rcp => "RCP",
+                };
+                Some(format!("{name} statement {which} ({kind})"))
+            })
+            .collect()
+    }
+}
+
+/// Requests that together mean "administrator": IAM permission management, passing roles, and
+/// data access in the main services. Each must be allowed on a fresh resource of the principal's
+/// account (`{account}` and `{region}` are filled in).
+pub const ADMIN_PROBES: &[(&str, &str)] = &[
+    ("iam:CreateUser", "arn:aws:iam::{account}:user/monban-probe"),
+    ("iam:PutUserPolicy", "arn:aws:iam::{account}:user/monban-probe"),
+    ("iam:AttachRolePolicy", "arn:aws:iam::{account}:role/monban-probe"),
+    ("iam:CreateAccessKey", "arn:aws:iam::{account}:user/monban-probe"),
+    ("iam:PassRole", "arn:aws:iam::{account}:role/monban-probe"),
+    ("s3:GetObject", "arn:aws:s3:::monban-probe/object"),
+    ("s3:PutBucketPolicy", "arn:aws:s3:::monban-probe"),
+    ("ec2:RunInstances", "arn:aws:ec2:{region}:{account}:instance/i-0monbanprobe"),
+    ("lambda:CreateFunction", "arn:aws:lambda:{region}:{account}:function:monban-probe"),
+    ("kms:Decrypt", "arn:aws:kms:{region}:{account}:key/monban-probe"),
+    ("secretsmanager:GetSecretValue", "arn:aws:secretsmanager:{region}:{account}:secret:monban-probe"),
+    ("dynamodb:DeleteTable", "arn:aws:dynamodb:{region}:{account}:table/monban-probe"),
+];
+
+/// The keys AWS puts in the context of every request made with a principal's long-term access
+/// key or role session (AWS: "AWS global condition context keys"). `aws:MultiFactorAuthPresent`
+/// is absent, as for requests signed with access keys, so MFA-conditioned grants do not count.
+fn base_context(options: &Options, account: &str, arn: &str, tags: &[(String, String)]) -> Context {
+    let mut context = Context::new();
+    context.insert("aws:PrincipalArn", ContextValue::single(arn));
+    context.insert("aws:PrincipalAccount", ContextValue::single(account));
+    context.insert("aws:SecureTransport", ContextValue::single("true"));
+    context.insert("aws:ViaAWSService", ContextValue::single("false"));
+    context.insert("aws:PrincipalIsAWSService", ContextValue::single("false"));
+    context.insert("aws:RequestedRegion", ContextValue::single(options.region.as_str()));
+    let seconds = options.now.div_euclid(NANOS_PER_SECOND);
+    context.insert("aws:EpochTime", ContextValue::single(seconds.to_string()));
+    context.insert("aws:CurrentTime", ContextValue::single(format_date(i64::try_from(seconds).unwrap_or(i64::MAX))));
+    if !tags.is_empty() {
+        for (k, v) in tags {
+            context.insert(&format!("aws:PrincipalTag/{k}"), ContextValue::single(v.as_str()));
+        }
+        context.insert("aws:PrincipalTagKeys", ContextValue::multi(tags.iter().map(|(k, _)| k.as_str())));
+    }
+    context
+}
+
+/// Adds a resource's tags as `aws:ResourceTag/*` (and `iam:ResourceTag/*` for IAM resources).
+pub(crate) fn add_resource_tags(context: &mut Context, tags: &[(String, String)]) {
+    for (k, v) in tags {
+        context.insert(&format!("aws:ResourceTag/{k}"), ContextValue::single(v.as_str()));
+        context.insert(&format!("iam:ResourceTag/{k}"), ContextValue::single(v.as_str()));
+    }
+}

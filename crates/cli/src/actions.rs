@@ -7,7 +7,9 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
+use monban_analyzer::compare::grants::{self, Limits};
 use monban_catalog::{AccessLevel, Action, ActionSet, Catalog};
+use monban_policy::Policy;
 use serde_json::{json, Value};
 
 use crate::Exit;
@@ -216,153 +218,7 @@ fn write_table<const N: usize>(out: &mut impl Write, header: &[String; N], rows:
 }
 
 // ---------------------------------------------------------------------------------------------------
-// --policy: a small reading of the policy document, enough to summarise grants.
-
-/// Why an allowed action is not granted outright.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-struct Limits {
-    /// Only allowed by statements with a `Condition`.
-    conditional: bool,
-    /// Only allowed on some resources (`Resource` other than `*`, or `NotResource`).
-    narrowed: bool,
-    /// Some `Deny` statement with a condition or narrowed resources covers it.
-    partly_denied: bool,
-}
-
-impl Limits {
-    fn any(self) -> bool {
-        self.conditional || self.narrowed || self.partly_denied
-    }
-
-    fn describe(self) -> String {
-        let mut parts = Vec::new();
-        if self.conditional {
-            parts.push("conditional");
-        }
-        if self.narrowed {
-            parts.push("some resources");
-        }
-        if self.partly_denied {
-            parts.push("partly denied");
-        }
-        parts.join(", ")
-    }
-}
-
-/// One statement, reduced to what the summary needs.
-struct Statement {
-    allow: bool,
-    actions: ActionSet,
-    conditional: bool,
-    narrowed: bool,
-}
-
-fn strings(value: &Value, what: &str, index: usize) -> anyhow::Result<Vec<String>> {
-    match value {
-        Value::String(s) => Ok(vec![s.clone()]),
-        Value::Array(items) => items
-            .iter()
-            .map(|v| {
-                v.as_str()
-                    .map(str::to_string)
-                    .with_context(|| format!("statement {index}: every `{what}` entry must be a string"))
-            })
-            .collect(),
-        _ => bail!("statement {index}: `{what}` must be a string or a list of strings"),
-    }
-}
-
-fn read_statements(catalog: &Catalog, document: &Value, warnings: &mut Vec<String>) -> anyhow::Result<Vec<Statement>> {
-    let statements = match document.get("Statement") {
-        Some(Value::Array(items)) => items.iter().collect::<Vec<_>>(),
-        Some(item @ Value::Object(_)) => vec![item],
-        Some(_) => bail!("`Statement` must be an object or a list of objects"),
-        None => bail!("the policy has no `Statement`"),
-    };
-    let mut out = Vec::with_capacity(statements.len());
-    for (i, statement) in statements.into_iter().enumerate() {
-        let index = i + 1;
-        let Some(fields) = statement.as_object() else {
-            bail!("statement {index} is not an object");
-        };
-        let allow = match fields.get("Effect").and_then(Value::as_str) {
-            Some("Allow") => true,
-            Some("Deny") => false,
-            _ => bail!("statement {index}: `Effect` must be \"Allow\" or \"Deny\""),
-        };
-        let (patterns, negated) = match (fields.get("Action"), fields.get("NotAction")) {
-            (Some(v), None) => (strings(v, "Action", index)?, false),
-            (None, Some(v)) => (strings(v, "NotAction", index)?, true),
-            _ => bail!("statement {index}: give exactly one of `Action` and `NotAction`"),
-        };
-        for pattern in &patterns {
-            if let Err(e) = catalog.expand_checked(pattern) {
-                warnings.push(format!("statement {index}: {e}"));
-            }
-        }
-        let listed = catalog.expand_all(patterns.iter().map(String::as_str));
-        let actions = if negated { listed.complement() } else { listed };
-        let narrowed = match (fields.get("Resource"), fields.get("NotResource")) {
-            (Some(v), None) => !strings(v, "Resource", index)?.iter().any(|r| r == "*"),
-            (None, Some(v)) => {
-                strings(v, "NotResource", index)?;
-                true
-            }
-            (None, None) => false,
-            (Some(_), Some(_)) => {
-                bail!("statement {index}: give at most one of `Resource` and `NotResource`")
-            }
-        };
-        let conditional = match fields.get("Condition") {
-            None | Some(Value::Null) => false,
-            Some(Value::Object(block)) => !block.is_empty(),
-            Some(_) => bail!("statement {index}: `Condition` must be an object"),
-        };
-        out.push(Statement { allow, actions, conditional, narrowed });
-    }
-    Ok(out)
-}
-
-/// Allow minus Deny, per action: `None` if not allowed, else the limits on its grant.
-fn effective(catalog: &Catalog, statements: &[Statement]) -> Vec<Option<Limits>> {
-    let n = catalog.action_count();
-    let mut full = ActionSet::empty(n);
-    let mut denied = ActionSet::empty(n);
-    let mut limited: Vec<Option<Limits>> = vec![None; n];
-    let mut partly_denied = ActionSet::empty(n);
-    for s in statements {
-        let outright = !s.conditional && !s.narrowed;
-        match (s.allow, outright) {
-            (true, true) => full.union_with(&s.actions),
-            (false, true) => denied.union_with(&s.actions),
-            (false, false) => partly_denied.union_with(&s.actions),
-            (true, false) => {
-                for id in s.actions.ids() {
-                    if let Some(slot) = limited.get_mut(id.index()) {
-                        let limits =
-                            slot.get_or_insert(Limits { conditional: true, narrowed: true, partly_denied: false });
-                        // Allowed by several limited statements: limited only in what they share.
-                        limits.conditional &= s.conditional;
-                        limits.narrowed &= s.narrowed;
-                    }
-                }
-            }
-        }
-    }
-    catalog
-        .actions()
-        .map(|action| {
-            let id = action.id();
-            if denied.contains(id) {
-                return None;
-            }
-            let mut limits =
-                if full.contains(id) { Limits::default() } else { limited.get(id.index()).copied().flatten()? };
-            limits.partly_denied = partly_denied.contains(id);
-            Some(limits)
-        })
-        .collect()
-}
+// --policy: the engine reads the document; the analyzer computes Allow minus Deny per action.
 
 fn summarise_policy(catalog: &Catalog, args: &ActionsArgs, path: &PathBuf, out: &mut impl Write) -> anyhow::Result<()> {
     let text = if path.as_os_str() == "-" {
@@ -372,14 +228,15 @@ fn summarise_policy(catalog: &Catalog, args: &ActionsArgs, path: &PathBuf, out: 
     } else {
         std::fs::read_to_string(path).with_context(|| format!("reading `{}`", path.display()))?
     };
-    let document: Value =
-        serde_json::from_str(&text).with_context(|| format!("`{}` is not valid JSON", path.display()))?;
-    let mut warnings = Vec::new();
-    let statements = read_statements(catalog, &document, &mut warnings)?;
-    for warning in &warnings {
-        eprintln!("warning: {warning}");
+    let policy = Policy::parse(&text).with_context(|| format!("`{}` is not a valid policy", path.display()))?;
+    for (i, statement) in policy.statements.iter().enumerate() {
+        for pattern in statement.action.written.iter() {
+            if let Err(e) = catalog.expand_checked(pattern) {
+                eprintln!("warning: statement {}: {e}", i + 1);
+            }
+        }
     }
-    let grants = effective(catalog, &statements);
+    let grants = grants::summarise(catalog, &policy);
     let only = selected_services(catalog, &args.service)?;
 
     // service prefix → level → (actions at that level in the service, allowed ones with limits)
@@ -456,7 +313,7 @@ fn summarise_policy(catalog: &Catalog, args: &ActionsArgs, path: &PathBuf, out: 
                     let outright: Vec<&str> = actions.iter().filter(|(_, l)| !l.any()).map(|(a, _)| a.name()).collect();
                     let mut by_limits: BTreeMap<String, Vec<&str>> = BTreeMap::new();
                     for (a, l) in actions.iter().filter(|(_, l)| l.any()) {
-                        by_limits.entry(l.describe()).or_default().push(a.name());
+                        by_limits.entry(describe(*l)).or_default().push(a.name());
                     }
                     let count = format!("{}/{}", actions.len(), total);
                     let mut first = true;
@@ -480,6 +337,21 @@ fn summarise_policy(catalog: &Catalog, args: &ActionsArgs, path: &PathBuf, out: 
         }
     }
     Ok(())
+}
+
+/// How a limited grant is described in the table.
+fn describe(limits: Limits) -> String {
+    let mut parts = Vec::new();
+    if limits.conditional {
+        parts.push("conditional");
+    }
+    if limits.narrowed {
+        parts.push("some resources");
+    }
+    if limits.partly_denied {
+        parts.push("partly denied");
+    }
+    parts.join(", ")
 }
 
 fn plural(n: usize, noun: &str) -> String {

@@ -6,7 +6,13 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod actions;
+mod audit;
+mod check;
+mod compare;
+mod effective;
+mod escalation;
 mod eval;
+mod lint;
 mod serve;
 
 /// Exit codes shared by every subcommand, so scripts can rely on them.
@@ -41,6 +47,18 @@ enum Command {
     Actions(actions::ActionsArgs),
     /// Run the IAM and STS server (the AWS Query API with SigV4) that the AWS CLI and SDKs use
     Serve(serve::ServeArgs),
+    /// Validate policies as IAM Access Analyzer does: errors, security warnings, warnings, suggestions
+    Lint(lint::LintArgs),
+    /// Show what NEW allows that EXISTING does not, exactly where decidable
+    Compare(compare::CompareArgs),
+    /// Access Analyzer's custom policy checks, offline: no-new-access, access-not-granted, no-public-access
+    Check(check::CheckArgs),
+    /// Audit accounts for the six IAM anti-patterns: credentials, MFA, root, permissions, unused, trust
+    Audit(audit::AuditArgs),
+    /// Find principals that can escalate to admin-equivalent permissions, with shortest paths
+    Escalation(escalation::EscalationArgs),
+    /// Show what a principal can do after groups, boundary and SCPs, by service and access level
+    Effective(effective::EffectiveArgs),
 }
 
 fn main() -> ExitCode {
@@ -49,6 +67,12 @@ fn main() -> ExitCode {
         Command::Eval(args) => eval::run(args),
         Command::Actions(args) => actions::run(args),
         Command::Serve(args) => serve::run(args),
+        Command::Lint(args) => lint::run(args),
+        Command::Compare(args) => compare::run(args),
+        Command::Check(args) => check::run(args),
+        Command::Audit(args) => audit::run(args),
+        Command::Escalation(args) => escalation::run(args),
+        Command::Effective(args) => effective::run(args),
     };
     match result {
         Ok(exit) => exit.into(),

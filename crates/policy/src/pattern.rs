@@ -26,8 +26,10 @@ pub struct Variable {
     pub default: Option<Box<str>>,
 }
 
+/// One piece of a compiled pattern, for analyses that reason about a pattern's whole language
+/// (policy comparison, lint) rather than matching one text.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Piece {
+pub enum Piece {
     /// Literal text (already lower-cased for case-insensitive patterns).
     Literal(Box<str>),
     /// `*`: any run of characters, including none.
@@ -160,6 +162,24 @@ impl Pattern {
     /// True when this pattern is `*`.
     pub fn is_everything(&self) -> bool {
         self.shape == Shape::Everything
+    }
+
+    /// The pattern as a list of pieces (the fast-path shapes spelled out), so that an analysis can
+    /// build the pattern's language without re-reading policy text.
+    pub fn pieces(&self) -> Vec<Piece> {
+        match &self.shape {
+            Shape::Everything => vec![Piece::Star],
+            Shape::Exact(s) if s.is_empty() => Vec::new(),
+            Shape::Exact(s) => vec![Piece::Literal(s.clone())],
+            Shape::Prefix(p) if p.is_empty() => vec![Piece::Star],
+            Shape::Prefix(p) => vec![Piece::Literal(p.clone()), Piece::Star],
+            Shape::General(pieces) => pieces.to_vec(),
+        }
+    }
+
+    /// Whether the pattern matches ignoring case (its literals are then lower case).
+    pub fn ignores_case(&self) -> bool {
+        self.ignore_case
     }
 
     /// True when the pattern has policy variables, which make it depend on the request context.

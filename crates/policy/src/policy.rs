@@ -161,6 +161,13 @@ pub struct Statement {
     pub conditions: Vec<Condition>,
 }
 
+impl Condition {
+    /// The values as written (JSON strings, numbers or booleans), for reports.
+    pub fn written_values(&self) -> &[JsonValue] {
+        &self.written
+    }
+}
+
 /// A parsed and compiled policy document.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Policy {

@@ -1,0 +1,55 @@
+//! Account analysis at scale: a synthetic account of 5,000 roles (1,500 users, 6,500 principals
+//! with the planted ones), read from JSON, compiled, searched for escalation paths and audited.
+//! Prints each phase's wall time and the process's peak memory (`VmHWM`). Run with
+//! `cargo bench -p monban-analyzer --bench account` (argument: number of roles).
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::time::Instant;
+
+use monban_analyzer::account::credentials::CredentialReport;
+use monban_analyzer::account::{audit, escalation, synthetic, Account, Directory, Options};
+
+fn peak_memory() -> String {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmHWM:")).map(|l| l.trim_start_matches("VmHWM:").trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown".into())
+}
+
+fn main() {
+    let roles: usize = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(5000);
+    let replicas = (roles / 500).max(1);
+    let t = Instant::now();
+    let s = synthetic::generate(roles, replicas);
+    let text = s.details.to_string();
+    println!(
+        "generate: {roles} roles, {replicas} replicas of the planted items, {} MB of JSON in {:.2?}",
+        text.len() / 1_000_000,
+        t.elapsed()
+    );
+
+    let t = Instant::now();
+    let account = Account::from_json(&text, "synthetic.json").unwrap();
+    let dir = Directory::new(vec![account], Vec::new(), Options::default()).unwrap();
+    println!("read + compile + admin check: {} principals in {:.2?}", dir.principals.len(), t.elapsed());
+
+    let t = Instant::now();
+    let report = escalation::analyze(&dir, None);
+    let escalation_time = t.elapsed();
+    println!(
+        "escalation: {} edges, {} principals with paths in {escalation_time:.2?}",
+        report.edges,
+        report.paths.len()
+    );
+    assert_eq!(report.paths.len(), s.truth.escalations.len());
+
+    let t = Instant::now();
+    let csv = CredentialReport::from_csv(&s.credential_report, "report.csv").unwrap();
+    let findings = audit::audit(&dir, &[csv], 90);
+    let audit_time = t.elapsed();
+    println!("audit: {} findings in {audit_time:.2?}", findings.findings.len());
+    assert_eq!(findings.findings.len(), s.truth.findings.len());
+    println!("peak memory: {}", peak_memory());
+}

@@ -1,0 +1,59 @@
+//! `monban escalation`: who can reach admin-equivalent permissions (or a named principal), by
+//! which shortest path, decided step by step by the policy engine.
+
+use std::io::Write;
+
+use clap::{Args, ValueEnum};
+use monban_analyzer::account::escalation;
+
+use crate::audit::{load, AccountInputs};
+use crate::Exit;
+
+/// How paths are printed.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Format {
+    /// For people: one block per principal, one line per step with its statements.
+    Text,
+    /// One JSON object: `{"admins": [...], "paths": [...], "edges": N}`.
+    Json,
+    /// Graphviz DOT.
+    Dot,
+    /// A Mermaid flowchart.
+    Mermaid,
+}
+
+/// Arguments of `monban escalation`.
+#[derive(Args)]
+pub struct EscalationArgs {
+    #[command(flatten)]
+    inputs: AccountInputs,
+    /// Find paths to this principal (user or role ARN) instead of to admin-equivalent permissions
+    #[arg(long)]
+    to: Option<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
+}
+
+/// Runs `monban escalation`: exit 0 when no principal can escalate, 2 when some can, 1 on error.
+pub fn run(args: EscalationArgs) -> anyhow::Result<Exit> {
+    let directory = load(&args.inputs)?;
+    let mut report = escalation::analyze(&directory, args.to.as_deref());
+    report.warnings.retain(|w| !directory.warnings.contains(w));
+    let mut out = std::io::stdout().lock();
+    match args.format {
+        Format::Text => write!(out, "{}", report.to_text())?,
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut out, &report)?;
+            writeln!(out)?;
+        }
+        Format::Dot => write!(out, "{}", report.to_dot())?,
+        Format::Mermaid => write!(out, "{}", report.to_mermaid())?,
+    }
+    if !matches!(args.format, Format::Text | Format::Json) {
+        for w in &report.warnings {
+            eprintln!("warning: {w}");
+        }
+    }
+    Ok(if report.paths.is_empty() { Exit::Ok } else { Exit::No })
+}

@@ -1,0 +1,134 @@
+//! `monban lint`, `monban compare` and `monban check` as a user runs them: output and exit codes.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+fn monban(args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_monban"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let input = stdin.unwrap_or("").to_string();
+    // A usage error exits before reading its input.
+    let _ = child.stdin.take().unwrap().write_all(input.as_bytes());
+    child.wait_with_output().unwrap()
+}
+
+fn temp(name: &str, text: &str) -> String {
+    let dir = std::env::temp_dir().join(format!("monban-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path.to_string_lossy().to_string()
+}
+
+const TYPO: &str =
+    r#"{"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "s3:GetObjct", "Resource": "*"}}"#;
+const PASS_ROLE: &str =
+    r#"{"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"}}"#;
+const ADMIN: &str = r#"{"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}}"#;
+const POWER: &str = r#"{"Version": "2012-10-17", "Statement": [
+  {"Effect": "Allow", "NotAction": ["iam:*", "organizations:*", "account:*"], "Resource": "*"},
+  {"Effect": "Allow", "Action": ["iam:CreateServiceLinkedRole", "iam:ListRoles"], "Resource": "*"}]}"#;
+
+#[test]
+fn lint_exit_codes_follow_fail_on() {
+    let out = monban(&["lint", "-"], Some(TYPO));
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("ERROR INVALID_ACTION") && text.contains("did you mean `s3:GetObject`"), "{text}");
+
+    let out = monban(&["lint", "-"], Some(PASS_ROLE));
+    assert_eq!(out.status.code(), Some(0));
+    let out = monban(&["lint", "--fail-on", "security_warning", "-"], Some(PASS_ROLE));
+    assert_eq!(out.status.code(), Some(2));
+    let out = monban(&["lint", "--policy-type", "nonsense", "-"], Some(PASS_ROLE));
+    assert_ne!(out.status.code(), Some(0), "a usage error is not a pass");
+}
+
+#[test]
+fn lint_json_and_sarif() {
+    let out = monban(&["lint", "--format", "json", "-"], Some(TYPO));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let f = &v[0]["findings"][0];
+    assert_eq!(f["finding_type"], "ERROR");
+    assert_eq!(f["issue_code"], "INVALID_ACTION");
+    assert_eq!(f["location"]["path"], "Statement.Action");
+    assert_eq!(f["location"]["start"]["line"], 1);
+
+    let out = monban(&["lint", "--format", "sarif", "-"], Some(TYPO));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["version"], "2.1.0");
+    let result = &v["runs"][0]["results"][0];
+    assert_eq!(result["ruleId"], "INVALID_ACTION");
+    assert_eq!(result["level"], "error");
+    assert!(result["locations"][0]["physicalLocation"]["region"]["startColumn"].as_u64().unwrap() > 1);
+}
+
+#[test]
+fn lint_reads_directories() {
+    let dir = std::env::temp_dir().join(format!("monban-lint-dir-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("nested")).unwrap();
+    std::fs::write(dir.join("a.json"), PASS_ROLE).unwrap();
+    std::fs::write(dir.join("nested/b.json"), TYPO).unwrap();
+    std::fs::write(dir.join("ignored.txt"), "not json").unwrap();
+    let out = monban(&["lint", "--format", "json", dir.to_str().unwrap()], None);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 2);
+    assert_eq!(out.status.code(), Some(2));
+    let missing = monban(&["lint", "/nonexistent/policy.json"], None);
+    assert_eq!(missing.status.code(), Some(1));
+}
+
+#[test]
+fn compare_and_no_new_access() {
+    let (admin, power) = (temp("admin.json", ADMIN), temp("power.json", POWER));
+    let out = monban(&["compare", &admin, &power, "--format", "json"], None);
+    assert_eq!(out.status.code(), Some(2));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let services: Vec<&str> = v["new_access"][0]["actions"].as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(services, ["account", "iam", "organizations"]);
+    let out = monban(&["compare", &power, &admin], None);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8(out.stdout).unwrap().contains("allows nothing"));
+
+    let out = monban(&["check", "no-new-access", "--new", &admin, "--existing", &power], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8(out.stdout).unwrap().starts_with("no-new-access: FAIL"));
+    let out = monban(&["check", "no-new-access", "--new", &power, "--existing", &admin], None);
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn access_not_granted_and_no_public_access() {
+    let power = temp("power2.json", POWER);
+    let out =
+        monban(&["check", "access-not-granted", &power, "--action", "iam:CreateUser", "iam:AttachRolePolicy"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    let out = monban(&["check", "access-not-granted", &power, "--action", "s3:DeleteBucket", "--format", "json"], None);
+    assert_eq!(out.status.code(), Some(2));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["result"], "FAIL");
+
+    let public = temp(
+        "bucket.json",
+        r#"{"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}}"#,
+    );
+    let out = monban(&["check", "no-public-access", &public, "--resource-type", "AWS::S3::Bucket"], None);
+    assert_eq!(out.status.code(), Some(2));
+    let pinned = temp(
+        "bucket-org.json",
+        r#"{"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*", "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-abc123"}}}}"#,
+    );
+    let out = monban(&["check", "no-public-access", &pinned, "--resource-type", "s3"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    let out = monban(&["check", "no-public-access", &pinned, "--resource-type", "AWS::Nope::Thing"], None);
+    assert_eq!(out.status.code(), Some(1));
+}
