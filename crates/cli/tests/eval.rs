@@ -1,0 +1,68 @@
+//! `monban eval` as a user runs it: exit codes, text and JSON output, batch mode.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+fn monban(args: &[&str], stdin: Option<&str>) -> (i32, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_monban"))
+        .args(args)
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(input) = stdin {
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    }
+    drop(child.stdin.take());
+    let out = child.wait_with_output().unwrap();
+    (out.status.code().unwrap(), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
+}
+
+#[test]
+fn the_readme_example_is_allowed_and_its_sibling_denied() {
+    let (code, out, _) = monban(&["eval", "examples/create-role-with-boundary.json"], None);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.starts_with("Allow: arn:aws:iam::111122223333:user/developer → iam:CreateRole"), "{out}");
+    let (code, out, _) = monban(&["eval", "examples/create-role-without-boundary.json"], None);
+    assert_eq!(code, 2);
+    assert!(out.contains("because no identity-based policy allows iam:CreateRole"), "{out}");
+    assert!(
+        out.contains("condition failed: StringEquals on `iam:PermissionsBoundary` (key not in the context)"),
+        "{out}"
+    );
+}
+
+#[test]
+fn json_output_names_the_decision_and_the_deciding_statement() {
+    let (code, out, _) = monban(&["eval", "--format", "json", "examples/create-role-with-boundary.json"], None);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["decision"], "Allow");
+    assert_eq!(v["deciding_statements"][0]["statement"], "CreateRolesOnlyWithTheBoundary");
+    assert_eq!(v["deciding_statements"][0]["policy"], "DelegatedRoleCreation");
+}
+
+#[test]
+fn invalid_requests_exit_1_with_the_position() {
+    let bad = r#"{"action": "s3:GetObject", "principal": {"arn": "arn:aws:iam::1:user/a", "identity_policies": [{"Statement": {"Effect": "Allw", "Action": "*"}}]}}"#;
+    let (code, _, err) = monban(&["eval", "-"], Some(bad));
+    assert_eq!(code, 1);
+    assert!(err.contains("principal.identity_policies[0].Statement.Effect: line 1, column"), "{err}");
+}
+
+#[test]
+fn batch_answers_every_line_in_order_and_reports_bad_lines() {
+    let allow = r#"{"id": 1, "action": "s3:GetObject", "principal": {"arn": "arn:aws:iam::1:user/a", "identity_policies": [{"Statement": {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}}]}}"#;
+    let deny = r#"{"id": "two", "action": "s3:GetObject", "principal": {"arn": "arn:aws:iam::1:user/a"}}"#;
+    let input = format!("{allow}\nnot json\n{deny}\n");
+    let (code, out, _) = monban(&["eval", "--batch", "-"], Some(&input));
+    assert_eq!(code, 0);
+    let lines: Vec<serde_json::Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!((lines[0]["id"].clone(), lines[0]["decision"].clone()), (1.into(), "Allow".into()));
+    assert!(lines[1]["error"].as_str().unwrap().starts_with("line 2:"));
+    assert_eq!((lines[2]["id"].clone(), lines[2]["decision"].clone()), ("two".into(), "ImplicitDeny".into()));
+}
