@@ -7,7 +7,7 @@ use std::time::SystemTime;
 
 use monban_policy::eval::PolicySet;
 use monban_policy::{authorize, Caller, Context, ContextValue, Outcome, Policy, PolicyType, Request};
-use monban_store::{Owner, Principal, PrincipalKind, Session};
+use monban_store::{AccessKey, Owner, Principal, PrincipalKind, Session, Tag};
 
 use crate::error::ApiError;
 use crate::{managed, util, State};
@@ -89,8 +89,13 @@ impl Identity {
         }
     }
 
+    /// What the caller's policy set is cached under: a session's own key, since sessions of one
+    /// role and name can carry different session policies.
     fn cache_key(&self) -> String {
-        format!("{}|{}", self.account(), self.arn())
+        match self {
+            Identity::Session { session, .. } => format!("{}|{}", self.account(), session.access_key_id),
+            _ => format!("{}|{}", self.account(), self.arn()),
+        }
     }
 
     fn caller(&self) -> Result<Caller, ApiError> {
@@ -100,6 +105,29 @@ impl Identity {
         };
         Caller::from_arn(&self.arn(), role_arn.as_deref()).map_err(ApiError::internal)
     }
+}
+
+/// What authentication reads for one access key: the key's owner and its still-sealed secret.
+enum KeyRecord {
+    /// A long-term key: root's, or an IAM user's (`None` if the user is gone).
+    LongTerm { key: AccessKey, user: Option<Box<Principal>> },
+    /// Temporary credentials and the role they are a session of (`None` if the role is gone).
+    Session { session: Session, role: Option<Box<Principal>> },
+}
+
+/// Reads the records behind an access key id; `None` when there is no such key.
+async fn key_record(state: &State, key_id: &str) -> Result<Option<KeyRecord>, ApiError> {
+    if key_id.starts_with("ASIA") {
+        let Some(session) = state.store.session(key_id).await? else { return Ok(None) };
+        let role = state.store.principal(&session.account_id, PrincipalKind::Role, &session.role_name).await?;
+        return Ok(Some(KeyRecord::Session { session, role: role.map(Box::new) }));
+    }
+    let Some(key) = state.store.access_key(key_id).await? else { return Ok(None) };
+    let user = match &key.user_name {
+        None => None,
+        Some(name) => state.store.principal(&key.account_id, PrincipalKind::User, name).await?.map(Box::new),
+    };
+    Ok(Some(KeyRecord::LongTerm { key, user }))
 }
 
 /// Looks the access key up, checks the signature, and returns the caller.
@@ -112,60 +140,98 @@ pub async fn authenticate(
     let claim = monban_sigv4::parse(request, now, &options)?;
     let key_id = claim.access_key_id().to_string();
     let invalid = || ApiError::invalid_client_token("The security token included in the request is invalid.");
-    if key_id.starts_with("ASIA") {
-        let session = state.store.session(&key_id).await?.ok_or_else(invalid)?;
-        if claim.session_token() != Some(session.session_token.as_str()) {
-            return Err(invalid());
-        }
-        if session.expires.as_str() <= util::iso8601(now).as_str() {
-            return Err(ApiError::expired_token("The security token included in the request is expired"));
-        }
-        let secret = state.secrets.open(&session.secret)?;
-        let account = session.account_id.clone();
-        let role =
-            state.store.principal(&account, PrincipalKind::Role, &session.role_name).await?.ok_or_else(invalid)?;
-        let verified = claim.verify(Some(monban_sigv4::SigningSecret::new(secret, ())))?;
-        return Ok((Identity::Session { account, role: Box::new(role), session: Box::new(session) }, verified.scope));
-    }
-    let key = state.store.access_key(&key_id).await?.ok_or_else(invalid)?;
-    if key.status != "Active" {
-        return Err(invalid());
-    }
-    let secret = state.secrets.open(&key.secret)?;
-    let verified = claim.verify(Some(monban_sigv4::SigningSecret::new(secret, ())))?;
-    let identity = match &key.user_name {
-        None => Identity::Root { account: key.account_id.clone(), access_key_id: key_id.clone() },
-        Some(name) => {
-            let user = state.store.principal(&key.account_id, PrincipalKind::User, name).await?.ok_or_else(invalid)?;
-            Identity::User { account: key.account_id.clone(), user: Box::new(user), access_key_id: key_id.clone() }
+    let generation = state.generation();
+    let record = match state.policies.keys.get(generation, &key_id) {
+        Some(record) => record,
+        None => {
+            let record = Arc::new(key_record(state, &key_id).await?.ok_or_else(invalid)?);
+            // A record whose user or role is gone is not kept: creating one of that name does not
+            // invalidate the cache.
+            if matches!(&*record, KeyRecord::LongTerm { user: Some(_), .. } | KeyRecord::Session { role: Some(_), .. })
+                || matches!(&*record, KeyRecord::LongTerm { key, .. } if key.user_name.is_none())
+            {
+                state.policies.keys.put(generation, key_id.clone(), record.clone());
+            }
+            record
         }
     };
-    state.note_key_use(&key_id, now, &verified.scope).await;
-    Ok((identity, verified.scope))
+    match &*record {
+        KeyRecord::Session { session, role } => {
+            if claim.session_token() != Some(session.session_token.as_str()) {
+                return Err(invalid());
+            }
+            if session.expires.as_str() <= util::iso8601(now).as_str() {
+                return Err(ApiError::expired_token("The security token included in the request is expired"));
+            }
+            let secret = state.secrets.open(&session.secret)?;
+            let role = role.clone().ok_or_else(invalid)?;
+            let verified = claim.verify(Some(monban_sigv4::SigningSecret::new(secret, ())))?;
+            let account = session.account_id.clone();
+            Ok((Identity::Session { account, role, session: Box::new(session.clone()) }, verified.scope))
+        }
+        KeyRecord::LongTerm { key, user } => {
+            if key.status != "Active" {
+                return Err(invalid());
+            }
+            let secret = state.secrets.open(&key.secret)?;
+            let verified = claim.verify(Some(monban_sigv4::SigningSecret::new(secret, ())))?;
+            let account = key.account_id.clone();
+            let identity = match (&key.user_name, user) {
+                (None, _) => Identity::Root { account, access_key_id: key_id.clone() },
+                (Some(_), Some(user)) => Identity::User { account, user: user.clone(), access_key_id: key_id.clone() },
+                (Some(_), None) => return Err(invalid()),
+            };
+            state.note_key_use(&key_id, now, &verified.scope).await;
+            Ok((identity, verified.scope))
+        }
+    }
 }
 
-/// Compiled policies, cached until the next write to the IAM state.
-#[derive(Default)]
-pub struct PolicyCache {
-    entries: Mutex<(u64, HashMap<String, Arc<PolicySet>>)>,
-    documents: Mutex<HashMap<String, Arc<Policy>>>,
+/// Values computed from the IAM state, valid for one generation (see `StateInner::bump`): a value
+/// read under generation `g` is only ever returned while the generation is still `g`. The
+/// generation is read before the state, so a write that commits meanwhile bumps it past `g`.
+pub(crate) struct Generational<V> {
+    entries: Mutex<(u64, HashMap<String, V>)>,
 }
 
-impl PolicyCache {
-    fn get(&self, generation: u64, key: &str) -> Option<Arc<PolicySet>> {
+impl<V> Default for Generational<V> {
+    fn default() -> Self {
+        Generational { entries: Mutex::new((0, HashMap::new())) }
+    }
+}
+
+impl<V: Clone> Generational<V> {
+    /// At most this many entries per generation; more start the map afresh.
+    const CAPACITY: usize = 10_000;
+
+    fn get(&self, generation: u64, key: &str) -> Option<V> {
         let entries = self.entries.lock().ok()?;
         (entries.0 == generation).then(|| entries.1.get(key).cloned()).flatten()
     }
 
-    fn put(&self, generation: u64, key: String, set: Arc<PolicySet>) {
+    fn put(&self, generation: u64, key: String, value: V) {
         if let Ok(mut entries) = self.entries.lock() {
-            if entries.0 != generation {
+            if entries.0 < generation || (entries.0 == generation && entries.1.len() >= Self::CAPACITY) {
                 *entries = (generation, HashMap::new());
             }
-            entries.1.insert(key, set);
+            if entries.0 == generation {
+                entries.1.insert(key, value);
+            }
         }
     }
+}
 
+/// Compiled policies and what authentication and authorization read for a caller, cached until
+/// the next write that could change them.
+#[derive(Default)]
+pub struct PolicyCache {
+    sets: Generational<Arc<PolicySet>>,
+    keys: Generational<Arc<KeyRecord>>,
+    tags: Generational<Arc<Vec<Tag>>>,
+    documents: Mutex<HashMap<String, Arc<Policy>>>,
+}
+
+impl PolicyCache {
     /// Parses a stored document once; stored documents were validated when they were written.
     pub fn compile(&self, name: &str, document: &str) -> Result<Arc<Policy>, ApiError> {
         let cache_key = format!("{name}\u{0}{document}");
@@ -221,7 +287,7 @@ async fn principal_policies(
 pub async fn policy_set(state: &State, identity: &Identity) -> Result<Arc<PolicySet>, ApiError> {
     let generation = state.generation();
     let key = identity.cache_key();
-    if let Some(set) = state.policies.get(generation, &key) {
+    if let Some(set) = state.policies.sets.get(generation, &key) {
         return Ok(set);
     }
     let mut set = PolicySet::default();
@@ -257,8 +323,25 @@ pub async fn policy_set(state: &State, identity: &Identity) -> Result<Arc<Policy
         }
     }
     let set = Arc::new(set);
-    state.policies.put(generation, key, set.clone());
+    state.policies.sets.put(generation, key, set.clone());
     Ok(set)
+}
+
+/// The caller's own tags, for `aws:PrincipalTag/*`.
+async fn principal_tags(
+    state: &State,
+    account: &str,
+    kind: PrincipalKind,
+    name: &str,
+) -> Result<Arc<Vec<Tag>>, ApiError> {
+    let generation = state.generation();
+    let key = format!("{account}|{}|{name}", kind.as_str());
+    if let Some(tags) = state.policies.tags.get(generation, &key) {
+        return Ok(tags);
+    }
+    let tags = Arc::new(state.store.tags(account, Owner::Principal(kind), name).await?);
+    state.policies.tags.put(generation, key, tags.clone());
+    Ok(tags)
 }
 
 /// What one API call asks the engine: the action, the resource and the keys beyond the defaults.
@@ -378,8 +461,8 @@ pub async fn check(state: &State, call: &CallContext<'_>, what: Authorization<'_
         Identity::Root { .. } => (None, String::new()),
     };
     if let Some(kind) = owner {
-        for tag in state.store.tags(identity.account(), Owner::Principal(kind), &owner_name).await? {
-            context.insert(&format!("aws:PrincipalTag/{}", tag.key), ContextValue::single(tag.value));
+        for tag in principal_tags(state, identity.account(), kind, &owner_name).await?.iter() {
+            context.insert(&format!("aws:PrincipalTag/{}", tag.key), ContextValue::single(tag.value.clone()));
         }
     }
     if let Identity::Session { session, .. } = identity {

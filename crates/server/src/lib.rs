@@ -426,16 +426,23 @@ async fn dispatch(
     let output = match service_name {
         "sts" => sts::call(call, action, &input).await?,
         _ => {
-            let output = iam::call(call, action, &input).await?;
-            if !action.starts_with("Get") && !action.starts_with("List") {
+            let output = iam::call(call, action, &input).await;
+            // Even a failed write may have changed something before it failed.
+            if !action.starts_with("Get") && !action.starts_with("List") && !ADDS_ONLY.contains(&action) {
                 call.state.bump();
             }
-            output
+            output?
         }
     };
     let xml = service.encode(action, operation, &output, &call.request_id)?;
     Ok((output, xml))
 }
+
+/// Writes that only add an entity under a name or key id that nothing cached can refer to (cached
+/// values are only ever computed for existing callers, and removing an entity bumps the
+/// generation), so they leave the caches valid: a stream of them does not recompute every
+/// caller's policy set.
+const ADDS_ONLY: &[&str] = &["CreateUser", "CreateGroup", "CreateRole", "CreateAccessKey"];
 
 fn request_id() -> String {
     let b = util::random_bytes::<16>().unwrap_or([0; 16]);

@@ -25,6 +25,9 @@
 //!   (reported in [`Verified::payload_signed`]); chunked `STREAMING-...` payloads are refused.
 //! - `X-Amz-Expires` is honoured as written, from 1 second to 7 days.
 //!
+//! With the `test-util` feature, [`signer`] signs requests too, for tests and benchmarks that
+//! drive a server.
+//!
 //! Verification is two steps so a server can look the key up asynchronously in between:
 //! [`parse`] reads the signature elements (needing no secret), [`Claim::verify`] checks them
 //! against the secret. [`verify`] does both with a synchronous lookup.
@@ -66,6 +69,8 @@ mod canonical;
 mod error;
 mod request;
 mod sign;
+#[cfg(any(test, feature = "test-util"))]
+pub mod signer;
 mod time;
 mod verify;
 

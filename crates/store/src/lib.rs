@@ -22,6 +22,7 @@
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
@@ -291,6 +292,46 @@ pub struct Tag {
 pub struct Store {
     reader: SqlitePool,
     writer: SqlitePool,
+    /// The background checkpointer of a database file, stopped when the last handle goes.
+    _checkpoints: Option<Arc<Checkpointer>>,
+}
+
+/// How often the WAL is checkpointed into the database file.
+const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(100);
+
+/// WAL frames (pages) beyond which the checkpointer also restarts the log.
+const WAL_RESTART_FRAMES: i64 = 16_384;
+
+/// Copies the WAL into the database file on a connection of its own, so that no write waits for
+/// a checkpoint and its `fsync` (SQLite "Write-Ahead Logging": checkpointing). A passive
+/// checkpoint never blocks the writer or the readers, but under a steady stream of writes it never
+/// catches up with the last frame, so the log is never restarted: when it has grown past
+/// [`WAL_RESTART_FRAMES`], a `TRUNCATE` checkpoint holds writers back for the last few frames and
+/// empties it.
+struct Checkpointer(tokio::task::JoinHandle<()>);
+
+impl Checkpointer {
+    fn start(pool: SqlitePool) -> Checkpointer {
+        Checkpointer(tokio::spawn(async move {
+            let mut tick = tokio::time::interval(CHECKPOINT_INTERVAL);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                // A failed checkpoint leaves the WAL to the next one; nothing is lost.
+                let passive: std::result::Result<(i64, i64, i64), _> =
+                    sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)").fetch_one(&pool).await;
+                if matches!(passive, Ok((_, frames, _)) if frames > WAL_RESTART_FRAMES) {
+                    let _ = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&pool).await;
+                }
+            }
+        }))
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 fn key(name: &str) -> String {
@@ -312,10 +353,13 @@ impl Store {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(30))
             .foreign_keys(true);
-        let writer = SqlitePoolOptions::new().max_connections(1).connect_with(options.clone()).await?;
+        let one = || SqlitePoolOptions::new().max_connections(1).idle_timeout(None).max_lifetime(None);
+        // Commits never checkpoint: the checkpointer's own connection does.
+        let writer = one().connect_with(options.clone().pragma("wal_autocheckpoint", "0")).await?;
         migrations::apply(&writer).await?;
+        let checkpoints = Checkpointer::start(one().connect_with(options.clone()).await?);
         let reader = SqlitePoolOptions::new().max_connections(8).connect_with(options.read_only(true)).await?;
-        Ok(Store { reader, writer })
+        Ok(Store { reader, writer, _checkpoints: Some(Arc::new(checkpoints)) })
     }
 
     /// An in-memory database that vanishes with the process (`monban serve --ephemeral`, tests).
@@ -329,7 +373,7 @@ impl Store {
             .connect_with(options)
             .await?;
         migrations::apply(&pool).await?;
-        Ok(Store { reader: pool.clone(), writer: pool })
+        Ok(Store { reader: pool.clone(), writer: pool, _checkpoints: None })
     }
 
     /// Deletes every row of every table: the development-mode reset.

@@ -1,0 +1,215 @@
+//! Load generator: the server started in-process on `127.0.0.1:0`, driven with signed requests
+//! over many keep-alive loopback connections, one operation at a time, each bounded in time and
+//! in count. Prints throughput and p50/p99 latency per operation, for a durable data directory
+//! and for in-memory state.
+//!
+//! The caller is an IAM user whose inline policy allows what it calls, so every request goes
+//! through key lookup, signature verification and policy evaluation, as a real client's would:
+//! GetUser and GetCallerIdentity read; CreateUser (a new name each time) and AssumeRole (a new
+//! session each time) write.
+//!
+//! `cargo bench -p monban-server --bench load`; `MONBAN_LOAD_CONNECTIONS` (default 16) and
+//! `MONBAN_LOAD_SECONDS` (default 5, per operation) change the shape.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::{Client, SigningKey};
+
+/// Requests per operation at most, whatever the time bound.
+const MAX_REQUESTS: u64 = 200_000;
+
+fn env_number(name: &str, default: u64) -> u64 {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+/// The caller's key and the role it may assume.
+struct Fixture {
+    user: SigningKey,
+    role_arn: String,
+}
+
+fn setup(addr: SocketAddr) -> Fixture {
+    let root = common::root();
+    let mut client = Client::connect(addr).unwrap();
+    let mut ok = |action: &str, params: &[(&str, &str)]| {
+        let reply = client.call(&root, action, params).unwrap();
+        assert_eq!(reply.status, 200, "{action}: {}", reply.body);
+        reply
+    };
+    let user = ok("CreateUser", &[("UserName", "load")]);
+    let user_arn = user.field("Arn").unwrap().to_string();
+    let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow",
+        "Action":["iam:GetUser","iam:CreateUser","sts:AssumeRole"],"Resource":"*"}]}"#;
+    ok("PutUserPolicy", &[("UserName", "load"), ("PolicyName", "load"), ("PolicyDocument", policy)]);
+    let key = ok("CreateAccessKey", &[("UserName", "load")]);
+    let user = common::key(key.field("AccessKeyId").unwrap(), key.field("SecretAccessKey").unwrap());
+    let trust = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"{user_arn}"}},
+        "Action":"sts:AssumeRole"}}]}}"#
+    );
+    let role = ok("CreateRole", &[("RoleName", "load"), ("AssumeRolePolicyDocument", &trust)]);
+    Fixture { user, role_arn: role.field("Arn").unwrap().to_string() }
+}
+
+#[derive(Clone, Copy)]
+enum Operation {
+    GetUser,
+    GetCallerIdentity,
+    CreateUser,
+    AssumeRole,
+}
+
+impl Operation {
+    fn name(self) -> &'static str {
+        match self {
+            Operation::GetUser => "GetUser",
+            Operation::GetCallerIdentity => "GetCallerIdentity",
+            Operation::CreateUser => "CreateUser",
+            Operation::AssumeRole => "AssumeRole",
+        }
+    }
+
+    fn is_write(self) -> bool {
+        matches!(self, Operation::CreateUser | Operation::AssumeRole)
+    }
+}
+
+struct Outcome {
+    requests: u64,
+    errors: u64,
+    first_error: Option<String>,
+    elapsed: Duration,
+    latencies: Vec<Duration>,
+}
+
+fn run(addr: SocketAddr, fixture: &Fixture, op: Operation, mode: &str, connections: u64, limit: Duration) -> Outcome {
+    let issued = Arc::new(AtomicU64::new(0));
+    let start = Instant::now();
+    let deadline = start + limit;
+    let threads: Vec<_> = (0..connections)
+        .map(|thread| {
+            let issued = issued.clone();
+            let key = fixture.user.clone();
+            let role_arn = fixture.role_arn.clone();
+            let mode = mode.to_string();
+            std::thread::spawn(move || {
+                let mut client = Client::connect(addr).unwrap();
+                let mut latencies = Vec::new();
+                let (mut errors, mut first_error) = (0u64, None);
+                let session = format!("load-{thread}");
+                let mut n = 0u64;
+                while Instant::now() < deadline && issued.fetch_add(1, Ordering::Relaxed) < MAX_REQUESTS {
+                    n += 1;
+                    let name;
+                    let (action, params): (&str, Vec<(&str, &str)>) = match op {
+                        Operation::GetUser => ("GetUser", vec![("UserName", "load")]),
+                        Operation::GetCallerIdentity => ("GetCallerIdentity", vec![]),
+                        Operation::CreateUser => {
+                            name = format!("load-{mode}-{thread}-{n}");
+                            ("CreateUser", vec![("UserName", name.as_str())])
+                        }
+                        Operation::AssumeRole => {
+                            ("AssumeRole", vec![("RoleArn", role_arn.as_str()), ("RoleSessionName", session.as_str())])
+                        }
+                    };
+                    let sent = Instant::now();
+                    let reply = client.call(&key, action, &params);
+                    latencies.push(sent.elapsed());
+                    match reply {
+                        Ok(r) if r.status == 200 => {}
+                        Ok(r) => {
+                            errors += 1;
+                            first_error.get_or_insert(format!("HTTP {}: {}", r.status, r.body));
+                        }
+                        Err(e) => {
+                            errors += 1;
+                            first_error.get_or_insert(e.to_string());
+                            client = Client::connect(addr).unwrap();
+                        }
+                    }
+                }
+                (latencies, errors, first_error)
+            })
+        })
+        .collect();
+    let mut outcome =
+        Outcome { requests: 0, errors: 0, first_error: None, elapsed: Duration::ZERO, latencies: Vec::new() };
+    for t in threads {
+        let (latencies, errors, first_error) = t.join().unwrap();
+        outcome.requests += latencies.len() as u64;
+        outcome.latencies.extend(latencies);
+        outcome.errors += errors;
+        outcome.first_error = outcome.first_error.or(first_error);
+    }
+    outcome.elapsed = start.elapsed();
+    outcome.latencies.sort_unstable();
+    outcome
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
+    sorted[i].as_secs_f64() * 1000.0
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --benches` runs this too, and then one short round
+    // is enough to show it works.
+    let quick = !std::env::args().any(|a| a == "--bench");
+    let connections = env_number("MONBAN_LOAD_CONNECTIONS", 16);
+    let seconds = if quick { 0.2 } else { env_number("MONBAN_LOAD_SECONDS", 5) as f64 };
+    let limit = Duration::from_secs_f64(seconds);
+    println!("{connections} connections, at most {seconds} s and {MAX_REQUESTS} requests per operation");
+    println!(
+        "{:<10} {:<18} {:>9} {:>7} {:>10} {:>8} {:>8}",
+        "state", "operation", "requests", "errors", "req/s", "p50 ms", "p99 ms"
+    );
+    let mut missed = Vec::new();
+    for durable in [true, false] {
+        let mode = if durable { "durable" } else { "ephemeral" };
+        let data = tempfile::tempdir().unwrap();
+        let (runtime, addr) = common::start(durable.then(|| data.path()));
+        let fixture = setup(addr);
+        for op in [Operation::GetUser, Operation::GetCallerIdentity, Operation::CreateUser, Operation::AssumeRole] {
+            let o = run(addr, &fixture, op, mode, connections, limit);
+            let rate = o.requests as f64 / o.elapsed.as_secs_f64();
+            let (p50, p99) = (percentile(&o.latencies, 0.50), percentile(&o.latencies, 0.99));
+            println!(
+                "{mode:<10} {:<18} {:>9} {:>7} {rate:>10.0} {p50:>8.2} {p99:>8.2}",
+                op.name(),
+                o.requests,
+                o.errors
+            );
+            if let Some(e) = &o.first_error {
+                println!("    first error: {}", e.chars().take(300).collect::<String>());
+            }
+            let target = if op.is_write() { 1_000.0 } else { 5_000.0 };
+            if durable && (rate < target || p99 >= 10.0 || o.errors > 0) {
+                missed.push(format!("{mode} {}", op.name()));
+            }
+        }
+        if let Ok(wal) = std::fs::metadata(data.path().join("monban.db-wal")) {
+            println!("    (write-ahead log at the end: {:.1} MB)", wal.len() as f64 / 1e6);
+        }
+        runtime.shutdown_timeout(Duration::from_secs(1));
+    }
+    if quick {
+        return;
+    }
+    println!("targets (durable): reads >= 5000/s, writes >= 1000/s, p99 < 10 ms, no errors");
+    if missed.is_empty() {
+        println!("all met");
+    } else {
+        println!("missed: {}", missed.join(", "));
+    }
+}

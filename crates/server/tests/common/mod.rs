@@ -1,0 +1,203 @@
+//! A small signed HTTP/1.1 client for driving a running server: form-encoded `POST /` over one
+//! keep-alive loopback connection, signed in the header form by `monban_sigv4::signer`. Shared by
+//! the server's tests, its load benchmark and the command line's tests (through `#[path]`).
+
+#![allow(dead_code)]
+
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::{Duration, SystemTime};
+
+pub use monban_sigv4::signer::SigningKey;
+use monban_sigv4::{signer, Body, Request};
+
+/// A key from an id and a secret.
+pub fn key(access_key_id: &str, secret_access_key: &str) -> SigningKey {
+    SigningKey { access_key_id: access_key_id.into(), secret_access_key: secret_access_key.into(), session_token: None }
+}
+
+/// One answer: the status and the body.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub body: String,
+}
+
+impl Reply {
+    /// The text of the first `<tag>` element.
+    pub fn field(&self, tag: &str) -> Option<&str> {
+        field(&self.body, tag)
+    }
+}
+
+/// The text of the first `<tag>` element of `xml`.
+pub fn field<'a>(xml: &'a str, tag: &str) -> Option<&'a str> {
+    let open = format!("<{tag}>");
+    let start = xml.find(&open)? + open.len();
+    let end = xml[start..].find(&format!("</{tag}>"))? + start;
+    Some(&xml[start..end])
+}
+
+/// Percent-encodes a form value (everything but the unreserved characters).
+pub fn encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The STS actions; every other action goes to IAM.
+const STS: &[&str] = &["AssumeRole", "GetCallerIdentity"];
+
+/// One keep-alive connection.
+pub struct Client {
+    reader: BufReader<TcpStream>,
+    host: String,
+}
+
+impl Client {
+    pub fn connect(addr: SocketAddr) -> io::Result<Client> {
+        let stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
+        stream.set_nodelay(true)?;
+        stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+        stream.set_write_timeout(Some(Duration::from_secs(30)))?;
+        Ok(Client { reader: BufReader::new(stream), host: addr.to_string() })
+    }
+
+    /// Calls `Action` with `params` (the `Version` is added), signed by `key`.
+    pub fn call(&mut self, key: &SigningKey, action: &str, params: &[(&str, &str)]) -> io::Result<Reply> {
+        let (service, version) = if STS.contains(&action) { ("sts", "2011-06-15") } else { ("iam", "2010-05-08") };
+        let mut body = format!("Action={action}&Version={version}");
+        for (k, v) in params {
+            body.push('&');
+            body.push_str(&encode(k));
+            body.push('=');
+            body.push_str(&encode(v));
+        }
+        let content_type = "application/x-www-form-urlencoded; charset=utf-8";
+        let headers: [(&str, &[u8]); 2] = [("host", self.host.as_bytes()), ("content-type", content_type.as_bytes())];
+        let request =
+            Request { method: "POST", path: "/", query: "", headers: &headers, body: Body::Bytes(body.as_bytes()) };
+        let signed = signer::sign_headers(&request, key, "us-east-1", service, SystemTime::now());
+        let mut head = format!(
+            "POST / HTTP/1.1\r\nhost: {}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n",
+            self.host,
+            body.len()
+        );
+        for (name, value) in &signed {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        head.push_str("\r\n");
+        head.push_str(&body);
+        self.reader.get_mut().write_all(head.as_bytes())?;
+        self.read_reply()
+    }
+
+    fn read_reply(&mut self) -> io::Result<Reply> {
+        let bad = |what: &str| io::Error::new(io::ErrorKind::InvalidData, what.to_string());
+        let mut line = String::new();
+        if self.reader.read_line(&mut line)? == 0 {
+            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "connection closed"));
+        }
+        let status: u16 = line.split(' ').nth(1).and_then(|s| s.parse().ok()).ok_or_else(|| bad("status line"))?;
+        let (mut length, mut chunked) = (None, false);
+        loop {
+            line.clear();
+            if self.reader.read_line(&mut line)? == 0 {
+                return Err(bad("headers cut short"));
+            }
+            let header = line.trim_end();
+            if header.is_empty() {
+                break;
+            }
+            if let Some((name, value)) = header.split_once(':') {
+                if name.eq_ignore_ascii_case("content-length") {
+                    length = value.trim().parse::<usize>().ok();
+                } else if name.eq_ignore_ascii_case("transfer-encoding") {
+                    chunked = value.trim().eq_ignore_ascii_case("chunked");
+                }
+            }
+        }
+        let mut body = Vec::new();
+        if chunked {
+            loop {
+                line.clear();
+                self.reader.read_line(&mut line)?;
+                let size = usize::from_str_radix(line.trim(), 16).map_err(|_| bad("chunk size"))?;
+                let mut chunk = vec![0; size + 2];
+                self.reader.read_exact(&mut chunk)?;
+                if size == 0 {
+                    break;
+                }
+                body.extend_from_slice(&chunk[..size]);
+            }
+        } else {
+            body.resize(length.ok_or_else(|| bad("no content-length"))?, 0);
+            self.reader.read_exact(&mut body)?;
+        }
+        Ok(Reply { status, body: String::from_utf8_lossy(&body).into_owned() })
+    }
+}
+
+/// The account the helpers start servers for.
+pub const ACCOUNT: &str = "123456789012";
+/// Root credentials installed at start.
+pub const ROOT_ID: &str = "AKIAIOSFODNN7EXAMPLE";
+pub const ROOT_SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+
+/// The root user's key.
+pub fn root() -> SigningKey {
+    key(ROOT_ID, ROOT_SECRET)
+}
+
+/// Starts a server in this process on `127.0.0.1:0`, with state in `data_dir` or in memory; it
+/// runs until the returned runtime is dropped.
+pub fn start(data_dir: Option<&std::path::Path>) -> (tokio::runtime::Runtime, SocketAddr) {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let addr = runtime.block_on(async {
+        let config = monban_server::Config {
+            root_access_key_id: Some(ROOT_ID.into()),
+            root_secret_access_key: Some(ROOT_SECRET.into()),
+            data_dir: data_dir.map(std::path::Path::to_path_buf),
+            ..monban_server::Config::ephemeral(ACCOUNT)
+        };
+        let server = monban_server::Server::start(config).await.expect("server starts");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("address");
+        tokio::spawn(server.serve(listener));
+        addr
+    });
+    (runtime, addr)
+}
+
+/// Every user name, through ListUsers' pages.
+pub fn list_users(client: &mut Client, key: &SigningKey) -> io::Result<Vec<String>> {
+    let mut names = Vec::new();
+    let mut marker: Option<String> = None;
+    for _ in 0..10_000 {
+        let mut params = vec![("MaxItems", "100")];
+        if let Some(m) = &marker {
+            params.push(("Marker", m.as_str()));
+        }
+        let reply = client.call(key, "ListUsers", &params)?;
+        if reply.status != 200 {
+            return Err(io::Error::other(format!("ListUsers: HTTP {}: {}", reply.status, reply.body)));
+        }
+        let mut rest = reply.body.as_str();
+        while let Some(at) = rest.find("<UserName>") {
+            rest = &rest[at..];
+            names.extend(field(rest, "UserName").map(String::from));
+            rest = &rest["<UserName>".len()..];
+        }
+        match (reply.field("IsTruncated"), reply.field("Marker")) {
+            (Some("true"), Some(m)) => marker = Some(m.to_string()),
+            _ => return Ok(names),
+        }
+    }
+    Err(io::Error::other("ListUsers never ended"))
+}
