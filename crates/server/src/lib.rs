@@ -187,6 +187,11 @@ impl Server {
         Ok(Server { state, generated_root })
     }
 
+    /// The shared state (for in-process tests and tools).
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
     /// The HTTP routes.
     pub fn router(&self) -> Router {
         Router::new()
@@ -422,6 +427,10 @@ async fn dispatch(
         .operations
         .get(action)
         .ok_or_else(|| ApiError::invalid_action(format!("Could not find operation {action} for version {version}")))?;
+    let implemented = if service_name == "sts" { sts::IMPLEMENTED } else { iam::IMPLEMENTED };
+    if !implemented.contains(&action) {
+        return Err(ApiError::not_implemented(action));
+    }
     let input = service.decode(operation, params)?;
     let output = match service_name {
         "sts" => sts::call(call, action, &input).await?,

@@ -99,15 +99,33 @@ pub fn service(name: &str) -> Option<&'static Service> {
     LOADED.get_or_init(|| serde_json::from_str(MODELS).ok()).as_ref()?.services.get(name)
 }
 
-fn patterns() -> &'static std::sync::Mutex<HashMap<String, Option<regex::Regex>>> {
-    static CACHE: OnceLock<std::sync::Mutex<HashMap<String, Option<regex::Regex>>>> = OnceLock::new();
+/// A constraint pattern from the model. Most compile with `regex`; a few use look-around
+/// (`accountAliasType`: `-(?!-)`), which needs `fancy-regex`.
+enum Constraint {
+    Plain(regex::Regex),
+    LookAround(Box<fancy_regex::Regex>),
+}
+
+fn patterns() -> &'static std::sync::Mutex<HashMap<String, Option<Constraint>>> {
+    static CACHE: OnceLock<std::sync::Mutex<HashMap<String, Option<Constraint>>>> = OnceLock::new();
     CACHE.get_or_init(Default::default)
 }
 
 fn matches_pattern(pattern: &str, text: &str) -> bool {
     let Ok(mut cache) = patterns().lock() else { return true };
-    let regex = cache.entry(pattern.to_string()).or_insert_with(|| regex::Regex::new(&format!("^(?:{pattern})$")).ok());
-    regex.as_ref().is_none_or(|r| r.is_match(text))
+    let constraint = cache.entry(pattern.to_string()).or_insert_with(|| {
+        let anchored = format!("^(?:{pattern})$");
+        match regex::Regex::new(&anchored) {
+            Ok(r) => Some(Constraint::Plain(r)),
+            Err(_) => fancy_regex::Regex::new(&anchored).ok().map(|r| Constraint::LookAround(Box::new(r))),
+        }
+    });
+    match constraint {
+        Some(Constraint::Plain(r)) => r.is_match(text),
+        Some(Constraint::LookAround(r)) => r.is_match(text).unwrap_or(false),
+        // A pattern neither engine reads is not enforced; the model test below keeps this from happening.
+        None => true,
+    }
 }
 
 /// AWS writes validated member names in lowerCamelCase: `userName`.
@@ -437,6 +455,23 @@ mod tests {
         );
         let err = iam.decode(op, &params(&[])).unwrap_err();
         assert!(err.message.contains("Value null at 'userName'"));
+    }
+
+    #[test]
+    fn every_model_pattern_compiles() {
+        for name in ["iam", "sts"] {
+            for (shape_name, shape) in &service(name).unwrap().shapes {
+                if let Some(p) = &shape.pattern {
+                    let anchored = format!("^(?:{p})$");
+                    assert!(
+                        regex::Regex::new(&anchored).is_ok() || fancy_regex::Regex::new(&anchored).is_ok(),
+                        "{name}.{shape_name}: {p}"
+                    );
+                }
+            }
+        }
+        assert!(!matches_pattern(r"^[a-z0-9]([a-z0-9]|-(?!-)){1,61}[a-z0-9]$", "double--dash"));
+        assert!(matches_pattern(r"^[a-z0-9]([a-z0-9]|-(?!-)){1,61}[a-z0-9]$", "my-company"));
     }
 
     #[test]

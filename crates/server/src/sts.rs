@@ -40,7 +40,7 @@ pub async fn call(call: &Call<'_>, action: &str, input: &Value) -> Result<Value,
             Ok(json!({"UserId": identity.user_id(), "Account": identity.account(), "Arn": identity.arn()}))
         }
         "AssumeRole" => assume_role(call, input).await,
-        other => Err(ApiError::not_implemented(other)),
+        other => Err(ApiError::internal(format!("{other} is listed as implemented but has no handler"))),
     }
 }
 
@@ -89,8 +89,24 @@ async fn assume_role(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> 
     if let Some(source) = input.get("SourceIdentity").and_then(Value::as_str) {
         authz = authz.with("sts:SourceIdentity", source);
     }
-    authz.resource_policy = Some(trust);
+    authz.resource_policy = Some(trust.clone());
     call.authorize(authz).await.map_err(|e| if e.code == "AccessDenied" { denied() } else { e })?;
+    if !tags.is_empty() {
+        // AWS ("Passing session tags in AWS STS"): session tags need `sts:TagSession` allowed by the
+        // caller's policies and by the role's trust policy.
+        let mut tagging = Authorization::new("sts:TagSession", role_arn).with_request_tags(&tags);
+        tagging.resource_policy = Some(trust);
+        call.authorize(tagging).await.map_err(|e| {
+            if e.code == "AccessDenied" {
+                ApiError::access_denied(format!(
+                    "User: {} is not authorized to perform: sts:TagSession on resource: {role_arn}",
+                    identity.arn()
+                ))
+            } else {
+                e
+            }
+        })?;
+    }
 
     // AWS: DurationSeconds may not exceed the role's maximum, and role chaining caps it at an hour.
     let duration = input.get("DurationSeconds").and_then(Value::as_i64).unwrap_or(3600);

@@ -618,6 +618,11 @@ impl Store {
     pub async fn add_user_to_group(&self, account_id: &str, group: &str, user: &str) -> Result<()> {
         self.require_principal(account_id, PrincipalKind::Group, group).await?;
         self.require_principal(account_id, PrincipalKind::User, user).await?;
+        let groups = self.groups_for_user(account_id, user).await?;
+        if groups.len() >= 10 && !groups.iter().any(|g| key(&g.name) == key(group)) {
+            // AWS's quota: a user can be in at most 10 groups.
+            return Err(StoreError::LimitExceeded("Cannot exceed quota for GroupsPerUser: 10".into()));
+        }
         sqlx::query("INSERT OR IGNORE INTO group_members (account_id, group_key, user_key) VALUES (?, ?, ?)")
             .bind(account_id)
             .bind(key(group))
@@ -1061,6 +1066,87 @@ impl Store {
         rows.iter().map(|r| Ok((PrincipalKind::parse(r.try_get::<&str, _>("kind")?), r.try_get("name")?))).collect()
     }
 
+    /// How many users and roles use a policy as their permissions boundary.
+    pub async fn boundary_usage_count(&self, account_id: &str, policy_arn: &str) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM principals WHERE account_id = ? AND permissions_boundary = ?")
+            .bind(account_id)
+            .bind(policy_arn)
+            .fetch_one(&self.reader)
+            .await?)
+    }
+
+    /// Renames or moves a user, group or role, carrying every reference to it along.
+    pub async fn rename_principal(
+        &self,
+        account_id: &str,
+        kind: PrincipalKind,
+        name: &str,
+        new_name: &str,
+        new_path: &str,
+        new_arn: &str,
+    ) -> Result<()> {
+        let (old_key, new_key) = (key(name), key(new_name));
+        let mut tx = self.writer.begin().await?;
+        if old_key != new_key {
+            let taken = sqlx::query("SELECT 1 FROM principals WHERE account_id = ? AND kind = ? AND name_key = ?")
+                .bind(account_id)
+                .bind(kind.as_str())
+                .bind(&new_key)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if taken.is_some() {
+                return Err(StoreError::AlreadyExists(format!(
+                    "{} with name {new_name} already exists.",
+                    kind.title()
+                )));
+            }
+        }
+        let done = sqlx::query(
+            "UPDATE principals SET name_key = ?, name = ?, path = ?, arn = ? WHERE account_id = ? AND kind = ? AND name_key = ?",
+        )
+        .bind(&new_key)
+        .bind(new_name)
+        .bind(new_path)
+        .bind(new_arn)
+        .bind(account_id)
+        .bind(kind.as_str())
+        .bind(&old_key)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(not_found(kind, name));
+        }
+        let mut renames: Vec<&str> = vec![
+            "UPDATE inline_policies SET owner_key = ?1 WHERE account_id = ?2 AND kind = ?3 AND owner_key = ?4",
+            "UPDATE attachments SET owner_key = ?1 WHERE account_id = ?2 AND kind = ?3 AND owner_key = ?4",
+            "UPDATE tags SET owner_key = ?1 WHERE account_id = ?2 AND kind = ?3 AND owner_key = ?4",
+        ];
+        match kind {
+            PrincipalKind::User => renames.extend([
+                "UPDATE group_members SET user_key = ?1 WHERE account_id = ?2 AND ?3 = 'user' AND user_key = ?4",
+                "UPDATE access_keys SET user_key = ?1 WHERE account_id = ?2 AND ?3 = 'user' AND user_key = ?4",
+                "UPDATE login_profiles SET user_key = ?1 WHERE account_id = ?2 AND ?3 = 'user' AND user_key = ?4",
+            ]),
+            PrincipalKind::Group => renames.push(
+                "UPDATE group_members SET group_key = ?1 WHERE account_id = ?2 AND ?3 = 'group' AND group_key = ?4",
+            ),
+            PrincipalKind::Role => renames.push(
+                "UPDATE instance_profiles SET role_key = ?1 WHERE account_id = ?2 AND ?3 = 'role' AND role_key = ?4",
+            ),
+        }
+        for sql in renames {
+            sqlx::query(sql)
+                .bind(&new_key)
+                .bind(account_id)
+                .bind(kind.as_str())
+                .bind(&old_key)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// How many principals of an account a policy ARN is attached to (for AWS managed policies).
     pub async fn attachment_count(&self, account_id: &str, policy_arn: &str) -> Result<i64> {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM attachments WHERE account_id = ? AND policy_arn = ?")
@@ -1460,14 +1546,13 @@ impl Store {
 
     /// Counts of each entity kind in an account (GetAccountSummary).
     pub async fn summary(&self, account_id: &str) -> Result<Vec<(&'static str, i64)>> {
-        let queries: [(&'static str, &'static str); 8] = [
+        let queries: [(&'static str, &'static str); 7] = [
             ("Users", "SELECT COUNT(*) FROM principals WHERE account_id = ?1 AND kind = 'user'"),
             ("Groups", "SELECT COUNT(*) FROM principals WHERE account_id = ?1 AND kind = 'group'"),
             ("Roles", "SELECT COUNT(*) FROM principals WHERE account_id = ?1 AND kind = 'role'"),
             ("Policies", "SELECT COUNT(*) FROM managed_policies WHERE account_id = ?1"),
+            ("InstanceProfiles", "SELECT COUNT(*) FROM instance_profiles WHERE account_id = ?1"),
             ("PolicyVersionsInUse", "SELECT COUNT(*) FROM attachments WHERE account_id = ?1"),
-            ("AttachedPoliciesPerUserQuota", "SELECT 10"),
-            ("AccessKeysPerUserQuota", "SELECT 2"),
             (
                 "AccountAccessKeysPresent",
                 "SELECT COUNT(*) > 0 FROM access_keys WHERE account_id = ?1 AND user_key IS NULL",
