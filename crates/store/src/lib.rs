@@ -437,8 +437,7 @@ impl Store {
 
     /// Creates a principal and its tags in one transaction.
     pub async fn create_principal_with_tags(&self, account_id: &str, p: &Principal, tags: &[Tag]) -> Result<()> {
-        let mut tx = self.writer.begin().await?;
-        let result = sqlx::query(
+        let insert = sqlx::query(
             "INSERT INTO principals (account_id, kind, name_key, name, id, path, arn, created, description, \
              trust_policy, max_session_duration, permissions_boundary) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
@@ -453,9 +452,15 @@ impl Store {
         .bind(&p.description)
         .bind(&p.trust_policy)
         .bind(p.max_session_duration)
-        .bind(&p.permissions_boundary)
-        .execute(&mut *tx)
-        .await;
+        .bind(&p.permissions_boundary);
+        // One statement commits on its own; an explicit transaction (two more round trips to the
+        // database thread) is needed only when tags are written with it.
+        let (result, tx) = if tags.is_empty() {
+            (insert.execute(&self.writer).await, None)
+        } else {
+            let mut tx = self.writer.begin().await?;
+            (insert.execute(&mut *tx).await, Some(tx))
+        };
         if let Err(sqlx::Error::Database(e)) = &result {
             if e.is_unique_violation() {
                 return Err(StoreError::AlreadyExists(format!(
@@ -466,8 +471,10 @@ impl Store {
             }
         }
         result?;
-        insert_tags(&mut tx, account_id, Owner::Principal(p.kind), &key(&p.name), tags).await?;
-        tx.commit().await?;
+        if let Some(mut tx) = tx {
+            insert_tags(&mut tx, account_id, Owner::Principal(p.kind), &key(&p.name), tags).await?;
+            tx.commit().await?;
+        }
         Ok(())
     }
 
