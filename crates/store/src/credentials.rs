@@ -1,0 +1,241 @@
+//! Access keys, STS sessions and login profiles.
+
+use super::*;
+
+impl Store {
+    /// Stores a new access key. A user may have at most two (AWS's quota).
+    pub async fn create_access_key(&self, key_record: &AccessKey) -> Result<()> {
+        let mut tx = self.writer.begin().await?;
+        let user_key = key_record.user_name.as_deref().map(key);
+        let existing: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM access_keys WHERE account_id = ? AND user_key IS ?")
+                .bind(&key_record.account_id)
+                .bind(&user_key)
+                .fetch_one(&mut *tx)
+                .await?;
+        if existing >= 2 {
+            return Err(StoreError::LimitExceeded("Cannot exceed quota for AccessKeysPerUser: 2".into()));
+        }
+        sqlx::query(
+            "INSERT INTO access_keys (access_key_id, account_id, user_key, secret, status, created) VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&key_record.access_key_id)
+        .bind(&key_record.account_id)
+        .bind(&user_key)
+        .bind(&key_record.secret)
+        .bind(&key_record.status)
+        .bind(&key_record.created)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// An access key by id, with its user's name as created.
+    pub async fn access_key(&self, access_key_id: &str) -> Result<Option<AccessKey>> {
+        let row = sqlx::query(
+            "SELECT k.*, p.name AS user_name FROM access_keys k LEFT JOIN principals p ON p.account_id = k.account_id \
+             AND p.kind = 'user' AND p.name_key = k.user_key WHERE k.access_key_id = ?",
+        )
+        .bind(access_key_id)
+        .fetch_optional(&self.reader)
+        .await?;
+        row.as_ref().map(access_key_from_row).transpose()
+    }
+
+    /// A user's access keys (`None`: the root user's).
+    pub async fn access_keys(&self, account_id: &str, user: Option<&str>) -> Result<Vec<AccessKey>> {
+        let rows = sqlx::query(
+            "SELECT k.*, p.name AS user_name FROM access_keys k LEFT JOIN principals p ON p.account_id = k.account_id \
+             AND p.kind = 'user' AND p.name_key = k.user_key WHERE k.account_id = ? AND k.user_key IS ? ORDER BY k.created",
+        )
+        .bind(account_id)
+        .bind(user.map(key))
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(access_key_from_row).collect()
+    }
+
+    /// Sets a key's status (`Active`/`Inactive`).
+    pub async fn update_access_key(
+        &self,
+        account_id: &str,
+        user: Option<&str>,
+        access_key_id: &str,
+        status: &str,
+    ) -> Result<()> {
+        let done = sqlx::query(
+            "UPDATE access_keys SET status = ? WHERE account_id = ? AND user_key IS ? AND access_key_id = ?",
+        )
+        .bind(status)
+        .bind(account_id)
+        .bind(user.map(key))
+        .bind(access_key_id)
+        .execute(&self.writer)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("The Access Key with id {access_key_id} cannot be found.")));
+        }
+        Ok(())
+    }
+
+    /// Deletes a key.
+    pub async fn delete_access_key(&self, account_id: &str, user: Option<&str>, access_key_id: &str) -> Result<()> {
+        let done = sqlx::query("DELETE FROM access_keys WHERE account_id = ? AND user_key IS ? AND access_key_id = ?")
+            .bind(account_id)
+            .bind(user.map(key))
+            .bind(access_key_id)
+            .execute(&self.writer)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("The Access Key with id {access_key_id} cannot be found.")));
+        }
+        Ok(())
+    }
+
+    /// Records that a key was used (GetAccessKeyLastUsed).
+    pub async fn record_access_key_use(
+        &self,
+        access_key_id: &str,
+        when: &str,
+        service: &str,
+        region: &str,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE access_keys SET last_used = ?, last_used_service = ?, last_used_region = ? WHERE access_key_id = ?",
+        )
+        .bind(when)
+        .bind(service)
+        .bind(region)
+        .bind(access_key_id)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    // ----- STS sessions -----
+
+    /// Stores temporary credentials.
+    pub async fn create_session(&self, s: &Session) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO sessions (access_key_id, account_id, secret, session_token, role_key, session_name, \
+             session_policy, session_tags, source_identity, expires, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&s.access_key_id)
+        .bind(&s.account_id)
+        .bind(&s.secret)
+        .bind(&s.session_token)
+        .bind(key(&s.role_name))
+        .bind(&s.session_name)
+        .bind(&s.session_policy)
+        .bind(&s.session_tags)
+        .bind(&s.source_identity)
+        .bind(&s.expires)
+        .bind(&s.created)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    /// Temporary credentials by key id, with the role's name as created.
+    pub async fn session(&self, access_key_id: &str) -> Result<Option<Session>> {
+        let row = sqlx::query(
+            "SELECT s.*, COALESCE(p.name, s.role_key) AS role_name FROM sessions s LEFT JOIN principals p ON \
+             p.account_id = s.account_id AND p.kind = 'role' AND p.name_key = s.role_key WHERE s.access_key_id = ?",
+        )
+        .bind(access_key_id)
+        .fetch_optional(&self.reader)
+        .await?;
+        row.map(|r| -> Result<Session> {
+            Ok(Session {
+                access_key_id: r.try_get("access_key_id")?,
+                account_id: r.try_get("account_id")?,
+                secret: r.try_get("secret")?,
+                session_token: r.try_get("session_token")?,
+                role_name: r.try_get("role_name")?,
+                session_name: r.try_get("session_name")?,
+                session_policy: r.try_get("session_policy")?,
+                session_tags: r.try_get("session_tags")?,
+                source_identity: r.try_get("source_identity")?,
+                expires: r.try_get("expires")?,
+                created: r.try_get("created")?,
+            })
+        })
+        .transpose()
+    }
+
+    // ----- login profiles -----
+
+    /// A user's login profile: (creation time, password reset required), if it has one.
+    pub async fn login_profile(&self, account_id: &str, user: &str) -> Result<Option<(String, bool)>> {
+        let row =
+            sqlx::query("SELECT created, reset_required FROM login_profiles WHERE account_id = ? AND user_key = ?")
+                .bind(account_id)
+                .bind(key(user))
+                .fetch_optional(&self.reader)
+                .await?;
+        row.map(|r| Ok((r.try_get("created")?, r.try_get::<i64, _>("reset_required")? != 0))).transpose()
+    }
+
+    /// Creates (`create`) or updates a user's login profile.
+    pub async fn put_login_profile(
+        &self,
+        account_id: &str,
+        user: &str,
+        now: &str,
+        reset_required: bool,
+        create: bool,
+    ) -> Result<()> {
+        self.require_principal(account_id, PrincipalKind::User, user).await?;
+        let sql = if create {
+            "INSERT INTO login_profiles (account_id, user_key, created, reset_required) VALUES (?, ?, ?, ?)"
+        } else {
+            "UPDATE login_profiles SET reset_required = ?4 WHERE account_id = ?1 AND user_key = ?2"
+        };
+        let result = sqlx::query(sql)
+            .bind(account_id)
+            .bind(key(user))
+            .bind(now)
+            .bind(i64::from(reset_required))
+            .execute(&self.writer)
+            .await;
+        match result {
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                Err(StoreError::AlreadyExists(format!("Login Profile for user {user} already exists.")))
+            }
+            Err(e) => Err(e.into()),
+            Ok(done) if done.rows_affected() == 0 => {
+                Err(StoreError::NotFound(format!("Login Profile for User {user} cannot be found.")))
+            }
+            Ok(_) => Ok(()),
+        }
+    }
+
+    /// Deletes a user's login profile.
+    pub async fn delete_login_profile(&self, account_id: &str, user: &str) -> Result<()> {
+        self.require_principal(account_id, PrincipalKind::User, user).await?;
+        let done = sqlx::query("DELETE FROM login_profiles WHERE account_id = ? AND user_key = ?")
+            .bind(account_id)
+            .bind(key(user))
+            .execute(&self.writer)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("Login Profile for User {user} cannot be found.")));
+        }
+        Ok(())
+    }
+}
+
+fn access_key_from_row(r: &SqliteRow) -> Result<AccessKey> {
+    Ok(AccessKey {
+        access_key_id: r.try_get("access_key_id")?,
+        account_id: r.try_get("account_id")?,
+        user_name: r.try_get("user_name")?,
+        secret: r.try_get("secret")?,
+        status: r.try_get("status")?,
+        created: r.try_get("created")?,
+        last_used: r.try_get("last_used")?,
+        last_used_service: r.try_get("last_used_service")?,
+        last_used_region: r.try_get("last_used_region")?,
+    })
+}

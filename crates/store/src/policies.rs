@@ -1,0 +1,337 @@
+//! Customer managed policies, their versions, and attachments.
+
+use super::*;
+
+impl Store {
+    /// Creates a customer managed policy with its first version (`v1`, the default).
+    pub async fn create_managed_policy(
+        &self,
+        account_id: &str,
+        policy: &ManagedPolicy,
+        document: &str,
+        tags: &[Tag],
+    ) -> Result<()> {
+        let mut tx = self.writer.begin().await?;
+        let result = sqlx::query(
+            "INSERT INTO managed_policies (account_id, arn, name_key, name, id, path, description, default_version, \
+             next_version, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, 'v1', 2, ?, ?)",
+        )
+        .bind(account_id)
+        .bind(&policy.arn)
+        .bind(key(&policy.name))
+        .bind(&policy.name)
+        .bind(&policy.id)
+        .bind(&policy.path)
+        .bind(&policy.description)
+        .bind(&policy.created)
+        .bind(&policy.created)
+        .execute(&mut *tx)
+        .await;
+        if let Err(sqlx::Error::Database(e)) = &result {
+            if e.is_unique_violation() {
+                return Err(StoreError::AlreadyExists(format!(
+                    "A policy called {} already exists. Duplicate names are not allowed.",
+                    policy.name
+                )));
+            }
+        }
+        result?;
+        sqlx::query("INSERT INTO policy_versions (policy_arn, version_id, document, created) VALUES (?, 'v1', ?, ?)")
+            .bind(&policy.arn)
+            .bind(document)
+            .bind(&policy.created)
+            .execute(&mut *tx)
+            .await?;
+        insert_tags(&mut tx, account_id, Owner::Policy, &policy.arn, tags).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A customer managed policy by ARN.
+    pub async fn managed_policy(&self, arn: &str) -> Result<Option<ManagedPolicy>> {
+        let row = sqlx::query(
+            "SELECT m.*, (SELECT COUNT(*) FROM attachments a WHERE a.policy_arn = m.arn) AS attachment_count \
+             FROM managed_policies m WHERE m.arn = ?",
+        )
+        .bind(arn)
+        .fetch_optional(&self.reader)
+        .await?;
+        row.as_ref().map(managed_policy_from_row).transpose()
+    }
+
+    /// Customer managed policies of an account under a path prefix, ordered by name.
+    pub async fn list_managed_policies(&self, account_id: &str, path_prefix: &str) -> Result<Vec<ManagedPolicy>> {
+        let rows = sqlx::query(
+            "SELECT m.*, (SELECT COUNT(*) FROM attachments a WHERE a.policy_arn = m.arn) AS attachment_count \
+             FROM managed_policies m WHERE m.account_id = ? AND substr(m.path, 1, length(?)) = ? ORDER BY m.name_key",
+        )
+        .bind(account_id)
+        .bind(path_prefix)
+        .bind(path_prefix)
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(managed_policy_from_row).collect()
+    }
+
+    /// Deletes a customer managed policy: it must be attached to nothing and have only its default
+    /// version left (AWS's DeleteConflict rules).
+    pub async fn delete_managed_policy(&self, arn: &str) -> Result<()> {
+        let mut tx = self.writer.begin().await?;
+        let exists =
+            sqlx::query("SELECT 1 FROM managed_policies WHERE arn = ?").bind(arn).fetch_optional(&mut *tx).await?;
+        if exists.is_none() {
+            return Err(policy_not_found(arn));
+        }
+        let attached: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM attachments WHERE policy_arn = ?")
+            .bind(arn)
+            .fetch_one(&mut *tx)
+            .await?;
+        if attached > 0 {
+            return Err(StoreError::Conflict("Cannot delete a policy attached to entities.".into()));
+        }
+        let versions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM policy_versions WHERE policy_arn = ?")
+            .bind(arn)
+            .fetch_one(&mut *tx)
+            .await?;
+        if versions > 1 {
+            return Err(StoreError::Conflict("This policy has more than one version. Before you delete a policy, you must delete the policy's versions. The default version is deleted with the policy.".into()));
+        }
+        for sql in [
+            "DELETE FROM tags WHERE kind = 'policy' AND owner_key = ?",
+            "DELETE FROM policy_versions WHERE policy_arn = ?",
+            "DELETE FROM managed_policies WHERE arn = ?",
+        ] {
+            sqlx::query(sql).bind(arn).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Adds a version, optionally as the new default. At most five versions may exist.
+    pub async fn create_policy_version(
+        &self,
+        arn: &str,
+        document: &str,
+        set_default: bool,
+        now: &str,
+    ) -> Result<PolicyVersion> {
+        let mut tx = self.writer.begin().await?;
+        let next: Option<i64> = sqlx::query_scalar("SELECT next_version FROM managed_policies WHERE arn = ?")
+            .bind(arn)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let next = next.ok_or_else(|| policy_not_found(arn))?;
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM policy_versions WHERE policy_arn = ?")
+            .bind(arn)
+            .fetch_one(&mut *tx)
+            .await?;
+        if count >= MAX_POLICY_VERSIONS {
+            return Err(StoreError::LimitExceeded(format!(
+                "A managed policy can have up to {MAX_POLICY_VERSIONS} versions. Before you create a new version, you must delete an existing version."
+            )));
+        }
+        let version_id = format!("v{next}");
+        sqlx::query("INSERT INTO policy_versions (policy_arn, version_id, document, created) VALUES (?, ?, ?, ?)")
+            .bind(arn)
+            .bind(&version_id)
+            .bind(document)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE managed_policies SET next_version = next_version + 1 WHERE arn = ?")
+            .bind(arn)
+            .execute(&mut *tx)
+            .await?;
+        if set_default {
+            sqlx::query("UPDATE managed_policies SET default_version = ?, updated = ? WHERE arn = ?")
+                .bind(&version_id)
+                .bind(now)
+                .bind(arn)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(PolicyVersion { version_id, document: document.into(), created: now.into(), is_default: set_default })
+    }
+
+    /// Every version of a policy, newest first.
+    pub async fn policy_versions(&self, arn: &str) -> Result<Vec<PolicyVersion>> {
+        let default: Option<String> = sqlx::query_scalar("SELECT default_version FROM managed_policies WHERE arn = ?")
+            .bind(arn)
+            .fetch_optional(&self.reader)
+            .await?;
+        let default = default.ok_or_else(|| policy_not_found(arn))?;
+        let rows = sqlx::query(
+            "SELECT version_id, document, created FROM policy_versions WHERE policy_arn = ? \
+             ORDER BY CAST(substr(version_id, 2) AS INTEGER) DESC",
+        )
+        .bind(arn)
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let version_id: String = r.try_get("version_id")?;
+                Ok(PolicyVersion {
+                    is_default: version_id == default,
+                    version_id,
+                    document: r.try_get("document")?,
+                    created: r.try_get("created")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Makes a version the default.
+    pub async fn set_default_policy_version(&self, arn: &str, version_id: &str, now: &str) -> Result<()> {
+        let mut tx = self.writer.begin().await?;
+        let exists = sqlx::query("SELECT 1 FROM policy_versions WHERE policy_arn = ? AND version_id = ?")
+            .bind(arn)
+            .bind(version_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if exists.is_none() {
+            return Err(StoreError::NotFound(format!(
+                "Policy {arn} version {version_id} does not exist or is not attachable."
+            )));
+        }
+        sqlx::query("UPDATE managed_policies SET default_version = ?, updated = ? WHERE arn = ?")
+            .bind(version_id)
+            .bind(now)
+            .bind(arn)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Deletes a non-default version.
+    pub async fn delete_policy_version(&self, arn: &str, version_id: &str) -> Result<()> {
+        let mut tx = self.writer.begin().await?;
+        let default: Option<String> = sqlx::query_scalar("SELECT default_version FROM managed_policies WHERE arn = ?")
+            .bind(arn)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let default = default.ok_or_else(|| policy_not_found(arn))?;
+        if default == version_id {
+            return Err(StoreError::Conflict("Cannot delete the default version of a policy.".into()));
+        }
+        let done = sqlx::query("DELETE FROM policy_versions WHERE policy_arn = ? AND version_id = ?")
+            .bind(arn)
+            .bind(version_id)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!(
+                "Policy {arn} version {version_id} does not exist or is not deletable."
+            )));
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    // ----- attachments -----
+
+    /// Attaches a managed policy (customer or AWS; the caller checks it exists) to a principal.
+    pub async fn attach_policy(
+        &self,
+        account_id: &str,
+        kind: PrincipalKind,
+        owner: &str,
+        policy_arn: &str,
+    ) -> Result<()> {
+        self.require_principal(account_id, kind, owner).await?;
+        sqlx::query("INSERT OR IGNORE INTO attachments (account_id, kind, owner_key, policy_arn) VALUES (?, ?, ?, ?)")
+            .bind(account_id)
+            .bind(kind.as_str())
+            .bind(key(owner))
+            .bind(policy_arn)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    /// Detaches a managed policy; `NotFound` if it was not attached.
+    pub async fn detach_policy(
+        &self,
+        account_id: &str,
+        kind: PrincipalKind,
+        owner: &str,
+        policy_arn: &str,
+    ) -> Result<()> {
+        self.require_principal(account_id, kind, owner).await?;
+        let done = sqlx::query(
+            "DELETE FROM attachments WHERE account_id = ? AND kind = ? AND owner_key = ? AND policy_arn = ?",
+        )
+        .bind(account_id)
+        .bind(kind.as_str())
+        .bind(key(owner))
+        .bind(policy_arn)
+        .execute(&self.writer)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("Policy {policy_arn} was not found.")));
+        }
+        Ok(())
+    }
+
+    /// The ARNs of the managed policies attached to a principal.
+    pub async fn attached_policies(&self, account_id: &str, kind: PrincipalKind, owner: &str) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT policy_arn FROM attachments WHERE account_id = ? AND kind = ? AND owner_key = ? ORDER BY policy_arn",
+        )
+        .bind(account_id)
+        .bind(kind.as_str())
+        .bind(key(owner))
+        .fetch_all(&self.reader)
+        .await?)
+    }
+
+    /// Every principal a policy is attached to: (kind, name).
+    pub async fn entities_for_policy(
+        &self,
+        account_id: &str,
+        policy_arn: &str,
+    ) -> Result<Vec<(PrincipalKind, String)>> {
+        let rows = sqlx::query(
+            "SELECT p.kind, p.name FROM attachments a JOIN principals p ON p.account_id = a.account_id AND \
+             p.kind = a.kind AND p.name_key = a.owner_key WHERE a.account_id = ? AND a.policy_arn = ? ORDER BY p.kind, p.name_key",
+        )
+        .bind(account_id)
+        .bind(policy_arn)
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(|r| Ok((PrincipalKind::parse(r.try_get::<&str, _>("kind")?), r.try_get("name")?))).collect()
+    }
+
+    /// How many users and roles use a policy as their permissions boundary.
+    pub async fn boundary_usage_count(&self, account_id: &str, policy_arn: &str) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM principals WHERE account_id = ? AND permissions_boundary = ?")
+            .bind(account_id)
+            .bind(policy_arn)
+            .fetch_one(&self.reader)
+            .await?)
+    }
+
+    /// How many principals of an account a policy ARN is attached to (for AWS managed policies).
+    pub async fn attachment_count(&self, account_id: &str, policy_arn: &str) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM attachments WHERE account_id = ? AND policy_arn = ?")
+            .bind(account_id)
+            .bind(policy_arn)
+            .fetch_one(&self.reader)
+            .await?)
+    }
+}
+
+fn managed_policy_from_row(r: &SqliteRow) -> Result<ManagedPolicy> {
+    Ok(ManagedPolicy {
+        arn: r.try_get("arn")?,
+        name: r.try_get("name")?,
+        id: r.try_get("id")?,
+        path: r.try_get("path")?,
+        description: r.try_get("description")?,
+        default_version: r.try_get("default_version")?,
+        created: r.try_get("created")?,
+        updated: r.try_get("updated")?,
+        attachment_count: r.try_get("attachment_count")?,
+    })
+}

@@ -1,0 +1,419 @@
+//! Users, groups and roles: creation, lookup, rename, deletion with AWS's DeleteConflict rules,
+//! group membership and inline policies.
+
+use super::*;
+
+impl Store {
+    /// Creates a user, group or role with its tags; fails if the name is taken (case-insensitively).
+    pub async fn create_principal(&self, account_id: &str, p: &Principal) -> Result<()> {
+        self.create_principal_with_tags(account_id, p, &[]).await
+    }
+
+    /// Creates a principal and its tags in one transaction.
+    pub async fn create_principal_with_tags(&self, account_id: &str, p: &Principal, tags: &[Tag]) -> Result<()> {
+        let insert = sqlx::query(
+            "INSERT INTO principals (account_id, kind, name_key, name, id, path, arn, created, description, \
+             trust_policy, max_session_duration, permissions_boundary) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(account_id)
+        .bind(p.kind.as_str())
+        .bind(key(&p.name))
+        .bind(&p.name)
+        .bind(&p.id)
+        .bind(&p.path)
+        .bind(&p.arn)
+        .bind(&p.created)
+        .bind(&p.description)
+        .bind(&p.trust_policy)
+        .bind(p.max_session_duration)
+        .bind(&p.permissions_boundary);
+        // One statement commits on its own; an explicit transaction (two more round trips to the
+        // database thread) is needed only when tags are written with it.
+        let (result, tx) = if tags.is_empty() {
+            (insert.execute(&self.writer).await, None)
+        } else {
+            let mut tx = self.writer.begin().await?;
+            (insert.execute(&mut *tx).await, Some(tx))
+        };
+        if let Err(sqlx::Error::Database(e)) = &result {
+            if e.is_unique_violation() {
+                return Err(StoreError::AlreadyExists(format!(
+                    "{} with name {} already exists.",
+                    p.kind.title(),
+                    p.name
+                )));
+            }
+        }
+        result?;
+        if let Some(mut tx) = tx {
+            insert_tags(&mut tx, account_id, Owner::Principal(p.kind), &key(&p.name), tags).await?;
+            tx.commit().await?;
+        }
+        Ok(())
+    }
+
+    /// Looks a principal up by name (case-insensitively).
+    pub async fn principal(&self, account_id: &str, kind: PrincipalKind, name: &str) -> Result<Option<Principal>> {
+        let row = sqlx::query("SELECT * FROM principals WHERE account_id = ? AND kind = ? AND name_key = ?")
+            .bind(account_id)
+            .bind(kind.as_str())
+            .bind(key(name))
+            .fetch_optional(&self.reader)
+            .await?;
+        row.as_ref().map(Principal::from_row).transpose()
+    }
+
+    /// Like [`Store::principal`], but absence is a [`StoreError::NotFound`] with AWS's message.
+    pub async fn require_principal(&self, account_id: &str, kind: PrincipalKind, name: &str) -> Result<Principal> {
+        self.principal(account_id, kind, name).await?.ok_or_else(|| not_found(kind, name))
+    }
+
+    /// Lists principals of a kind whose path starts with `path_prefix`, ordered by name.
+    pub async fn list_principals(
+        &self,
+        account_id: &str,
+        kind: PrincipalKind,
+        path_prefix: &str,
+    ) -> Result<Vec<Principal>> {
+        let rows = sqlx::query(
+            "SELECT * FROM principals WHERE account_id = ? AND kind = ? AND substr(path, 1, length(?)) = ? ORDER BY name_key",
+        )
+        .bind(account_id)
+        .bind(kind.as_str())
+        .bind(path_prefix)
+        .bind(path_prefix)
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(Principal::from_row).collect()
+    }
+
+    /// Updates the fields a principal can change after creation.
+    pub async fn update_principal(&self, account_id: &str, p: &Principal) -> Result<()> {
+        let done = sqlx::query(
+            "UPDATE principals SET path = ?, description = ?, trust_policy = ?, max_session_duration = ?, \
+             permissions_boundary = ? WHERE account_id = ? AND kind = ? AND name_key = ?",
+        )
+        .bind(&p.path)
+        .bind(&p.description)
+        .bind(&p.trust_policy)
+        .bind(p.max_session_duration)
+        .bind(&p.permissions_boundary)
+        .bind(account_id)
+        .bind(p.kind.as_str())
+        .bind(key(&p.name))
+        .execute(&self.writer)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(not_found(p.kind, &p.name));
+        }
+        Ok(())
+    }
+
+    /// Deletes a principal. As in AWS, it must first have no inline policies, attached policies,
+    /// access keys, group memberships (users) or members (groups): otherwise `DeleteConflict`.
+    pub async fn delete_principal(&self, account_id: &str, kind: PrincipalKind, name: &str) -> Result<()> {
+        let name_key = key(name);
+        let mut tx = self.writer.begin().await?;
+        let exists = sqlx::query("SELECT 1 FROM principals WHERE account_id = ? AND kind = ? AND name_key = ?")
+            .bind(account_id)
+            .bind(kind.as_str())
+            .bind(&name_key)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if exists.is_none() {
+            return Err(not_found(kind, name));
+        }
+        let checks: [(&str, &str); 4] = [
+            (
+                "SELECT COUNT(*) FROM inline_policies WHERE account_id = ?1 AND kind = ?2 AND owner_key = ?3",
+                "Cannot delete entity, must delete policies first.",
+            ),
+            (
+                "SELECT COUNT(*) FROM attachments WHERE account_id = ?1 AND kind = ?2 AND owner_key = ?3",
+                "Cannot delete entity, must detach all policies first.",
+            ),
+            (
+                "SELECT COUNT(*) FROM access_keys WHERE account_id = ?1 AND ?2 = 'user' AND user_key = ?3",
+                "Cannot delete entity, must delete access keys first.",
+            ),
+            (
+                "SELECT COUNT(*) FROM group_members WHERE account_id = ?1 AND \
+                 ((?2 = 'user' AND user_key = ?3) OR (?2 = 'group' AND group_key = ?3))",
+                "Cannot delete entity, must remove users from group first.",
+            ),
+        ];
+        if kind == PrincipalKind::User {
+            let n: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM login_profiles WHERE account_id = ? AND user_key = ?")
+                    .bind(account_id)
+                    .bind(&name_key)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            if n > 0 {
+                return Err(StoreError::Conflict("Cannot delete entity, must delete login profile first.".into()));
+            }
+        }
+        if kind == PrincipalKind::Role {
+            let n: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM instance_profiles WHERE account_id = ? AND role_key = ?")
+                    .bind(account_id)
+                    .bind(&name_key)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            if n > 0 {
+                return Err(StoreError::Conflict(
+                    "Cannot delete entity, must remove roles from instance profile first.".into(),
+                ));
+            }
+        }
+        for (sql, message) in checks {
+            let n: i64 = sqlx::query_scalar(sql)
+                .bind(account_id)
+                .bind(kind.as_str())
+                .bind(&name_key)
+                .fetch_one(&mut *tx)
+                .await?;
+            if n > 0 {
+                return Err(StoreError::Conflict(message.into()));
+            }
+        }
+        sqlx::query("DELETE FROM tags WHERE account_id = ? AND kind = ? AND owner_key = ?")
+            .bind(account_id)
+            .bind(kind.as_str())
+            .bind(&name_key)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM principals WHERE account_id = ? AND kind = ? AND name_key = ?")
+            .bind(account_id)
+            .bind(kind.as_str())
+            .bind(&name_key)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    // ----- groups -----
+
+    /// Adds a user to a group (both must exist).
+    pub async fn add_user_to_group(&self, account_id: &str, group: &str, user: &str) -> Result<()> {
+        self.require_principal(account_id, PrincipalKind::Group, group).await?;
+        self.require_principal(account_id, PrincipalKind::User, user).await?;
+        let groups = self.groups_for_user(account_id, user).await?;
+        if groups.len() >= 10 && !groups.iter().any(|g| key(&g.name) == key(group)) {
+            // AWS's quota: a user can be in at most 10 groups.
+            return Err(StoreError::LimitExceeded("Cannot exceed quota for GroupsPerUser: 10".into()));
+        }
+        sqlx::query("INSERT OR IGNORE INTO group_members (account_id, group_key, user_key) VALUES (?, ?, ?)")
+            .bind(account_id)
+            .bind(key(group))
+            .bind(key(user))
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    /// Removes a user from a group.
+    pub async fn remove_user_from_group(&self, account_id: &str, group: &str, user: &str) -> Result<()> {
+        self.require_principal(account_id, PrincipalKind::Group, group).await?;
+        self.require_principal(account_id, PrincipalKind::User, user).await?;
+        sqlx::query("DELETE FROM group_members WHERE account_id = ? AND group_key = ? AND user_key = ?")
+            .bind(account_id)
+            .bind(key(group))
+            .bind(key(user))
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    /// The groups a user belongs to.
+    pub async fn groups_for_user(&self, account_id: &str, user: &str) -> Result<Vec<Principal>> {
+        let rows = sqlx::query(
+            "SELECT p.* FROM principals p JOIN group_members m ON m.account_id = p.account_id AND m.group_key = p.name_key \
+             WHERE p.account_id = ? AND p.kind = 'group' AND m.user_key = ? ORDER BY p.name_key",
+        )
+        .bind(account_id)
+        .bind(key(user))
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(Principal::from_row).collect()
+    }
+
+    /// The users in a group.
+    pub async fn users_in_group(&self, account_id: &str, group: &str) -> Result<Vec<Principal>> {
+        let rows = sqlx::query(
+            "SELECT p.* FROM principals p JOIN group_members m ON m.account_id = p.account_id AND m.user_key = p.name_key \
+             WHERE p.account_id = ? AND p.kind = 'user' AND m.group_key = ? ORDER BY p.name_key",
+        )
+        .bind(account_id)
+        .bind(key(group))
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(Principal::from_row).collect()
+    }
+
+    // ----- inline policies -----
+
+    /// Creates or replaces an inline policy of a user, group or role (which must exist).
+    pub async fn put_inline_policy(
+        &self,
+        account_id: &str,
+        kind: PrincipalKind,
+        owner: &str,
+        name: &str,
+        document: &str,
+    ) -> Result<()> {
+        self.require_principal(account_id, kind, owner).await?;
+        sqlx::query(
+            "INSERT INTO inline_policies (account_id, kind, owner_key, name, document) VALUES (?, ?, ?, ?, ?) \
+             ON CONFLICT (account_id, kind, owner_key, name) DO UPDATE SET document = excluded.document",
+        )
+        .bind(account_id)
+        .bind(kind.as_str())
+        .bind(key(owner))
+        .bind(name)
+        .bind(document)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    /// One inline policy's document.
+    pub async fn inline_policy(
+        &self,
+        account_id: &str,
+        kind: PrincipalKind,
+        owner: &str,
+        name: &str,
+    ) -> Result<String> {
+        self.require_principal(account_id, kind, owner).await?;
+        let document: Option<String> = sqlx::query_scalar(
+            "SELECT document FROM inline_policies WHERE account_id = ? AND kind = ? AND owner_key = ? AND name = ?",
+        )
+        .bind(account_id)
+        .bind(kind.as_str())
+        .bind(key(owner))
+        .bind(name)
+        .fetch_optional(&self.reader)
+        .await?;
+        document.ok_or_else(|| {
+            StoreError::NotFound(format!("The {} policy with name {name} cannot be found.", kind.as_str()))
+        })
+    }
+
+    /// Every inline policy of a principal: (name, document), ordered by name.
+    pub async fn inline_policies(
+        &self,
+        account_id: &str,
+        kind: PrincipalKind,
+        owner: &str,
+    ) -> Result<Vec<(String, String)>> {
+        let rows = sqlx::query(
+            "SELECT name, document FROM inline_policies WHERE account_id = ? AND kind = ? AND owner_key = ? ORDER BY name",
+        )
+        .bind(account_id)
+        .bind(kind.as_str())
+        .bind(key(owner))
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(|r| Ok((r.try_get("name")?, r.try_get("document")?))).collect()
+    }
+
+    /// Deletes an inline policy.
+    pub async fn delete_inline_policy(
+        &self,
+        account_id: &str,
+        kind: PrincipalKind,
+        owner: &str,
+        name: &str,
+    ) -> Result<()> {
+        self.require_principal(account_id, kind, owner).await?;
+        let done =
+            sqlx::query("DELETE FROM inline_policies WHERE account_id = ? AND kind = ? AND owner_key = ? AND name = ?")
+                .bind(account_id)
+                .bind(kind.as_str())
+                .bind(key(owner))
+                .bind(name)
+                .execute(&self.writer)
+                .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!(
+                "The {} policy with name {name} cannot be found.",
+                kind.as_str()
+            )));
+        }
+        Ok(())
+    }
+
+    /// Renames or moves a user, group or role, carrying every reference to it along.
+    pub async fn rename_principal(
+        &self,
+        account_id: &str,
+        kind: PrincipalKind,
+        name: &str,
+        new_name: &str,
+        new_path: &str,
+        new_arn: &str,
+    ) -> Result<()> {
+        let (old_key, new_key) = (key(name), key(new_name));
+        let mut tx = self.writer.begin().await?;
+        if old_key != new_key {
+            let taken = sqlx::query("SELECT 1 FROM principals WHERE account_id = ? AND kind = ? AND name_key = ?")
+                .bind(account_id)
+                .bind(kind.as_str())
+                .bind(&new_key)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if taken.is_some() {
+                return Err(StoreError::AlreadyExists(format!(
+                    "{} with name {new_name} already exists.",
+                    kind.title()
+                )));
+            }
+        }
+        let done = sqlx::query(
+            "UPDATE principals SET name_key = ?, name = ?, path = ?, arn = ? WHERE account_id = ? AND kind = ? AND name_key = ?",
+        )
+        .bind(&new_key)
+        .bind(new_name)
+        .bind(new_path)
+        .bind(new_arn)
+        .bind(account_id)
+        .bind(kind.as_str())
+        .bind(&old_key)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(not_found(kind, name));
+        }
+        let mut renames: Vec<&str> = vec![
+            "UPDATE inline_policies SET owner_key = ?1 WHERE account_id = ?2 AND kind = ?3 AND owner_key = ?4",
+            "UPDATE attachments SET owner_key = ?1 WHERE account_id = ?2 AND kind = ?3 AND owner_key = ?4",
+            "UPDATE tags SET owner_key = ?1 WHERE account_id = ?2 AND kind = ?3 AND owner_key = ?4",
+        ];
+        match kind {
+            PrincipalKind::User => renames.extend([
+                "UPDATE group_members SET user_key = ?1 WHERE account_id = ?2 AND ?3 = 'user' AND user_key = ?4",
+                "UPDATE access_keys SET user_key = ?1 WHERE account_id = ?2 AND ?3 = 'user' AND user_key = ?4",
+                "UPDATE login_profiles SET user_key = ?1 WHERE account_id = ?2 AND ?3 = 'user' AND user_key = ?4",
+            ]),
+            PrincipalKind::Group => renames.push(
+                "UPDATE group_members SET group_key = ?1 WHERE account_id = ?2 AND ?3 = 'group' AND group_key = ?4",
+            ),
+            PrincipalKind::Role => renames.push(
+                "UPDATE instance_profiles SET role_key = ?1 WHERE account_id = ?2 AND ?3 = 'role' AND role_key = ?4",
+            ),
+        }
+        for sql in renames {
+            sqlx::query(sql)
+                .bind(&new_key)
+                .bind(account_id)
+                .bind(kind.as_str())
+                .bind(&old_key)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}

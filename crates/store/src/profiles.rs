@@ -1,0 +1,151 @@
+//! Instance profiles, and the account summary.
+
+use super::*;
+
+impl Store {
+    /// Creates an instance profile; fails if the name is taken.
+    pub async fn create_instance_profile(&self, account_id: &str, p: &InstanceProfile) -> Result<()> {
+        let result = sqlx::query(
+            "INSERT INTO instance_profiles (account_id, name_key, name, id, path, arn, created) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(account_id)
+        .bind(key(&p.name))
+        .bind(&p.name)
+        .bind(&p.id)
+        .bind(&p.path)
+        .bind(&p.arn)
+        .bind(&p.created)
+        .execute(&self.writer)
+        .await;
+        if let Err(sqlx::Error::Database(e)) = &result {
+            if e.is_unique_violation() {
+                return Err(StoreError::AlreadyExists(format!("Instance Profile {} already exists.", p.name)));
+            }
+        }
+        result?;
+        Ok(())
+    }
+
+    /// An instance profile by name.
+    pub async fn instance_profile(&self, account_id: &str, name: &str) -> Result<Option<InstanceProfile>> {
+        let row = sqlx::query(
+            "SELECT i.*, r.name AS role_name FROM instance_profiles i LEFT JOIN principals r ON r.account_id = i.account_id \
+             AND r.kind = 'role' AND r.name_key = i.role_key WHERE i.account_id = ? AND i.name_key = ?",
+        )
+        .bind(account_id)
+        .bind(key(name))
+        .fetch_optional(&self.reader)
+        .await?;
+        row.as_ref().map(instance_profile_from_row).transpose()
+    }
+
+    /// Instance profiles under a path prefix, or those holding a role when `role` is given.
+    pub async fn list_instance_profiles(
+        &self,
+        account_id: &str,
+        path_prefix: &str,
+        role: Option<&str>,
+    ) -> Result<Vec<InstanceProfile>> {
+        let rows = sqlx::query(
+            "SELECT i.*, r.name AS role_name FROM instance_profiles i LEFT JOIN principals r ON r.account_id = i.account_id \
+             AND r.kind = 'role' AND r.name_key = i.role_key WHERE i.account_id = ? AND substr(i.path, 1, length(?)) = ? \
+             AND (? IS NULL OR i.role_key = ?) ORDER BY i.name_key",
+        )
+        .bind(account_id)
+        .bind(path_prefix)
+        .bind(path_prefix)
+        .bind(role.map(key))
+        .bind(role.map(key))
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(instance_profile_from_row).collect()
+    }
+
+    /// Puts a role in an instance profile (which holds at most one: AWS's quota) or takes it out.
+    pub async fn set_instance_profile_role(
+        &self,
+        account_id: &str,
+        profile: &str,
+        role: &str,
+        add: bool,
+    ) -> Result<()> {
+        self.require_principal(account_id, PrincipalKind::Role, role).await?;
+        let current = self
+            .instance_profile(account_id, profile)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("Instance Profile {profile} cannot be found.")))?;
+        match (add, current.role_name) {
+            (true, Some(_)) => {
+                return Err(StoreError::LimitExceeded(
+                    "Cannot exceed quota for InstanceSessionsPerInstanceProfile: 1".into(),
+                ))
+            }
+            (false, Some(r)) if key(&r) == key(role) => {}
+            (false, _) => {
+                return Err(StoreError::NotFound(format!(
+                    "The role with name {role} cannot be found in instance profile {profile}."
+                )))
+            }
+            (true, None) => {}
+        }
+        sqlx::query("UPDATE instance_profiles SET role_key = ? WHERE account_id = ? AND name_key = ?")
+            .bind(add.then(|| key(role)))
+            .bind(account_id)
+            .bind(key(profile))
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    /// Deletes an instance profile, which must hold no role.
+    pub async fn delete_instance_profile(&self, account_id: &str, name: &str) -> Result<()> {
+        let current = self
+            .instance_profile(account_id, name)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("Instance Profile {name} cannot be found.")))?;
+        if current.role_name.is_some() {
+            return Err(StoreError::Conflict(
+                "Cannot delete entity, must remove roles from instance profile first.".into(),
+            ));
+        }
+        sqlx::query("DELETE FROM instance_profiles WHERE account_id = ? AND name_key = ?")
+            .bind(account_id)
+            .bind(key(name))
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    /// Counts of each entity kind in an account (GetAccountSummary).
+    pub async fn summary(&self, account_id: &str) -> Result<Vec<(&'static str, i64)>> {
+        let queries: [(&'static str, &'static str); 7] = [
+            ("Users", "SELECT COUNT(*) FROM principals WHERE account_id = ?1 AND kind = 'user'"),
+            ("Groups", "SELECT COUNT(*) FROM principals WHERE account_id = ?1 AND kind = 'group'"),
+            ("Roles", "SELECT COUNT(*) FROM principals WHERE account_id = ?1 AND kind = 'role'"),
+            ("Policies", "SELECT COUNT(*) FROM managed_policies WHERE account_id = ?1"),
+            ("InstanceProfiles", "SELECT COUNT(*) FROM instance_profiles WHERE account_id = ?1"),
+            ("PolicyVersionsInUse", "SELECT COUNT(*) FROM attachments WHERE account_id = ?1"),
+            (
+                "AccountAccessKeysPresent",
+                "SELECT COUNT(*) > 0 FROM access_keys WHERE account_id = ?1 AND user_key IS NULL",
+            ),
+        ];
+        let mut out = Vec::with_capacity(queries.len());
+        for (name, sql) in queries {
+            let n: i64 = sqlx::query_scalar(sql).bind(account_id).fetch_one(&self.reader).await?;
+            out.push((name, n));
+        }
+        Ok(out)
+    }
+}
+
+fn instance_profile_from_row(r: &SqliteRow) -> Result<InstanceProfile> {
+    Ok(InstanceProfile {
+        name: r.try_get("name")?,
+        id: r.try_get("id")?,
+        path: r.try_get("path")?,
+        arn: r.try_get("arn")?,
+        created: r.try_get("created")?,
+        role_name: r.try_get("role_name")?,
+    })
+}

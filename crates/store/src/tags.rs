@@ -1,0 +1,52 @@
+//! Tags on users, roles and managed policies.
+
+use super::*;
+
+impl Store {
+    /// Adds or overwrites tags (at most 50 per entity, AWS's quota).
+    pub async fn tag(&self, account_id: &str, owner: Owner, owner_key: &str, tags: &[Tag]) -> Result<()> {
+        let mut tx = self.writer.begin().await?;
+        insert_tags(&mut tx, account_id, owner, &owner_key_for(owner, owner_key), tags).await?;
+        let count: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM tags WHERE account_id = ? AND kind = ? AND owner_key = ?")
+                .bind(account_id)
+                .bind(owner.as_str())
+                .bind(owner_key_for(owner, owner_key))
+                .fetch_one(&mut *tx)
+                .await?;
+        if count > 50 {
+            return Err(StoreError::LimitExceeded("The number of tags has reached the maximum limit.".into()));
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Removes tags by key.
+    pub async fn untag(&self, account_id: &str, owner: Owner, owner_key: &str, keys: &[String]) -> Result<()> {
+        let mut tx = self.writer.begin().await?;
+        for k in keys {
+            sqlx::query("DELETE FROM tags WHERE account_id = ? AND kind = ? AND owner_key = ? AND key = ?")
+                .bind(account_id)
+                .bind(owner.as_str())
+                .bind(owner_key_for(owner, owner_key))
+                .bind(k)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The tags of an entity, in the order they were first set.
+    pub async fn tags(&self, account_id: &str, owner: Owner, owner_key: &str) -> Result<Vec<Tag>> {
+        let rows = sqlx::query(
+            "SELECT key, value FROM tags WHERE account_id = ? AND kind = ? AND owner_key = ? ORDER BY position, key",
+        )
+        .bind(account_id)
+        .bind(owner.as_str())
+        .bind(owner_key_for(owner, owner_key))
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(|r| Ok(Tag { key: r.try_get("key")?, value: r.try_get("value")? })).collect()
+    }
+}
