@@ -741,8 +741,10 @@ async fn create_policy(call: &Call<'_>, input: &Value) -> Result<Value, ApiError
     Ok(json!({"Policy": managed_json(&policy, 0, Some(&tags))}))
 }
 
+/// Authorizes an action on a customer managed policy, with its tags as `aws:ResourceTag/*`.
 async fn customer_policy(call: &Call<'_>, action: &str, policy_arn: &str) -> Result<ManagedPolicy, ApiError> {
-    call.authorize(Authorization::new(action, policy_arn)).await?;
+    let tags = call.state.store.tags(call.account(), Owner::Policy, policy_arn).await?;
+    call.authorize(Authorization::new(action, policy_arn).with_resource_tags(&tags)).await?;
     call.state
         .store
         .managed_policy(policy_arn)

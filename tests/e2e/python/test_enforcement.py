@@ -153,6 +153,17 @@ def test_condition_on_resource_tags(root, make_user):
     expect_error("AccessDenied", alice.iam.delete_role, RoleName="theirs")
 
 
+def test_condition_on_a_managed_policys_tags(root, make_user):
+    # Service Authorization Reference, IAM: the `policy` resource type supports aws:ResourceTag/${TagKey}.
+    tagged = root.iam.create_policy(
+        PolicyName="team-a", PolicyDocument=policy_doc(allow("s3:GetObject")), Tags=[{"Key": "team", "Value": "a"}]
+    )["Policy"]["Arn"]
+    other = root.iam.create_policy(PolicyName="team-b", PolicyDocument=policy_doc(allow("s3:GetObject")))["Policy"]["Arn"]
+    alice = make_user("alice", allow("iam:GetPolicy", Condition={"StringEquals": {"aws:ResourceTag/team": "a"}}))
+    assert alice.iam.get_policy(PolicyArn=tagged)["Policy"]["Arn"] == tagged
+    expect_error("AccessDenied", alice.iam.get_policy, PolicyArn=other)
+
+
 def test_condition_on_principal_tags(root, make_user):
     alice = make_user("alice", allow("iam:ListUsers", Condition={"StringEquals": {"aws:PrincipalTag/dept": "it"}}))
     expect_error("AccessDenied", alice.iam.list_users)
