@@ -15,7 +15,7 @@ use crate::{managed, util, Call};
 use PrincipalKind::{Group, Role, User};
 
 /// A required string member (the model has already rejected requests without it).
-fn text<'a>(input: &'a Value, key: &str) -> &'a str {
+pub(crate) fn text<'a>(input: &'a Value, key: &str) -> &'a str {
     input.get(key).and_then(Value::as_str).unwrap_or_default()
 }
 
@@ -23,7 +23,8 @@ fn optional<'a>(input: &'a Value, key: &str) -> Option<&'a str> {
     input.get(key).and_then(Value::as_str)
 }
 
-fn tags(input: &Value) -> Vec<Tag> {
+/// The `Tags` member of a request (IAM's and STS's share the shape).
+pub(crate) fn tags(input: &Value) -> Vec<Tag> {
     input
         .get("Tags")
         .and_then(Value::as_array)

@@ -10,6 +10,7 @@ use monban_store::{PrincipalKind, Session};
 use serde_json::{json, Value};
 
 use crate::error::ApiError;
+use crate::iam::{self, text};
 use crate::identity::{Authorization, Identity};
 use crate::{util, Call};
 
@@ -44,10 +45,6 @@ pub async fn call(call: &Call<'_>, action: &str, input: &Value) -> Result<Value,
     }
 }
 
-fn text<'a>(input: &'a Value, key: &str) -> &'a str {
-    input.get(key).and_then(Value::as_str).unwrap_or_default()
-}
-
 async fn assume_role(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
     let role_arn = text(input, "RoleArn");
     let session_name = text(input, "RoleSessionName");
@@ -73,13 +70,7 @@ async fn assume_role(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> 
     let trust = role.trust_policy.as_deref().unwrap_or(r#"{"Statement": []}"#);
     let trust = call.state.policies.compile(&format!("trust policy of {}", role.name), trust)?;
 
-    let tags: Vec<monban_store::Tag> = input
-        .get("Tags")
-        .and_then(Value::as_array)
-        .map(|t| {
-            t.iter().map(|t| monban_store::Tag { key: text(t, "Key").into(), value: text(t, "Value").into() }).collect()
-        })
-        .unwrap_or_default();
+    let tags = iam::tags(input);
     let mut authz = Authorization::new("sts:AssumeRole", role_arn)
         .with_request_tags(&tags)
         .with("sts:RoleSessionName", session_name);
