@@ -8,8 +8,9 @@
 //! GetUser and GetCallerIdentity read; CreateUser (a new name each time) and AssumeRole (a new
 //! session each time) write.
 //!
-//! `cargo bench -p monban-server --bench load`; `MONBAN_LOAD_CONNECTIONS` (default 16) and
-//! `MONBAN_LOAD_SECONDS` (default 5, per operation) change the shape.
+//! `cargo bench -p monban-server --bench load`; `MONBAN_LOAD_CONNECTIONS` (default 16),
+//! `MONBAN_LOAD_SECONDS` (default 5, per operation) and `MONBAN_LOAD_OPERATIONS` (a comma-separated
+//! subset, such as `CreateUser,AssumeRole`) change the shape.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
@@ -169,6 +170,17 @@ fn main() {
     let connections = env_number("MONBAN_LOAD_CONNECTIONS", 16);
     let seconds = if quick { 0.2 } else { env_number("MONBAN_LOAD_SECONDS", 5) as f64 };
     let limit = Duration::from_secs_f64(seconds);
+    let all = [Operation::GetUser, Operation::GetCallerIdentity, Operation::CreateUser, Operation::AssumeRole];
+    let operations: Vec<Operation> = match std::env::var("MONBAN_LOAD_OPERATIONS") {
+        Ok(names) => names
+            .split(',')
+            .map(|name| {
+                let found = all.iter().find(|op| op.name().eq_ignore_ascii_case(name.trim()));
+                *found.unwrap_or_else(|| panic!("MONBAN_LOAD_OPERATIONS: unknown operation `{name}`"))
+            })
+            .collect(),
+        Err(_) => all.to_vec(),
+    };
     println!("{connections} connections, at most {seconds} s and {MAX_REQUESTS} requests per operation");
     println!(
         "{:<10} {:<18} {:>9} {:>7} {:>10} {:>8} {:>8}",
@@ -180,7 +192,7 @@ fn main() {
         let data = tempfile::tempdir().unwrap();
         let (runtime, addr) = common::start(durable.then(|| data.path()));
         let fixture = setup(addr);
-        for op in [Operation::GetUser, Operation::GetCallerIdentity, Operation::CreateUser, Operation::AssumeRole] {
+        for op in operations.iter().copied() {
             let o = run(addr, &fixture, op, mode, connections, limit);
             let rate = o.requests as f64 / o.elapsed.as_secs_f64();
             let (p50, p99) = (percentile(&o.latencies, 0.50), percentile(&o.latencies, 0.99));

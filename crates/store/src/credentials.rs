@@ -5,30 +5,37 @@ use super::*;
 impl Store {
     /// Stores a new access key. A user may have at most two (AWS's quota).
     pub async fn create_access_key(&self, key_record: &AccessKey) -> Result<()> {
-        let mut tx = self.writer.begin().await?;
-        let user_key = key_record.user_name.as_deref().map(key);
-        let existing: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM access_keys WHERE account_id = ? AND user_key IS ?")
-                .bind(&key_record.account_id)
-                .bind(&user_key)
-                .fetch_one(&mut *tx)
-                .await?;
-        if existing >= 2 {
-            return Err(StoreError::LimitExceeded("Cannot exceed quota for AccessKeysPerUser: 2".into()));
-        }
-        sqlx::query(
-            "INSERT INTO access_keys (access_key_id, account_id, user_key, secret, status, created) VALUES (?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&key_record.access_key_id)
-        .bind(&key_record.account_id)
-        .bind(&user_key)
-        .bind(&key_record.secret)
-        .bind(&key_record.status)
-        .bind(&key_record.created)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        let key_record = key_record.clone();
+        self.writes
+            .write(move |tx| {
+                Box::pin(async move {
+                    let key_record = &key_record;
+                    let user_key = key_record.user_name.as_deref().map(key);
+                    let existing: i64 =
+                        sqlx::query_scalar("SELECT COUNT(*) FROM access_keys WHERE account_id = ? AND user_key IS ?")
+                            .bind(&key_record.account_id)
+                            .bind(&user_key)
+                            .fetch_one(&mut *tx)
+                            .await?;
+                    if existing >= 2 {
+                        return Err(StoreError::LimitExceeded("Cannot exceed quota for AccessKeysPerUser: 2".into()));
+                    }
+                    sqlx::query(
+                        "INSERT INTO access_keys (access_key_id, account_id, user_key, secret, status, created) \
+                         VALUES (?, ?, ?, ?, ?, ?)",
+                    )
+                    .bind(&key_record.access_key_id)
+                    .bind(&key_record.account_id)
+                    .bind(&user_key)
+                    .bind(&key_record.secret)
+                    .bind(&key_record.status)
+                    .bind(&key_record.created)
+                    .execute(&mut *tx)
+                    .await?;
+                    Ok(())
+                })
+            })
+            .await
     }
 
     /// An access key by id, with its user's name as created.
@@ -64,15 +71,17 @@ impl Store {
         access_key_id: &str,
         status: &str,
     ) -> Result<()> {
-        let done = sqlx::query(
-            "UPDATE access_keys SET status = ? WHERE account_id = ? AND user_key IS ? AND access_key_id = ?",
-        )
-        .bind(status)
-        .bind(account_id)
-        .bind(user.map(key))
-        .bind(access_key_id)
-        .execute(&self.writer)
-        .await?;
+        let done = self
+            .execute(
+                sqlx::query(
+                    "UPDATE access_keys SET status = ? WHERE account_id = ? AND user_key IS ? AND access_key_id = ?",
+                )
+                .bind(status.to_owned())
+                .bind(account_id.to_owned())
+                .bind(user.map(key))
+                .bind(access_key_id.to_owned()),
+            )
+            .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound(format!("The Access Key with id {access_key_id} cannot be found.")));
         }
@@ -81,11 +90,13 @@ impl Store {
 
     /// Deletes a key.
     pub async fn delete_access_key(&self, account_id: &str, user: Option<&str>, access_key_id: &str) -> Result<()> {
-        let done = sqlx::query("DELETE FROM access_keys WHERE account_id = ? AND user_key IS ? AND access_key_id = ?")
-            .bind(account_id)
-            .bind(user.map(key))
-            .bind(access_key_id)
-            .execute(&self.writer)
+        let done = self
+            .execute(
+                sqlx::query("DELETE FROM access_keys WHERE account_id = ? AND user_key IS ? AND access_key_id = ?")
+                    .bind(account_id.to_owned())
+                    .bind(user.map(key))
+                    .bind(access_key_id.to_owned()),
+            )
             .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound(format!("The Access Key with id {access_key_id} cannot be found.")));
@@ -101,15 +112,14 @@ impl Store {
         service: &str,
         region: &str,
     ) -> Result<()> {
-        sqlx::query(
+        self.execute(sqlx::query(
             "UPDATE access_keys SET last_used = ?, last_used_service = ?, last_used_region = ? WHERE access_key_id = ?",
         )
-        .bind(when)
-        .bind(service)
-        .bind(region)
-        .bind(access_key_id)
-        .execute(&self.writer)
-        .await?;
+        .bind(when.to_owned())
+        .bind(service.to_owned())
+        .bind(region.to_owned())
+        .bind(access_key_id.to_owned())
+        ).await?;
         Ok(())
     }
 
@@ -117,22 +127,24 @@ impl Store {
 
     /// Stores temporary credentials.
     pub async fn create_session(&self, s: &Session) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO sessions (access_key_id, account_id, secret, session_token, role_key, session_name, \
-             session_policy, session_tags, source_identity, expires, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        self.execute(
+            sqlx::query(
+                "INSERT INTO sessions (access_key_id, account_id, secret, session_token, role_key, session_name, \
+                 session_policy, session_tags, source_identity, expires, created) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(s.access_key_id.clone())
+            .bind(s.account_id.clone())
+            .bind(s.secret.clone())
+            .bind(s.session_token.clone())
+            .bind(key(&s.role_name))
+            .bind(s.session_name.clone())
+            .bind(s.session_policy.clone())
+            .bind(s.session_tags.clone())
+            .bind(s.source_identity.clone())
+            .bind(s.expires.clone())
+            .bind(s.created.clone()),
         )
-        .bind(&s.access_key_id)
-        .bind(&s.account_id)
-        .bind(&s.secret)
-        .bind(&s.session_token)
-        .bind(key(&s.role_name))
-        .bind(&s.session_name)
-        .bind(&s.session_policy)
-        .bind(&s.session_tags)
-        .bind(&s.source_identity)
-        .bind(&s.expires)
-        .bind(&s.created)
-        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -192,32 +204,31 @@ impl Store {
         } else {
             "UPDATE login_profiles SET reset_required = ?4 WHERE account_id = ?1 AND user_key = ?2"
         };
-        let result = sqlx::query(sql)
-            .bind(account_id)
-            .bind(key(user))
-            .bind(now)
-            .bind(i64::from(reset_required))
-            .execute(&self.writer)
+        let result = self
+            .execute(
+                sqlx::query(sql)
+                    .bind(account_id.to_owned())
+                    .bind(key(user))
+                    .bind(now.to_owned())
+                    .bind(i64::from(reset_required)),
+            )
             .await;
-        match result {
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                Err(StoreError::AlreadyExists(format!("Login Profile for user {user} already exists.")))
-            }
-            Err(e) => Err(e.into()),
-            Ok(done) if done.rows_affected() == 0 => {
-                Err(StoreError::NotFound(format!("Login Profile for User {user} cannot be found.")))
-            }
-            Ok(_) => Ok(()),
+        let done = already_exists(result, || format!("Login Profile for user {user} already exists."))?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("Login Profile for User {user} cannot be found.")));
         }
+        Ok(())
     }
 
     /// Deletes a user's login profile.
     pub async fn delete_login_profile(&self, account_id: &str, user: &str) -> Result<()> {
         self.require_principal(account_id, PrincipalKind::User, user).await?;
-        let done = sqlx::query("DELETE FROM login_profiles WHERE account_id = ? AND user_key = ?")
-            .bind(account_id)
-            .bind(key(user))
-            .execute(&self.writer)
+        let done = self
+            .execute(
+                sqlx::query("DELETE FROM login_profiles WHERE account_id = ? AND user_key = ?")
+                    .bind(account_id.to_owned())
+                    .bind(key(user)),
+            )
             .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound(format!("Login Profile for User {user} cannot be found.")));

@@ -2,10 +2,12 @@
 //!
 //! IAM state (accounts, users, groups, roles, managed policies and their versions, inline
 //! policies, attachments, tags, access keys, STS sessions) lives in an embedded SQLite database
-//! in WAL mode. All writes go through one connection, so concurrent clients queue instead of
-//! failing with "database is locked"; reads use a pool and never wait for writes. Every write that
-//! checks something (a name is free, a user has no keys left) does it in the same transaction as
-//! the change. The schema is versioned ([`migrations`]) so that another backend can follow.
+//! in WAL mode. All writes go through one connection on one task, so concurrent clients queue
+//! instead of failing with "database is locked", and the writes that queue up together are
+//! committed together (group commit, in `writer`); reads use a pool and never wait for writes.
+//! Every write that checks something (a name is free, a user has no keys left) does it in the same
+//! transaction as the change. The schema is versioned ([`migrations`]) so that another backend can
+//! follow.
 //!
 //! The store knows no clock and no cryptography: timestamps and already-encrypted secrets come from
 //! the caller.
@@ -25,10 +27,15 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
-use sqlx::{Row, SqlitePool};
+use sqlx::query::Query;
+use sqlx::sqlite::{
+    SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteQueryResult, SqliteRow,
+    SqliteSynchronous,
+};
+use sqlx::{Row, Sqlite, SqlitePool};
 
 pub mod migrations;
+mod writer;
 
 /// Why a store operation failed. The server maps each variant to AWS's error code.
 #[derive(Debug, thiserror::Error)]
@@ -48,6 +55,9 @@ pub enum StoreError {
     /// The database failed.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// The write ran but its batch's transaction did not commit, so it did not happen.
+    #[error("the write was not committed: {0}")]
+    NotCommitted(String),
     /// A migration failed.
     #[error("migration {version} failed: {source}")]
     Migration {
@@ -291,7 +301,7 @@ pub struct Tag {
 #[derive(Clone)]
 pub struct Store {
     reader: SqlitePool,
-    writer: SqlitePool,
+    writes: writer::Writer,
     /// The background checkpointer of a database file, stopped when the last handle goes.
     _checkpoints: Option<Arc<Checkpointer>>,
 }
@@ -359,7 +369,7 @@ impl Store {
         migrations::apply(&writer).await?;
         let checkpoints = Checkpointer::start(one().connect_with(options.clone()).await?);
         let reader = SqlitePoolOptions::new().max_connections(8).connect_with(options.read_only(true)).await?;
-        Ok(Store { reader, writer, _checkpoints: Some(Arc::new(checkpoints)) })
+        Ok(Store { reader, writes: writer::Writer::start(writer), _checkpoints: Some(Arc::new(checkpoints)) })
     }
 
     /// An in-memory database that vanishes with the process (`monban serve --ephemeral`, tests).
@@ -373,39 +383,50 @@ impl Store {
             .connect_with(options)
             .await?;
         migrations::apply(&pool).await?;
-        Ok(Store { reader: pool.clone(), writer: pool, _checkpoints: None })
+        Ok(Store { reader: pool.clone(), writes: writer::Writer::start(pool), _checkpoints: None })
+    }
+
+    /// A write of one statement, which SQLite makes atomic on its own. Its values are bound owned
+    /// because it runs on the writer task.
+    async fn execute(&self, query: Query<'static, Sqlite, SqliteArguments<'static>>) -> Result<SqliteQueryResult> {
+        self.writes.write(move |tx| Box::pin(async move { Ok(query.execute(tx).await?) })).await
     }
 
     /// Deletes every row of every table: the development-mode reset.
     pub async fn reset(&self) -> Result<()> {
-        let mut tx = self.writer.begin().await?;
-        for table in [
-            "login_profiles",
-            "instance_profiles",
-            "sessions",
-            "access_keys",
-            "tags",
-            "attachments",
-            "policy_versions",
-            "managed_policies",
-            "inline_policies",
-            "group_members",
-            "principals",
-            "accounts",
-        ] {
-            sqlx::query(&format!("DELETE FROM {table}")).execute(&mut *tx).await?;
-        }
-        tx.commit().await?;
-        Ok(())
+        self.writes
+            .write(move |tx| {
+                Box::pin(async move {
+                    for table in [
+                        "login_profiles",
+                        "instance_profiles",
+                        "sessions",
+                        "access_keys",
+                        "tags",
+                        "attachments",
+                        "policy_versions",
+                        "managed_policies",
+                        "inline_policies",
+                        "group_members",
+                        "principals",
+                        "accounts",
+                    ] {
+                        sqlx::query(&format!("DELETE FROM {table}")).execute(&mut *tx).await?;
+                    }
+                    Ok(())
+                })
+            })
+            .await
     }
 
     /// Creates the account if it does not exist.
     pub async fn ensure_account(&self, account_id: &str, now: &str) -> Result<()> {
-        sqlx::query("INSERT OR IGNORE INTO accounts (account_id, created) VALUES (?, ?)")
-            .bind(account_id)
-            .bind(now)
-            .execute(&self.writer)
-            .await?;
+        self.execute(
+            sqlx::query("INSERT OR IGNORE INTO accounts (account_id, created) VALUES (?, ?)")
+                .bind(account_id.to_owned())
+                .bind(now.to_owned()),
+        )
+        .await?;
         Ok(())
     }
 
@@ -420,11 +441,12 @@ impl Store {
 
     /// Sets or clears the account alias (an account has at most one).
     pub async fn set_account_alias(&self, account_id: &str, alias: Option<&str>) -> Result<()> {
-        sqlx::query("UPDATE accounts SET alias = ? WHERE account_id = ?")
-            .bind(alias)
-            .bind(account_id)
-            .execute(&self.writer)
-            .await?;
+        self.execute(
+            sqlx::query("UPDATE accounts SET alias = ? WHERE account_id = ?")
+                .bind(alias.map(str::to_owned))
+                .bind(account_id.to_owned()),
+        )
+        .await?;
         Ok(())
     }
 }
@@ -443,7 +465,7 @@ fn owner_key_for(owner: Owner, owner_key: &str) -> String {
 }
 
 async fn insert_tags(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    conn: &mut sqlx::SqliteConnection,
     account_id: &str,
     owner: Owner,
     owner_key: &str,
@@ -464,10 +486,23 @@ async fn insert_tags(
         .bind(owner.as_str())
         .bind(owner_key)
         .bind(i as i64)
-        .execute(&mut **tx)
+        .execute(&mut *conn)
         .await?;
     }
     Ok(())
+}
+
+/// A unique-key violation as `AlreadyExists` with AWS's message; any other result unchanged.
+fn already_exists<T>(
+    result: std::result::Result<T, impl Into<StoreError>>,
+    message: impl FnOnce() -> String,
+) -> Result<T> {
+    match result.map_err(Into::into) {
+        Err(StoreError::Database(sqlx::Error::Database(e))) if e.is_unique_violation() => {
+            Err(StoreError::AlreadyExists(message()))
+        }
+        other => other,
+    }
 }
 
 fn not_found(kind: PrincipalKind, name: &str) -> StoreError {

@@ -11,40 +11,49 @@ impl Store {
         document: &str,
         tags: &[Tag],
     ) -> Result<()> {
-        let mut tx = self.writer.begin().await?;
-        let result = sqlx::query(
-            "INSERT INTO managed_policies (account_id, arn, name_key, name, id, path, description, default_version, \
-             next_version, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, 'v1', 2, ?, ?)",
-        )
-        .bind(account_id)
-        .bind(&policy.arn)
-        .bind(key(&policy.name))
-        .bind(&policy.name)
-        .bind(&policy.id)
-        .bind(&policy.path)
-        .bind(&policy.description)
-        .bind(&policy.created)
-        .bind(&policy.created)
-        .execute(&mut *tx)
-        .await;
-        if let Err(sqlx::Error::Database(e)) = &result {
-            if e.is_unique_violation() {
-                return Err(StoreError::AlreadyExists(format!(
-                    "A policy called {} already exists. Duplicate names are not allowed.",
-                    policy.name
-                )));
-            }
-        }
-        result?;
-        sqlx::query("INSERT INTO policy_versions (policy_arn, version_id, document, created) VALUES (?, 'v1', ?, ?)")
-            .bind(&policy.arn)
-            .bind(document)
-            .bind(&policy.created)
-            .execute(&mut *tx)
-            .await?;
-        insert_tags(&mut tx, account_id, Owner::Policy, &policy.arn, tags).await?;
-        tx.commit().await?;
-        Ok(())
+        let account_id = account_id.to_owned();
+        let policy = policy.clone();
+        let document = document.to_owned();
+        let tags = tags.to_vec();
+        self.writes
+            .write(move |tx| {
+                Box::pin(async move {
+                    let account_id = account_id.as_str();
+                    let policy = &policy;
+                    let document = document.as_str();
+                    let tags = tags.as_slice();
+                    let result = sqlx::query(
+                        "INSERT INTO managed_policies (account_id, arn, name_key, name, id, path, description, \
+                         default_version, next_version, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, 'v1', 2, ?, ?)",
+                    )
+                    .bind(account_id)
+                    .bind(&policy.arn)
+                    .bind(key(&policy.name))
+                    .bind(&policy.name)
+                    .bind(&policy.id)
+                    .bind(&policy.path)
+                    .bind(&policy.description)
+                    .bind(&policy.created)
+                    .bind(&policy.created)
+                    .execute(&mut *tx)
+                    .await;
+                    already_exists(result, || {
+                        format!("A policy called {} already exists. Duplicate names are not allowed.", policy.name)
+                    })?;
+                    sqlx::query(
+                        "INSERT INTO policy_versions (policy_arn, version_id, document, created) VALUES (?, \
+                         'v1', ?, ?)",
+                    )
+                    .bind(&policy.arn)
+                    .bind(document)
+                    .bind(&policy.created)
+                    .execute(&mut *tx)
+                    .await?;
+                    insert_tags(tx, account_id, Owner::Policy, &policy.arn, tags).await?;
+                    Ok(())
+                })
+            })
+            .await
     }
 
     /// A customer managed policy by ARN.
@@ -76,35 +85,48 @@ impl Store {
     /// Deletes a customer managed policy: it must be attached to nothing and have only its default
     /// version left (AWS's DeleteConflict rules).
     pub async fn delete_managed_policy(&self, arn: &str) -> Result<()> {
-        let mut tx = self.writer.begin().await?;
-        let exists =
-            sqlx::query("SELECT 1 FROM managed_policies WHERE arn = ?").bind(arn).fetch_optional(&mut *tx).await?;
-        if exists.is_none() {
-            return Err(policy_not_found(arn));
-        }
-        let attached: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM attachments WHERE policy_arn = ?")
-            .bind(arn)
-            .fetch_one(&mut *tx)
-            .await?;
-        if attached > 0 {
-            return Err(StoreError::Conflict("Cannot delete a policy attached to entities.".into()));
-        }
-        let versions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM policy_versions WHERE policy_arn = ?")
-            .bind(arn)
-            .fetch_one(&mut *tx)
-            .await?;
-        if versions > 1 {
-            return Err(StoreError::Conflict("This policy has more than one version. Before you delete a policy, you must delete the policy's versions. The default version is deleted with the policy.".into()));
-        }
-        for sql in [
-            "DELETE FROM tags WHERE kind = 'policy' AND owner_key = ?",
-            "DELETE FROM policy_versions WHERE policy_arn = ?",
-            "DELETE FROM managed_policies WHERE arn = ?",
-        ] {
-            sqlx::query(sql).bind(arn).execute(&mut *tx).await?;
-        }
-        tx.commit().await?;
-        Ok(())
+        let arn = arn.to_owned();
+        self.writes
+            .write(move |tx| {
+                Box::pin(async move {
+                    let arn = arn.as_str();
+                    let exists = sqlx::query("SELECT 1 FROM managed_policies WHERE arn = ?")
+                        .bind(arn)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    if exists.is_none() {
+                        return Err(policy_not_found(arn));
+                    }
+                    let attached: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM attachments WHERE policy_arn = ?")
+                        .bind(arn)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                    if attached > 0 {
+                        return Err(StoreError::Conflict("Cannot delete a policy attached to entities.".into()));
+                    }
+                    let versions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM policy_versions WHERE policy_arn = ?")
+                        .bind(arn)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                    if versions > 1 {
+                        return Err(StoreError::Conflict(
+                            "This policy has more than one version. Before you delete a \
+                             policy, you must delete the policy's versions. The default version is deleted with \
+                             the policy."
+                                .into(),
+                        ));
+                    }
+                    for sql in [
+                        "DELETE FROM tags WHERE kind = 'policy' AND owner_key = ?",
+                        "DELETE FROM policy_versions WHERE policy_arn = ?",
+                        "DELETE FROM managed_policies WHERE arn = ?",
+                    ] {
+                        sqlx::query(sql).bind(arn).execute(&mut *tx).await?;
+                    }
+                    Ok(())
+                })
+            })
+            .await
     }
 
     /// Adds a version, optionally as the new default. At most five versions may exist.
@@ -115,43 +137,63 @@ impl Store {
         set_default: bool,
         now: &str,
     ) -> Result<PolicyVersion> {
-        let mut tx = self.writer.begin().await?;
-        let next: Option<i64> = sqlx::query_scalar("SELECT next_version FROM managed_policies WHERE arn = ?")
-            .bind(arn)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let next = next.ok_or_else(|| policy_not_found(arn))?;
-        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM policy_versions WHERE policy_arn = ?")
-            .bind(arn)
-            .fetch_one(&mut *tx)
-            .await?;
-        if count >= MAX_POLICY_VERSIONS {
-            return Err(StoreError::LimitExceeded(format!(
-                "A managed policy can have up to {MAX_POLICY_VERSIONS} versions. Before you create a new version, you must delete an existing version."
-            )));
-        }
-        let version_id = format!("v{next}");
-        sqlx::query("INSERT INTO policy_versions (policy_arn, version_id, document, created) VALUES (?, ?, ?, ?)")
-            .bind(arn)
-            .bind(&version_id)
-            .bind(document)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("UPDATE managed_policies SET next_version = next_version + 1 WHERE arn = ?")
-            .bind(arn)
-            .execute(&mut *tx)
-            .await?;
-        if set_default {
-            sqlx::query("UPDATE managed_policies SET default_version = ?, updated = ? WHERE arn = ?")
-                .bind(&version_id)
-                .bind(now)
-                .bind(arn)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(PolicyVersion { version_id, document: document.into(), created: now.into(), is_default: set_default })
+        let arn = arn.to_owned();
+        let document = document.to_owned();
+        let now = now.to_owned();
+        self.writes
+            .write(move |tx| {
+                Box::pin(async move {
+                    let arn = arn.as_str();
+                    let document = document.as_str();
+                    let now = now.as_str();
+                    let next: Option<i64> =
+                        sqlx::query_scalar("SELECT next_version FROM managed_policies WHERE arn = ?")
+                            .bind(arn)
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                    let next = next.ok_or_else(|| policy_not_found(arn))?;
+                    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM policy_versions WHERE policy_arn = ?")
+                        .bind(arn)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                    if count >= MAX_POLICY_VERSIONS {
+                        return Err(StoreError::LimitExceeded(format!(
+                            "A managed policy can have up to {MAX_POLICY_VERSIONS} versions. Before you create a \
+                             new version, you must delete an existing version."
+                        )));
+                    }
+                    let version_id = format!("v{next}");
+                    sqlx::query(
+                        "INSERT INTO policy_versions (policy_arn, version_id, document, created) VALUES (?, \
+                         ?, ?, ?)",
+                    )
+                    .bind(arn)
+                    .bind(&version_id)
+                    .bind(document)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                    sqlx::query("UPDATE managed_policies SET next_version = next_version + 1 WHERE arn = ?")
+                        .bind(arn)
+                        .execute(&mut *tx)
+                        .await?;
+                    if set_default {
+                        sqlx::query("UPDATE managed_policies SET default_version = ?, updated = ? WHERE arn = ?")
+                            .bind(&version_id)
+                            .bind(now)
+                            .bind(arn)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                    Ok(PolicyVersion {
+                        version_id,
+                        document: document.into(),
+                        created: now.into(),
+                        is_default: set_default,
+                    })
+                })
+            })
+            .await
     }
 
     /// Every version of a policy, newest first.
@@ -183,50 +225,69 @@ impl Store {
 
     /// Makes a version the default.
     pub async fn set_default_policy_version(&self, arn: &str, version_id: &str, now: &str) -> Result<()> {
-        let mut tx = self.writer.begin().await?;
-        let exists = sqlx::query("SELECT 1 FROM policy_versions WHERE policy_arn = ? AND version_id = ?")
-            .bind(arn)
-            .bind(version_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if exists.is_none() {
-            return Err(StoreError::NotFound(format!(
-                "Policy {arn} version {version_id} does not exist or is not attachable."
-            )));
-        }
-        sqlx::query("UPDATE managed_policies SET default_version = ?, updated = ? WHERE arn = ?")
-            .bind(version_id)
-            .bind(now)
-            .bind(arn)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(())
+        let arn = arn.to_owned();
+        let version_id = version_id.to_owned();
+        let now = now.to_owned();
+        self.writes
+            .write(move |tx| {
+                Box::pin(async move {
+                    let arn = arn.as_str();
+                    let version_id = version_id.as_str();
+                    let now = now.as_str();
+                    let exists = sqlx::query("SELECT 1 FROM policy_versions WHERE policy_arn = ? AND version_id = ?")
+                        .bind(arn)
+                        .bind(version_id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    if exists.is_none() {
+                        return Err(StoreError::NotFound(format!(
+                            "Policy {arn} version {version_id} does not exist or is not attachable."
+                        )));
+                    }
+                    sqlx::query("UPDATE managed_policies SET default_version = ?, updated = ? WHERE arn = ?")
+                        .bind(version_id)
+                        .bind(now)
+                        .bind(arn)
+                        .execute(&mut *tx)
+                        .await?;
+                    Ok(())
+                })
+            })
+            .await
     }
 
     /// Deletes a non-default version.
     pub async fn delete_policy_version(&self, arn: &str, version_id: &str) -> Result<()> {
-        let mut tx = self.writer.begin().await?;
-        let default: Option<String> = sqlx::query_scalar("SELECT default_version FROM managed_policies WHERE arn = ?")
-            .bind(arn)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let default = default.ok_or_else(|| policy_not_found(arn))?;
-        if default == version_id {
-            return Err(StoreError::Conflict("Cannot delete the default version of a policy.".into()));
-        }
-        let done = sqlx::query("DELETE FROM policy_versions WHERE policy_arn = ? AND version_id = ?")
-            .bind(arn)
-            .bind(version_id)
-            .execute(&mut *tx)
-            .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound(format!(
-                "Policy {arn} version {version_id} does not exist or is not deletable."
-            )));
-        }
-        tx.commit().await?;
-        Ok(())
+        let arn = arn.to_owned();
+        let version_id = version_id.to_owned();
+        self.writes
+            .write(move |tx| {
+                Box::pin(async move {
+                    let arn = arn.as_str();
+                    let version_id = version_id.as_str();
+                    let default: Option<String> =
+                        sqlx::query_scalar("SELECT default_version FROM managed_policies WHERE arn = ?")
+                            .bind(arn)
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                    let default = default.ok_or_else(|| policy_not_found(arn))?;
+                    if default == version_id {
+                        return Err(StoreError::Conflict("Cannot delete the default version of a policy.".into()));
+                    }
+                    let done = sqlx::query("DELETE FROM policy_versions WHERE policy_arn = ? AND version_id = ?")
+                        .bind(arn)
+                        .bind(version_id)
+                        .execute(&mut *tx)
+                        .await?;
+                    if done.rows_affected() == 0 {
+                        return Err(StoreError::NotFound(format!(
+                            "Policy {arn} version {version_id} does not exist or is not deletable."
+                        )));
+                    }
+                    Ok(())
+                })
+            })
+            .await
     }
 
     // ----- attachments -----
@@ -240,13 +301,16 @@ impl Store {
         policy_arn: &str,
     ) -> Result<()> {
         self.require_principal(account_id, kind, owner).await?;
-        sqlx::query("INSERT OR IGNORE INTO attachments (account_id, kind, owner_key, policy_arn) VALUES (?, ?, ?, ?)")
-            .bind(account_id)
+        self.execute(
+            sqlx::query(
+                "INSERT OR IGNORE INTO attachments (account_id, kind, owner_key, policy_arn) VALUES (?, ?, ?, ?)",
+            )
+            .bind(account_id.to_owned())
             .bind(kind.as_str())
             .bind(key(owner))
-            .bind(policy_arn)
-            .execute(&self.writer)
-            .await?;
+            .bind(policy_arn.to_owned()),
+        )
+        .await?;
         Ok(())
     }
 
@@ -259,15 +323,17 @@ impl Store {
         policy_arn: &str,
     ) -> Result<()> {
         self.require_principal(account_id, kind, owner).await?;
-        let done = sqlx::query(
-            "DELETE FROM attachments WHERE account_id = ? AND kind = ? AND owner_key = ? AND policy_arn = ?",
-        )
-        .bind(account_id)
-        .bind(kind.as_str())
-        .bind(key(owner))
-        .bind(policy_arn)
-        .execute(&self.writer)
-        .await?;
+        let done = self
+            .execute(
+                sqlx::query(
+                    "DELETE FROM attachments WHERE account_id = ? AND kind = ? AND owner_key = ? AND policy_arn = ?",
+                )
+                .bind(account_id.to_owned())
+                .bind(kind.as_str())
+                .bind(key(owner))
+                .bind(policy_arn.to_owned()),
+            )
+            .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound(format!("Policy {policy_arn} was not found.")));
         }
@@ -277,7 +343,8 @@ impl Store {
     /// The ARNs of the managed policies attached to a principal.
     pub async fn attached_policies(&self, account_id: &str, kind: PrincipalKind, owner: &str) -> Result<Vec<String>> {
         Ok(sqlx::query_scalar(
-            "SELECT policy_arn FROM attachments WHERE account_id = ? AND kind = ? AND owner_key = ? ORDER BY policy_arn",
+            "SELECT policy_arn FROM attachments WHERE account_id = ? AND kind = ? AND owner_key = ? ORDER BY \
+             policy_arn",
         )
         .bind(account_id)
         .bind(kind.as_str())

@@ -11,45 +11,34 @@ impl Store {
 
     /// Creates a principal and its tags in one transaction.
     pub async fn create_principal_with_tags(&self, account_id: &str, p: &Principal, tags: &[Tag]) -> Result<()> {
-        let insert = sqlx::query(
-            "INSERT INTO principals (account_id, kind, name_key, name, id, path, arn, created, description, \
-             trust_policy, max_session_duration, permissions_boundary) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(account_id)
-        .bind(p.kind.as_str())
-        .bind(key(&p.name))
-        .bind(&p.name)
-        .bind(&p.id)
-        .bind(&p.path)
-        .bind(&p.arn)
-        .bind(&p.created)
-        .bind(&p.description)
-        .bind(&p.trust_policy)
-        .bind(p.max_session_duration)
-        .bind(&p.permissions_boundary);
-        // One statement commits on its own; an explicit transaction (two more round trips to the
-        // database thread) is needed only when tags are written with it.
-        let (result, tx) = if tags.is_empty() {
-            (insert.execute(&self.writer).await, None)
-        } else {
-            let mut tx = self.writer.begin().await?;
-            (insert.execute(&mut *tx).await, Some(tx))
-        };
-        if let Err(sqlx::Error::Database(e)) = &result {
-            if e.is_unique_violation() {
-                return Err(StoreError::AlreadyExists(format!(
-                    "{} with name {} already exists.",
-                    p.kind.title(),
-                    p.name
-                )));
-            }
-        }
-        result?;
-        if let Some(mut tx) = tx {
-            insert_tags(&mut tx, account_id, Owner::Principal(p.kind), &key(&p.name), tags).await?;
-            tx.commit().await?;
-        }
-        Ok(())
+        let (account_id, p, tags) = (account_id.to_string(), p.clone(), tags.to_vec());
+        self.writes
+            .write(move |tx| {
+                Box::pin(async move {
+                    let result = sqlx::query(
+                        "INSERT INTO principals (account_id, kind, name_key, name, id, path, arn, created, \
+                         description, trust_policy, max_session_duration, permissions_boundary) \
+                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    )
+                    .bind(&account_id)
+                    .bind(p.kind.as_str())
+                    .bind(key(&p.name))
+                    .bind(&p.name)
+                    .bind(&p.id)
+                    .bind(&p.path)
+                    .bind(&p.arn)
+                    .bind(&p.created)
+                    .bind(&p.description)
+                    .bind(&p.trust_policy)
+                    .bind(p.max_session_duration)
+                    .bind(&p.permissions_boundary)
+                    .execute(&mut *tx)
+                    .await;
+                    already_exists(result, || format!("{} with name {} already exists.", p.kind.title(), p.name))?;
+                    insert_tags(tx, &account_id, Owner::Principal(p.kind), &key(&p.name), &tags).await
+                })
+            })
+            .await
     }
 
     /// Looks a principal up by name (case-insensitively).
@@ -76,7 +65,8 @@ impl Store {
         path_prefix: &str,
     ) -> Result<Vec<Principal>> {
         let rows = sqlx::query(
-            "SELECT * FROM principals WHERE account_id = ? AND kind = ? AND substr(path, 1, length(?)) = ? ORDER BY name_key",
+            "SELECT * FROM principals WHERE account_id = ? AND kind = ? AND substr(path, 1, length(?)) = ? \
+             ORDER BY name_key",
         )
         .bind(account_id)
         .bind(kind.as_str())
@@ -89,20 +79,22 @@ impl Store {
 
     /// Updates the fields a principal can change after creation.
     pub async fn update_principal(&self, account_id: &str, p: &Principal) -> Result<()> {
-        let done = sqlx::query(
-            "UPDATE principals SET path = ?, description = ?, trust_policy = ?, max_session_duration = ?, \
-             permissions_boundary = ? WHERE account_id = ? AND kind = ? AND name_key = ?",
-        )
-        .bind(&p.path)
-        .bind(&p.description)
-        .bind(&p.trust_policy)
-        .bind(p.max_session_duration)
-        .bind(&p.permissions_boundary)
-        .bind(account_id)
-        .bind(p.kind.as_str())
-        .bind(key(&p.name))
-        .execute(&self.writer)
-        .await?;
+        let done = self
+            .execute(
+                sqlx::query(
+                    "UPDATE principals SET path = ?, description = ?, trust_policy = ?, max_session_duration = ?, \
+                     permissions_boundary = ? WHERE account_id = ? AND kind = ? AND name_key = ?",
+                )
+                .bind(p.path.clone())
+                .bind(p.description.clone())
+                .bind(p.trust_policy.clone())
+                .bind(p.max_session_duration)
+                .bind(p.permissions_boundary.clone())
+                .bind(account_id.to_owned())
+                .bind(p.kind.as_str())
+                .bind(key(&p.name)),
+            )
+            .await?;
         if done.rows_affected() == 0 {
             return Err(not_found(p.kind, &p.name));
         }
@@ -113,84 +105,97 @@ impl Store {
     /// access keys, group memberships (users) or members (groups): otherwise `DeleteConflict`.
     pub async fn delete_principal(&self, account_id: &str, kind: PrincipalKind, name: &str) -> Result<()> {
         let name_key = key(name);
-        let mut tx = self.writer.begin().await?;
-        let exists = sqlx::query("SELECT 1 FROM principals WHERE account_id = ? AND kind = ? AND name_key = ?")
-            .bind(account_id)
-            .bind(kind.as_str())
-            .bind(&name_key)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if exists.is_none() {
-            return Err(not_found(kind, name));
-        }
-        let checks: [(&str, &str); 4] = [
-            (
-                "SELECT COUNT(*) FROM inline_policies WHERE account_id = ?1 AND kind = ?2 AND owner_key = ?3",
-                "Cannot delete entity, must delete policies first.",
-            ),
-            (
-                "SELECT COUNT(*) FROM attachments WHERE account_id = ?1 AND kind = ?2 AND owner_key = ?3",
-                "Cannot delete entity, must detach all policies first.",
-            ),
-            (
-                "SELECT COUNT(*) FROM access_keys WHERE account_id = ?1 AND ?2 = 'user' AND user_key = ?3",
-                "Cannot delete entity, must delete access keys first.",
-            ),
-            (
-                "SELECT COUNT(*) FROM group_members WHERE account_id = ?1 AND \
-                 ((?2 = 'user' AND user_key = ?3) OR (?2 = 'group' AND group_key = ?3))",
-                "Cannot delete entity, must remove users from group first.",
-            ),
-        ];
-        if kind == PrincipalKind::User {
-            let n: i64 =
-                sqlx::query_scalar("SELECT COUNT(*) FROM login_profiles WHERE account_id = ? AND user_key = ?")
-                    .bind(account_id)
-                    .bind(&name_key)
-                    .fetch_one(&mut *tx)
-                    .await?;
-            if n > 0 {
-                return Err(StoreError::Conflict("Cannot delete entity, must delete login profile first.".into()));
-            }
-        }
-        if kind == PrincipalKind::Role {
-            let n: i64 =
-                sqlx::query_scalar("SELECT COUNT(*) FROM instance_profiles WHERE account_id = ? AND role_key = ?")
-                    .bind(account_id)
-                    .bind(&name_key)
-                    .fetch_one(&mut *tx)
-                    .await?;
-            if n > 0 {
-                return Err(StoreError::Conflict(
-                    "Cannot delete entity, must remove roles from instance profile first.".into(),
-                ));
-            }
-        }
-        for (sql, message) in checks {
-            let n: i64 = sqlx::query_scalar(sql)
-                .bind(account_id)
-                .bind(kind.as_str())
-                .bind(&name_key)
-                .fetch_one(&mut *tx)
-                .await?;
-            if n > 0 {
-                return Err(StoreError::Conflict(message.into()));
-            }
-        }
-        sqlx::query("DELETE FROM tags WHERE account_id = ? AND kind = ? AND owner_key = ?")
-            .bind(account_id)
-            .bind(kind.as_str())
-            .bind(&name_key)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("DELETE FROM principals WHERE account_id = ? AND kind = ? AND name_key = ?")
-            .bind(account_id)
-            .bind(kind.as_str())
-            .bind(&name_key)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(())
+        let account_id = account_id.to_owned();
+        let name = name.to_owned();
+        self.writes
+            .write(move |tx| {
+                Box::pin(async move {
+                    let account_id = account_id.as_str();
+                    let name = name.as_str();
+                    let exists =
+                        sqlx::query("SELECT 1 FROM principals WHERE account_id = ? AND kind = ? AND name_key = ?")
+                            .bind(account_id)
+                            .bind(kind.as_str())
+                            .bind(&name_key)
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                    if exists.is_none() {
+                        return Err(not_found(kind, name));
+                    }
+                    let checks: [(&str, &str); 4] = [
+                    (
+                        "SELECT COUNT(*) FROM inline_policies WHERE account_id = ?1 AND kind = ?2 AND owner_key = ?3",
+                        "Cannot delete entity, must delete policies first.",
+                    ),
+                    (
+                        "SELECT COUNT(*) FROM attachments WHERE account_id = ?1 AND kind = ?2 AND owner_key = ?3",
+                        "Cannot delete entity, must detach all policies first.",
+                    ),
+                    (
+                        "SELECT COUNT(*) FROM access_keys WHERE account_id = ?1 AND ?2 = 'user' AND user_key = ?3",
+                        "Cannot delete entity, must delete access keys first.",
+                    ),
+                    (
+                        "SELECT COUNT(*) FROM group_members WHERE account_id = ?1 AND \
+                         ((?2 = 'user' AND user_key = ?3) OR (?2 = 'group' AND group_key = ?3))",
+                        "Cannot delete entity, must remove users from group first.",
+                    ),
+                ];
+                    if kind == PrincipalKind::User {
+                        let n: i64 = sqlx::query_scalar(
+                            "SELECT COUNT(*) FROM login_profiles WHERE account_id = ? AND user_key = ?",
+                        )
+                        .bind(account_id)
+                        .bind(&name_key)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                        if n > 0 {
+                            return Err(StoreError::Conflict(
+                                "Cannot delete entity, must delete login profile first.".into(),
+                            ));
+                        }
+                    }
+                    if kind == PrincipalKind::Role {
+                        let n: i64 = sqlx::query_scalar(
+                            "SELECT COUNT(*) FROM instance_profiles WHERE account_id = ? AND role_key = ?",
+                        )
+                        .bind(account_id)
+                        .bind(&name_key)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                        if n > 0 {
+                            return Err(StoreError::Conflict(
+                                "Cannot delete entity, must remove roles from instance profile first.".into(),
+                            ));
+                        }
+                    }
+                    for (sql, message) in checks {
+                        let n: i64 = sqlx::query_scalar(sql)
+                            .bind(account_id)
+                            .bind(kind.as_str())
+                            .bind(&name_key)
+                            .fetch_one(&mut *tx)
+                            .await?;
+                        if n > 0 {
+                            return Err(StoreError::Conflict(message.into()));
+                        }
+                    }
+                    sqlx::query("DELETE FROM tags WHERE account_id = ? AND kind = ? AND owner_key = ?")
+                        .bind(account_id)
+                        .bind(kind.as_str())
+                        .bind(&name_key)
+                        .execute(&mut *tx)
+                        .await?;
+                    sqlx::query("DELETE FROM principals WHERE account_id = ? AND kind = ? AND name_key = ?")
+                        .bind(account_id)
+                        .bind(kind.as_str())
+                        .bind(&name_key)
+                        .execute(&mut *tx)
+                        .await?;
+                    Ok(())
+                })
+            })
+            .await
     }
 
     // ----- groups -----
@@ -204,12 +209,13 @@ impl Store {
             // AWS's quota: a user can be in at most 10 groups.
             return Err(StoreError::LimitExceeded("Cannot exceed quota for GroupsPerUser: 10".into()));
         }
-        sqlx::query("INSERT OR IGNORE INTO group_members (account_id, group_key, user_key) VALUES (?, ?, ?)")
-            .bind(account_id)
-            .bind(key(group))
-            .bind(key(user))
-            .execute(&self.writer)
-            .await?;
+        self.execute(
+            sqlx::query("INSERT OR IGNORE INTO group_members (account_id, group_key, user_key) VALUES (?, ?, ?)")
+                .bind(account_id.to_owned())
+                .bind(key(group))
+                .bind(key(user)),
+        )
+        .await?;
         Ok(())
     }
 
@@ -217,20 +223,21 @@ impl Store {
     pub async fn remove_user_from_group(&self, account_id: &str, group: &str, user: &str) -> Result<()> {
         self.require_principal(account_id, PrincipalKind::Group, group).await?;
         self.require_principal(account_id, PrincipalKind::User, user).await?;
-        sqlx::query("DELETE FROM group_members WHERE account_id = ? AND group_key = ? AND user_key = ?")
-            .bind(account_id)
-            .bind(key(group))
-            .bind(key(user))
-            .execute(&self.writer)
-            .await?;
+        self.execute(
+            sqlx::query("DELETE FROM group_members WHERE account_id = ? AND group_key = ? AND user_key = ?")
+                .bind(account_id.to_owned())
+                .bind(key(group))
+                .bind(key(user)),
+        )
+        .await?;
         Ok(())
     }
 
     /// The groups a user belongs to.
     pub async fn groups_for_user(&self, account_id: &str, user: &str) -> Result<Vec<Principal>> {
         let rows = sqlx::query(
-            "SELECT p.* FROM principals p JOIN group_members m ON m.account_id = p.account_id AND m.group_key = p.name_key \
-             WHERE p.account_id = ? AND p.kind = 'group' AND m.user_key = ? ORDER BY p.name_key",
+            "SELECT p.* FROM principals p JOIN group_members m ON m.account_id = p.account_id AND m.group_key = \
+             p.name_key WHERE p.account_id = ? AND p.kind = 'group' AND m.user_key = ? ORDER BY p.name_key",
         )
         .bind(account_id)
         .bind(key(user))
@@ -242,8 +249,8 @@ impl Store {
     /// The users in a group.
     pub async fn users_in_group(&self, account_id: &str, group: &str) -> Result<Vec<Principal>> {
         let rows = sqlx::query(
-            "SELECT p.* FROM principals p JOIN group_members m ON m.account_id = p.account_id AND m.user_key = p.name_key \
-             WHERE p.account_id = ? AND p.kind = 'user' AND m.group_key = ? ORDER BY p.name_key",
+            "SELECT p.* FROM principals p JOIN group_members m ON m.account_id = p.account_id AND m.user_key = \
+             p.name_key WHERE p.account_id = ? AND p.kind = 'user' AND m.group_key = ? ORDER BY p.name_key",
         )
         .bind(account_id)
         .bind(key(group))
@@ -264,16 +271,17 @@ impl Store {
         document: &str,
     ) -> Result<()> {
         self.require_principal(account_id, kind, owner).await?;
-        sqlx::query(
-            "INSERT INTO inline_policies (account_id, kind, owner_key, name, document) VALUES (?, ?, ?, ?, ?) \
-             ON CONFLICT (account_id, kind, owner_key, name) DO UPDATE SET document = excluded.document",
+        self.execute(
+            sqlx::query(
+                "INSERT INTO inline_policies (account_id, kind, owner_key, name, document) VALUES (?, ?, ?, ?, ?) \
+                 ON CONFLICT (account_id, kind, owner_key, name) DO UPDATE SET document = excluded.document",
+            )
+            .bind(account_id.to_owned())
+            .bind(kind.as_str())
+            .bind(key(owner))
+            .bind(name.to_owned())
+            .bind(document.to_owned()),
         )
-        .bind(account_id)
-        .bind(kind.as_str())
-        .bind(key(owner))
-        .bind(name)
-        .bind(document)
-        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -309,7 +317,8 @@ impl Store {
         owner: &str,
     ) -> Result<Vec<(String, String)>> {
         let rows = sqlx::query(
-            "SELECT name, document FROM inline_policies WHERE account_id = ? AND kind = ? AND owner_key = ? ORDER BY name",
+            "SELECT name, document FROM inline_policies WHERE account_id = ? AND kind = ? AND owner_key = ? \
+             ORDER BY name",
         )
         .bind(account_id)
         .bind(kind.as_str())
@@ -328,14 +337,17 @@ impl Store {
         name: &str,
     ) -> Result<()> {
         self.require_principal(account_id, kind, owner).await?;
-        let done =
-            sqlx::query("DELETE FROM inline_policies WHERE account_id = ? AND kind = ? AND owner_key = ? AND name = ?")
-                .bind(account_id)
+        let done = self
+            .execute(
+                sqlx::query(
+                    "DELETE FROM inline_policies WHERE account_id = ? AND kind = ? AND owner_key = ? AND name = ?",
+                )
+                .bind(account_id.to_owned())
                 .bind(kind.as_str())
                 .bind(key(owner))
-                .bind(name)
-                .execute(&self.writer)
-                .await?;
+                .bind(name.to_owned()),
+            )
+            .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound(format!(
                 "The {} policy with name {name} cannot be found.",
@@ -356,64 +368,86 @@ impl Store {
         new_arn: &str,
     ) -> Result<()> {
         let (old_key, new_key) = (key(name), key(new_name));
-        let mut tx = self.writer.begin().await?;
-        if old_key != new_key {
-            let taken = sqlx::query("SELECT 1 FROM principals WHERE account_id = ? AND kind = ? AND name_key = ?")
-                .bind(account_id)
-                .bind(kind.as_str())
-                .bind(&new_key)
-                .fetch_optional(&mut *tx)
-                .await?;
-            if taken.is_some() {
-                return Err(StoreError::AlreadyExists(format!(
-                    "{} with name {new_name} already exists.",
-                    kind.title()
-                )));
-            }
-        }
-        let done = sqlx::query(
-            "UPDATE principals SET name_key = ?, name = ?, path = ?, arn = ? WHERE account_id = ? AND kind = ? AND name_key = ?",
-        )
-        .bind(&new_key)
-        .bind(new_name)
-        .bind(new_path)
-        .bind(new_arn)
-        .bind(account_id)
-        .bind(kind.as_str())
-        .bind(&old_key)
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Err(not_found(kind, name));
-        }
-        let mut renames: Vec<&str> = vec![
-            "UPDATE inline_policies SET owner_key = ?1 WHERE account_id = ?2 AND kind = ?3 AND owner_key = ?4",
-            "UPDATE attachments SET owner_key = ?1 WHERE account_id = ?2 AND kind = ?3 AND owner_key = ?4",
-            "UPDATE tags SET owner_key = ?1 WHERE account_id = ?2 AND kind = ?3 AND owner_key = ?4",
-        ];
-        match kind {
-            PrincipalKind::User => renames.extend([
-                "UPDATE group_members SET user_key = ?1 WHERE account_id = ?2 AND ?3 = 'user' AND user_key = ?4",
-                "UPDATE access_keys SET user_key = ?1 WHERE account_id = ?2 AND ?3 = 'user' AND user_key = ?4",
-                "UPDATE login_profiles SET user_key = ?1 WHERE account_id = ?2 AND ?3 = 'user' AND user_key = ?4",
-            ]),
-            PrincipalKind::Group => renames.push(
-                "UPDATE group_members SET group_key = ?1 WHERE account_id = ?2 AND ?3 = 'group' AND group_key = ?4",
-            ),
-            PrincipalKind::Role => renames.push(
-                "UPDATE instance_profiles SET role_key = ?1 WHERE account_id = ?2 AND ?3 = 'role' AND role_key = ?4",
-            ),
-        }
-        for sql in renames {
-            sqlx::query(sql)
-                .bind(&new_key)
-                .bind(account_id)
-                .bind(kind.as_str())
-                .bind(&old_key)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(())
+        let account_id = account_id.to_owned();
+        let name = name.to_owned();
+        let new_name = new_name.to_owned();
+        let new_path = new_path.to_owned();
+        let new_arn = new_arn.to_owned();
+        self.writes
+            .write(move |tx| {
+                Box::pin(async move {
+                    let account_id = account_id.as_str();
+                    let name = name.as_str();
+                    let new_name = new_name.as_str();
+                    let new_path = new_path.as_str();
+                    let new_arn = new_arn.as_str();
+                    if old_key != new_key {
+                        let taken = sqlx::query(
+                            "SELECT 1 FROM principals WHERE account_id = ? AND kind = ? AND \
+                             name_key = ?",
+                        )
+                        .bind(account_id)
+                        .bind(kind.as_str())
+                        .bind(&new_key)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                        if taken.is_some() {
+                            return Err(StoreError::AlreadyExists(format!(
+                                "{} with name {new_name} already exists.",
+                                kind.title()
+                            )));
+                        }
+                    }
+                    let done = sqlx::query(
+                        "UPDATE principals SET name_key = ?, name = ?, path = ?, arn = ? WHERE account_id = ? AND \
+                         kind = ? AND name_key = ?",
+                    )
+                    .bind(&new_key)
+                    .bind(new_name)
+                    .bind(new_path)
+                    .bind(new_arn)
+                    .bind(account_id)
+                    .bind(kind.as_str())
+                    .bind(&old_key)
+                    .execute(&mut *tx)
+                    .await?;
+                    if done.rows_affected() == 0 {
+                        return Err(not_found(kind, name));
+                    }
+                    let mut renames: Vec<&str> = vec![
+                    "UPDATE inline_policies SET owner_key = ?1 WHERE account_id = ?2 AND kind = ?3 AND owner_key = ?4",
+                    "UPDATE attachments SET owner_key = ?1 WHERE account_id = ?2 AND kind = ?3 AND owner_key = ?4",
+                    "UPDATE tags SET owner_key = ?1 WHERE account_id = ?2 AND kind = ?3 AND owner_key = ?4",
+                ];
+                    match kind {
+                    PrincipalKind::User => renames.extend([
+                        "UPDATE group_members SET user_key = ?1 WHERE account_id = ?2 AND ?3 = 'user' AND \
+                         user_key = ?4",
+                        "UPDATE access_keys SET user_key = ?1 WHERE account_id = ?2 AND ?3 = 'user' AND user_key = ?4",
+                        "UPDATE login_profiles SET user_key = ?1 WHERE account_id = ?2 AND ?3 = 'user' AND \
+                         user_key = ?4",
+                    ]),
+                    PrincipalKind::Group => renames.push(
+                        "UPDATE group_members SET group_key = ?1 WHERE account_id = ?2 AND ?3 = 'group' AND \
+                         group_key = ?4",
+                    ),
+                    PrincipalKind::Role => renames.push(
+                        "UPDATE instance_profiles SET role_key = ?1 WHERE account_id = ?2 AND ?3 = 'role' AND \
+                         role_key = ?4",
+                    ),
+                }
+                    for sql in renames {
+                        sqlx::query(sql)
+                            .bind(&new_key)
+                            .bind(account_id)
+                            .bind(kind.as_str())
+                            .bind(&old_key)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .await
     }
 }

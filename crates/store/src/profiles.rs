@@ -5,32 +5,30 @@ use super::*;
 impl Store {
     /// Creates an instance profile; fails if the name is taken.
     pub async fn create_instance_profile(&self, account_id: &str, p: &InstanceProfile) -> Result<()> {
-        let result = sqlx::query(
-            "INSERT INTO instance_profiles (account_id, name_key, name, id, path, arn, created) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(account_id)
-        .bind(key(&p.name))
-        .bind(&p.name)
-        .bind(&p.id)
-        .bind(&p.path)
-        .bind(&p.arn)
-        .bind(&p.created)
-        .execute(&self.writer)
-        .await;
-        if let Err(sqlx::Error::Database(e)) = &result {
-            if e.is_unique_violation() {
-                return Err(StoreError::AlreadyExists(format!("Instance Profile {} already exists.", p.name)));
-            }
-        }
-        result?;
+        let result = self
+            .execute(
+                sqlx::query(
+                    "INSERT INTO instance_profiles (account_id, name_key, name, id, path, arn, created) VALUES (?, ?, \
+                     ?, ?, ?, ?, ?)",
+                )
+                .bind(account_id.to_owned())
+                .bind(key(&p.name))
+                .bind(p.name.clone())
+                .bind(p.id.clone())
+                .bind(p.path.clone())
+                .bind(p.arn.clone())
+                .bind(p.created.clone()),
+            )
+            .await;
+        already_exists(result, || format!("Instance Profile {} already exists.", p.name))?;
         Ok(())
     }
 
     /// An instance profile by name.
     pub async fn instance_profile(&self, account_id: &str, name: &str) -> Result<Option<InstanceProfile>> {
         let row = sqlx::query(
-            "SELECT i.*, r.name AS role_name FROM instance_profiles i LEFT JOIN principals r ON r.account_id = i.account_id \
-             AND r.kind = 'role' AND r.name_key = i.role_key WHERE i.account_id = ? AND i.name_key = ?",
+            "SELECT i.*, r.name AS role_name FROM instance_profiles i LEFT JOIN principals r ON r.account_id = \
+             i.account_id AND r.kind = 'role' AND r.name_key = i.role_key WHERE i.account_id = ? AND i.name_key = ?",
         )
         .bind(account_id)
         .bind(key(name))
@@ -47,7 +45,8 @@ impl Store {
         role: Option<&str>,
     ) -> Result<Vec<InstanceProfile>> {
         let rows = sqlx::query(
-            "SELECT i.*, r.name AS role_name FROM instance_profiles i LEFT JOIN principals r ON r.account_id = i.account_id \
+            "SELECT i.*, r.name AS role_name FROM instance_profiles i LEFT JOIN principals r ON r.account_id = \
+             i.account_id \
              AND r.kind = 'role' AND r.name_key = i.role_key WHERE i.account_id = ? AND substr(i.path, 1, length(?)) = ? \
              AND (? IS NULL OR i.role_key = ?) ORDER BY i.name_key",
         )
@@ -88,12 +87,13 @@ impl Store {
             }
             (true, None) => {}
         }
-        sqlx::query("UPDATE instance_profiles SET role_key = ? WHERE account_id = ? AND name_key = ?")
-            .bind(add.then(|| key(role)))
-            .bind(account_id)
-            .bind(key(profile))
-            .execute(&self.writer)
-            .await?;
+        self.execute(
+            sqlx::query("UPDATE instance_profiles SET role_key = ? WHERE account_id = ? AND name_key = ?")
+                .bind(add.then(|| key(role)))
+                .bind(account_id.to_owned())
+                .bind(key(profile)),
+        )
+        .await?;
         Ok(())
     }
 
@@ -108,11 +108,12 @@ impl Store {
                 "Cannot delete entity, must remove roles from instance profile first.".into(),
             ));
         }
-        sqlx::query("DELETE FROM instance_profiles WHERE account_id = ? AND name_key = ?")
-            .bind(account_id)
-            .bind(key(name))
-            .execute(&self.writer)
-            .await?;
+        self.execute(
+            sqlx::query("DELETE FROM instance_profiles WHERE account_id = ? AND name_key = ?")
+                .bind(account_id.to_owned())
+                .bind(key(name)),
+        )
+        .await?;
         Ok(())
     }
 

@@ -5,36 +5,59 @@ use super::*;
 impl Store {
     /// Adds or overwrites tags (at most 50 per entity, AWS's quota).
     pub async fn tag(&self, account_id: &str, owner: Owner, owner_key: &str, tags: &[Tag]) -> Result<()> {
-        let mut tx = self.writer.begin().await?;
-        insert_tags(&mut tx, account_id, owner, &owner_key_for(owner, owner_key), tags).await?;
-        let count: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM tags WHERE account_id = ? AND kind = ? AND owner_key = ?")
-                .bind(account_id)
-                .bind(owner.as_str())
-                .bind(owner_key_for(owner, owner_key))
-                .fetch_one(&mut *tx)
-                .await?;
-        if count > 50 {
-            return Err(StoreError::LimitExceeded("The number of tags has reached the maximum limit.".into()));
-        }
-        tx.commit().await?;
-        Ok(())
+        let account_id = account_id.to_owned();
+        let owner_key = owner_key.to_owned();
+        let tags = tags.to_vec();
+        self.writes
+            .write(move |tx| {
+                Box::pin(async move {
+                    let account_id = account_id.as_str();
+                    let owner_key = owner_key.as_str();
+                    let tags = tags.as_slice();
+                    insert_tags(tx, account_id, owner, &owner_key_for(owner, owner_key), tags).await?;
+                    let count: i64 = sqlx::query_scalar(
+                        "SELECT COUNT(*) FROM tags WHERE account_id = ? AND kind = ? AND owner_key = ?",
+                    )
+                    .bind(account_id)
+                    .bind(owner.as_str())
+                    .bind(owner_key_for(owner, owner_key))
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    if count > 50 {
+                        return Err(StoreError::LimitExceeded(
+                            "The number of tags has reached the maximum limit.".into(),
+                        ));
+                    }
+                    Ok(())
+                })
+            })
+            .await
     }
 
     /// Removes tags by key.
     pub async fn untag(&self, account_id: &str, owner: Owner, owner_key: &str, keys: &[String]) -> Result<()> {
-        let mut tx = self.writer.begin().await?;
-        for k in keys {
-            sqlx::query("DELETE FROM tags WHERE account_id = ? AND kind = ? AND owner_key = ? AND key = ?")
-                .bind(account_id)
-                .bind(owner.as_str())
-                .bind(owner_key_for(owner, owner_key))
-                .bind(k)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(())
+        let account_id = account_id.to_owned();
+        let owner_key = owner_key.to_owned();
+        let keys = keys.to_vec();
+        self.writes
+            .write(move |tx| {
+                Box::pin(async move {
+                    let account_id = account_id.as_str();
+                    let owner_key = owner_key.as_str();
+                    let keys = keys.as_slice();
+                    for k in keys {
+                        sqlx::query("DELETE FROM tags WHERE account_id = ? AND kind = ? AND owner_key = ? AND key = ?")
+                            .bind(account_id)
+                            .bind(owner.as_str())
+                            .bind(owner_key_for(owner, owner_key))
+                            .bind(k)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .await
     }
 
     /// The tags of an entity, in the order they were first set.
