@@ -3,6 +3,36 @@
 
 use super::*;
 
+/// What must be gone before a user, group or role can be deleted (bound as ?1 account, ?2 kind,
+/// ?3 name key), with AWS's DeleteConflict message for each.
+const DELETE_CONFLICTS: [(&str, &str); 6] = [
+    (
+        "SELECT COUNT(*) FROM login_profiles WHERE account_id = ?1 AND ?2 = 'user' AND user_key = ?3",
+        "Cannot delete entity, must delete login profile first.",
+    ),
+    (
+        "SELECT COUNT(*) FROM instance_profiles WHERE account_id = ?1 AND ?2 = 'role' AND role_key = ?3",
+        "Cannot delete entity, must remove roles from instance profile first.",
+    ),
+    (
+        "SELECT COUNT(*) FROM inline_policies WHERE account_id = ?1 AND kind = ?2 AND owner_key = ?3",
+        "Cannot delete entity, must delete policies first.",
+    ),
+    (
+        "SELECT COUNT(*) FROM attachments WHERE account_id = ?1 AND kind = ?2 AND owner_key = ?3",
+        "Cannot delete entity, must detach all policies first.",
+    ),
+    (
+        "SELECT COUNT(*) FROM access_keys WHERE account_id = ?1 AND ?2 = 'user' AND user_key = ?3",
+        "Cannot delete entity, must delete access keys first.",
+    ),
+    (
+        "SELECT COUNT(*) FROM group_members WHERE account_id = ?1 AND \
+         ((?2 = 'user' AND user_key = ?3) OR (?2 = 'group' AND group_key = ?3))",
+        "Cannot delete entity, must remove users from group first.",
+    ),
+];
+
 impl Store {
     /// Creates a user, group or role with its tags; fails if the name is taken (case-insensitively).
     pub async fn create_principal(&self, account_id: &str, p: &Principal) -> Result<()> {
@@ -122,54 +152,7 @@ impl Store {
                     if exists.is_none() {
                         return Err(not_found(kind, name));
                     }
-                    let checks: [(&str, &str); 4] = [
-                    (
-                        "SELECT COUNT(*) FROM inline_policies WHERE account_id = ?1 AND kind = ?2 AND owner_key = ?3",
-                        "Cannot delete entity, must delete policies first.",
-                    ),
-                    (
-                        "SELECT COUNT(*) FROM attachments WHERE account_id = ?1 AND kind = ?2 AND owner_key = ?3",
-                        "Cannot delete entity, must detach all policies first.",
-                    ),
-                    (
-                        "SELECT COUNT(*) FROM access_keys WHERE account_id = ?1 AND ?2 = 'user' AND user_key = ?3",
-                        "Cannot delete entity, must delete access keys first.",
-                    ),
-                    (
-                        "SELECT COUNT(*) FROM group_members WHERE account_id = ?1 AND \
-                         ((?2 = 'user' AND user_key = ?3) OR (?2 = 'group' AND group_key = ?3))",
-                        "Cannot delete entity, must remove users from group first.",
-                    ),
-                ];
-                    if kind == PrincipalKind::User {
-                        let n: i64 = sqlx::query_scalar(
-                            "SELECT COUNT(*) FROM login_profiles WHERE account_id = ? AND user_key = ?",
-                        )
-                        .bind(account_id)
-                        .bind(&name_key)
-                        .fetch_one(&mut *tx)
-                        .await?;
-                        if n > 0 {
-                            return Err(StoreError::Conflict(
-                                "Cannot delete entity, must delete login profile first.".into(),
-                            ));
-                        }
-                    }
-                    if kind == PrincipalKind::Role {
-                        let n: i64 = sqlx::query_scalar(
-                            "SELECT COUNT(*) FROM instance_profiles WHERE account_id = ? AND role_key = ?",
-                        )
-                        .bind(account_id)
-                        .bind(&name_key)
-                        .fetch_one(&mut *tx)
-                        .await?;
-                        if n > 0 {
-                            return Err(StoreError::Conflict(
-                                "Cannot delete entity, must remove roles from instance profile first.".into(),
-                            ));
-                        }
-                    }
-                    for (sql, message) in checks {
+                    for (sql, message) in DELETE_CONFLICTS {
                         let n: i64 = sqlx::query_scalar(sql)
                             .bind(account_id)
                             .bind(kind.as_str())

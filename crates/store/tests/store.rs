@@ -35,7 +35,7 @@ async fn names_are_unique_regardless_of_case() {
 }
 
 #[tokio::test]
-async fn a_user_with_keys_or_policies_cannot_be_deleted() {
+async fn a_user_with_keys_policies_or_a_login_profile_cannot_be_deleted() {
     let store = store().await;
     store.create_principal(ACCOUNT, &user("bob")).await.unwrap();
     store.put_inline_policy(ACCOUNT, PrincipalKind::User, "bob", "p", "{}").await.unwrap();
@@ -61,6 +61,12 @@ async fn a_user_with_keys_or_policies_cannot_be_deleted() {
     ));
     store.delete_access_key(ACCOUNT, Some("bob"), "AKIAEXAMPLE").await.unwrap();
     store.delete_access_key(ACCOUNT, Some("BOB"), "AKIA2").await.unwrap();
+    store.put_login_profile(ACCOUNT, "bob", NOW, false, true).await.unwrap();
+    match store.delete_principal(ACCOUNT, PrincipalKind::User, "bob").await {
+        Err(StoreError::Conflict(m)) => assert_eq!(m, "Cannot delete entity, must delete login profile first."),
+        other => panic!("{other:?}"),
+    }
+    store.delete_login_profile(ACCOUNT, "bob").await.unwrap();
     store.delete_principal(ACCOUNT, PrincipalKind::User, "bob").await.unwrap();
     assert!(store.principal(ACCOUNT, PrincipalKind::User, "bob").await.unwrap().is_none());
 }
