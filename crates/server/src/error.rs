@@ -60,6 +60,8 @@ errors! {
     invalid_action => "InvalidAction", 400;
     /// A required parameter is missing.
     missing_parameter => "MissingParameter", 400;
+    /// The MFA codes given are not the device's.
+    invalid_authentication_code => "InvalidAuthenticationCode", 403;
     /// AssumeRole's policy is too large.
     packed_policy_too_large => "PackedPolicyTooLarge", 400;
 }

@@ -19,7 +19,7 @@ pub(crate) fn text<'a>(input: &'a Value, key: &str) -> &'a str {
     input.get(key).and_then(Value::as_str).unwrap_or_default()
 }
 
-fn optional<'a>(input: &'a Value, key: &str) -> Option<&'a str> {
+pub(crate) fn optional<'a>(input: &'a Value, key: &str) -> Option<&'a str> {
     input.get(key).and_then(Value::as_str)
 }
 
@@ -102,7 +102,7 @@ fn check_size(document: &str, limit: usize, what: &str) -> Result<(), ApiError> 
 }
 
 /// Lists with `Marker`/`MaxItems`/`IsTruncated`: the marker is the index of the next item.
-fn paginate(input: &Value, items: Vec<Value>, list: &str) -> Value {
+pub(crate) fn paginate(input: &Value, items: Vec<Value>, list: &str) -> Value {
     let start = optional(input, "Marker").and_then(|m| m.parse::<usize>().ok()).unwrap_or(0);
     let max = input.get("MaxItems").and_then(Value::as_i64).unwrap_or(100).clamp(1, 1000) as usize;
     let total = items.len();
@@ -117,7 +117,7 @@ fn paginate(input: &Value, items: Vec<Value>, list: &str) -> Value {
     Value::Object(out)
 }
 
-fn principal_json(p: &Principal, tags: Option<&[Tag]>) -> Value {
+pub(crate) fn principal_json(p: &Principal, tags: Option<&[Tag]>) -> Value {
     let name_key = match p.kind {
         User => "UserName",
         Group => "GroupName",
@@ -176,7 +176,7 @@ fn supports_key(action: &str, key: &str) -> bool {
 /// target: its tags as `aws:ResourceTag/*` and, where the action supports the key, its permissions
 /// boundary as `iam:PermissionsBoundary` (what lets a policy allow `iam:PutRolePolicy` only on roles
 /// that carry a given boundary). Returns the principal, if it exists.
-async fn on_principal(
+pub(crate) async fn on_principal(
     call: &Call<'_>,
     kind: PrincipalKind,
     name: &str,
@@ -199,8 +199,18 @@ async fn on_principal(
     Ok(existing)
 }
 
-fn not_found(kind: PrincipalKind, name: &str) -> ApiError {
+pub(crate) fn not_found(kind: PrincipalKind, name: &str) -> ApiError {
     ApiError::no_such_entity(format!("The {} with name {name} cannot be found.", kind.as_str()))
+}
+
+/// The `UserName` parameter, or the calling user's name when it is left out, as the operations on
+/// a user's own credentials allow.
+pub(crate) fn user_name_or_caller(call: &Call<'_>, input: &Value) -> Result<String, ApiError> {
+    match (optional(input, "UserName"), call.identity()) {
+        (Some(n), _) => Ok(n.to_string()),
+        (None, Identity::User { user, .. }) => Ok(user.name.clone()),
+        _ => Err(ApiError::validation("Must specify userName when calling with non-User credentials")),
+    }
 }
 
 /// Runs one IAM operation.
@@ -287,6 +297,12 @@ pub async fn call(call: &Call<'_>, action: &str, input: &Value) -> Result<Value,
         "AddRoleToInstanceProfile" | "RemoveRoleFromInstanceProfile" => {
             instance_profile_role(call, action, input).await
         }
+        "CreateVirtualMFADevice"
+        | "EnableMFADevice"
+        | "DeactivateMFADevice"
+        | "DeleteVirtualMFADevice"
+        | "ListMFADevices"
+        | "ListVirtualMFADevices" => crate::mfa::call(call, action, input).await,
         other => Err(ApiError::internal(format!("{other} is listed as implemented but has no handler"))),
     }
 }
@@ -307,6 +323,8 @@ pub(crate) const IMPLEMENTED: &[&str] = &[
     "CreatePolicyVersion",
     "CreateRole",
     "CreateUser",
+    "CreateVirtualMFADevice",
+    "DeactivateMFADevice",
     "DeleteAccessKey",
     "DeleteAccountAlias",
     "DeleteGroup",
@@ -321,9 +339,11 @@ pub(crate) const IMPLEMENTED: &[&str] = &[
     "DeleteUser",
     "DeleteUserPermissionsBoundary",
     "DeleteUserPolicy",
+    "DeleteVirtualMFADevice",
     "DetachGroupPolicy",
     "DetachRolePolicy",
     "DetachUserPolicy",
+    "EnableMFADevice",
     "GetAccessKeyLastUsed",
     "GetAccountAuthorizationDetails",
     "GetAccountSummary",
@@ -348,6 +368,7 @@ pub(crate) const IMPLEMENTED: &[&str] = &[
     "ListGroupsForUser",
     "ListInstanceProfiles",
     "ListInstanceProfilesForRole",
+    "ListMFADevices",
     "ListPolicies",
     "ListPolicyTags",
     "ListPolicyVersions",
@@ -357,6 +378,7 @@ pub(crate) const IMPLEMENTED: &[&str] = &[
     "ListUserPolicies",
     "ListUserTags",
     "ListUsers",
+    "ListVirtualMFADevices",
     "PutGroupPolicy",
     "PutRolePermissionsBoundary",
     "PutRolePolicy",
@@ -1314,11 +1336,7 @@ async fn authorization_details(call: &Call<'_>, input: &Value) -> Result<Value, 
 /// Login profiles (console passwords). monban has no console, so the password is checked for
 /// presence only and never stored; the profile's existence matters to policies and audits.
 async fn login_profile(call: &Call<'_>, action: &str, input: &Value) -> Result<Value, ApiError> {
-    let name = match (optional(input, "UserName"), call.identity()) {
-        (Some(n), _) => n.to_string(),
-        (None, Identity::User { user, .. }) => user.name.clone(),
-        _ => return Err(ApiError::validation("Must specify userName when calling with non-User credentials")),
-    };
+    let name = user_name_or_caller(call, input)?;
     let existing = on_principal(call, User, &name, &format!("iam:{action}"), |a| a).await?;
     existing.ok_or_else(|| not_found(User, &name))?;
     let (store, account) = (&call.state.store, call.account());

@@ -455,7 +455,16 @@ pub async fn check(state: &State, call: &CallContext<'_>, what: Authorization<'_
         }
         Identity::Session { role, session, .. } => {
             context.insert("aws:TokenIssueTime", ContextValue::single(session.created.clone()));
-            context.insert("aws:MultiFactorAuthPresent", ContextValue::single("false"));
+            // Temporary credentials always carry aws:MultiFactorAuthPresent; the age exists only
+            // when MFA was used (AWS global condition context keys).
+            match session.mfa_authenticated.as_deref().and_then(monban_policy::condition::parse_date) {
+                Some(when) => {
+                    let age = (i128::from(now_secs) - when / 1_000_000_000).max(0);
+                    context.insert("aws:MultiFactorAuthPresent", ContextValue::single("true"));
+                    context.insert("aws:MultiFactorAuthAge", ContextValue::single(age.to_string()));
+                }
+                None => context.insert("aws:MultiFactorAuthPresent", ContextValue::single("false")),
+            }
             (Some(PrincipalKind::Role), role.name.clone())
         }
         Identity::Root { .. } => (None, String::new()),

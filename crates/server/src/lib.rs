@@ -37,6 +37,7 @@ pub mod error;
 mod iam;
 pub mod identity;
 pub mod managed;
+mod mfa;
 pub mod model;
 mod sts;
 pub mod util;

@@ -80,6 +80,22 @@ async fn assume_role(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> 
     if let Some(source) = input.get("SourceIdentity").and_then(Value::as_str) {
         authz = authz.with("sts:SourceIdentity", source);
     }
+    // MFA-protected role assumption (IAM User Guide, "Configuring MFA-protected API access"): a
+    // valid code of the caller's device makes aws:MultiFactorAuthPresent true, here and in the session.
+    let mfa = match (input.get("SerialNumber").and_then(Value::as_str), input.get("TokenCode").and_then(Value::as_str))
+    {
+        (Some(serial), Some(token)) => {
+            crate::mfa::authenticate(call, serial, token).await?;
+            authz = authz.with("aws:MultiFactorAuthPresent", "true").with("aws:MultiFactorAuthAge", "0");
+            Some(call.now())
+        }
+        (None, None) => None,
+        _ => {
+            return Err(ApiError::access_denied(
+                "MultiFactorAuthentication failed, must provide both MFA serial number and one time pass code.",
+            ))
+        }
+    };
     authz.resource_policy = Some(trust.clone());
     call.authorize(authz).await.map_err(|e| if e.code == "AccessDenied" { denied() } else { e })?;
     if !tags.is_empty() {
@@ -145,6 +161,7 @@ async fn assume_role(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> 
         session_policy: (!session_documents.is_empty()).then(|| json!(session_documents).to_string()),
         session_tags: (!session_tags.is_empty()).then(|| json!(session_tags).to_string()),
         source_identity: input.get("SourceIdentity").and_then(Value::as_str).map(String::from),
+        mfa_authenticated: mfa,
         expires: expires.clone(),
         created: call.now(),
     };

@@ -20,13 +20,15 @@ pub fn random_bytes<const N: usize>() -> Result<[u8; N], ApiError> {
     Ok(bytes)
 }
 
+/// The RFC 4648 base32 alphabet, which AWS's ids and MFA seeds are written in.
+pub const BASE32: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+
 /// An IAM unique id or access key id: a prefix (`AIDA`, `AKIA`, `ASIA`...) and upper-case
 /// base-32 characters, as AWS's are.
 pub fn random_id(prefix: &str, total_len: usize) -> Result<String, ApiError> {
-    const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
     let bytes = random_bytes::<32>()?;
     let n = total_len.saturating_sub(prefix.len()).min(32);
-    Ok(prefix.chars().chain(bytes[..n].iter().map(|b| ALPHABET[usize::from(b % 32)] as char)).collect())
+    Ok(prefix.chars().chain(bytes[..n].iter().map(|b| BASE32[usize::from(b % 32)] as char)).collect())
 }
 
 /// A 40-character secret access key.

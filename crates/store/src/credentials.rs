@@ -130,8 +130,8 @@ impl Store {
         self.execute(
             sqlx::query(
                 "INSERT INTO sessions (access_key_id, account_id, secret, session_token, role_key, session_name, \
-                 session_policy, session_tags, source_identity, expires, created) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 session_policy, session_tags, source_identity, mfa_authenticated, expires, created) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             )
             .bind(s.access_key_id.clone())
             .bind(s.account_id.clone())
@@ -142,6 +142,7 @@ impl Store {
             .bind(s.session_policy.clone())
             .bind(s.session_tags.clone())
             .bind(s.source_identity.clone())
+            .bind(s.mfa_authenticated.clone())
             .bind(s.expires.clone())
             .bind(s.created.clone()),
         )
@@ -169,6 +170,7 @@ impl Store {
                 session_policy: r.try_get("session_policy")?,
                 session_tags: r.try_get("session_tags")?,
                 source_identity: r.try_get("source_identity")?,
+                mfa_authenticated: r.try_get("mfa_authenticated")?,
                 expires: r.try_get("expires")?,
                 created: r.try_get("created")?,
             })

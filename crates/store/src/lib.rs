@@ -265,6 +265,8 @@ pub struct Session {
     pub session_tags: Option<String>,
     /// The source identity, if set.
     pub source_identity: Option<String>,
+    /// When the caller proved possession of an MFA device for this session, if it did.
+    pub mfa_authenticated: Option<String>,
     /// Expiry time, ISO 8601.
     pub expires: String,
     /// Creation time.
@@ -286,6 +288,27 @@ pub struct InstanceProfile {
     pub created: String,
     /// The role's name, if a role is in it.
     pub role_name: Option<String>,
+}
+
+/// A virtual MFA device and the user it is assigned to, if any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MfaDevice {
+    /// The serial number: the device's ARN (`arn:aws:iam::ACCOUNT:mfa/NAME`).
+    pub serial: String,
+    /// The owning account.
+    pub account_id: String,
+    /// The name, as created.
+    pub name: String,
+    /// The path.
+    pub path: String,
+    /// The TOTP seed, encrypted by the caller.
+    pub seed: Vec<u8>,
+    /// Creation time.
+    pub created: String,
+    /// The user it is assigned to (as created), if enabled.
+    pub user_name: Option<String>,
+    /// When it was enabled, if it is.
+    pub enabled: Option<String>,
 }
 
 /// A tag.
@@ -398,6 +421,7 @@ impl Store {
             .write(move |tx| {
                 Box::pin(async move {
                     for table in [
+                        "mfa_devices",
                         "login_profiles",
                         "instance_profiles",
                         "sessions",
@@ -452,6 +476,7 @@ impl Store {
 }
 
 mod credentials;
+mod mfa;
 mod policies;
 mod principals;
 mod profiles;

@@ -12,6 +12,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_initial.sql")),
     (2, include_str!("../migrations/0002_instance_profiles.sql")),
     (3, include_str!("../migrations/0003_login_profiles.sql")),
+    (4, include_str!("../migrations/0004_mfa_devices.sql")),
 ];
 
 /// Applies every migration newer than the database's version.

@@ -5,7 +5,11 @@ use super::*;
 
 /// What must be gone before a user, group or role can be deleted (bound as ?1 account, ?2 kind,
 /// ?3 name key), with AWS's DeleteConflict message for each.
-const DELETE_CONFLICTS: [(&str, &str); 6] = [
+const DELETE_CONFLICTS: [(&str, &str); 7] = [
+    (
+        "SELECT COUNT(*) FROM mfa_devices WHERE account_id = ?1 AND ?2 = 'user' AND user_key = ?3",
+        "Cannot delete entity, must delete MFA device first.",
+    ),
     (
         "SELECT COUNT(*) FROM login_profiles WHERE account_id = ?1 AND ?2 = 'user' AND user_key = ?3",
         "Cannot delete entity, must delete login profile first.",
@@ -407,6 +411,7 @@ impl Store {
                         "UPDATE group_members SET user_key = ?1 WHERE account_id = ?2 AND ?3 = 'user' AND \
                          user_key = ?4",
                         "UPDATE access_keys SET user_key = ?1 WHERE account_id = ?2 AND ?3 = 'user' AND user_key = ?4",
+                        "UPDATE mfa_devices SET user_key = ?1 WHERE account_id = ?2 AND ?3 = 'user' AND user_key = ?4",
                         "UPDATE login_profiles SET user_key = ?1 WHERE account_id = ?2 AND ?3 = 'user' AND \
                          user_key = ?4",
                     ]),

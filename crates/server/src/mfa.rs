@@ -1,0 +1,269 @@
+//! Virtual MFA devices and the codes they show, so that policies conditioned on
+//! `aws:MultiFactorAuthPresent` and `aws:MultiFactorAuthAge` can be tried in the sandbox
+//! (IAM User Guide, "Assign a virtual MFA device" and "Configuring MFA-protected API access").
+//!
+//! A device is a TOTP seed (RFC 6238: HMAC-SHA1, 30-second steps, six digits), kept encrypted like
+//! secret access keys. Each code is accepted at most once per device: the store remembers the
+//! newest time step used.
+
+use base64::Engine as _;
+use hmac::{Hmac, Mac};
+use monban_store::{MfaDevice, Principal, PrincipalKind};
+use serde_json::{json, Value};
+use sha1::Sha1;
+
+use crate::error::ApiError;
+use crate::iam::{self, on_principal, optional, text, user_name_or_caller};
+use crate::identity::{Authorization, Identity};
+use crate::{util, Call};
+
+/// The TOTP time step (RFC 6238's default, and what authenticator apps use).
+const STEP_SECONDS: u64 = 30;
+
+/// How many steps back EnableMFADevice looks for its two consecutive codes: a user may take a
+/// while to type them.
+const ENABLE_WINDOW_STEPS: u64 = 10;
+
+/// Seed length in bytes; 40 bytes are the 64 base32 characters AWS's seeds have.
+const SEED_BYTES: usize = 40;
+
+/// The six-digit code of a time step (RFC 4226 section 5.3, dynamic truncation).
+fn code(seed: &[u8], step: u64) -> Result<u32, ApiError> {
+    let mut mac = Hmac::<Sha1>::new_from_slice(seed).map_err(|_| ApiError::internal("MFA seed is unusable"))?;
+    mac.update(&step.to_be_bytes());
+    let digest = mac.finalize().into_bytes();
+    let offset = usize::from(digest[19] & 0x0f);
+    let word = u32::from_be_bytes([digest[offset], digest[offset + 1], digest[offset + 2], digest[offset + 3]]);
+    Ok((word & 0x7fff_ffff) % 1_000_000)
+}
+
+/// Whether `given` is the code of `step`.
+fn is_code(seed: &[u8], step: u64, given: &str) -> Result<bool, ApiError> {
+    Ok(given.len() == 6 && given.parse::<u32>().ok() == Some(code(seed, step)?))
+}
+
+/// RFC 4648 base32 without padding (the form of `Base32StringSeed`).
+fn base32_encode(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len().div_ceil(5) * 8);
+    let (mut buffer, mut bits) = (0u32, 0u32);
+    for &b in bytes {
+        buffer = (buffer << 8) | u32::from(b);
+        bits += 8;
+        while bits >= 5 {
+            bits -= 5;
+            out.push(char::from(util::BASE32[((buffer >> bits) & 31) as usize]));
+        }
+    }
+    if bits > 0 {
+        out.push(char::from(util::BASE32[((buffer << (5 - bits)) & 31) as usize]));
+    }
+    out
+}
+
+fn base32_decode(text: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(text.len() * 5 / 8);
+    let (mut buffer, mut bits) = (0u32, 0u32);
+    for c in text.bytes().filter(|&c| c != b'=') {
+        let value = util::BASE32.iter().position(|&a| a == c.to_ascii_uppercase())?;
+        buffer = (buffer << 5) | value as u32;
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buffer >> bits) as u8);
+        }
+    }
+    Some(out)
+}
+
+/// The current time step.
+fn current_step(call: &Call<'_>) -> u64 {
+    call.context.now.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()) / STEP_SECONDS
+}
+
+/// A device's seed, decrypted.
+fn seed_of(call: &Call<'_>, device: &MfaDevice) -> Result<Vec<u8>, ApiError> {
+    let text = call.state.secrets.open(&device.seed)?;
+    base32_decode(&text).ok_or_else(|| ApiError::internal("stored MFA seed is not base32"))
+}
+
+fn no_such_device(serial: &str) -> ApiError {
+    ApiError::no_such_entity(format!("VirtualMFADevice with serial number {serial} doesn't exist."))
+}
+
+/// A device of the caller's account by serial number.
+async fn device(call: &Call<'_>, serial: &str) -> Result<MfaDevice, ApiError> {
+    let device = call.state.store.mfa_device(serial).await?;
+    device.filter(|d| d.account_id == call.account()).ok_or_else(|| no_such_device(serial))
+}
+
+/// Runs one MFA operation.
+pub(crate) async fn call(call: &Call<'_>, action: &str, input: &Value) -> Result<Value, ApiError> {
+    match action {
+        "CreateVirtualMFADevice" => create(call, input).await,
+        "EnableMFADevice" => enable(call, input).await,
+        "DeactivateMFADevice" => deactivate(call, input).await,
+        "DeleteVirtualMFADevice" => delete(call, input).await,
+        "ListMFADevices" => list_for_user(call, input).await,
+        "ListVirtualMFADevices" => list_virtual(call, input).await,
+        other => Err(ApiError::internal(format!("{other} is not an MFA operation"))),
+    }
+}
+
+async fn create(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
+    let name = text(input, "VirtualMFADeviceName");
+    let path = optional(input, "Path").unwrap_or("/");
+    let serial = format!("arn:aws:iam::{}:mfa{path}{name}", call.account());
+    let tags = iam::tags(input);
+    call.authorize(Authorization::new("iam:CreateVirtualMFADevice", &serial).with_request_tags(&tags)).await?;
+    if !tags.is_empty() {
+        // Not faked: tags on MFA devices are not stored yet (docs/compatibility.md).
+        return Err(ApiError::invalid_input("monban does not support tags on MFA devices yet."));
+    }
+    let seed = base32_encode(&util::random_bytes::<SEED_BYTES>()?);
+    let device = MfaDevice {
+        serial: serial.clone(),
+        account_id: call.account().into(),
+        name: name.into(),
+        path: path.into(),
+        seed: call.state.secrets.seal(&seed)?,
+        created: call.now(),
+        user_name: None,
+        enabled: None,
+    };
+    call.state.store.create_mfa_device(&device).await?;
+    // `Base32StringSeed` is a blob: its bytes (the base32 text) travel base64-encoded.
+    let encoded = base64::engine::general_purpose::STANDARD.encode(seed);
+    Ok(json!({"VirtualMFADevice": {"SerialNumber": serial, "Base32StringSeed": encoded}}))
+}
+
+/// EnableMFADevice: two consecutive codes prove the user holds the seed (IAM API reference).
+async fn enable(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
+    let user = text(input, "UserName");
+    let serial = text(input, "SerialNumber");
+    let existing = on_principal(call, PrincipalKind::User, user, "iam:EnableMFADevice", |a| a).await?;
+    let user = existing.ok_or_else(|| iam::not_found(PrincipalKind::User, user))?;
+    let device = device(call, serial).await?;
+    if device.user_name.is_some() {
+        return Err(ApiError::already_exists("MFA Device is already in use."));
+    }
+    let seed = seed_of(call, &device)?;
+    let (first, second) = (text(input, "AuthenticationCode1"), text(input, "AuthenticationCode2"));
+    let now = current_step(call);
+    let mut matched = None;
+    for step in now.saturating_sub(ENABLE_WINDOW_STEPS)..=now {
+        if is_code(&seed, step, first)? && is_code(&seed, step + 1, second)? {
+            matched = Some(step + 1);
+        }
+    }
+    let Some(last) = matched else {
+        return Err(ApiError::invalid_authentication_code("Authentication code for device is not valid."));
+    };
+    call.state.store.enable_mfa_device(call.account(), &user.name, serial, &call.now(), last as i64).await?;
+    Ok(json!({}))
+}
+
+async fn deactivate(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
+    let serial = text(input, "SerialNumber");
+    let device = device(call, serial).await?;
+    // Without UserName, the user the device is assigned to (IAM API reference, DeactivateMFADevice).
+    let user = match optional(input, "UserName") {
+        Some(name) => name.to_string(),
+        None => device.user_name.clone().ok_or_else(|| no_such_device(serial))?,
+    };
+    let existing = on_principal(call, PrincipalKind::User, &user, "iam:DeactivateMFADevice", |a| a).await?;
+    existing.ok_or_else(|| iam::not_found(PrincipalKind::User, &user))?;
+    call.state.store.deactivate_mfa_device(call.account(), &user, serial).await?;
+    Ok(json!({}))
+}
+
+async fn delete(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
+    let serial = text(input, "SerialNumber");
+    call.authorize(Authorization::new("iam:DeleteVirtualMFADevice", serial)).await?;
+    call.state.store.delete_mfa_device(call.account(), serial).await?;
+    Ok(json!({}))
+}
+
+async fn list_for_user(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
+    let user = user_name_or_caller(call, input)?;
+    let existing = on_principal(call, PrincipalKind::User, &user, "iam:ListMFADevices", |a| a).await?;
+    let user = existing.ok_or_else(|| iam::not_found(PrincipalKind::User, &user))?;
+    let devices = call.state.store.user_mfa_devices(call.account(), &user.name).await?;
+    let items = devices
+        .iter()
+        .map(|d| json!({"UserName": user.name, "SerialNumber": d.serial, "EnableDate": d.enabled}))
+        .collect();
+    Ok(iam::paginate(input, items, "MFADevices"))
+}
+
+async fn list_virtual(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
+    call.authorize(Authorization::new("iam:ListVirtualMFADevices", "*")).await?;
+    let assigned = match optional(input, "AssignmentStatus") {
+        Some("Assigned") => Some(true),
+        Some("Unassigned") => Some(false),
+        _ => None,
+    };
+    let mut items = Vec::new();
+    for d in call.state.store.mfa_devices(call.account(), assigned).await? {
+        let mut item = json!({"SerialNumber": d.serial});
+        if let (Some(name), Some(enabled)) = (&d.user_name, &d.enabled) {
+            let user: Option<Principal> = call.state.store.principal(call.account(), PrincipalKind::User, name).await?;
+            if let Some(user) = user {
+                item["User"] = iam::principal_json(&user, None);
+            }
+            item["EnableDate"] = Value::String(enabled.clone());
+        }
+        items.push(item);
+    }
+    Ok(iam::paginate(input, items, "VirtualMFADevices"))
+}
+
+/// Checks the `SerialNumber` and `TokenCode` an STS call passed: the device must be assigned to the
+/// calling user and the code current and unused. AWS answers a failure with AccessDenied.
+pub(crate) async fn authenticate(call: &Call<'_>, serial: &str, token: &str) -> Result<(), ApiError> {
+    let failed = || ApiError::access_denied("MultiFactorAuthentication failed with invalid MFA one time pass code.");
+    let Identity::User { user, .. } = call.identity() else { return Err(failed()) };
+    let device = call.state.store.mfa_device(serial).await?;
+    let Some(device) = device.filter(|d| d.account_id == call.account() && d.user_name.as_deref() == Some(&user.name))
+    else {
+        return Err(failed());
+    };
+    let seed = seed_of(call, &device)?;
+    let now = current_step(call);
+    // One step of clock drift either way, as authenticator apps are allowed.
+    for step in now.saturating_sub(1)..=now + 1 {
+        if is_code(&seed, step, token)? {
+            return if call.state.store.spend_mfa_step(serial, step as i64).await? { Ok(()) } else { Err(failed()) };
+        }
+    }
+    Err(failed())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// RFC 6238 appendix B, SHA-1 seed "12345678901234567890": the last six digits of its codes.
+    #[test]
+    fn codes_match_the_rfc_6238_test_vectors() {
+        let seed = b"12345678901234567890";
+        for (time, expected) in [
+            (59u64, 287_082u32),
+            (1_111_111_109, 81_804),
+            (1_111_111_111, 50_471),
+            (1_234_567_890, 5_924),
+            (2_000_000_000, 279_037),
+        ] {
+            assert_eq!(code(seed, time / STEP_SECONDS).unwrap(), expected, "T = {time}");
+        }
+    }
+
+    #[test]
+    fn base32_round_trips_and_matches_rfc_4648() {
+        assert_eq!(base32_encode(b"foobar"), "MZXW6YTBOI");
+        assert_eq!(base32_decode("MZXW6YTBOI======").unwrap(), b"foobar");
+        let seed: Vec<u8> = (0..40).collect();
+        assert_eq!(base32_encode(&seed).len(), 64);
+        assert_eq!(base32_decode(&base32_encode(&seed)).unwrap(), seed);
+        assert!(base32_decode("not base32!").is_none());
+    }
+}

@@ -1,0 +1,189 @@
+//! Virtual MFA devices: creation, assignment to a user, and the single use of each code.
+
+use super::*;
+
+/// The device columns with the assigned user's name as created.
+const SELECT_DEVICES: &str = "SELECT d.*, p.name AS user_name FROM mfa_devices d LEFT JOIN principals p ON \
+     p.account_id = d.account_id AND p.kind = 'user' AND p.name_key = d.user_key";
+
+/// AWS's quota: at most eight MFA devices per user ("IAM and AWS STS quotas").
+const DEVICES_PER_USER: i64 = 8;
+
+impl Store {
+    /// Creates an unassigned virtual MFA device; the name is unique in the account.
+    pub async fn create_mfa_device(&self, device: &MfaDevice) -> Result<()> {
+        let result = self
+            .execute(
+                sqlx::query(
+                    "INSERT INTO mfa_devices (serial, account_id, name_key, name, path, seed, created) \
+                     VALUES (?, ?, ?, ?, ?, ?, ?)",
+                )
+                .bind(device.serial.clone())
+                .bind(device.account_id.clone())
+                .bind(key(&device.name))
+                .bind(device.name.clone())
+                .bind(device.path.clone())
+                .bind(device.seed.clone())
+                .bind(device.created.clone()),
+            )
+            .await;
+        already_exists(result, || "MFADevice entity at the same path and name already exists.".into())?;
+        Ok(())
+    }
+
+    /// A device by serial number.
+    pub async fn mfa_device(&self, serial: &str) -> Result<Option<MfaDevice>> {
+        let row = sqlx::query(&format!("{SELECT_DEVICES} WHERE d.serial = ?"))
+            .bind(serial)
+            .fetch_optional(&self.reader)
+            .await?;
+        row.as_ref().map(mfa_device_from_row).transpose()
+    }
+
+    /// The account's devices, all or only the assigned (`Some(true)`) or unassigned ones.
+    pub async fn mfa_devices(&self, account_id: &str, assigned: Option<bool>) -> Result<Vec<MfaDevice>> {
+        let rows = sqlx::query(&format!(
+            "{SELECT_DEVICES} WHERE d.account_id = ? AND (? IS NULL OR (d.user_key IS NOT NULL) = ?) ORDER BY d.serial"
+        ))
+        .bind(account_id)
+        .bind(assigned)
+        .bind(assigned)
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(mfa_device_from_row).collect()
+    }
+
+    /// The devices assigned to a user.
+    pub async fn user_mfa_devices(&self, account_id: &str, user: &str) -> Result<Vec<MfaDevice>> {
+        let rows =
+            sqlx::query(&format!("{SELECT_DEVICES} WHERE d.account_id = ? AND d.user_key = ? ORDER BY d.enabled"))
+                .bind(account_id)
+                .bind(key(user))
+                .fetch_all(&self.reader)
+                .await?;
+        rows.iter().map(mfa_device_from_row).collect()
+    }
+
+    /// Assigns an unassigned device to a user, recording `step` as the newest code used.
+    pub async fn enable_mfa_device(
+        &self,
+        account_id: &str,
+        user: &str,
+        serial: &str,
+        now: &str,
+        step: i64,
+    ) -> Result<()> {
+        let (account_id, user_key, serial, now) = (account_id.to_owned(), key(user), serial.to_owned(), now.to_owned());
+        self.writes
+            .write(move |tx| {
+                Box::pin(async move {
+                    let count: i64 =
+                        sqlx::query_scalar("SELECT COUNT(*) FROM mfa_devices WHERE account_id = ? AND user_key = ?")
+                            .bind(&account_id)
+                            .bind(&user_key)
+                            .fetch_one(&mut *tx)
+                            .await?;
+                    if count >= DEVICES_PER_USER {
+                        return Err(StoreError::LimitExceeded(format!(
+                            "Cannot exceed quota for MFADevicesPerUser: {DEVICES_PER_USER}"
+                        )));
+                    }
+                    let done = sqlx::query(
+                        "UPDATE mfa_devices SET user_key = ?, enabled = ?, last_step = ? \
+                         WHERE serial = ? AND account_id = ? AND user_key IS NULL",
+                    )
+                    .bind(&user_key)
+                    .bind(&now)
+                    .bind(step)
+                    .bind(&serial)
+                    .bind(&account_id)
+                    .execute(&mut *tx)
+                    .await?;
+                    if done.rows_affected() == 0 {
+                        return Err(StoreError::AlreadyExists("MFA Device is already in use.".into()));
+                    }
+                    Ok(())
+                })
+            })
+            .await
+    }
+
+    /// Unassigns a device from the user it is assigned to.
+    pub async fn deactivate_mfa_device(&self, account_id: &str, user: &str, serial: &str) -> Result<()> {
+        let done = self
+            .execute(
+                sqlx::query(
+                    "UPDATE mfa_devices SET user_key = NULL, enabled = NULL, last_step = NULL \
+                     WHERE serial = ? AND account_id = ? AND user_key = ?",
+                )
+                .bind(serial.to_owned())
+                .bind(account_id.to_owned())
+                .bind(key(user)),
+            )
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("MFA Device with serial number {serial} does not exist.")));
+        }
+        Ok(())
+    }
+
+    /// Deletes an unassigned device.
+    pub async fn delete_mfa_device(&self, account_id: &str, serial: &str) -> Result<()> {
+        let (account_id, serial) = (account_id.to_owned(), serial.to_owned());
+        self.writes
+            .write(move |tx| {
+                Box::pin(async move {
+                    let assigned: Option<Option<String>> =
+                        sqlx::query_scalar("SELECT user_key FROM mfa_devices WHERE serial = ? AND account_id = ?")
+                            .bind(&serial)
+                            .bind(&account_id)
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                    match assigned {
+                        None => Err(StoreError::NotFound(format!(
+                            "VirtualMFADevice with serial number {serial} doesn't exist."
+                        ))),
+                        Some(Some(_)) => {
+                            Err(StoreError::Conflict("MFA VirtualDevice in use. Must deactivate first.".into()))
+                        }
+                        Some(None) => {
+                            sqlx::query("DELETE FROM mfa_devices WHERE serial = ?")
+                                .bind(&serial)
+                                .execute(&mut *tx)
+                                .await?;
+                            Ok(())
+                        }
+                    }
+                })
+            })
+            .await
+    }
+
+    /// Records that the code of time step `step` was used with a device, if no code of that or a
+    /// later step was: false means the code was already spent (a replay).
+    pub async fn spend_mfa_step(&self, serial: &str, step: i64) -> Result<bool> {
+        let done = self
+            .execute(
+                sqlx::query(
+                    "UPDATE mfa_devices SET last_step = ?1 WHERE serial = ?2 AND (last_step IS NULL OR last_step < ?1)",
+                )
+                .bind(step)
+                .bind(serial.to_owned()),
+            )
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}
+
+fn mfa_device_from_row(r: &SqliteRow) -> Result<MfaDevice> {
+    Ok(MfaDevice {
+        serial: r.try_get("serial")?,
+        account_id: r.try_get("account_id")?,
+        name: r.try_get("name")?,
+        path: r.try_get("path")?,
+        seed: r.try_get("seed")?,
+        created: r.try_get("created")?,
+        user_name: r.try_get("user_name")?,
+        enabled: r.try_get("enabled")?,
+    })
+}
