@@ -469,7 +469,16 @@ fn error_response(namespace: &str, request_id: &str, error: &ApiError) -> Respon
 }
 
 /// Request parameters never written to the audit log.
-const SECRET_PARAMETERS: &[&str] = &["SecretAccessKey", "Password", "OldPassword", "NewPassword", "SessionToken"];
+const SECRET_PARAMETERS: &[&str] = &[
+    "SecretAccessKey",
+    "Password",
+    "OldPassword",
+    "NewPassword",
+    "SessionToken",
+    "AuthenticationCode1",
+    "AuthenticationCode2",
+    "TokenCode",
+];
 
 /// Appends one CloudTrail-format record (AWS "CloudTrail record contents") to `audit.log`.
 #[allow(clippy::too_many_arguments)]
@@ -505,6 +514,10 @@ fn audit(
         if let Some(Value::Object(c)) = r.get_mut("Credentials") {
             c.remove("SecretAccessKey");
             c.remove("SessionToken");
+        }
+        if let Some(Value::Object(device)) = r.get_mut("VirtualMFADevice") {
+            device.remove("Base32StringSeed");
+            device.remove("QRCodePNG");
         }
     }
     let read_only = action.starts_with("Get") || action.starts_with("List");
