@@ -150,9 +150,10 @@ async fn enable(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
     let (first, second) = (text(input, "AuthenticationCode1"), text(input, "AuthenticationCode2"));
     let now = current_step(call);
     let mut matched = None;
-    for step in now.saturating_sub(ENABLE_WINDOW_STEPS)..=now {
+    for step in (now.saturating_sub(ENABLE_WINDOW_STEPS)..=now).rev() {
         if is_code(&seed, step, first)? && is_code(&seed, step + 1, second)? {
             matched = Some(step + 1);
+            break;
         }
     }
     let Some(last) = matched else {
@@ -222,11 +223,10 @@ async fn list_virtual(call: &Call<'_>, input: &Value) -> Result<Value, ApiError>
 pub(crate) async fn authenticate(call: &Call<'_>, serial: &str, token: &str) -> Result<(), ApiError> {
     let failed = || ApiError::access_denied("MultiFactorAuthentication failed with invalid MFA one time pass code.");
     let Identity::User { user, .. } = call.identity() else { return Err(failed()) };
-    let device = call.state.store.mfa_device(serial).await?;
-    let Some(device) = device.filter(|d| d.account_id == call.account() && d.user_name.as_deref() == Some(&user.name))
-    else {
+    let device = device(call, serial).await.map_err(|_| failed())?;
+    if device.user_name.as_deref() != Some(&user.name) {
         return Err(failed());
-    };
+    }
     let seed = seed_of(call, &device)?;
     let now = current_step(call);
     // One step of clock drift either way, as authenticator apps are allowed.

@@ -71,37 +71,29 @@ impl Store {
         access_key_id: &str,
         status: &str,
     ) -> Result<()> {
-        let done = self
-            .execute(
-                sqlx::query(
-                    "UPDATE access_keys SET status = ? WHERE account_id = ? AND user_key IS ? AND access_key_id = ?",
-                )
-                .bind(status.to_owned())
-                .bind(account_id.to_owned())
-                .bind(user.map(key))
-                .bind(access_key_id.to_owned()),
+        self.execute_existing(
+            sqlx::query(
+                "UPDATE access_keys SET status = ? WHERE account_id = ? AND user_key IS ? AND access_key_id = ?",
             )
-            .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound(format!("The Access Key with id {access_key_id} cannot be found.")));
-        }
-        Ok(())
+            .bind(status.to_owned())
+            .bind(account_id.to_owned())
+            .bind(user.map(key))
+            .bind(access_key_id.to_owned()),
+            || StoreError::NotFound(format!("The Access Key with id {access_key_id} cannot be found.")),
+        )
+        .await
     }
 
     /// Deletes a key.
     pub async fn delete_access_key(&self, account_id: &str, user: Option<&str>, access_key_id: &str) -> Result<()> {
-        let done = self
-            .execute(
-                sqlx::query("DELETE FROM access_keys WHERE account_id = ? AND user_key IS ? AND access_key_id = ?")
-                    .bind(account_id.to_owned())
-                    .bind(user.map(key))
-                    .bind(access_key_id.to_owned()),
-            )
-            .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound(format!("The Access Key with id {access_key_id} cannot be found.")));
-        }
-        Ok(())
+        self.execute_existing(
+            sqlx::query("DELETE FROM access_keys WHERE account_id = ? AND user_key IS ? AND access_key_id = ?")
+                .bind(account_id.to_owned())
+                .bind(user.map(key))
+                .bind(access_key_id.to_owned()),
+            || StoreError::NotFound(format!("The Access Key with id {access_key_id} cannot be found.")),
+        )
+        .await
     }
 
     /// Records that a key was used (GetAccessKeyLastUsed).
@@ -225,17 +217,13 @@ impl Store {
     /// Deletes a user's login profile.
     pub async fn delete_login_profile(&self, account_id: &str, user: &str) -> Result<()> {
         self.require_principal(account_id, PrincipalKind::User, user).await?;
-        let done = self
-            .execute(
-                sqlx::query("DELETE FROM login_profiles WHERE account_id = ? AND user_key = ?")
-                    .bind(account_id.to_owned())
-                    .bind(key(user)),
-            )
-            .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound(format!("Login Profile for User {user} cannot be found.")));
-        }
-        Ok(())
+        self.execute_existing(
+            sqlx::query("DELETE FROM login_profiles WHERE account_id = ? AND user_key = ?")
+                .bind(account_id.to_owned())
+                .bind(key(user)),
+            || StoreError::NotFound(format!("Login Profile for User {user} cannot be found.")),
+        )
+        .await
     }
 }
 

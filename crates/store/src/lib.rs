@@ -388,11 +388,11 @@ impl Store {
             .foreign_keys(true);
         let one = || SqlitePoolOptions::new().max_connections(1).idle_timeout(None).max_lifetime(None);
         // Commits never checkpoint: the checkpointer's own connection does.
-        let writer = one().connect_with(options.clone().pragma("wal_autocheckpoint", "0")).await?;
-        migrations::apply(&writer).await?;
+        let write_pool = one().connect_with(options.clone().pragma("wal_autocheckpoint", "0")).await?;
+        migrations::apply(&write_pool).await?;
         let checkpoints = Checkpointer::start(one().connect_with(options.clone()).await?);
         let reader = SqlitePoolOptions::new().max_connections(8).connect_with(options.read_only(true)).await?;
-        Ok(Store { reader, writes: writer::Writer::start(writer), _checkpoints: Some(Arc::new(checkpoints)) })
+        Ok(Store { reader, writes: writer::Writer::start(write_pool), _checkpoints: Some(Arc::new(checkpoints)) })
     }
 
     /// An in-memory database that vanishes with the process (`monban serve --ephemeral`, tests).
@@ -413,6 +413,18 @@ impl Store {
     /// because it runs on the writer task.
     async fn execute(&self, query: Query<'static, Sqlite, SqliteArguments<'static>>) -> Result<SqliteQueryResult> {
         self.writes.write(move |tx| Box::pin(async move { Ok(query.execute(tx).await?) })).await
+    }
+
+    /// [`Store::execute`] for a statement that changes an existing row: `missing` when it changed none.
+    async fn execute_existing(
+        &self,
+        query: Query<'static, Sqlite, SqliteArguments<'static>>,
+        missing: impl FnOnce() -> StoreError,
+    ) -> Result<()> {
+        if self.execute(query).await?.rows_affected() == 0 {
+            return Err(missing());
+        }
+        Ok(())
     }
 
     /// Deletes every row of every table: the development-mode reset.

@@ -110,21 +110,17 @@ impl Store {
 
     /// Unassigns a device from the user it is assigned to.
     pub async fn deactivate_mfa_device(&self, account_id: &str, user: &str, serial: &str) -> Result<()> {
-        let done = self
-            .execute(
-                sqlx::query(
-                    "UPDATE mfa_devices SET user_key = NULL, enabled = NULL, last_step = NULL \
+        self.execute_existing(
+            sqlx::query(
+                "UPDATE mfa_devices SET user_key = NULL, enabled = NULL, last_step = NULL \
                      WHERE serial = ? AND account_id = ? AND user_key = ?",
-                )
-                .bind(serial.to_owned())
-                .bind(account_id.to_owned())
-                .bind(key(user)),
             )
-            .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound(format!("MFA Device with serial number {serial} does not exist.")));
-        }
-        Ok(())
+            .bind(serial.to_owned())
+            .bind(account_id.to_owned())
+            .bind(key(user)),
+            || StoreError::NotFound(format!("MFA Device with serial number {serial} does not exist.")),
+        )
+        .await
     }
 
     /// Deletes an unassigned device.

@@ -323,21 +323,17 @@ impl Store {
         policy_arn: &str,
     ) -> Result<()> {
         self.require_principal(account_id, kind, owner).await?;
-        let done = self
-            .execute(
-                sqlx::query(
-                    "DELETE FROM attachments WHERE account_id = ? AND kind = ? AND owner_key = ? AND policy_arn = ?",
-                )
-                .bind(account_id.to_owned())
-                .bind(kind.as_str())
-                .bind(key(owner))
-                .bind(policy_arn.to_owned()),
+        self.execute_existing(
+            sqlx::query(
+                "DELETE FROM attachments WHERE account_id = ? AND kind = ? AND owner_key = ? AND policy_arn = ?",
             )
-            .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound(format!("Policy {policy_arn} was not found.")));
-        }
-        Ok(())
+            .bind(account_id.to_owned())
+            .bind(kind.as_str())
+            .bind(key(owner))
+            .bind(policy_arn.to_owned()),
+            || StoreError::NotFound(format!("Policy {policy_arn} was not found.")),
+        )
+        .await
     }
 
     /// The ARNs of the managed policies attached to a principal.

@@ -113,26 +113,22 @@ impl Store {
 
     /// Updates the fields a principal can change after creation.
     pub async fn update_principal(&self, account_id: &str, p: &Principal) -> Result<()> {
-        let done = self
-            .execute(
-                sqlx::query(
-                    "UPDATE principals SET path = ?, description = ?, trust_policy = ?, max_session_duration = ?, \
+        self.execute_existing(
+            sqlx::query(
+                "UPDATE principals SET path = ?, description = ?, trust_policy = ?, max_session_duration = ?, \
                      permissions_boundary = ? WHERE account_id = ? AND kind = ? AND name_key = ?",
-                )
-                .bind(p.path.clone())
-                .bind(p.description.clone())
-                .bind(p.trust_policy.clone())
-                .bind(p.max_session_duration)
-                .bind(p.permissions_boundary.clone())
-                .bind(account_id.to_owned())
-                .bind(p.kind.as_str())
-                .bind(key(&p.name)),
             )
-            .await?;
-        if done.rows_affected() == 0 {
-            return Err(not_found(p.kind, &p.name));
-        }
-        Ok(())
+            .bind(p.path.clone())
+            .bind(p.description.clone())
+            .bind(p.trust_policy.clone())
+            .bind(p.max_session_duration)
+            .bind(p.permissions_boundary.clone())
+            .bind(account_id.to_owned())
+            .bind(p.kind.as_str())
+            .bind(key(&p.name)),
+            || not_found(p.kind, &p.name),
+        )
+        .await
     }
 
     /// Deletes a principal. As in AWS, it must first have no inline policies, attached policies,
@@ -324,24 +320,15 @@ impl Store {
         name: &str,
     ) -> Result<()> {
         self.require_principal(account_id, kind, owner).await?;
-        let done = self
-            .execute(
-                sqlx::query(
-                    "DELETE FROM inline_policies WHERE account_id = ? AND kind = ? AND owner_key = ? AND name = ?",
-                )
+        self.execute_existing(
+            sqlx::query("DELETE FROM inline_policies WHERE account_id = ? AND kind = ? AND owner_key = ? AND name = ?")
                 .bind(account_id.to_owned())
                 .bind(kind.as_str())
                 .bind(key(owner))
                 .bind(name.to_owned()),
-            )
-            .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound(format!(
-                "The {} policy with name {name} cannot be found.",
-                kind.as_str()
-            )));
-        }
-        Ok(())
+            || StoreError::NotFound(format!("The {} policy with name {name} cannot be found.", kind.as_str())),
+        )
+        .await
     }
 
     /// Renames or moves a user, group or role, carrying every reference to it along.

@@ -102,17 +102,15 @@ async fn run(pool: SqlitePool, mut jobs: mpsc::UnboundedReceiver<Job>) {
 async fn commit(pool: &SqlitePool, batch: Vec<Job>, ran: &mut Vec<Ran>) -> std::result::Result<(), sqlx::Error> {
     let mut conn = pool.acquire().await?;
     let mut tx = conn.begin().await?;
-    if batch.len() == 1 {
-        for job in batch {
+    let batch = match <[Job; 1]>::try_from(batch) {
+        Ok([job]) => {
             let r = job(&mut tx).await;
             let succeeded = r.succeeded;
             ran.push(r);
-            if !succeeded {
-                return tx.rollback().await;
-            }
+            return if succeeded { tx.commit().await } else { tx.rollback().await };
         }
-        return tx.commit().await;
-    }
+        Err(batch) => batch,
+    };
     for job in batch {
         let mut savepoint = tx.begin().await?;
         let r = job(&mut savepoint).await;
