@@ -29,7 +29,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use monban_policy::condition::{format_date, parse_date};
-use monban_policy::{authorize, Caller, Context, ContextValue, Decision, Policy, PolicySet, PolicyType, Request};
+use monban_policy::{
+    authorize, context, Caller, Context, ContextValue, Decision, Policy, PolicySet, PolicyType, Request,
+};
 
 pub mod audit;
 pub mod credentials;
@@ -285,10 +287,8 @@ impl Directory {
                 let caller = Caller::from_arn(&user.arn, None).map_err(|message| {
                     DetailsError::new(&account.source, &format!("UserDetailList[{i}].Arn"), message)
                 })?;
-                let mut context = base_context(&options, &account.id, &user.arn, &user.tags);
-                context.insert("aws:username", ContextValue::single(user.name.as_str()));
-                context.insert("aws:userid", ContextValue::single(user.id.as_str()));
-                context.insert("aws:PrincipalType", ContextValue::single("User"));
+                let kind = context::PrincipalKind::User { name: &user.name, id: &user.id };
+                let context = base_context(&options, &account.id, &user.arn, kind, &user.tags);
                 principals.push(Principal {
                     kind: PrincipalKind::User,
                     account: a,
@@ -332,9 +332,14 @@ impl Directory {
                 let caller = Caller::from_arn(&session, Some(&role.arn)).map_err(|message| {
                     DetailsError::new(&account.source, &format!("RoleDetailList[{i}].Arn"), message)
                 })?;
-                let mut context = base_context(&options, &account.id, &role.arn, &role.tags);
-                context.insert("aws:userid", ContextValue::single(format!("{}:monban", role.id)));
-                context.insert("aws:PrincipalType", ContextValue::single("AssumedRole"));
+                let issued = format_date(epoch_seconds(&options));
+                let kind = context::PrincipalKind::AssumedRole {
+                    role_id: &role.id,
+                    session_name: "monban",
+                    token_issued: &issued,
+                    mfa_age_seconds: None,
+                };
+                let context = base_context(&options, &account.id, &role.arn, kind, &role.tags);
                 principals.push(Principal {
                     kind: PrincipalKind::Role,
                     account: a,
@@ -383,15 +388,22 @@ impl Directory {
     /// the engine would see it acting.
     pub(crate) fn new_principal(&self, kind: PrincipalKind, account_id: &str, arn: &str) -> Option<Principal> {
         let name = arn.rsplit('/').next().unwrap_or_default().to_string();
+        // It has no unique id yet: AWS assigns a fresh one, which no policy can name.
         let (caller, context) = match kind {
             PrincipalKind::User => {
-                let mut context = base_context(&self.options, account_id, arn, &[]);
-                context.insert("aws:username", ContextValue::single(name.as_str()));
-                (Caller::from_arn(arn, None).ok()?, context)
+                let kind = context::PrincipalKind::User { name: &name, id: NEW_PRINCIPAL_ID };
+                (Caller::from_arn(arn, None).ok()?, base_context(&self.options, account_id, arn, kind, &[]))
             }
             PrincipalKind::Role => {
                 let session = format!("arn:aws:sts::{account_id}:assumed-role/{name}/monban");
-                (Caller::from_arn(&session, Some(arn)).ok()?, base_context(&self.options, account_id, arn, &[]))
+                let issued = format_date(epoch_seconds(&self.options));
+                let kind = context::PrincipalKind::AssumedRole {
+                    role_id: NEW_PRINCIPAL_ID,
+                    session_name: "monban",
+                    token_issued: &issued,
+                    mfa_age_seconds: None,
+                };
+                (Caller::from_arn(&session, Some(arn)).ok()?, base_context(&self.options, account_id, arn, kind, &[]))
             }
         };
         Some(Principal {
@@ -507,33 +519,36 @@ pub const ADMIN_PROBES: &[(&str, &str)] = &[
     ("dynamodb:DeleteTable", "arn:aws:dynamodb:{region}:{account}:table/monban-probe"),
 ];
 
-/// The keys AWS puts in the context of every request made with a principal's long-term access
-/// key or role session (AWS: "AWS global condition context keys"). `aws:MultiFactorAuthPresent`
-/// is absent, as for requests signed with access keys, so MFA-conditioned grants do not count.
-fn base_context(options: &Options, account: &str, arn: &str, tags: &[(String, String)]) -> Context {
-    let mut context = Context::new();
-    context.insert("aws:PrincipalArn", ContextValue::single(arn));
-    context.insert("aws:PrincipalAccount", ContextValue::single(account));
-    context.insert("aws:SecureTransport", ContextValue::single("true"));
-    context.insert("aws:ViaAWSService", ContextValue::single("false"));
-    context.insert("aws:PrincipalIsAWSService", ContextValue::single("false"));
-    context.insert("aws:RequestedRegion", ContextValue::single(options.region.as_str()));
-    let seconds = options.now.div_euclid(NANOS_PER_SECOND);
-    context.insert("aws:EpochTime", ContextValue::single(seconds.to_string()));
-    context.insert("aws:CurrentTime", ContextValue::single(format_date(i64::try_from(seconds).unwrap_or(i64::MAX))));
-    if !tags.is_empty() {
-        for (k, v) in tags {
-            context.insert(&format!("aws:PrincipalTag/{k}"), ContextValue::single(v.as_str()));
-        }
-        context.insert("aws:PrincipalTagKeys", ContextValue::multi(tags.iter().map(|(k, _)| k.as_str())));
-    }
-    context
+/// The analysis time in seconds since the epoch.
+fn epoch_seconds(options: &Options) -> i64 {
+    i64::try_from(options.now.div_euclid(NANOS_PER_SECOND)).unwrap_or(i64::MAX)
 }
 
-/// Adds a resource's tags as `aws:ResourceTag/*` (and `iam:ResourceTag/*` for IAM resources).
+/// The unique id given to a principal that does not exist yet.
+const NEW_PRINCIPAL_ID: &str = "NEWPRINCIPAL";
+
+/// The context of a request a principal could make, from the one builder the server uses too
+/// ([`monban_policy::context::request_context`]): a user signs with its long-term access key (no
+/// MFA keys, so MFA-conditioned grants do not count); a role acts through a session without MFA.
+fn base_context(
+    options: &Options,
+    account: &str,
+    arn: &str,
+    kind: context::PrincipalKind<'_>,
+    tags: &[(String, String)],
+) -> Context {
+    let principal = context::Principal { kind, account, arn, tags };
+    // Requests to AWS arrive over TLS.
+    let facts = context::RequestFacts {
+        epoch_seconds: epoch_seconds(options),
+        source_ip: None,
+        region: &options.region,
+        secure_transport: true,
+    };
+    context::request_context(&principal, &facts)
+}
+
+/// Adds an IAM resource's tags (`aws:ResourceTag/*` and `iam:ResourceTag/*`).
 pub(crate) fn add_resource_tags(context: &mut Context, tags: &[(String, String)]) {
-    for (k, v) in tags {
-        context.insert(&format!("aws:ResourceTag/{k}"), ContextValue::single(v.as_str()));
-        context.insert(&format!("iam:ResourceTag/{k}"), ContextValue::single(v.as_str()));
-    }
+    context::add_resource_tags(context, tags, true);
 }

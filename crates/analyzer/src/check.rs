@@ -247,9 +247,8 @@ fn specific_values(c: &Condition) -> bool {
         }),
         Values::Arns(patterns) => patterns.iter().zip(c.written_values()).all(|(p, w)| {
             let text = w.as_str().unwrap_or_default();
-            let account = text.split(':').nth(4).unwrap_or_default();
-            !p.has_variables()
-                && (!text.contains(['*', '?']) || (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())))
+            let pinned_account = monban_policy::arn::Arn::parse(text).is_some_and(|a| a.has_account_id());
+            !p.has_variables() && (!text.contains(['*', '?']) || pinned_account)
         }),
         Values::Cidrs(cidrs) => cidrs.iter().all(|c| c.prefix() > 0),
         _ => false,

@@ -72,8 +72,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<Exit> {
                 let path = args.data_dir.join("root-credentials");
                 monban_server::write_private(&path, shown.as_bytes())
                     .with_context(|| format!("cannot write {}", path.display()))?;
+                // The secret is not printed: terminals and CI logs keep what they show.
                 eprintln!(
-                    "root credentials for account {} written to {} (readable only by you):\n{shown}",
+                    "root credentials for account {} written to {} (readable only by you)",
                     args.account_id,
                     path.display()
                 );

@@ -273,10 +273,7 @@ pub fn parse_date(text: &str) -> Option<i128> {
         return None;
     }
     let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
-        return None;
-    }
-    let mut seconds = days_from_civil(year, month, day) * 86_400;
+    let mut seconds = days_from_civil(year, month, day)? * 86_400;
     let mut nanos: i64 = 0;
     let rest = text.get(10..)?;
     if !rest.is_empty() {
@@ -338,44 +335,32 @@ pub fn parse_date(text: &str) -> Option<i128> {
 }
 
 /// Writes seconds since the Unix epoch as the ISO 8601 UTC form AWS uses everywhere
-/// (`2026-11-22T06:35:44Z`), the inverse of [`parse_date`] for whole seconds.
+/// (`2026-11-22T06:35:44Z`), the inverse of [`parse_date`] for whole seconds. Times beyond the
+/// years -9999..=9999 are written as the nearest of those.
 pub fn format_date(epoch_seconds: i64) -> String {
-    let (days, rem) = (epoch_seconds.div_euclid(86_400), epoch_seconds.rem_euclid(86_400));
-    let (y, m, d) = civil_from_days(days);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+    let t = time::OffsetDateTime::from_unix_timestamp(epoch_seconds).unwrap_or(if epoch_seconds < 0 {
+        time::PrimitiveDateTime::MIN.assume_utc()
+    } else {
+        time::PrimitiveDateTime::MAX.assume_utc()
+    });
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
 }
 
-/// The date of a day count since 1970-01-01 (the inverse of [`days_from_civil`]).
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
-}
-
-fn days_in_month(year: i64, month: i64) -> i64 {
-    match month {
-        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+/// Days since 1970-01-01 of a proleptic Gregorian date, if it is one.
+fn days_from_civil(year: i64, month: i64, day: i64) -> Option<i64> {
+    let month = time::Month::try_from(u8::try_from(month).ok()?).ok()?;
+    let date = time::Date::from_calendar_date(i32::try_from(year).ok()?, month, u8::try_from(day).ok()?).ok()?;
+    Some(i64::from(
+        date.to_julian_day() - time::Date::from_calendar_date(1970, time::Month::January, 1).ok()?.to_julian_day(),
+    ))
 }
 
 fn parse_bool(text: &str) -> Option<bool> {

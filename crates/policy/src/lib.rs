@@ -20,7 +20,9 @@
 //! assert_eq!(authorize(&request, &policies).outcome, Outcome::Allow);
 //! ```
 
+pub mod arn;
 pub mod condition;
+pub mod context;
 pub mod eval;
 pub mod input;
 pub mod json;

@@ -401,11 +401,8 @@ pub struct SplitArn<'a> {
 impl<'a> SplitArn<'a> {
     /// Splits at the first five colons when the text starts with `arn:`.
     pub fn new(text: &'a str) -> SplitArn<'a> {
-        let mut parts = text.splitn(6, ':');
-        let segments = (|| {
-            let s = [parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?];
-            (s[0] == "arn").then_some(s)
-        })();
+        let segments = crate::arn::Arn::parse(text)
+            .map(|a| ["arn", a.partition(), a.service(), a.region(), a.account(), a.resource()]);
         SplitArn { text, segments }
     }
 }

@@ -636,12 +636,11 @@ fn classify_principal(kind: PrincipalKind, text: &str) -> PrincipalMatcher {
             if text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit()) {
                 return PrincipalMatcher::Account(text.into());
             }
-            let mut parts = text.splitn(6, ':');
-            let (arn, _partition, service, _region, account, resource) =
-                (parts.next(), parts.next(), parts.next(), parts.next(), parts.next(), parts.next());
-            match (arn, service, account, resource) {
-                (Some("arn"), Some("iam"), Some(account), Some("root")) => PrincipalMatcher::Account(account.into()),
-                (Some("arn"), Some("iam"), Some(_), Some(r)) if r.starts_with("role/") => {
+            match crate::arn::Arn::parse(text) {
+                Some(arn) if arn.service() == "iam" && arn.resource() == "root" => {
+                    PrincipalMatcher::Account(arn.account().into())
+                }
+                Some(arn) if arn.service() == "iam" && arn.resource().starts_with("role/") => {
                     PrincipalMatcher::Role(text.into())
                 }
                 _ => PrincipalMatcher::Exact(text.into()),

@@ -54,14 +54,14 @@ impl Caller {
     /// A caller identified by ARN: user, role, role session, federated user or root. The kind
     /// and account come from the ARN; `role_arn` is needed for role sessions.
     pub fn from_arn(arn: &str, role_arn: Option<&str>) -> Result<Caller, String> {
-        let parts: Vec<&str> = arn.splitn(6, ':').collect();
-        let [prefix, _partition, service, _region, account, resource] = parts.as_slice() else {
+        let Some(parsed) = crate::arn::Arn::parse(arn) else {
             return Err(format!("`{arn}` is not an ARN"));
         };
-        if *prefix != "arn" || account.is_empty() {
+        let account = parsed.account();
+        if account.is_empty() {
             return Err(format!("`{arn}` is not an ARN with an account"));
         }
-        let kind = match (*service, *resource) {
+        let kind = match (parsed.service(), parsed.resource()) {
             ("iam", "root") => CallerKind::Root,
             ("iam", r) if r.starts_with("user/") => CallerKind::User,
             ("iam", r) if r.starts_with("role/") => CallerKind::Role,
@@ -76,7 +76,7 @@ impl Caller {
             kind,
             arn: Some(arn.into()),
             role_arn: role_arn.filter(|_| kind == CallerKind::RoleSession).map(Box::from),
-            account: Some((*account).into()),
+            account: Some(account.into()),
             canonical_user: None,
         })
     }
@@ -200,7 +200,7 @@ impl Request {
     /// A request for `action` on `resource`. The resource's account defaults to the one in its
     /// ARN and, for ARNs without one (S3 buckets), to the caller's.
     pub fn new(caller: Caller, action: &str, resource: &str) -> Request {
-        let from_arn = resource.split(':').nth(4).filter(|a| !a.is_empty() && resource.starts_with("arn:"));
+        let from_arn = crate::arn::Arn::parse(resource).map(|a| a.account()).filter(|a| !a.is_empty());
         let resource_account = from_arn.map(Box::from).or_else(|| caller.account.clone());
         Request {
             caller,

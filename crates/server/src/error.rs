@@ -62,6 +62,8 @@ errors! {
     missing_parameter => "MissingParameter", 400;
     /// The MFA codes given are not the device's.
     invalid_authentication_code => "InvalidAuthenticationCode", 403;
+    /// The request body is over the limit.
+    request_entity_too_large => "RequestEntityTooLarge", 413;
     /// AssumeRole's policy is too large.
     packed_policy_too_large => "PackedPolicyTooLarge", 400;
 }

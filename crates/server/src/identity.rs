@@ -6,10 +6,11 @@ use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use monban_policy::eval::PolicySet;
-use monban_policy::{authorize, Caller, Context, ContextValue, Outcome, Policy, PolicyType, Request};
-use monban_store::{AccessKey, Owner, Principal, PrincipalKind, Session, Tag};
+use monban_policy::{authorize, context, Caller, ContextValue, Outcome, Policy, PolicyType, Request};
+use monban_store::{AccessKey, Owner, Principal, PrincipalKind, Session};
 
 use crate::error::ApiError;
+use crate::operation::{Service, StsOperation};
 use crate::{managed, util, State};
 
 /// The authenticated caller.
@@ -119,7 +120,9 @@ enum KeyRecord {
 async fn key_record(state: &State, key_id: &str) -> Result<Option<KeyRecord>, ApiError> {
     if key_id.starts_with("ASIA") {
         let Some(session) = state.store.session(key_id).await? else { return Ok(None) };
-        let role = state.store.principal(&session.account_id, PrincipalKind::Role, &session.role_name).await?;
+        // The session belongs to the role it was issued for, by unique id: a role created later
+        // under the same name is another role.
+        let role = state.store.principal_by_id(&session.role_id).await?.filter(|r| r.kind == PrincipalKind::Role);
         return Ok(Some(KeyRecord::Session { session, role: role.map(Box::new) }));
     }
     let Some(key) = state.store.access_key(key_id).await? else { return Ok(None) };
@@ -130,14 +133,45 @@ async fn key_record(state: &State, key_id: &str) -> Result<Option<KeyRecord>, Ap
     Ok(Some(KeyRecord::LongTerm { key, user }))
 }
 
+/// The service a request is for, from its credential scope: IAM and STS are the services this
+/// endpoint serves, and the scope must name a region of the partition. A request signed for
+/// another service or a region that does not exist is refused with AWS's words before its key is
+/// looked up.
+fn scoped_service(scope: &monban_sigv4::CredentialScope, action: &str) -> Result<Service, ApiError> {
+    let service = match Service::from_signing_name(&scope.service) {
+        Some(service) => service,
+        None => {
+            let other = scope.service.as_str();
+            let expected = if StsOperation::from_wire(action).is_some() { "sts" } else { "iam" };
+            return Err(monban_sigv4::Sigv4Error::Scope(monban_sigv4::ScopeMismatch::Service {
+                expected: expected.into(),
+                found: other.chars().take(64).collect(),
+            })
+            .into());
+        }
+    };
+    if !crate::model::is_region(&scope.region) {
+        return Err(monban_sigv4::Sigv4Error::Scope(monban_sigv4::ScopeMismatch::Region(
+            scope.region.chars().take(64).collect(),
+        ))
+        .into());
+    }
+    Ok(service)
+}
+
 /// Looks the access key up, checks the signature, and returns the caller.
+///
+/// A Query request's body is the request itself, so the signature must cover it:
+/// `UNSIGNED-PAYLOAD` is refused.
 pub async fn authenticate(
     state: &State,
     request: &monban_sigv4::Request<'_>,
+    action: &str,
     now: SystemTime,
-) -> Result<(Identity, monban_sigv4::CredentialScope), ApiError> {
-    let options = monban_sigv4::Options::new();
+) -> Result<(Identity, monban_sigv4::CredentialScope, Service), ApiError> {
+    let options = monban_sigv4::Options::new().allow_unsigned_payload(false);
     let claim = monban_sigv4::parse(request, now, &options)?;
+    let service = scoped_service(claim.scope(), action)?;
     let key_id = claim.access_key_id().to_string();
     let invalid = || ApiError::invalid_client_token("The security token included in the request is invalid.");
     let generation = state.generation();
@@ -157,7 +191,7 @@ pub async fn authenticate(
     };
     match &*record {
         KeyRecord::Session { session, role } => {
-            if claim.session_token() != Some(session.session_token.as_str()) {
+            if claim.session_token().map(util::sha256_hex).as_deref() != Some(session.session_token_sha256.as_str()) {
                 return Err(invalid());
             }
             if session.expires.as_str() <= util::iso8601(now).as_str() {
@@ -167,7 +201,7 @@ pub async fn authenticate(
             let role = role.clone().ok_or_else(invalid)?;
             let verified = claim.verify(Some(monban_sigv4::SigningSecret::new(secret, ())))?;
             let account = session.account_id.clone();
-            Ok((Identity::Session { account, role, session: Box::new(session.clone()) }, verified.scope))
+            Ok((Identity::Session { account, role, session: Box::new(session.clone()) }, verified.scope, service))
         }
         KeyRecord::LongTerm { key, user } => {
             if key.status != "Active" {
@@ -182,7 +216,7 @@ pub async fn authenticate(
                 (Some(_), None) => return Err(invalid()),
             };
             state.note_key_use(&key_id, now, &verified.scope).await;
-            Ok((identity, verified.scope))
+            Ok((identity, verified.scope, service))
         }
     }
 }
@@ -227,7 +261,7 @@ impl<V: Clone> Generational<V> {
 pub struct PolicyCache {
     sets: Generational<Arc<PolicySet>>,
     keys: Generational<Arc<KeyRecord>>,
-    tags: Generational<Arc<Vec<Tag>>>,
+    tags: Generational<Arc<Vec<(String, String)>>>,
     documents: Mutex<HashMap<String, Arc<Policy>>>,
 }
 
@@ -327,21 +361,38 @@ pub async fn policy_set(state: &State, identity: &Identity) -> Result<Arc<Policy
     Ok(set)
 }
 
-/// The caller's own tags, for `aws:PrincipalTag/*`.
-async fn principal_tags(
-    state: &State,
-    account: &str,
-    kind: PrincipalKind,
-    name: &str,
-) -> Result<Arc<Vec<Tag>>, ApiError> {
+/// The caller's effective tags, for `aws:PrincipalTag/*`: a user's or role's own tags, with a
+/// session's tags overriding its role's of the same key ("Passing session tags in AWS STS").
+async fn effective_tags(state: &State, identity: &Identity) -> Result<Arc<Vec<(String, String)>>, ApiError> {
+    let (kind, name) = match identity {
+        Identity::Root { .. } => return Ok(Arc::default()),
+        Identity::User { user, .. } => (PrincipalKind::User, &user.name),
+        Identity::Session { role, .. } => (PrincipalKind::Role, &role.name),
+    };
     let generation = state.generation();
-    let key = format!("{account}|{}|{name}", kind.as_str());
-    if let Some(tags) = state.policies.tags.get(generation, &key) {
-        return Ok(tags);
+    let key = format!("{}|{}|{name}", identity.account(), kind.as_str());
+    let own = match state.policies.tags.get(generation, &key) {
+        Some(tags) => tags,
+        None => {
+            let tags = state.store.tags(identity.account(), Owner::Principal(kind), name).await?;
+            let tags: Arc<Vec<(String, String)>> = Arc::new(tags.into_iter().map(|t| (t.key, t.value)).collect());
+            state.policies.tags.put(generation, key, tags.clone());
+            tags
+        }
+    };
+    let session_tags: HashMap<String, String> = match identity {
+        Identity::Session { session, .. } => {
+            session.session_tags.as_deref().and_then(|t| serde_json::from_str(t).ok()).unwrap_or_default()
+        }
+        _ => HashMap::new(),
+    };
+    if session_tags.is_empty() {
+        return Ok(own);
     }
-    let tags = Arc::new(state.store.tags(account, Owner::Principal(kind), name).await?);
-    state.policies.tags.put(generation, key, tags.clone());
-    Ok(tags)
+    let mut merged: Vec<(String, String)> =
+        own.iter().filter(|(k, _)| !session_tags.keys().any(|s| s.eq_ignore_ascii_case(k))).cloned().collect();
+    merged.extend(session_tags);
+    Ok(Arc::new(merged))
 }
 
 /// What one API call asks the engine: the action, the resource and the keys beyond the defaults.
@@ -379,10 +430,11 @@ impl<'a> Authorization<'a> {
         self
     }
 
-    /// Adds `aws:ResourceTag/*` for an existing resource's tags.
+    /// Adds an existing IAM resource's tags (`aws:ResourceTag/*` and `iam:ResourceTag/*`).
     pub fn with_resource_tags(mut self, tags: &[monban_store::Tag]) -> Self {
-        for t in tags {
-            self.context.push((format!("aws:ResourceTag/{}", t.key), ContextValue::single(t.value.clone())));
+        let pairs: Vec<(String, String)> = tags.iter().map(|t| (t.key.clone(), t.value.clone())).collect();
+        for (key, value) in context::resource_tag_keys(&pairs, true) {
+            self.context.push((key, ContextValue::single(value)));
         }
         self
     }
@@ -396,7 +448,7 @@ pub struct CallContext<'a> {
     pub now: SystemTime,
     /// From where.
     pub source_ip: String,
-    /// The region the request was signed for.
+    /// `aws:RequestedRegion`: where AWS considers the request made.
     pub region: String,
 }
 
@@ -417,71 +469,38 @@ pub async fn check(state: &State, call: &CallContext<'_>, what: Authorization<'_
         return Ok(());
     }
     let policies = policy_set(state, identity).await?;
-    let mut context = Context::new();
     let now_secs = call.now.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
+    let now_secs = i64::try_from(now_secs).unwrap_or(i64::MAX);
     let arn = identity.arn();
-    let defaults: [(&str, String); 8] = [
-        (
-            "aws:PrincipalArn",
-            match identity {
-                Identity::Session { role, .. } => role.arn.clone(),
-                _ => arn.clone(),
-            },
-        ),
-        ("aws:PrincipalAccount", identity.account().to_string()),
-        (
-            "aws:PrincipalType",
-            match identity {
-                Identity::Root { .. } => "Account".into(),
-                Identity::User { .. } => "User".into(),
-                Identity::Session { .. } => "AssumedRole".into(),
-            },
-        ),
-        ("aws:userid", identity.user_id()),
-        ("aws:SourceIp", call.source_ip.clone()),
-        ("aws:CurrentTime", util::iso8601(call.now)),
-        ("aws:EpochTime", now_secs.to_string()),
-        ("aws:SecureTransport", "false".into()),
-    ];
-    for (k, v) in defaults {
-        context.insert(k, ContextValue::single(v));
-    }
-    context.insert("aws:RequestedRegion", ContextValue::single(call.region.clone()));
-    let (owner, owner_name) = match identity {
-        Identity::User { user, .. } => {
-            // aws:username exists only for IAM users (AWS "Policy variables": principal key values).
-            context.insert("aws:username", ContextValue::single(user.name.clone()));
-            (Some(PrincipalKind::User), user.name.clone())
-        }
-        Identity::Session { role, session, .. } => {
-            context.insert("aws:TokenIssueTime", ContextValue::single(session.created.clone()));
-            // Temporary credentials always carry aws:MultiFactorAuthPresent; the age exists only
-            // when MFA was used (AWS global condition context keys).
-            match session.mfa_authenticated.as_deref().and_then(monban_policy::condition::parse_date) {
-                Some(when) => {
-                    let age = (i128::from(now_secs) - when / 1_000_000_000).max(0);
-                    context.insert("aws:MultiFactorAuthPresent", ContextValue::single("true"));
-                    context.insert("aws:MultiFactorAuthAge", ContextValue::single(age.to_string()));
-                }
-                None => context.insert("aws:MultiFactorAuthPresent", ContextValue::single("false")),
-            }
-            (Some(PrincipalKind::Role), role.name.clone())
-        }
-        Identity::Root { .. } => (None, String::new()),
+    let tags = effective_tags(state, identity).await?;
+    let kind = match identity {
+        Identity::Root { .. } => context::PrincipalKind::Root,
+        Identity::User { user, .. } => context::PrincipalKind::User { name: &user.name, id: &user.id },
+        Identity::Session { role, session, .. } => context::PrincipalKind::AssumedRole {
+            role_id: &role.id,
+            session_name: &session.session_name,
+            token_issued: &session.created,
+            mfa_age_seconds: session
+                .mfa_authenticated
+                .as_deref()
+                .and_then(monban_policy::condition::parse_date)
+                .map(|when| i64::try_from(i128::from(now_secs) - when / 1_000_000_000).unwrap_or(0)),
+        },
     };
-    if let Some(kind) = owner {
-        for tag in principal_tags(state, identity.account(), kind, &owner_name).await?.iter() {
-            context.insert(&format!("aws:PrincipalTag/{}", tag.key), ContextValue::single(tag.value.clone()));
-        }
-    }
-    if let Identity::Session { session, .. } = identity {
-        // Session tags override the role's tags of the same key.
-        let tags: HashMap<String, String> =
-            session.session_tags.as_deref().and_then(|t| serde_json::from_str(t).ok()).unwrap_or_default();
-        for (k, v) in tags {
-            context.insert(&format!("aws:PrincipalTag/{k}"), ContextValue::single(v));
-        }
-    }
+    let principal_arn = match identity {
+        Identity::Session { role, .. } => role.arn.clone(),
+        _ => arn.clone(),
+    };
+    let principal = context::Principal { kind, account: identity.account(), arn: &principal_arn, tags: &tags };
+    let facts =
+        // monban serves plain HTTP.
+        context::RequestFacts {
+            epoch_seconds: now_secs,
+            source_ip: Some(&call.source_ip),
+            region: &call.region,
+            secure_transport: false,
+        };
+    let mut context = context::request_context(&principal, &facts);
     for (k, v) in what.context {
         context.insert(&k, v);
     }

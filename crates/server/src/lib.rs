@@ -24,26 +24,30 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use axum::body::Bytes;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, State as AxumState};
+use axum::extract::{ConnectInfo, State as AxumState};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, post};
 use axum::Router;
 use monban_store::{AccessKey, Store};
-use serde_json::{json, Value};
+use serde_json::Value;
 
+mod audit;
 pub mod error;
 mod iam;
 pub mod identity;
 pub mod managed;
 mod mfa;
 pub mod model;
+pub mod operation;
+mod operations;
+mod references;
 mod sts;
 pub mod util;
 
 pub use error::ApiError;
 use identity::Identity;
+use operation::{Access, Operation, Service};
 use util::SecretBox;
 
 /// How the server starts.
@@ -94,6 +98,13 @@ pub enum StartError {
     /// Bootstrap failed.
     #[error("{0}")]
     Bootstrap(String),
+    /// The secret key does not open the secrets stored in the data directory.
+    #[error(
+        "the secret key does not decrypt the secrets stored in `{}`: start with the key this data \
+         directory was created with (its `secret.key`, or --secret-key / MONBAN_SECRET_KEY)",
+        .0.display()
+    )]
+    WrongSecretKey(PathBuf),
 }
 
 /// Root credentials, as shown once at first start.
@@ -158,13 +169,17 @@ impl Server {
         let (store, key, audit) = match &config.data_dir {
             Some(dir) => {
                 let io = |source| StartError::DataDir { path: dir.clone(), source };
-                std::fs::create_dir_all(dir).map_err(io)?;
+                make_private_dir(dir).map_err(io)?;
                 let key = match config.secret_key {
                     Some(k) => k,
                     None => load_or_create_key(&dir.join("secret.key")).map_err(io)?,
                 };
-                let audit =
-                    std::fs::OpenOptions::new().create(true).append(true).open(dir.join("audit.log")).map_err(io)?;
+                let audit = private_options().append(true).open(dir.join("audit.log")).map_err(io)?;
+                // SQLite creates the WAL and shared-memory files with the database file's mode.
+                private_options().append(true).open(dir.join("monban.db")).map_err(io)?;
+                for file in ["monban.db", "monban.db-wal", "monban.db-shm", "audit.log", "secret.key"] {
+                    restrict(&dir.join(file)).map_err(io)?;
+                }
                 (Store::open(&dir.join("monban.db")).await?, key, Some(std::io::BufWriter::new(audit)))
             }
             None => {
@@ -185,6 +200,7 @@ impl Server {
             key_use: Mutex::new(HashMap::new()),
         });
         let generated_root = bootstrap(&state).await.map_err(|e| StartError::Bootstrap(e.message))?;
+        check_secret_key(&state).await?;
         Ok(Server { state, generated_root })
     }
 
@@ -199,7 +215,6 @@ impl Server {
             .route("/moto-api/reset", post(reset))
             .route("/monban/reset", post(reset))
             .fallback(any(handle))
-            .layer(DefaultBodyLimit::max(1024 * 1024))
             .with_state(self.state.clone())
     }
 
@@ -219,13 +234,55 @@ fn load_or_create_key(path: &std::path::Path) -> std::io::Result<[u8; 32]> {
     Ok(key)
 }
 
-/// Writes a file readable only by its owner.
-pub fn write_private(path: &std::path::Path, contents: &[u8]) -> std::io::Result<()> {
+/// Open options that create a file readable and writable only by its owner.
+fn private_options() -> std::fs::OpenOptions {
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
+    options.create(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path)?.write_all(contents)
+    options
+}
+
+/// Makes an existing file readable and writable only by its owner (files of data directories made
+/// before this rule, or by another program).
+fn restrict(path: &std::path::Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    if path.exists() {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(())
+}
+
+/// Creates the data directory if needed and makes it accessible only to its owner.
+fn make_private_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
+}
+
+/// Writes a file readable only by its owner.
+pub fn write_private(path: &std::path::Path, contents: &[u8]) -> std::io::Result<()> {
+    let mut file = private_options().write(true).truncate(true).open(path)?;
+    restrict(path)?;
+    file.write_all(contents)
+}
+
+/// Refuses a secret key that does not open the stored secrets: a server started with it would
+/// fail every call.
+async fn check_secret_key(state: &State) -> Result<(), StartError> {
+    let keys = state.store.access_keys(&state.config.account_id, None).await?;
+    if let Some(key) = keys.first() {
+        if state.secrets.open(&key.secret).is_err() {
+            let dir = state.config.data_dir.clone().unwrap_or_default();
+            return Err(StartError::WrongSecretKey(dir));
+        }
+    }
+    Ok(())
 }
 
 /// Creates the account and, if it has no root key, the root credentials.
@@ -281,17 +338,18 @@ async fn reset(AxumState(state): AxumState<State>) -> Response {
     }
 }
 
+/// Whether monban implements `op` (the others answer NotImplemented).
+pub fn implemented(op: Operation) -> bool {
+    match op {
+        Operation::Iam(op) => iam::handler(op).is_some(),
+        Operation::Sts(op) => sts::handler(op).is_some(),
+    }
+}
+
 /// Every operation of the IAM and STS models with whether monban implements it, as
 /// `(service, operation, implemented)`, sorted: the source of docs/compatibility.md.
 pub fn operations() -> Vec<(&'static str, &'static str, bool)> {
-    let mut out = Vec::new();
-    for (service, implemented) in [("iam", iam::IMPLEMENTED), ("sts", sts::IMPLEMENTED)] {
-        if let Some(model) = model::service(service) {
-            for name in model.operations.keys() {
-                out.push((service, name.as_str(), implemented.contains(&name.as_str())));
-            }
-        }
-    }
+    let mut out: Vec<_> = Operation::all().map(|op| (op.service().name(), op.wire_name(), implemented(op))).collect();
     out.sort();
     out
 }
@@ -328,16 +386,14 @@ impl Call<'_> {
     }
 }
 
-fn form_params(text: &str) -> HashMap<String, String> {
-    let decode = |s: &str| monban_policy::input::percent_decode(s);
-    text.split('&')
-        .filter(|p| !p.is_empty())
-        .map(|pair| match pair.split_once('=') {
-            Some((k, v)) => (decode(k), decode(v)),
-            None => (decode(pair), String::new()),
-        })
-        .collect()
+/// The parameters of a query string or `application/x-www-form-urlencoded` body.
+fn form_params(bytes: &[u8]) -> HashMap<String, String> {
+    form_urlencoded::parse(bytes).into_owned().collect()
 }
+
+/// The largest request body accepted. AWS's Query APIs take parameters of at most a few hundred
+/// kilobytes (the largest IAM member is a 128 KB policy document).
+const MAX_BODY: usize = 1024 * 1024;
 
 async fn handle(
     AxumState(state): AxumState<State>,
@@ -345,27 +401,22 @@ async fn handle(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
-    body: Bytes,
+    body: axum::body::Body,
 ) -> Response {
     let now = SystemTime::now();
     let request_id = request_id();
+    let iam_namespace = model::service("iam").map_or("", |m| m.namespace.as_str());
+    let Ok(body) = axum::body::to_bytes(body, MAX_BODY).await else {
+        let error =
+            ApiError::request_entity_too_large(format!("Request body too large: the limit is {MAX_BODY} bytes."));
+        return error_response(iam_namespace, &request_id, &error);
+    };
     let query = uri.query().unwrap_or("");
-    let mut params = form_params(query);
+    let mut params = form_params(query.as_bytes());
     if method == Method::POST {
-        params.extend(form_params(&String::from_utf8_lossy(&body)));
+        params.extend(form_params(&body));
     }
     let action = params.get("Action").cloned().unwrap_or_default();
-    let (service_name, service) = match sts::OPERATIONS.contains(&action.as_str()) {
-        true => ("sts", model::service("sts")),
-        false => ("iam", model::service("iam")),
-    };
-    let Some(service) = service else {
-        return error_response(
-            "https://iam.amazonaws.com/doc/2010-05-08/",
-            &request_id,
-            &ApiError::internal("models missing"),
-        );
-    };
     let header_pairs: Vec<(&str, &[u8])> = headers.iter().map(|(k, v)| (k.as_str(), v.as_bytes())).collect();
     let sigv4_request = monban_sigv4::Request {
         method: method.as_str(),
@@ -374,12 +425,15 @@ async fn handle(
         headers: &header_pairs,
         body: monban_sigv4::Body::Bytes(&body),
     };
-    let (identity, scope) = match identity::authenticate(&state, &sigv4_request, now).await {
+    let (identity, scope, service) = match identity::authenticate(&state, &sigv4_request, &action, now).await {
         Ok(ok) => ok,
         Err(e) => {
-            audit(&state, None, &action, service_name, &peer, &headers, &params, None, Some(&e), &request_id, now);
-            return error_response(&service.namespace, &request_id, &e);
+            audit::failed_authentication(&state, &action, &peer, &headers, &e, &request_id, now);
+            return error_response(iam_namespace, &request_id, &e);
         }
+    };
+    let Some(model) = model::service(service.name()) else {
+        return error_response(iam_namespace, &request_id, &ApiError::internal("models missing"));
     };
     let call = Call {
         state: &state,
@@ -387,72 +441,93 @@ async fn handle(
             identity: &identity,
             now,
             source_ip: peer.ip().to_string(),
-            region: scope.region.clone(),
+            region: service.requested_region(&scope.region).to_string(),
         },
         request_id: request_id.clone(),
     };
-    let result = dispatch(&call, service_name, service, &action, &params).await;
-    let response = match &result {
-        Ok(xml) => ([("content-type", "text/xml")], xml.1.clone()).into_response(),
-        Err(e) => error_response(&service.namespace, &request_id, e),
+    let outcome = dispatch(&call, service, model, &action, &params).await;
+    let response = match &outcome.result {
+        Ok(xml) => ([("content-type", "text/xml")], xml.clone()).into_response(),
+        Err(e) => error_response(&model.namespace, &request_id, e),
     };
-    let elements = result.as_ref().ok().map(|(v, _)| v);
-    audit(
-        &state,
-        Some(&identity),
-        &action,
-        service_name,
-        &peer,
-        &headers,
-        &params,
-        elements,
-        result.as_ref().err(),
-        &request_id,
-        now,
-    );
+    audit::call(&state, &identity, service, model, &action, &peer, &headers, &outcome, &request_id, now);
     response
+}
+
+/// What one dispatched call produced: the operation (absent when the action is unknown), its
+/// decoded input (absent when it did not decode), its output, and the response body or error.
+pub(crate) struct Outcome {
+    pub(crate) operation: Option<Operation>,
+    pub(crate) input: Option<Value>,
+    pub(crate) output: Option<Value>,
+    pub(crate) result: Result<String, ApiError>,
 }
 
 async fn dispatch(
     call: &Call<'_>,
-    service_name: &str,
-    service: &model::Service,
+    service: Service,
+    model: &'static model::Service,
     action: &str,
     params: &HashMap<String, String>,
-) -> Result<(Value, String), ApiError> {
+) -> Outcome {
+    let mut outcome = Outcome { operation: None, input: None, output: None, result: Err(ApiError::internal("")) };
     let version = params.get("Version").map(String::as_str).unwrap_or_default();
-    if version != service.version {
-        return Err(ApiError::invalid_action(format!("Could not find operation {action} for version {version}")));
+    let operation = Operation::from_wire(service, action).filter(|_| version == model.version);
+    let (Some(op), Some(shapes)) = (operation, model.operations.get(action)) else {
+        outcome.result =
+            Err(ApiError::invalid_action(format!("Could not find operation {action} for version {version}")));
+        return outcome;
+    };
+    outcome.operation = Some(op);
+    if !implemented(op) {
+        outcome.result = Err(ApiError::not_implemented(action));
+        return outcome;
     }
-    let operation = service
-        .operations
-        .get(action)
-        .ok_or_else(|| ApiError::invalid_action(format!("Could not find operation {action} for version {version}")))?;
-    let implemented = if service_name == "sts" { sts::IMPLEMENTED } else { iam::IMPLEMENTED };
-    if !implemented.contains(&action) {
-        return Err(ApiError::not_implemented(action));
-    }
-    let input = service.decode(operation, params)?;
-    let output = match service_name {
-        "sts" => sts::call(call, action, &input).await?,
-        _ => {
-            let output = iam::call(call, action, &input).await;
-            // Even a failed write may have changed something before it failed.
-            if !action.starts_with("Get") && !action.starts_with("List") && !ADDS_ONLY.contains(&action) {
-                call.state.bump();
-            }
-            output?
+    let input = match model.decode(shapes, params) {
+        Ok(input) => input,
+        Err(e) => {
+            outcome.result = Err(e);
+            return outcome;
         }
     };
-    let xml = service.encode(action, operation, &output, &call.request_id)?;
-    Ok((output, xml))
+    let output = match op {
+        Operation::Iam(op) => match iam::handler(op) {
+            Some(handler) => handler(op, call, &input).await,
+            None => Err(ApiError::not_implemented(action)),
+        },
+        Operation::Sts(op) => match sts::handler(op) {
+            Some(handler) => handler(op, call, &input).await,
+            None => Err(ApiError::not_implemented(action)),
+        },
+    };
+    // Even a failed write may have changed something before it failed.
+    if op.access() == Access::Write && !adds_only(op) {
+        call.state.bump();
+    }
+    outcome.input = Some(input);
+    outcome.result = match output {
+        Ok(output) => {
+            let xml = model.encode(action, shapes, &output, &call.request_id);
+            outcome.output = Some(output);
+            xml
+        }
+        Err(e) => Err(e),
+    };
+    outcome
 }
 
 /// Writes that only add an entity under a name or key id that nothing cached can refer to (cached
 /// values are only ever computed for existing callers, and removing an entity bumps the
 /// generation), so they leave the caches valid: a stream of them does not recompute every
 /// caller's policy set.
-const ADDS_ONLY: &[&str] = &["CreateUser", "CreateGroup", "CreateRole", "CreateAccessKey"];
+fn adds_only(op: Operation) -> bool {
+    use operation::IamOperation as Op;
+    matches!(
+        op,
+        Operation::Iam(Op::CreateUser | Op::CreateGroup | Op::CreateRole | Op::CreateAccessKey)
+            | Operation::Sts(operation::StsOperation::AssumeRole)
+    )
+}
 
 fn request_id() -> String {
     let b = util::random_bytes::<16>().unwrap_or([0; 16]);
@@ -466,87 +541,4 @@ fn error_response(namespace: &str, request_id: &str, error: &ApiError) -> Respon
     }
     let status = StatusCode::from_u16(error.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     (status, [("content-type", "text/xml")], error.to_xml(namespace, request_id)).into_response()
-}
-
-/// Request parameters never written to the audit log.
-const SECRET_PARAMETERS: &[&str] = &[
-    "SecretAccessKey",
-    "Password",
-    "OldPassword",
-    "NewPassword",
-    "SessionToken",
-    "AuthenticationCode1",
-    "AuthenticationCode2",
-    "TokenCode",
-];
-
-/// Appends one CloudTrail-format record (AWS "CloudTrail record contents") to `audit.log`.
-#[allow(clippy::too_many_arguments)]
-fn audit(
-    state: &State,
-    identity: Option<&Identity>,
-    action: &str,
-    service: &str,
-    peer: &SocketAddr,
-    headers: &HeaderMap,
-    params: &HashMap<String, String>,
-    response: Option<&Value>,
-    error: Option<&ApiError>,
-    request_id: &str,
-    now: SystemTime,
-) {
-    let Ok(mut guard) = state.audit.lock() else { return };
-    let Some(out) = guard.as_mut() else { return };
-    let request: serde_json::Map<String, Value> = params
-        .iter()
-        .filter(|(k, _)| *k != "Action" && *k != "Version" && !SECRET_PARAMETERS.contains(&k.as_str()))
-        .map(|(k, v)| {
-            let mut chars = k.chars();
-            let key: String = chars.next().map(|c| c.to_lowercase().chain(chars).collect()).unwrap_or_default();
-            (key, Value::String(v.clone()))
-        })
-        .collect();
-    let mut response = response.cloned();
-    if let Some(Value::Object(r)) = response.as_mut() {
-        if let Some(Value::Object(key)) = r.get_mut("AccessKey") {
-            key.remove("SecretAccessKey");
-        }
-        if let Some(Value::Object(c)) = r.get_mut("Credentials") {
-            c.remove("SecretAccessKey");
-            c.remove("SessionToken");
-        }
-        if let Some(Value::Object(device)) = r.get_mut("VirtualMFADevice") {
-            device.remove("Base32StringSeed");
-            device.remove("QRCodePNG");
-        }
-    }
-    let read_only = action.starts_with("Get") || action.starts_with("List");
-    let record = json!({
-        "eventVersion": "1.08",
-        "userIdentity": identity.map(|i| json!({
-            "type": i.principal_type(),
-            "principalId": i.user_id(),
-            "arn": i.arn(),
-            "accountId": i.account(),
-            "accessKeyId": i.access_key_id(),
-        })),
-        "eventTime": util::iso8601(now),
-        "eventSource": format!("{service}.amazonaws.com"),
-        "eventName": action,
-        "awsRegion": "us-east-1",
-        "sourceIPAddress": peer.ip().to_string(),
-        "userAgent": headers.get("user-agent").and_then(|v| v.to_str().ok()).unwrap_or_default(),
-        "requestParameters": request,
-        "responseElements": if read_only { Value::Null } else { response.unwrap_or(Value::Null) },
-        "errorCode": error.map(|e| e.code),
-        "errorMessage": error.map(|e| e.public_message().to_string()),
-        "requestID": request_id,
-        "eventID": crate::request_id(),
-        "readOnly": read_only,
-        "eventType": "AwsApiCall",
-        "managementEvent": true,
-        "recipientAccountId": identity.map_or(state.config.account_id.as_str(), |i| i.account()),
-    });
-    let _ = writeln!(out, "{record}");
-    let _ = out.flush();
 }

@@ -7,10 +7,8 @@
 //! newest time step used.
 
 use base64::Engine as _;
-use hmac::{Hmac, Mac};
 use monban_store::{MfaDevice, Principal, PrincipalKind};
 use serde_json::{json, Value};
-use sha1::Sha1;
 
 use crate::error::ApiError;
 use crate::iam::{self, on_principal, optional, text, user_name_or_caller};
@@ -27,52 +25,18 @@ const ENABLE_WINDOW_STEPS: u64 = 10;
 /// Seed length in bytes; 40 bytes are the 64 base32 characters AWS's seeds have.
 const SEED_BYTES: usize = 40;
 
-/// The six-digit code of a time step (RFC 4226 section 5.3, dynamic truncation).
-fn code(seed: &[u8], step: u64) -> Result<u32, ApiError> {
-    let mut mac = Hmac::<Sha1>::new_from_slice(seed).map_err(|_| ApiError::internal("MFA seed is unusable"))?;
-    mac.update(&step.to_be_bytes());
-    let digest = mac.finalize().into_bytes();
-    let offset = usize::from(digest[19] & 0x0f);
-    let word = u32::from_be_bytes([digest[offset], digest[offset + 1], digest[offset + 2], digest[offset + 3]]);
-    Ok((word & 0x7fff_ffff) % 1_000_000)
-}
-
-/// Whether `given` is the code of `step`.
-fn is_code(seed: &[u8], step: u64, given: &str) -> Result<bool, ApiError> {
-    Ok(given.len() == 6 && given.parse::<u32>().ok() == Some(code(seed, step)?))
+/// Whether `given` is the six-digit code of time step `step` (RFC 6238: HMAC-SHA1).
+fn is_code(seed: &[u8], step: u64, given: &str) -> bool {
+    given.len() == 6 && totp_lite::totp_custom::<totp_lite::Sha1>(STEP_SECONDS, 6, seed, step * STEP_SECONDS) == given
 }
 
 /// RFC 4648 base32 without padding (the form of `Base32StringSeed`).
 fn base32_encode(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len().div_ceil(5) * 8);
-    let (mut buffer, mut bits) = (0u32, 0u32);
-    for &b in bytes {
-        buffer = (buffer << 8) | u32::from(b);
-        bits += 8;
-        while bits >= 5 {
-            bits -= 5;
-            out.push(char::from(util::BASE32[((buffer >> bits) & 31) as usize]));
-        }
-    }
-    if bits > 0 {
-        out.push(char::from(util::BASE32[((buffer << (5 - bits)) & 31) as usize]));
-    }
-    out
+    data_encoding::BASE32_NOPAD.encode(bytes)
 }
 
 fn base32_decode(text: &str) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(text.len() * 5 / 8);
-    let (mut buffer, mut bits) = (0u32, 0u32);
-    for c in text.bytes().filter(|&c| c != b'=') {
-        let value = util::BASE32.iter().position(|&a| a == c.to_ascii_uppercase())?;
-        buffer = (buffer << 5) | value as u32;
-        bits += 5;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((buffer >> bits) as u8);
-        }
-    }
-    Some(out)
+    data_encoding::BASE32_NOPAD.decode(text.trim_end_matches('=').as_bytes()).ok()
 }
 
 /// The current time step.
@@ -96,20 +60,7 @@ async fn device(call: &Call<'_>, serial: &str) -> Result<MfaDevice, ApiError> {
     device.filter(|d| d.account_id == call.account()).ok_or_else(|| no_such_device(serial))
 }
 
-/// Runs one MFA operation.
-pub(crate) async fn call(call: &Call<'_>, action: &str, input: &Value) -> Result<Value, ApiError> {
-    match action {
-        "CreateVirtualMFADevice" => create(call, input).await,
-        "EnableMFADevice" => enable(call, input).await,
-        "DeactivateMFADevice" => deactivate(call, input).await,
-        "DeleteVirtualMFADevice" => delete(call, input).await,
-        "ListMFADevices" => list_for_user(call, input).await,
-        "ListVirtualMFADevices" => list_virtual(call, input).await,
-        other => Err(ApiError::internal(format!("{other} is not an MFA operation"))),
-    }
-}
-
-async fn create(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
+pub(crate) async fn create(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
     let name = text(input, "VirtualMFADeviceName");
     let path = optional(input, "Path").unwrap_or("/");
     let serial = format!("arn:aws:iam::{}:mfa{path}{name}", call.account());
@@ -137,7 +88,7 @@ async fn create(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
 }
 
 /// EnableMFADevice: two consecutive codes prove the user holds the seed (IAM API reference).
-async fn enable(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
+pub(crate) async fn enable(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
     let user = text(input, "UserName");
     let serial = text(input, "SerialNumber");
     let existing = on_principal(call, PrincipalKind::User, user, "iam:EnableMFADevice", |a| a).await?;
@@ -151,7 +102,7 @@ async fn enable(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
     let now = current_step(call);
     let mut matched = None;
     for step in (now.saturating_sub(ENABLE_WINDOW_STEPS)..=now).rev() {
-        if is_code(&seed, step, first)? && is_code(&seed, step + 1, second)? {
+        if is_code(&seed, step, first) && is_code(&seed, step + 1, second) {
             matched = Some(step + 1);
             break;
         }
@@ -163,7 +114,7 @@ async fn enable(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
     Ok(json!({}))
 }
 
-async fn deactivate(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
+pub(crate) async fn deactivate(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
     let serial = text(input, "SerialNumber");
     let device = device(call, serial).await?;
     // Without UserName, the user the device is assigned to (IAM API reference, DeactivateMFADevice).
@@ -177,14 +128,14 @@ async fn deactivate(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
     Ok(json!({}))
 }
 
-async fn delete(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
+pub(crate) async fn delete(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
     let serial = text(input, "SerialNumber");
     call.authorize(Authorization::new("iam:DeleteVirtualMFADevice", serial)).await?;
     call.state.store.delete_mfa_device(call.account(), serial).await?;
     Ok(json!({}))
 }
 
-async fn list_for_user(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
+pub(crate) async fn list_for_user(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
     let user = user_name_or_caller(call, input)?;
     let existing = on_principal(call, PrincipalKind::User, &user, "iam:ListMFADevices", |a| a).await?;
     let user = existing.ok_or_else(|| iam::not_found(PrincipalKind::User, &user))?;
@@ -196,7 +147,7 @@ async fn list_for_user(call: &Call<'_>, input: &Value) -> Result<Value, ApiError
     Ok(iam::paginate(input, items, "MFADevices"))
 }
 
-async fn list_virtual(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
+pub(crate) async fn list_virtual(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
     call.authorize(Authorization::new("iam:ListVirtualMFADevices", "*")).await?;
     let assigned = match optional(input, "AssignmentStatus") {
         Some("Assigned") => Some(true),
@@ -231,7 +182,7 @@ pub(crate) async fn authenticate(call: &Call<'_>, serial: &str, token: &str) -> 
     let now = current_step(call);
     // One step of clock drift either way, as authenticator apps are allowed.
     for step in now.saturating_sub(1)..=now + 1 {
-        if is_code(&seed, step, token)? {
+        if is_code(&seed, step, token) {
             return if call.state.store.spend_mfa_step(serial, step as i64).await? { Ok(()) } else { Err(failed()) };
         }
     }
@@ -253,7 +204,8 @@ mod tests {
             (1_234_567_890, 5_924),
             (2_000_000_000, 279_037),
         ] {
-            assert_eq!(code(seed, time / STEP_SECONDS).unwrap(), expected, "T = {time}");
+            assert!(is_code(seed, time / STEP_SECONDS, &format!("{expected:06}")), "T = {time}");
+            assert!(!is_code(seed, time / STEP_SECONDS + 1, &format!("{expected:06}")), "T = {time} + 30");
         }
     }
 

@@ -86,17 +86,65 @@ pub struct Shape {
     /// Whether a list is flattened.
     #[serde(default)]
     pub flattened: bool,
+    /// Whether values of this shape are secrets (never logged).
+    #[serde(default)]
+    pub sensitive: bool,
 }
 
 #[derive(Debug, Deserialize)]
 struct Models {
     services: HashMap<String, Service>,
+    /// The regions of the `aws` partition, from botocore's endpoints.json.
+    regions: Vec<String>,
+}
+
+fn models() -> Option<&'static Models> {
+    static LOADED: OnceLock<Option<Models>> = OnceLock::new();
+    LOADED.get_or_init(|| serde_json::from_str(MODELS).ok()).as_ref()
 }
 
 /// The IAM or STS model.
 pub fn service(name: &str) -> Option<&'static Service> {
-    static LOADED: OnceLock<Option<Models>> = OnceLock::new();
-    LOADED.get_or_init(|| serde_json::from_str(MODELS).ok()).as_ref()?.services.get(name)
+    models()?.services.get(name)
+}
+
+/// Whether `region` is a region of the `aws` partition: a credential scope must name one.
+pub fn is_region(region: &str) -> bool {
+    models().is_some_and(|m| m.regions.iter().any(|r| r == region))
+}
+
+/// Query parameters as a tree of their dot-separated names (`Tags.member.1.Key`), built in one
+/// pass, so that decoding never searches the whole parameter list.
+#[derive(Default)]
+struct ParamTree<'p> {
+    value: Option<&'p str>,
+    children: HashMap<&'p str, ParamTree<'p>>,
+}
+
+impl<'p> ParamTree<'p> {
+    /// Names with more parts than this are no member of any model (IAM's deepest input,
+    /// `ContextEntries.member.N.ContextKeyValues.member.N`, has six) and are dropped, which also
+    /// bounds the tree's depth.
+    const MAX_PARTS: usize = 16;
+
+    fn build(params: &'p HashMap<String, String>) -> ParamTree<'p> {
+        let mut root = ParamTree::default();
+        for (name, value) in params {
+            if name.split('.').nth(Self::MAX_PARTS).is_some() {
+                continue;
+            }
+            let mut node = &mut root;
+            for part in name.split('.') {
+                node = node.children.entry(part).or_default();
+            }
+            node.value = Some(value);
+        }
+        root
+    }
+
+    fn child(&self, name: &str) -> Option<&ParamTree<'p>> {
+        self.children.get(name)
+    }
 }
 
 /// A constraint pattern from the model. Most compile with `regex`; a few use look-around
@@ -140,10 +188,13 @@ impl Service {
     }
 
     /// Decodes and validates an operation's parameters into a JSON object keyed by member name.
+    /// The work is linear in the size of the parameters: their names are split into a tree once,
+    /// and a list stops being read one element past the model's maximum.
     pub fn decode(&self, operation: &Operation, params: &HashMap<String, String>) -> Result<Value, ApiError> {
         let Some(input) = &operation.input else { return Ok(Value::Object(Map::new())) };
+        let tree = ParamTree::build(params);
         let mut errors = Vec::new();
-        let value = self.decode_shape(input, "", params, &mut errors, "")?;
+        let value = self.decode_shape(input, Some(&tree), &mut errors, "")?;
         if !errors.is_empty() {
             let n = errors.len();
             let noun = if n == 1 { "error" } else { "errors" };
@@ -155,16 +206,15 @@ impl Service {
     fn decode_shape(
         &self,
         shape_name: &str,
-        prefix: &str,
-        params: &HashMap<String, String>,
+        node: Option<&ParamTree<'_>>,
         errors: &mut Vec<String>,
         path: &str,
     ) -> Result<Option<Value>, ApiError> {
+        let Some(node) = node else { return Ok(None) };
         let shape = self.shape(shape_name)?;
-        let join = |name: &str| if prefix.is_empty() { name.to_string() } else { format!("{prefix}.{name}") };
         match shape.kind.as_str() {
             "structure" => {
-                if !prefix.is_empty() && !params.keys().any(|k| k.starts_with(&format!("{prefix}."))) {
+                if !path.is_empty() && node.children.is_empty() {
                     return Ok(None);
                 }
                 let mut object = Map::new();
@@ -172,7 +222,7 @@ impl Service {
                     let wire = m.location_name.as_deref().unwrap_or(&m.name);
                     let member_path =
                         if path.is_empty() { camel(&m.name) } else { format!("{path}.{}", camel(&m.name)) };
-                    if let Some(v) = self.decode_shape(&m.shape, &join(wire), params, errors, &member_path)? {
+                    if let Some(v) = self.decode_shape(&m.shape, node.child(wire), errors, &member_path)? {
                         object.insert(m.name.clone(), v);
                     } else if shape.required.contains(&m.name) {
                         errors.push(format!(
@@ -184,16 +234,22 @@ impl Service {
             }
             "list" => {
                 let member = shape.member.as_ref().ok_or_else(|| ApiError::internal("list without member"))?;
-                let element = member.location_name.as_deref().unwrap_or("member");
+                let elements = if shape.flattened {
+                    Some(node)
+                } else {
+                    node.child(member.location_name.as_deref().unwrap_or("member"))
+                };
+                // One element past the maximum is enough to report the list as too long.
+                let limit = shape.max.map_or(usize::MAX, |max| (max.max(0.0) as usize).saturating_add(1));
                 let mut items = Vec::new();
-                for i in 1.. {
-                    let key = if shape.flattened { format!("{prefix}.{i}") } else { format!("{prefix}.{element}.{i}") };
-                    match self.decode_shape(&member.shape, &key, params, errors, &format!("{path}.{i}.member"))? {
+                for i in 1..=limit {
+                    let element = elements.and_then(|e| e.child(&i.to_string()));
+                    match self.decode_shape(&member.shape, element, errors, &format!("{path}.{i}.member"))? {
                         Some(v) => items.push(v),
                         None => break,
                     }
                 }
-                if items.is_empty() && !params.contains_key(prefix) {
+                if items.is_empty() && node.value.is_none() {
                     return Ok(None);
                 }
                 self.check_count(shape, items.len(), path, errors);
@@ -203,24 +259,50 @@ impl Service {
                 let (Some(k), Some(v)) = (&shape.key, &shape.value) else {
                     return Err(ApiError::internal("map without key or value"));
                 };
+                let key_name = k.location_name.as_deref().unwrap_or("key");
+                let value_name = v.location_name.as_deref().unwrap_or("value");
+                let limit = shape.max.map_or(usize::MAX, |max| (max.max(0.0) as usize).saturating_add(1));
+                let entries = node.child("entry");
                 let mut object = Map::new();
-                for i in 1.. {
-                    let entry = format!("{prefix}.entry.{i}");
-                    let key_name = k.location_name.as_deref().unwrap_or("key");
-                    let value_name = v.location_name.as_deref().unwrap_or("value");
-                    let Some(key) = params.get(&format!("{entry}.{key_name}")) else { break };
-                    if let Some(value) =
-                        self.decode_shape(&v.shape, &format!("{entry}.{value_name}"), params, errors, path)?
-                    {
-                        object.insert(key.clone(), value);
+                for i in 1..=limit {
+                    let Some(entry) = entries.and_then(|e| e.child(&i.to_string())) else { break };
+                    let Some(key) = entry.child(key_name).and_then(|k| k.value) else { break };
+                    if let Some(value) = self.decode_shape(&v.shape, entry.child(value_name), errors, path)? {
+                        object.insert(key.to_string(), value);
                     }
                 }
                 Ok((!object.is_empty()).then_some(Value::Object(object)))
             }
             kind => {
-                let Some(text) = params.get(prefix) else { return Ok(None) };
+                let Some(text) = node.value else { return Ok(None) };
                 Ok(Some(self.decode_scalar(kind, shape, text, path, errors)))
             }
+        }
+    }
+
+    /// Removes every member whose shape the model marks `sensitive` (secrets, passwords, seeds)
+    /// from a decoded input or an output of `shape_name`, at any depth.
+    pub fn redact(&self, shape_name: &str, value: &mut Value) {
+        let Some(shape) = self.shapes.get(shape_name) else { return };
+        match value {
+            Value::Object(object) if shape.kind == "structure" => {
+                for m in &shape.members {
+                    let sensitive = self.shapes.get(&m.shape).is_some_and(|s| s.sensitive);
+                    if sensitive {
+                        object.remove(&m.name);
+                    } else if let Some(v) = object.get_mut(&m.name) {
+                        self.redact(&m.shape, v);
+                    }
+                }
+            }
+            Value::Array(items) => {
+                if let Some(member) = &shape.member {
+                    for item in items {
+                        self.redact(&member.shape, item);
+                    }
+                }
+            }
+            _ => {}
         }
     }
 
@@ -455,6 +537,40 @@ mod tests {
         );
         let err = iam.decode(op, &params(&[])).unwrap_err();
         assert!(err.message.contains("Value null at 'userName'"));
+    }
+
+    #[test]
+    fn lists_stop_one_element_past_their_maximum_and_deep_names_are_ignored() {
+        let iam = service("iam").unwrap();
+        let op = &iam.operations["CreateUser"];
+        let mut many: Vec<(String, String)> = vec![("UserName".into(), "alice".into())];
+        for i in 1..=5_000 {
+            many.push((format!("Tags.member.{i}.Key"), format!("k{i}")));
+            many.push((format!("Tags.member.{i}.Value"), "v".into()));
+        }
+        many.push((format!("x{}", ".x".repeat(100_000)), "deep".into()));
+        let params: HashMap<String, String> = many.into_iter().collect();
+        let err = iam.decode(op, &params).unwrap_err();
+        assert_eq!(err.code, "ValidationError");
+        assert!(
+            err.message
+                .contains("at 'tags' failed to satisfy constraint: Member must have length less than or equal to 50"),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
+    fn sensitive_members_are_redacted_at_any_depth() {
+        let iam = service("iam").unwrap();
+        let mut out =
+            json!({"AccessKey": {"UserName": "a", "AccessKeyId": "AKIA", "Status": "Active", "SecretAccessKey": "s"}});
+        iam.redact(iam.operations["CreateAccessKey"].output.as_deref().unwrap(), &mut out);
+        assert_eq!(out, json!({"AccessKey": {"UserName": "a", "AccessKeyId": "AKIA", "Status": "Active"}}));
+        let mut input = json!({"UserName": "a", "Password": "p"});
+        iam.redact(iam.operations["CreateLoginProfile"].input.as_deref().unwrap(), &mut input);
+        assert_eq!(input, json!({"UserName": "a"}));
+        assert!(is_region("eu-west-1") && !is_region("xx-nowhere-1"));
     }
 
     #[test]

@@ -6,43 +6,40 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use monban_policy::arn::Arn;
 use monban_store::{PrincipalKind, Session};
 use serde_json::{json, Value};
 
 use crate::error::ApiError;
 use crate::iam::{self, text};
 use crate::identity::{Authorization, Identity};
+use crate::operation::{Handler, StsOperation};
 use crate::{util, Call};
 
-/// STS operation names, which decide the service a request is for.
-pub const OPERATIONS: &[&str] = &[
-    "AssumeRole",
-    "AssumeRoleWithSAML",
-    "AssumeRoleWithWebIdentity",
-    "AssumeRoot",
-    "DecodeAuthorizationMessage",
-    "GetAccessKeyInfo",
-    "GetCallerIdentity",
-    "GetDelegatedAccessToken",
-    "GetFederationToken",
-    "GetSessionToken",
-    "GetWebIdentityToken",
-];
+/// The handler of each STS operation, or `None` for those monban does not implement (see
+/// [`crate::iam::handler`]).
+pub(crate) fn handler(op: StsOperation) -> Option<Handler<StsOperation>> {
+    use StsOperation as Op;
+    let handler: Handler<StsOperation> = match op {
+        Op::AssumeRole => |_, c, i| Box::pin(assume_role(c, i)),
+        Op::GetCallerIdentity => |_, c, _| Box::pin(get_caller_identity(c)),
+        Op::AssumeRoleWithSAML
+        | Op::AssumeRoleWithWebIdentity
+        | Op::AssumeRoot
+        | Op::DecodeAuthorizationMessage
+        | Op::GetAccessKeyInfo
+        | Op::GetDelegatedAccessToken
+        | Op::GetFederationToken
+        | Op::GetSessionToken
+        | Op::GetWebIdentityToken => return None,
+    };
+    Some(handler)
+}
 
-/// The STS operations implemented, for docs/compatibility.md.
-pub(crate) const IMPLEMENTED: &[&str] = &["AssumeRole", "GetCallerIdentity"];
-
-/// Runs one STS operation.
-pub async fn call(call: &Call<'_>, action: &str, input: &Value) -> Result<Value, ApiError> {
-    match action {
-        // AWS: no permission is needed to call GetCallerIdentity, and an explicit deny does not stop it.
-        "GetCallerIdentity" => {
-            let identity = call.identity();
-            Ok(json!({"UserId": identity.user_id(), "Account": identity.account(), "Arn": identity.arn()}))
-        }
-        "AssumeRole" => assume_role(call, input).await,
-        other => Err(ApiError::internal(format!("{other} is listed as implemented but has no handler"))),
-    }
+/// AWS: no permission is needed to call GetCallerIdentity, and an explicit deny does not stop it.
+async fn get_caller_identity(call: &Call<'_>) -> Result<Value, ApiError> {
+    let identity = call.identity();
+    Ok(json!({"UserId": identity.user_id(), "Account": identity.account(), "Arn": identity.arn()}))
 }
 
 async fn assume_role(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
@@ -59,16 +56,19 @@ async fn assume_role(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> 
         // AWS: the root user cannot assume roles.
         return Err(denied());
     }
-    let parts: Vec<&str> = role_arn.splitn(6, ':').collect();
-    let (account, resource) = match parts.as_slice() {
-        ["arn", _, "iam", "", account, resource] if resource.starts_with("role/") => (*account, *resource),
-        _ => return Err(ApiError::validation(format!("{role_arn} is invalid"))),
+    let arn = Arn::parse(role_arn).filter(|a| a.service() == "iam" && a.region().is_empty());
+    let Some(arn) = arn.filter(|a| a.resource_type() == "role") else {
+        return Err(ApiError::validation(format!("{role_arn} is invalid")));
     };
-    let role_name = resource.rsplit('/').next().unwrap_or_default();
+    let (account, role_name) = (arn.account(), arn.resource_name());
     let role = call.state.store.principal(account, PrincipalKind::Role, role_name).await?.filter(|r| r.arn == role_arn);
     let Some(role) = role else { return Err(denied()) };
-    let trust = role.trust_policy.as_deref().unwrap_or(r#"{"Statement": []}"#);
-    let trust = call.state.policies.compile(&format!("trust policy of {}", role.name), trust)?;
+    // The trust policy as it applies now: principals it named that are gone match nobody.
+    let trust = match role.trust_policy.as_deref() {
+        Some(t) => crate::references::resolve(call.state, t, role.trust_principal_ids.as_deref()).await?,
+        None => r#"{"Statement": []}"#.to_string(),
+    };
+    let trust = call.state.policies.compile(&format!("trust policy of {}", role.name), &trust)?;
 
     let tags = iam::tags(input);
     let mut authz = Authorization::new("sts:AssumeRole", role_arn)
@@ -98,15 +98,21 @@ async fn assume_role(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> 
     };
     authz.resource_policy = Some(trust.clone());
     call.authorize(authz).await.map_err(|e| if e.code == "AccessDenied" { denied() } else { e })?;
-    if !tags.is_empty() {
-        // AWS ("Passing session tags in AWS STS"): session tags need `sts:TagSession` allowed by the
-        // caller's policies and by the role's trust policy.
-        let mut tagging = Authorization::new("sts:TagSession", role_arn).with_request_tags(&tags);
-        tagging.resource_policy = Some(trust);
-        call.authorize(tagging).await.map_err(|e| {
+    // Session tags need `sts:TagSession` ("Passing session tags in AWS STS"), and a source identity
+    // `sts:SetSourceIdentity` ("Monitor and control actions taken with assumed roles"), each allowed
+    // by the caller's policies and by the role's trust policy.
+    let source_identity = input.get("SourceIdentity").and_then(Value::as_str);
+    let companions = [(!tags.is_empty(), "sts:TagSession"), (source_identity.is_some(), "sts:SetSourceIdentity")];
+    for (_, companion) in companions.into_iter().filter(|(needed, _)| *needed) {
+        let mut authz = Authorization::new(companion, role_arn).with_request_tags(&tags);
+        if let Some(source) = source_identity {
+            authz = authz.with("sts:SourceIdentity", source);
+        }
+        authz.resource_policy = Some(trust.clone());
+        call.authorize(authz).await.map_err(|e| {
             if e.code == "AccessDenied" {
                 ApiError::access_denied(format!(
-                    "User: {} is not authorized to perform: sts:TagSession on resource: {role_arn}",
+                    "User: {} is not authorized to perform: {companion} on resource: {role_arn}",
                     identity.arn()
                 ))
             } else {
@@ -138,6 +144,11 @@ async fn assume_role(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> 
         let arn = text(arn, "arn");
         let document = match crate::managed::all().get(arn) {
             Some(aws) => aws.document.clone(),
+            // Managed session policies must be in the role's account (STS API Reference,
+            // AssumeRole: PolicyArns).
+            None if crate::iam::policy_account(arn) != Some(account) => {
+                return Err(ApiError::invalid_input(format!("Policy {arn} does not exist or is not attachable.")));
+            }
             None => {
                 let versions = call.state.store.policy_versions(arn).await.map_err(|_| {
                     ApiError::invalid_input(format!("Policy {arn} does not exist or is not attachable."))
@@ -150,12 +161,14 @@ async fn assume_role(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> 
     let session_tags: BTreeMap<&str, &str> = tags.iter().map(|t| (t.key.as_str(), t.value.as_str())).collect();
 
     let secret = util::random_secret()?;
+    let token = util::random_token()?;
     let expires = util::iso8601(call.context.now + Duration::from_secs(duration.max(0) as u64));
     let session = Session {
         access_key_id: util::random_id("ASIA", 20)?,
         account_id: account.into(),
         secret: call.state.secrets.seal(&secret)?,
-        session_token: util::random_token()?,
+        session_token_sha256: util::sha256_hex(&token),
+        role_id: role.id.clone(),
         role_name: role.name.clone(),
         session_name: session_name.into(),
         session_policy: (!session_documents.is_empty()).then(|| json!(session_documents).to_string()),
@@ -168,7 +181,7 @@ async fn assume_role(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> 
     call.state.store.create_session(&session).await?;
     let mut out = json!({
         "Credentials": {"AccessKeyId": session.access_key_id, "SecretAccessKey": secret,
-            "SessionToken": session.session_token, "Expiration": expires},
+            "SessionToken": token, "Expiration": expires},
         "AssumedRoleUser": {"AssumedRoleId": format!("{}:{session_name}", role.id),
             "Arn": format!("arn:aws:sts::{account}:assumed-role/{}/{session_name}", role.name)},
     });

@@ -43,6 +43,13 @@ pub fn random_token() -> Result<String, ApiError> {
     Ok(format!("FwoGZXIvYXdzE{}", base64::engine::general_purpose::STANDARD.encode(bytes)))
 }
 
+/// The SHA-256 digest of a secret, in hex: what is stored of a session token, so that the
+/// database holds nothing a caller could present.
+pub fn sha256_hex(secret: &str) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(secret.as_bytes()))
+}
+
 /// Encrypts secret access keys at rest (ChaCha20-Poly1305, a random nonce per secret).
 #[derive(Clone)]
 pub struct SecretBox {

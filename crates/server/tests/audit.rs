@@ -50,5 +50,5 @@ fn every_call_is_recorded_and_no_secret_is() {
     assert_eq!(enable["errorCode"], "InvalidAuthenticationCode");
     assert_eq!(enable["requestParameters"]["serialNumber"], serial.as_str());
     assert!(enable["requestParameters"].get("authenticationCode1").is_none(), "{enable}");
-    assert_eq!(records[3]["responseElements"]["VirtualMFADevice"]["SerialNumber"], serial.as_str());
+    assert_eq!(records[3]["responseElements"]["virtualMFADevice"]["serialNumber"], serial.as_str());
 }

@@ -25,6 +25,13 @@
 //!   (reported in [`Verified::payload_signed`]); chunked `STREAMING-...` payloads are refused.
 //! - `X-Amz-Expires` is honoured as written, from 1 second to 7 days.
 //!
+//! Why a verifier of our own (reviewed 2026-12): `aws-sigv4`, the SDK's crate, only signs;
+//! `s3s` verifies thoroughly but privately, inside its S3 service, with no session-token hook;
+//! `scratchstack-aws-signature` verifies but has one maintainer, buffers and hashes the body
+//! itself, and in the source reviewed handled neither `UNSIGNED-PAYLOAD` nor `X-Amz-Expires`;
+//! `rusoto_signature` is unmaintained and signs only. Ours is checked against AWS's test suite and
+//! re-signs random requests with `aws-sigv4` in property tests.
+//!
 //! With the `test-util` feature, [`signer`] signs requests too, for tests and benchmarks that
 //! drive a server.
 //!

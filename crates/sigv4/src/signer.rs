@@ -55,7 +55,7 @@ pub fn sign_headers(
     canonical_request.push(b'\n');
     canonical_request.extend_from_slice(signed_headers.as_bytes());
     canonical_request.push(b'\n');
-    canonical_request.extend_from_slice(hex::encode(body.digest()).as_bytes());
+    canonical_request.extend_from_slice(payload_line(headers, body).as_bytes());
 
     let scope = format!("{date}/{region}/{service}/aws4_request");
     let string_to_sign = sign::string_to_sign(&timestamp, &scope, &canonical_request);
@@ -71,6 +71,72 @@ pub fn sign_headers(
         ),
     ));
     added
+}
+
+/// The payload line: a declared `x-amz-content-sha256` (such as `UNSIGNED-PAYLOAD`) as the client
+/// sent it, else the body's digest, as AWS's signers do.
+fn payload_line(headers: &[(&str, &[u8])], body: &crate::Body<'_>) -> String {
+    headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("x-amz-content-sha256"))
+        .map(|(_, value)| String::from_utf8_lossy(value).into_owned())
+        .unwrap_or_else(|| hex::encode(body.digest()))
+}
+
+/// Signs a request in the presigned (query string) form: returns the query string to send, the
+/// request's own `query` followed by the `X-Amz-*` parameters and `X-Amz-Signature`. Only `host`
+/// is signed.
+#[must_use]
+pub fn presign(
+    request: &Request<'_>,
+    key: &SigningKey,
+    region: &str,
+    service: &str,
+    now: SystemTime,
+    expires_secs: u64,
+) -> String {
+    let Request { method, path, query, headers, body } = request;
+    let timestamp = time::format_amz_date(time::unix_seconds(now));
+    let date = &timestamp[..8];
+    let scope = format!("{date}/{region}/{service}/aws4_request");
+    let encode = |s: &str| {
+        let mut out = Vec::new();
+        canonical::uri_encode_into(&mut out, s.as_bytes(), false);
+        String::from_utf8_lossy(&out).into_owned()
+    };
+    let mut full = String::from(*query);
+    let mut add = |name: &str, value: &str| {
+        if !full.is_empty() {
+            full.push('&');
+        }
+        full.push_str(name);
+        full.push('=');
+        full.push_str(&encode(value));
+    };
+    add("X-Amz-Algorithm", sign::ALGORITHM);
+    add("X-Amz-Credential", &format!("{}/{scope}", key.access_key_id));
+    add("X-Amz-Date", &timestamp);
+    add("X-Amz-Expires", &expires_secs.to_string());
+    add("X-Amz-SignedHeaders", "host");
+    if let Some(token) = &key.session_token {
+        add("X-Amz-Security-Token", token);
+    }
+    let host: Vec<(&str, &[u8])> = headers.iter().copied().filter(|(n, _)| n.eq_ignore_ascii_case("host")).collect();
+    let mut canonical_request = Vec::with_capacity(512 + full.len());
+    canonical_request.extend_from_slice(method.as_bytes());
+    canonical_request.push(b'\n');
+    canonical::canonical_uri_into(&mut canonical_request, path, true, true);
+    canonical_request.push(b'\n');
+    canonical::canonical_query_into(&mut canonical_request, &canonical::parse_query(&full), false);
+    canonical_request.push(b'\n');
+    canonical::canonical_headers_into(&mut canonical_request, &host, &["host"]);
+    canonical_request.extend_from_slice(b"\nhost\n");
+    canonical_request.extend_from_slice(payload_line(headers, body).as_bytes());
+    let string_to_sign = sign::string_to_sign(&timestamp, &scope, &canonical_request);
+    let signature = sign::signature(&key.secret_access_key, date, region, service, &string_to_sign)
+        .map(hex::encode)
+        .unwrap_or_default();
+    format!("{full}&X-Amz-Signature={signature}")
 }
 
 #[cfg(test)]

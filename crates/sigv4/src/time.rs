@@ -1,55 +1,13 @@
 //! Timestamps as SigV4 writes them: ISO 8601 basic format (`20150830T123600Z`) in `X-Amz-Date`,
 //! and the HTTP `Date` header (IMF-fixdate) as a fallback.
 //!
-//! The crate has no clock and no date library: a timestamp is whole seconds since the Unix epoch,
-//! converted with the proleptic Gregorian calendar.
+//! The crate has no clock: a timestamp is whole seconds since the Unix epoch, converted with the
+//! `time` crate's proleptic Gregorian calendar.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Whole seconds since 1970-01-01T00:00:00Z; negative before it.
 pub(crate) type UnixSeconds = i64;
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (month 1..=12, day 1..=31).
-fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = i64::from(month);
-    let d = i64::from(day);
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// The date of a day count since 1970-01-01: (year, month, day).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    // Both are in range by construction (day 1..=31, month 1..=12).
-    (year, month as u32, day as u32)
-}
-
-fn is_leap(year: i64) -> bool {
-    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
-}
-
-fn days_in_month(year: i64, month: u32) -> u32 {
-    match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if is_leap(year) => 29,
-        2 => 28,
-        _ => 0,
-    }
-}
 
 fn digits(bytes: &[u8]) -> Option<u32> {
     if bytes.is_empty() || !bytes.iter().all(u8::is_ascii_digit) {
@@ -59,15 +17,11 @@ fn digits(bytes: &[u8]) -> Option<u32> {
 }
 
 fn from_fields(year: u32, month: u32, day: u32, hour: u32, min: u32, sec: u32) -> Option<UnixSeconds> {
-    let year = i64::from(year);
-    if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
-        return None;
-    }
-    if hour > 23 || min > 59 || sec > 59 {
-        return None;
-    }
-    let days = days_from_civil(year, month, day);
-    Some(days * 86_400 + i64::from(hour) * 3600 + i64::from(min) * 60 + i64::from(sec))
+    let month = time::Month::try_from(u8::try_from(month).ok()?).ok()?;
+    let date = time::Date::from_calendar_date(i32::try_from(year).ok()?, month, u8::try_from(day).ok()?).ok()?;
+    let clock =
+        time::Time::from_hms(u8::try_from(hour).ok()?, u8::try_from(min).ok()?, u8::try_from(sec).ok()?).ok()?;
+    Some(time::PrimitiveDateTime::new(date, clock).assume_utc().unix_timestamp())
 }
 
 /// Parses `YYYYMMDDTHHMMSSZ`, the only form SigV4 accepts in `X-Amz-Date`.
@@ -118,12 +72,23 @@ pub(crate) fn parse_http_date(value: &str) -> Option<UnixSeconds> {
     )
 }
 
-/// Formats as `YYYYMMDDTHHMMSSZ`, the timestamp line of the string to sign.
+/// Formats as `YYYYMMDDTHHMMSSZ`, the timestamp line of the string to sign. Times beyond the years
+/// -9999..=9999 are written as the nearest of those.
 pub(crate) fn format_amz_date(t: UnixSeconds) -> String {
-    let days = t.div_euclid(86_400);
-    let secs = t.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    format!("{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z", secs / 3600, (secs % 3600) / 60, secs % 60)
+    let t = time::OffsetDateTime::from_unix_timestamp(t).unwrap_or(if t < 0 {
+        time::PrimitiveDateTime::MIN.assume_utc()
+    } else {
+        time::PrimitiveDateTime::MAX.assume_utc()
+    });
+    format!(
+        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
 }
 
 /// A `SystemTime` as whole seconds, rounded toward the past (so `now` never looks later than it is

@@ -121,14 +121,15 @@ impl Store {
     pub async fn create_session(&self, s: &Session) -> Result<()> {
         self.execute(
             sqlx::query(
-                "INSERT INTO sessions (access_key_id, account_id, secret, session_token, role_key, session_name, \
-                 session_policy, session_tags, source_identity, mfa_authenticated, expires, created) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO sessions (access_key_id, account_id, secret, session_token, role_id, role_key, \
+                 session_name, session_policy, session_tags, source_identity, mfa_authenticated, expires, created) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             )
             .bind(s.access_key_id.clone())
             .bind(s.account_id.clone())
             .bind(s.secret.clone())
-            .bind(s.session_token.clone())
+            .bind(s.session_token_sha256.clone())
+            .bind(s.role_id.clone())
             .bind(key(&s.role_name))
             .bind(s.session_name.clone())
             .bind(s.session_policy.clone())
@@ -142,11 +143,12 @@ impl Store {
         Ok(())
     }
 
-    /// Temporary credentials by key id, with the role's name as created.
+    /// Temporary credentials by key id, with the role's current name (the name it had when the
+    /// session was issued if the role is gone).
     pub async fn session(&self, access_key_id: &str) -> Result<Option<Session>> {
         let row = sqlx::query(
             "SELECT s.*, COALESCE(p.name, s.role_key) AS role_name FROM sessions s LEFT JOIN principals p ON \
-             p.account_id = s.account_id AND p.kind = 'role' AND p.name_key = s.role_key WHERE s.access_key_id = ?",
+             p.id = s.role_id WHERE s.access_key_id = ?",
         )
         .bind(access_key_id)
         .fetch_optional(&self.reader)
@@ -156,7 +158,8 @@ impl Store {
                 access_key_id: r.try_get("access_key_id")?,
                 account_id: r.try_get("account_id")?,
                 secret: r.try_get("secret")?,
-                session_token: r.try_get("session_token")?,
+                session_token_sha256: r.try_get("session_token")?,
+                role_id: r.try_get("role_id")?,
                 role_name: r.try_get("role_name")?,
                 session_name: r.try_get("session_name")?,
                 session_policy: r.try_get("session_policy")?,
@@ -192,14 +195,16 @@ impl Store {
         reset_required: bool,
         create: bool,
     ) -> Result<()> {
-        self.require_principal(account_id, PrincipalKind::User, user).await?;
         let sql = if create {
             "INSERT INTO login_profiles (account_id, user_key, created, reset_required) VALUES (?, ?, ?, ?)"
         } else {
             "UPDATE login_profiles SET reset_required = ?4 WHERE account_id = ?1 AND user_key = ?2"
         };
         let result = self
-            .execute(
+            .execute_checked(
+                account_id,
+                &[(PrincipalKind::User, user)],
+                None,
                 sqlx::query(sql)
                     .bind(account_id.to_owned())
                     .bind(key(user))

@@ -150,6 +150,9 @@ pub struct Principal {
     pub max_session_duration: Option<i64>,
     /// Users and roles: the permissions boundary policy ARN.
     pub permissions_boundary: Option<String>,
+    /// Roles: the unique id of each IAM user and role the trust policy names, as a JSON object
+    /// from ARN to id, recorded when the policy was saved.
+    pub trust_principal_ids: Option<String>,
 }
 
 impl Principal {
@@ -166,6 +169,7 @@ impl Principal {
             trust_policy: None,
             max_session_duration: None,
             permissions_boundary: None,
+            trust_principal_ids: None,
         }
     }
 
@@ -181,6 +185,7 @@ impl Principal {
             trust_policy: row.try_get("trust_policy")?,
             max_session_duration: row.try_get("max_session_duration")?,
             permissions_boundary: row.try_get("permissions_boundary")?,
+            trust_principal_ids: row.try_get("trust_principal_ids")?,
         })
     }
 }
@@ -253,8 +258,11 @@ pub struct Session {
     pub account_id: String,
     /// The secret, encrypted by the caller.
     pub secret: Vec<u8>,
-    /// The session token the caller must present.
-    pub session_token: String,
+    /// The SHA-256 digest (hex) of the session token the caller must present: the token itself is
+    /// never stored.
+    pub session_token_sha256: String,
+    /// The assumed role's unique id: the session belongs to that role, not to its name.
+    pub role_id: String,
     /// The assumed role's name.
     pub role_name: String,
     /// The session name.
@@ -318,6 +326,15 @@ pub struct Tag {
     pub key: String,
     /// The value.
     pub value: String,
+}
+
+/// A count quota checked inside a write's transaction: `count` (bound with `binds` in order) must
+/// stay under `limit`.
+struct Quota {
+    count: &'static str,
+    binds: Vec<String>,
+    limit: i64,
+    message: String,
 }
 
 /// The IAM database.
@@ -425,6 +442,48 @@ impl Store {
             return Err(missing());
         }
         Ok(())
+    }
+
+    /// Runs `query` after checking, in the same transaction, that each of `required` principals
+    /// exists (`NotFound` otherwise) and that `quota`, if given, is not reached: no concurrent
+    /// delete can come between the check and the write, and no concurrent write past the quota.
+    async fn execute_checked(
+        &self,
+        account_id: &str,
+        required: &[(PrincipalKind, &str)],
+        quota: Option<Quota>,
+        query: Query<'static, Sqlite, SqliteArguments<'static>>,
+    ) -> Result<SqliteQueryResult> {
+        let account_id = account_id.to_owned();
+        let required: Vec<(PrincipalKind, String)> = required.iter().map(|(k, n)| (*k, (*n).to_owned())).collect();
+        self.writes
+            .write(move |tx| {
+                Box::pin(async move {
+                    for (kind, name) in &required {
+                        let found =
+                            sqlx::query("SELECT 1 FROM principals WHERE account_id = ? AND kind = ? AND name_key = ?")
+                                .bind(&account_id)
+                                .bind(kind.as_str())
+                                .bind(key(name))
+                                .fetch_optional(&mut *tx)
+                                .await?;
+                        if found.is_none() {
+                            return Err(not_found(*kind, name));
+                        }
+                    }
+                    if let Some(quota) = quota {
+                        let mut count = sqlx::query_scalar::<_, i64>(quota.count);
+                        for value in &quota.binds {
+                            count = count.bind(value);
+                        }
+                        if count.fetch_one(&mut *tx).await? >= quota.limit {
+                            return Err(StoreError::LimitExceeded(quota.message));
+                        }
+                    }
+                    Ok(query.execute(&mut *tx).await?)
+                })
+            })
+            .await
     }
 
     /// Deletes every row of every table: the development-mode reset.

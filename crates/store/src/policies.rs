@@ -101,7 +101,14 @@ impl Store {
                         .bind(arn)
                         .fetch_one(&mut *tx)
                         .await?;
-                    if attached > 0 {
+                    // A policy in use as a permissions boundary counts as attached (IAM API Reference,
+                    // DeletePolicy: "you must ... remove it as a permissions boundary").
+                    let boundary: i64 =
+                        sqlx::query_scalar("SELECT COUNT(*) FROM principals WHERE permissions_boundary = ?")
+                            .bind(arn)
+                            .fetch_one(&mut *tx)
+                            .await?;
+                    if attached + boundary > 0 {
                         return Err(StoreError::Conflict("Cannot delete a policy attached to entities.".into()));
                     }
                     let versions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM policy_versions WHERE policy_arn = ?")
@@ -292,7 +299,8 @@ impl Store {
 
     // ----- attachments -----
 
-    /// Attaches a managed policy (customer or AWS; the caller checks it exists) to a principal.
+    /// Attaches a managed policy (customer or AWS; the caller checks it exists) to a principal,
+    /// which can hold at most 10 ("IAM and AWS STS quotas": managed policies per user, group, role).
     pub async fn attach_policy(
         &self,
         account_id: &str,
@@ -300,8 +308,17 @@ impl Store {
         owner: &str,
         policy_arn: &str,
     ) -> Result<()> {
-        self.require_principal(account_id, kind, owner).await?;
-        self.execute(
+        let quota = Quota {
+            count: "SELECT COUNT(*) FROM attachments WHERE account_id = ? AND kind = ? AND owner_key = ? AND \
+                    policy_arn <> ?",
+            binds: vec![account_id.to_owned(), kind.as_str().to_owned(), key(owner), policy_arn.to_owned()],
+            limit: 10,
+            message: format!("Cannot exceed quota for PoliciesPer{}: 10", kind.title()),
+        };
+        self.execute_checked(
+            account_id,
+            &[(kind, owner)],
+            Some(quota),
             sqlx::query(
                 "INSERT OR IGNORE INTO attachments (account_id, kind, owner_key, policy_arn) VALUES (?, ?, ?, ?)",
             )

@@ -51,8 +51,8 @@ impl Store {
                 Box::pin(async move {
                     let result = sqlx::query(
                         "INSERT INTO principals (account_id, kind, name_key, name, id, path, arn, created, \
-                         description, trust_policy, max_session_duration, permissions_boundary) \
-                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                         description, trust_policy, max_session_duration, permissions_boundary, \
+                         trust_principal_ids) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     )
                     .bind(&account_id)
                     .bind(p.kind.as_str())
@@ -66,6 +66,7 @@ impl Store {
                     .bind(&p.trust_policy)
                     .bind(p.max_session_duration)
                     .bind(&p.permissions_boundary)
+                    .bind(&p.trust_principal_ids)
                     .execute(&mut *tx)
                     .await;
                     already_exists(result, || format!("{} with name {} already exists.", p.kind.title(), p.name))?;
@@ -84,6 +85,22 @@ impl Store {
             .fetch_optional(&self.reader)
             .await?;
         row.as_ref().map(Principal::from_row).transpose()
+    }
+
+    /// Looks a user, group or role up by its unique id (`AIDA...`, `AGPA...`, `AROA...`), in any
+    /// account: what AWS's references by id resolve to.
+    pub async fn principal_by_id(&self, id: &str) -> Result<Option<Principal>> {
+        let row = sqlx::query("SELECT * FROM principals WHERE id = ?").bind(id).fetch_optional(&self.reader).await?;
+        row.as_ref().map(Principal::from_row).transpose()
+    }
+
+    /// Whether the store holds an account (its principals can then be resolved by ARN).
+    pub async fn has_account(&self, account_id: &str) -> Result<bool> {
+        let row = sqlx::query("SELECT 1 FROM accounts WHERE account_id = ?")
+            .bind(account_id)
+            .fetch_optional(&self.reader)
+            .await?;
+        Ok(row.is_some())
     }
 
     /// Like [`Store::principal`], but absence is a [`StoreError::NotFound`] with AWS's message.
@@ -116,13 +133,15 @@ impl Store {
         self.execute_existing(
             sqlx::query(
                 "UPDATE principals SET path = ?, description = ?, trust_policy = ?, max_session_duration = ?, \
-                     permissions_boundary = ? WHERE account_id = ? AND kind = ? AND name_key = ?",
+                     permissions_boundary = ?, trust_principal_ids = ? WHERE account_id = ? AND kind = ? AND \
+                     name_key = ?",
             )
             .bind(p.path.clone())
             .bind(p.description.clone())
             .bind(p.trust_policy.clone())
             .bind(p.max_session_duration)
             .bind(p.permissions_boundary.clone())
+            .bind(p.trust_principal_ids.clone())
             .bind(account_id.to_owned())
             .bind(p.kind.as_str())
             .bind(key(&p.name)),
@@ -183,16 +202,19 @@ impl Store {
 
     // ----- groups -----
 
-    /// Adds a user to a group (both must exist).
+    /// Adds a user to a group (both must exist). A user can be in at most 10 groups ("IAM and AWS
+    /// STS quotas").
     pub async fn add_user_to_group(&self, account_id: &str, group: &str, user: &str) -> Result<()> {
-        self.require_principal(account_id, PrincipalKind::Group, group).await?;
-        self.require_principal(account_id, PrincipalKind::User, user).await?;
-        let groups = self.groups_for_user(account_id, user).await?;
-        if groups.len() >= 10 && !groups.iter().any(|g| key(&g.name) == key(group)) {
-            // AWS's quota: a user can be in at most 10 groups.
-            return Err(StoreError::LimitExceeded("Cannot exceed quota for GroupsPerUser: 10".into()));
-        }
-        self.execute(
+        let quota = Quota {
+            count: "SELECT COUNT(*) FROM group_members WHERE account_id = ? AND user_key = ? AND group_key <> ?",
+            binds: vec![account_id.to_owned(), key(user), key(group)],
+            limit: 10,
+            message: "Cannot exceed quota for GroupsPerUser: 10".into(),
+        };
+        self.execute_checked(
+            account_id,
+            &[(PrincipalKind::Group, group), (PrincipalKind::User, user)],
+            Some(quota),
             sqlx::query("INSERT OR IGNORE INTO group_members (account_id, group_key, user_key) VALUES (?, ?, ?)")
                 .bind(account_id.to_owned())
                 .bind(key(group))
@@ -204,9 +226,10 @@ impl Store {
 
     /// Removes a user from a group.
     pub async fn remove_user_from_group(&self, account_id: &str, group: &str, user: &str) -> Result<()> {
-        self.require_principal(account_id, PrincipalKind::Group, group).await?;
-        self.require_principal(account_id, PrincipalKind::User, user).await?;
-        self.execute(
+        self.execute_checked(
+            account_id,
+            &[(PrincipalKind::Group, group), (PrincipalKind::User, user)],
+            None,
             sqlx::query("DELETE FROM group_members WHERE account_id = ? AND group_key = ? AND user_key = ?")
                 .bind(account_id.to_owned())
                 .bind(key(group))
@@ -253,8 +276,10 @@ impl Store {
         name: &str,
         document: &str,
     ) -> Result<()> {
-        self.require_principal(account_id, kind, owner).await?;
-        self.execute(
+        self.execute_checked(
+            account_id,
+            &[(kind, owner)],
+            None,
             sqlx::query(
                 "INSERT INTO inline_policies (account_id, kind, owner_key, name, document) VALUES (?, ?, ?, ?, ?) \
                  ON CONFLICT (account_id, kind, owner_key, name) DO UPDATE SET document = excluded.document",

@@ -42,9 +42,10 @@ def test_trust_policy_naming_a_user(root, make_user, assume):
             "Action": "sts:AssumeRole",
         }
     )
-    make_role(root, trust, allow("iam:ListUsers"))
+    # The user must exist when the trust policy is saved: IAM turns the ARN into the user's unique id.
     alice = make_user("alice", allow("sts:AssumeRole"))
     bob = make_user("bob", allow("sts:AssumeRole"))
+    make_role(root, trust, allow("iam:ListUsers"))
     assume(alice, ROLE)
     error = expect_error("AccessDenied", bob.sts.assume_role, RoleArn=ROLE, RoleSessionName="session", status=403)
     message = error.response["Error"]["Message"]

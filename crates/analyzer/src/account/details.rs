@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use monban_policy::arn::Arn;
 use monban_policy::input::percent_decode;
 use monban_policy::Policy;
 use serde_json::{Map, Value};
@@ -436,7 +437,7 @@ fn kind(value: &Value) -> &'static str {
 
 /// The account id in an IAM ARN (`arn:aws:iam::ACCOUNT:...`).
 pub(crate) fn account_of(arn: &str) -> Option<&str> {
-    arn.split(':').nth(4).filter(|a| !a.is_empty() && *a != "aws")
+    Arn::parse(arn).map(|a| a.account()).filter(|a| !a.is_empty() && *a != "aws")
 }
 
 impl Account {

@@ -1153,9 +1153,9 @@ fn fill_pattern(pattern: &str, account: &str, noun: &str) -> Option<String> {
     if pattern == "*" || pattern.contains('$') {
         return None;
     }
-    let parts: Vec<&str> = pattern.splitn(6, ':').collect();
-    let [_, _, service, _, _, resource] = parts.as_slice() else { return None };
-    if !(*service == "iam" || service.contains('*')) {
+    let arn = monban_policy::arn::Arn::parse(pattern)?;
+    let (service, resource) = (arn.service(), arn.resource());
+    if !(service == "iam" || service.contains('*')) {
         return None;
     }
     let resource = resource.replace(['*', '?'], "x");

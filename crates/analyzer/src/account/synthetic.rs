@@ -14,7 +14,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{json, Value};
 
-use monban_policy::input::percent_decode;
+use monban_policy::input::percent_encode;
 
 /// The account id of synthetic accounts.
 pub const ACCOUNT: &str = "111122223333";
@@ -650,7 +650,7 @@ pub fn url_encoded(details: &Value) -> Value {
     fn walk(value: &Value, key: Option<&str>) -> Value {
         match value {
             Value::Object(map) if matches!(key, Some("PolicyDocument" | "AssumeRolePolicyDocument" | "Document")) => {
-                Value::String(encode(&Value::Object(map.clone()).to_string()))
+                Value::String(percent_encode(&Value::Object(map.clone()).to_string()))
             }
             Value::Object(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), walk(v, Some(k)))).collect()),
             Value::Array(items) => Value::Array(items.iter().map(|v| walk(v, None)).collect()),
@@ -658,18 +658,4 @@ pub fn url_encoded(details: &Value) -> Value {
         }
     }
     walk(details, None)
-}
-
-/// RFC 3986 percent-encoding of everything but unreserved characters.
-fn encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() * 2);
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    debug_assert_eq!(percent_decode(&out), text);
-    out
 }

@@ -142,10 +142,8 @@ impl Glob {
     /// (`arn:${Partition}:s3:::${BucketName}/${ObjectName}`): a placeholder is a non-empty run
     /// within its segment, a literal `*` any run. `None` for text that is not a six-part ARN.
     pub fn arn_format(format: &str) -> Option<Glob> {
-        let parts: Vec<&str> = format.splitn(6, ':').collect();
-        if parts.len() < 6 || parts[0] != "arn" {
-            return None;
-        }
+        let arn = monban_policy::arn::Arn::parse(format)?;
+        let parts = ["arn", arn.partition(), arn.service(), arn.region(), arn.account(), arn.resource()];
         let mut glob = Glob { tokens: Vec::new(), widened: false };
         for (i, part) in parts.iter().enumerate() {
             if i > 0 {

@@ -167,17 +167,17 @@ impl<'c> Linter<'c> {
         for service in catalog.services() {
             for rt in service.resource_types() {
                 for format in rt.arn_formats() {
-                    let parts: Vec<&'static str> = format.splitn(6, ':').collect();
-                    if parts.len() < 6 || parts[2].contains(['$', '*']) {
+                    let Some(arn) = monban_policy::arn::Arn::parse(format) else { continue };
+                    if arn.service().contains(['$', '*']) {
                         continue;
                     }
-                    let ns = namespaces.entry(parts[2]).or_default();
-                    if parts[3].is_empty() {
+                    let ns = namespaces.entry(arn.service()).or_default();
+                    if arn.region().is_empty() {
                         ns.region_empty = true;
                     } else {
                         ns.region_set = true;
                     }
-                    if parts[4].is_empty() {
+                    if arn.account().is_empty() {
                         ns.account_empty = true;
                     } else {
                         ns.account_set = true;

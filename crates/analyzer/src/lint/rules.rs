@@ -386,8 +386,7 @@ impl Context<'_, '_, '_, '_> {
                 format!("`{written}` is not an ARN: add the `arn:` prefix"),
             ));
         }
-        let parts: Vec<&str> = written.splitn(6, ':').collect();
-        if parts.len() < 6 {
+        let Some(arn) = monban_policy::arn::Arn::parse(written) else {
             if wild(written) {
                 return None;
             }
@@ -396,8 +395,8 @@ impl Context<'_, '_, '_, '_> {
                 "MISSING_ARN_FIELD",
                 format!("`{written}` lacks fields: ARNs have the form arn:partition:service:region:account:resource"),
             ));
-        }
-        let (partition, service, region, account) = (parts[1], parts[2], parts[3], parts[4]);
+        };
+        let (partition, service, region, account) = (arn.partition(), arn.service(), arn.region(), arn.account());
         if !wild(partition) && !PARTITIONS.contains(&partition) {
             return Some((
                 FindingType::Error,
@@ -822,7 +821,10 @@ impl Context<'_, '_, '_, '_> {
         let Some(resource) = &s.resource else { return };
         // Broad: the resource covers every role of an account.
         let broad = resource.patterns.iter().zip(resource.written.iter()).any(|(p, w)| {
-            let account = w.split(':').nth(4).filter(|a| !a.contains(['*', '?', '$'])).unwrap_or("123456789012");
+            let account = monban_policy::arn::Arn::parse(w)
+                .map(|a| a.account())
+                .filter(|a| !a.contains(['*', '?', '$']))
+                .unwrap_or("123456789012");
             let all_roles = Glob::wildcard(&format!("arn:aws:iam::{account}:role/*"), false);
             p.is_everything()
                 || Glob::from_arn(p, Variables::Widen).is_some_and(|g| all_roles.is_subset_of(&g).unwrap_or(true))

@@ -51,6 +51,39 @@ pub fn encode(s: &str) -> String {
     out
 }
 
+/// Decodes a percent-encoded value (policy documents come back URL-encoded).
+pub fn decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match (bytes[i], bytes.get(i + 1..i + 3)) {
+            (b'%', Some(hex)) => {
+                out.push(u8::from_str_radix(std::str::from_utf8(hex).unwrap_or("00"), 16).unwrap_or(0));
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// `Action=...&Version=...` and the parameters, form-encoded.
+pub fn form(action: &str, params: &[(&str, &str)]) -> String {
+    let version = if STS.contains(&action) { "2011-06-15" } else { "2010-05-08" };
+    let mut body = format!("Action={action}&Version={version}");
+    for (k, v) in params {
+        body.push('&');
+        body.push_str(&encode(k));
+        body.push('=');
+        body.push_str(&encode(v));
+    }
+    body
+}
+
 /// The STS actions; every other action goes to IAM.
 const STS: &[&str] = &["AssumeRole", "GetCallerIdentity"];
 
@@ -69,33 +102,68 @@ impl Client {
         Ok(Client { reader: BufReader::new(stream), host: addr.to_string() })
     }
 
-    /// Calls `Action` with `params` (the `Version` is added), signed by `key`.
+    /// Calls `Action` with `params` (the `Version` is added), signed by `key` for `us-east-1` and
+    /// the action's service.
     pub fn call(&mut self, key: &SigningKey, action: &str, params: &[(&str, &str)]) -> io::Result<Reply> {
-        let (service, version) = if STS.contains(&action) { ("sts", "2011-06-15") } else { ("iam", "2010-05-08") };
-        let mut body = format!("Action={action}&Version={version}");
-        for (k, v) in params {
-            body.push('&');
-            body.push_str(&encode(k));
-            body.push('=');
-            body.push_str(&encode(v));
-        }
+        let service = if STS.contains(&action) { "sts" } else { "iam" };
+        self.call_scoped(key, action, params, "us-east-1", service, &[])
+    }
+
+    /// Calls `Action` signed for the credential scope `region`/`service`, with `extra` headers
+    /// (signed too).
+    pub fn call_scoped(
+        &mut self,
+        key: &SigningKey,
+        action: &str,
+        params: &[(&str, &str)],
+        region: &str,
+        service: &str,
+        extra: &[(&str, &str)],
+    ) -> io::Result<Reply> {
+        let body = form(action, params);
         let content_type = "application/x-www-form-urlencoded; charset=utf-8";
-        let headers: [(&str, &[u8]); 2] = [("host", self.host.as_bytes()), ("content-type", content_type.as_bytes())];
+        let mut headers: Vec<(&str, &[u8])> =
+            vec![("host", self.host.as_bytes()), ("content-type", content_type.as_bytes())];
+        headers.extend(extra.iter().map(|(n, v)| (*n, v.as_bytes())));
         let request =
             Request { method: "POST", path: "/", query: "", headers: &headers, body: Body::Bytes(body.as_bytes()) };
-        let signed = signer::sign_headers(&request, key, "us-east-1", service, SystemTime::now());
+        let signed = signer::sign_headers(&request, key, region, service, SystemTime::now());
+        let mut all: Vec<(String, String)> = extra.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect();
+        all.extend(signed.into_iter().map(|(n, v)| (n.to_string(), v)));
+        self.send("POST", "/", &all, body.as_bytes())
+    }
+
+    /// Sends one request as given (no signing) and reads the reply.
+    pub fn send(&mut self, method: &str, target: &str, headers: &[(String, String)], body: &[u8]) -> io::Result<Reply> {
         let mut head = format!(
-            "POST / HTTP/1.1\r\nhost: {}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n",
+            "{method} {target} HTTP/1.1\r\nhost: {}\r\ncontent-type: application/x-www-form-urlencoded; \
+             charset=utf-8\r\ncontent-length: {}\r\n",
             self.host,
             body.len()
         );
-        for (name, value) in &signed {
+        for (name, value) in headers {
             head.push_str(&format!("{name}: {value}\r\n"));
         }
         head.push_str("\r\n");
-        head.push_str(&body);
-        self.reader.get_mut().write_all(head.as_bytes())?;
+        let stream = self.reader.get_mut();
+        stream.write_all(head.as_bytes())?;
+        stream.write_all(body)?;
         self.read_reply()
+    }
+
+    /// A `GET` presigned in the query string (AWS "Authenticating requests: using query parameters").
+    pub fn presigned_get(&mut self, key: &SigningKey, action: &str, params: &[(&str, &str)]) -> io::Result<Reply> {
+        let service = if STS.contains(&action) { "sts" } else { "iam" };
+        let query = form(action, params);
+        let headers: [(&str, &[u8]); 1] = [("host", self.host.as_bytes())];
+        let request = Request { method: "GET", path: "/", query: &query, headers: &headers, body: Body::EMPTY };
+        let signed = signer::presign(&request, key, "us-east-1", service, SystemTime::now(), 300);
+        self.send("GET", &format!("/?{signed}"), &[], b"")
+    }
+
+    /// The host header this client sends.
+    pub fn host(&self) -> &str {
+        &self.host
     }
 
     fn read_reply(&mut self) -> io::Result<Reply> {
@@ -158,14 +226,18 @@ pub fn root() -> SigningKey {
 /// Starts a server in this process on `127.0.0.1:0`, with state in `data_dir` or in memory; it
 /// runs until the returned runtime is dropped.
 pub fn start(data_dir: Option<&std::path::Path>) -> (tokio::runtime::Runtime, SocketAddr) {
+    start_with(monban_server::Config {
+        root_access_key_id: Some(ROOT_ID.into()),
+        root_secret_access_key: Some(ROOT_SECRET.into()),
+        data_dir: data_dir.map(std::path::Path::to_path_buf),
+        ..monban_server::Config::ephemeral(ACCOUNT)
+    })
+}
+
+/// Starts a server with `config` (see [`start`]).
+pub fn start_with(config: monban_server::Config) -> (tokio::runtime::Runtime, SocketAddr) {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
     let addr = runtime.block_on(async {
-        let config = monban_server::Config {
-            root_access_key_id: Some(ROOT_ID.into()),
-            root_secret_access_key: Some(ROOT_SECRET.into()),
-            data_dir: data_dir.map(std::path::Path::to_path_buf),
-            ..monban_server::Config::ephemeral(ACCOUNT)
-        };
         let server = monban_server::Server::start(config).await.expect("server starts");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("address");
@@ -200,4 +272,42 @@ pub fn list_users(client: &mut Client, key: &SigningKey) -> io::Result<Vec<Strin
         }
     }
     Err(io::Error::other("ListUsers never ended"))
+}
+
+/// Creates a user with one inline policy (`policy`, a JSON document; none when empty) and an
+/// access key, and returns the key.
+pub fn user(client: &mut Client, name: &str, policy: &str) -> SigningKey {
+    let root = root();
+    let created = client.call(&root, "CreateUser", &[("UserName", name)]).expect("CreateUser");
+    assert_eq!(created.status, 200, "CreateUser {name}: {}", created.body);
+    if !policy.is_empty() {
+        let put = client
+            .call(&root, "PutUserPolicy", &[("UserName", name), ("PolicyName", "p"), ("PolicyDocument", policy)])
+            .expect("PutUserPolicy");
+        assert_eq!(put.status, 200, "PutUserPolicy {name}: {}", put.body);
+    }
+    let reply = client.call(&root, "CreateAccessKey", &[("UserName", name)]).expect("CreateAccessKey");
+    assert_eq!(reply.status, 200, "CreateAccessKey {name}: {}", reply.body);
+    key(reply.field("AccessKeyId").expect("key id"), reply.field("SecretAccessKey").expect("secret"))
+}
+
+/// A policy document allowing `action` on `resource`.
+pub fn allow(action: &str, resource: &str) -> String {
+    format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"{action}","Resource":"{resource}"}}]}}"#
+    )
+}
+
+/// Assumes `role_arn` as `key`: the session's key, or the reply that refused it.
+pub fn assume(client: &mut Client, key: &SigningKey, role_arn: &str, session: &str) -> Result<SigningKey, Reply> {
+    let reply =
+        client.call(key, "AssumeRole", &[("RoleArn", role_arn), ("RoleSessionName", session)]).expect("AssumeRole");
+    if reply.status != 200 {
+        return Err(reply);
+    }
+    Ok(SigningKey {
+        access_key_id: reply.field("AccessKeyId").expect("key id").into(),
+        secret_access_key: reply.field("SecretAccessKey").expect("secret").into(),
+        session_token: Some(reply.field("SessionToken").expect("token").into()),
+    })
 }

@@ -1,0 +1,193 @@
+//! The request context AWS fills in, built in one place for every user of the engine: the server
+//! (a live request) and the analyzer (a request a principal could make) describe the principal and
+//! the request as facts, and [`request_context`] turns them into the global condition keys AWS
+//! documents ("AWS global condition context keys", IAM User Guide). Keys the caller knows beyond
+//! these (`aws:RequestTag/*`, `iam:PermissionsBoundary`, ...) are added to the returned context.
+//!
+//! ```
+//! use monban_policy::context::{request_context, Principal, PrincipalKind, RequestFacts};
+//! let tags = [("team".to_string(), "blue".to_string())];
+//! let alice = Principal {
+//!     kind: PrincipalKind::User { name: "alice", id: "AIDAEXAMPLE" },
+//!     account: "123456789012",
+//!     arn: "arn:aws:iam::123456789012:user/alice",
+//!     tags: &tags,
+//! };
+//! let facts = RequestFacts {
+//!     epoch_seconds: 1_795_329_344,
+//!     source_ip: Some("192.0.2.1"),
+//!     region: "us-east-1",
+//!     secure_transport: true,
+//! };
+//! let context = request_context(&alice, &facts);
+//! assert_eq!(context.get("aws:username").unwrap().values()[0].as_ref(), "alice");
+//! assert_eq!(context.get("aws:principaltag/team").unwrap().values()[0].as_ref(), "blue");
+//! ```
+
+use crate::condition::format_date;
+use crate::request::{Context, ContextValue};
+
+/// Who makes the request, as AWS knows it when it fills in the context.
+#[derive(Debug, Clone, Copy)]
+pub enum PrincipalKind<'a> {
+    /// The account's root user.
+    Root,
+    /// An IAM user, by name and unique id (`AIDA...`).
+    User {
+        /// The user name (`aws:username`).
+        name: &'a str,
+        /// The unique id (`aws:userid`).
+        id: &'a str,
+    },
+    /// A role session.
+    AssumedRole {
+        /// The role's unique id (`AROA...`).
+        role_id: &'a str,
+        /// The session name.
+        session_name: &'a str,
+        /// When the temporary credentials were issued (`aws:TokenIssueTime`), ISO 8601.
+        token_issued: &'a str,
+        /// Whether the session was made with MFA, and if so how many seconds ago
+        /// (`aws:MultiFactorAuthPresent`, `aws:MultiFactorAuthAge`).
+        mfa_age_seconds: Option<i64>,
+    },
+}
+
+/// The principal: its kind, account, ARN (the role's ARN for a role session: `aws:PrincipalArn`)
+/// and its effective tags (a session's tags override its role's).
+#[derive(Debug, Clone, Copy)]
+pub struct Principal<'a> {
+    /// What it is.
+    pub kind: PrincipalKind<'a>,
+    /// Its account (`aws:PrincipalAccount`).
+    pub account: &'a str,
+    /// `aws:PrincipalArn`: the user's ARN, the role's ARN for a session, `...:root` for root.
+    pub arn: &'a str,
+    /// `aws:PrincipalTag/*` and `aws:PrincipalTagKeys`.
+    pub tags: &'a [(String, String)],
+}
+
+/// Facts about the request itself.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestFacts<'a> {
+    /// When, in seconds since the epoch (`aws:CurrentTime`, `aws:EpochTime`).
+    pub epoch_seconds: i64,
+    /// Where from (`aws:SourceIp`), when known.
+    pub source_ip: Option<&'a str>,
+    /// `aws:RequestedRegion`.
+    pub region: &'a str,
+    /// Whether the request arrived over TLS (`aws:SecureTransport`): AWS's API endpoints take
+    /// only TLS; `monban serve` speaks plain HTTP and says so.
+    pub secure_transport: bool,
+}
+
+/// The context AWS fills in for a request by `principal`. The request is made by the principal
+/// itself, not by a service on its behalf, so `aws:ViaAWSService` and `aws:PrincipalIsAWSService`
+/// are false. `aws:MultiFactorAuthPresent` is present only for temporary credentials: requests signed
+/// with long-term access keys carry neither MFA key.
+pub fn request_context(principal: &Principal<'_>, request: &RequestFacts<'_>) -> Context {
+    let mut context = Context::new();
+    let mut single = |key: &str, value: &str| context.insert(key, ContextValue::single(value));
+    single("aws:PrincipalArn", principal.arn);
+    single("aws:PrincipalAccount", principal.account);
+    single("aws:SecureTransport", if request.secure_transport { "true" } else { "false" });
+    single("aws:ViaAWSService", "false");
+    single("aws:PrincipalIsAWSService", "false");
+    single("aws:RequestedRegion", request.region);
+    single("aws:EpochTime", &request.epoch_seconds.to_string());
+    single("aws:CurrentTime", &format_date(request.epoch_seconds));
+    if let Some(ip) = request.source_ip {
+        single("aws:SourceIp", ip);
+    }
+    match principal.kind {
+        PrincipalKind::Root => {
+            single("aws:PrincipalType", "Account");
+            single("aws:userid", principal.account);
+        }
+        PrincipalKind::User { name, id } => {
+            single("aws:PrincipalType", "User");
+            single("aws:username", name);
+            single("aws:userid", id);
+        }
+        PrincipalKind::AssumedRole { role_id, session_name, token_issued, mfa_age_seconds } => {
+            single("aws:PrincipalType", "AssumedRole");
+            single("aws:userid", &format!("{role_id}:{session_name}"));
+            single("aws:TokenIssueTime", token_issued);
+            match mfa_age_seconds {
+                Some(age) => {
+                    single("aws:MultiFactorAuthPresent", "true");
+                    single("aws:MultiFactorAuthAge", &age.max(0).to_string());
+                }
+                None => single("aws:MultiFactorAuthPresent", "false"),
+            }
+        }
+    }
+    if !principal.tags.is_empty() {
+        for (k, v) in principal.tags {
+            context.insert(&format!("aws:PrincipalTag/{k}"), ContextValue::single(v.as_str()));
+        }
+        context.insert("aws:PrincipalTagKeys", ContextValue::multi(principal.tags.iter().map(|(k, _)| k.as_str())));
+    }
+    context
+}
+
+/// Adds a resource's tags (see [`resource_tag_keys`]).
+pub fn add_resource_tags(context: &mut Context, tags: &[(String, String)], iam_resource: bool) {
+    for (key, value) in resource_tag_keys(tags, iam_resource) {
+        context.insert(&key, ContextValue::single(value));
+    }
+}
+
+/// The keys a resource's tags give: `aws:ResourceTag/*`, and for IAM resources (users, roles,
+/// policies...) also `iam:ResourceTag/*`, which IAM's actions list.
+pub fn resource_tag_keys<'t>(
+    tags: &'t [(String, String)],
+    iam_resource: bool,
+) -> impl Iterator<Item = (String, &'t str)> + 't {
+    tags.iter().flat_map(move |(k, v)| {
+        let iam = iam_resource.then(|| (format!("iam:ResourceTag/{k}"), v.as_str()));
+        std::iter::once((format!("aws:ResourceTag/{k}"), v.as_str())).chain(iam)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn value<'c>(context: &'c Context, key: &str) -> Option<Vec<&'c str>> {
+        context.get(&key.to_lowercase()).map(|v| v.values().iter().map(AsRef::as_ref).collect())
+    }
+
+    #[test]
+    fn a_role_session_carries_session_keys_and_mfa_only_when_used() {
+        let tags = [("team".to_string(), "blue".to_string()), ("env".to_string(), "prod".to_string())];
+        let session = Principal {
+            kind: PrincipalKind::AssumedRole {
+                role_id: "AROAEXAMPLE",
+                session_name: "s",
+                token_issued: "2026-11-22T06:35:44Z",
+                mfa_age_seconds: None,
+            },
+            account: "123456789012",
+            arn: "arn:aws:iam::123456789012:role/r",
+            tags: &tags,
+        };
+        let facts =
+            RequestFacts { epoch_seconds: 1_795_329_344, source_ip: None, region: "eu-west-1", secure_transport: true };
+        let context = request_context(&session, &facts);
+        assert_eq!(value(&context, "aws:userid"), Some(vec!["AROAEXAMPLE:s"]));
+        assert_eq!(value(&context, "aws:PrincipalType"), Some(vec!["AssumedRole"]));
+        assert_eq!(value(&context, "aws:MultiFactorAuthPresent"), Some(vec!["false"]));
+        assert_eq!(value(&context, "aws:MultiFactorAuthAge"), None);
+        assert_eq!(value(&context, "aws:PrincipalTagKeys"), Some(vec!["team", "env"]));
+        assert_eq!(value(&context, "aws:username"), None);
+        assert_eq!(value(&context, "aws:SourceIp"), None);
+        assert_eq!(value(&context, "aws:CurrentTime"), Some(vec!["2026-11-22T06:35:44Z"]));
+
+        let user = Principal { kind: PrincipalKind::User { name: "alice", id: "AIDA" }, tags: &[], ..session };
+        let context = request_context(&user, &facts);
+        assert_eq!(value(&context, "aws:MultiFactorAuthPresent"), None);
+        assert_eq!(value(&context, "aws:PrincipalTagKeys"), None);
+        assert_eq!(value(&context, "aws:username"), Some(vec!["alice"]));
+    }
+}
