@@ -413,38 +413,16 @@ impl Store {
                     if done.rows_affected() == 0 {
                         return Err(not_found(kind, name));
                     }
-                    let mut renames: Vec<&str> = vec![
-                    "UPDATE inline_policies SET owner_key = ?1 WHERE account_id = ?2 AND kind = ?3 AND owner_key = ?4",
-                    "UPDATE attachments SET owner_key = ?1 WHERE account_id = ?2 AND kind = ?3 AND owner_key = ?4",
-                    "UPDATE tags SET owner_key = ?1 WHERE account_id = ?2 AND kind = ?3 AND owner_key = ?4",
-                ];
-                    match kind {
-                    PrincipalKind::User => renames.extend([
-                        "UPDATE group_members SET user_key = ?1 WHERE account_id = ?2 AND ?3 = 'user' AND \
-                         user_key = ?4",
-                        "UPDATE access_keys SET user_key = ?1 WHERE account_id = ?2 AND ?3 = 'user' AND user_key = ?4",
-                        "UPDATE mfa_devices SET user_key = ?1 WHERE account_id = ?2 AND ?3 = 'user' AND user_key = ?4",
-                        "UPDATE login_profiles SET user_key = ?1 WHERE account_id = ?2 AND ?3 = 'user' AND \
-                         user_key = ?4",
-                    ]),
-                    PrincipalKind::Group => renames.push(
-                        "UPDATE group_members SET group_key = ?1 WHERE account_id = ?2 AND ?3 = 'group' AND \
-                         group_key = ?4",
-                    ),
-                    PrincipalKind::Role => renames.push(
-                        "UPDATE instance_profiles SET role_key = ?1 WHERE account_id = ?2 AND ?3 = 'role' AND \
-                         role_key = ?4",
-                    ),
-                }
-                    for sql in renames {
-                        sqlx::query(sql)
-                            .bind(&new_key)
-                            .bind(account_id)
-                            .bind(kind.as_str())
-                            .bind(&old_key)
-                            .execute(&mut *tx)
-                            .await?;
-                    }
+                    // Policies, attachments, memberships, credentials and instance profiles follow
+                    // through their foreign keys (ON UPDATE CASCADE); tags, which policies own too,
+                    // have none.
+                    sqlx::query("UPDATE tags SET owner_key = ? WHERE account_id = ? AND kind = ? AND owner_key = ?")
+                        .bind(&new_key)
+                        .bind(account_id)
+                        .bind(kind.as_str())
+                        .bind(&old_key)
+                        .execute(&mut *tx)
+                        .await?;
                     Ok(())
                 })
             })

@@ -126,3 +126,38 @@ async fn concurrent_writers_all_succeed_and_survive_reopen() {
     let store = Store::open(&path).await.unwrap();
     assert_eq!(store.list_principals(ACCOUNT, PrincipalKind::User, "/").await.unwrap().len(), 320);
 }
+
+/// Whatever writes to the database, a policy, attachment, membership or key of a principal that
+/// does not exist cannot be stored (migration 0006), and a rename carries them along.
+#[tokio::test]
+async fn foreign_keys_refuse_orphans_and_follow_renames() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("monban.db");
+    let store = Store::open(&path).await.unwrap();
+    store.ensure_account(ACCOUNT, NOW).await.unwrap();
+    store.create_principal(ACCOUNT, &user("carol")).await.unwrap();
+    store.put_inline_policy(ACCOUNT, PrincipalKind::User, "carol", "p", "{}").await.unwrap();
+
+    let options = sqlx::sqlite::SqliteConnectOptions::new().filename(&path).foreign_keys(true);
+    let raw = sqlx::SqlitePool::connect_with(options).await.unwrap();
+    for sql in [
+        "INSERT INTO inline_policies (account_id, kind, owner_key, name, document) VALUES (?, 'user', 'ghost', 'p', '{}')",
+        "INSERT INTO attachments (account_id, kind, owner_key, policy_arn) VALUES (?, 'user', 'ghost', 'arn:aws:iam::aws:policy/x')",
+        "INSERT INTO group_members (account_id, group_key, user_key) VALUES (?, 'nogroup', 'carol')",
+        "INSERT INTO login_profiles (account_id, user_key, created, reset_required) VALUES (?, 'ghost', '', 0)",
+        "INSERT INTO access_keys (access_key_id, account_id, user_key, secret, status, created) \
+         VALUES ('AKIAGHOST', ?, 'ghost', x'00', 'Active', '')",
+    ] {
+        let result = sqlx::query(sql).bind(ACCOUNT).execute(&raw).await;
+        assert!(result.is_err(), "an orphan was stored: {sql}");
+    }
+    raw.close().await;
+
+    store
+        .rename_principal(ACCOUNT, PrincipalKind::User, "carol", "dave", "/", "arn:aws:iam::123456789012:user/dave")
+        .await
+        .unwrap();
+    let policies = store.inline_policies(ACCOUNT, PrincipalKind::User, "dave").await.unwrap();
+    assert_eq!(policies.len(), 1);
+    assert!(matches!(store.delete_principal(ACCOUNT, PrincipalKind::User, "dave").await, Err(StoreError::Conflict(_))));
+}
