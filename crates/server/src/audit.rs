@@ -16,10 +16,12 @@ use std::time::SystemTime;
 use axum::http::HeaderMap;
 use serde_json::{json, Map, Value};
 
+use crate::auth::Identity;
 use crate::error::ApiError;
-use crate::identity::Identity;
 use crate::operation::{Access, Service};
-use crate::{model, util, Outcome, State};
+use crate::protocol::model;
+use crate::request::{self, Outcome};
+use crate::{util, State};
 
 /// Secrets in IAM's and STS's inputs and outputs whose shapes the model does not mark sensitive:
 /// MFA codes and session tokens.
@@ -76,7 +78,7 @@ pub(crate) fn call(
         "errorCode": error.map(|e| e.code),
         "errorMessage": error.map(|e| e.public_message().to_string()),
         "requestID": request_id,
-        "eventID": crate::request_id(),
+        "eventID": request::request_id(),
         "readOnly": read_only,
         "eventType": "AwsApiCall",
         "managementEvent": true,
@@ -109,7 +111,7 @@ pub(crate) fn failed_authentication(
         "errorCode": error.code,
         "errorMessage": error.public_message().chars().take(256).collect::<String>(),
         "requestID": request_id,
-        "eventID": crate::request_id(),
+        "eventID": request::request_id(),
         "eventType": "AwsApiCall",
         "recipientAccountId": state.config.account_id,
     });

@@ -99,7 +99,7 @@ impl ApiError {
         format!(
             "<ErrorResponse xmlns=\"{namespace}\"><Error><Type>{kind}</Type><Code>{}</Code><Message>{}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>",
             self.code,
-            crate::model::escape(self.public_message())
+            crate::protocol::model::escape(self.public_message())
         )
     }
 }

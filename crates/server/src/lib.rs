@@ -2,10 +2,12 @@
 //!
 //! One HTTP endpoint speaks the AWS Query protocol for IAM (`2010-05-08`) and STS (`2011-06-15`),
 //! so the AWS CLI, boto3 and the SDKs work against it with `--endpoint-url`. Each call goes:
-//! request id → SigV4 verification against stored keys ([`identity::authenticate`]) → decoding
-//! and validation through botocore's model ([`model`]) → authorization by the policy engine with
-//! the context AWS fills in ([`identity::check`]) → the handler, writing through the store → the
-//! response encoded through the model, or AWS's error XML → one CloudTrail-format audit record.
+//! request id → SigV4 verification against stored keys ([`auth::authenticate`]), the
+//! credential scope choosing the service → the typed operation ([`operation`]) → decoding and
+//! validation through botocore's model ([`protocol`]) → authorization by the policy engine with
+//! the context AWS fills in ([`auth::check`]) → the handler (`handlers`, one file per entity family), writing through the
+//! store → the response encoded through the model, or AWS's error XML → one CloudTrail-format
+//! audit record (`audit`). This file only starts the server; [`request`] is the flow of one call.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -24,30 +26,26 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use axum::extract::{ConnectInfo, State as AxumState};
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::extract::State as AxumState;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, post};
 use axum::Router;
 use monban_store::{AccessKey, Store};
-use serde_json::Value;
 
 mod audit;
+pub mod auth;
 pub mod error;
-mod iam;
-pub mod identity;
+mod handlers;
 pub mod managed;
-mod mfa;
-pub mod model;
 pub mod operation;
 mod operations;
-mod references;
-mod sts;
+pub mod protocol;
+pub mod request;
 pub mod util;
 
 pub use error::ApiError;
-use identity::Identity;
-use operation::{Access, Operation, Service};
+pub use request::{implemented, operations, Call};
 use util::SecretBox;
 
 /// How the server starts.
@@ -120,7 +118,7 @@ pub struct RootCredentials {
 pub struct StateInner {
     store: Store,
     secrets: SecretBox,
-    policies: identity::PolicyCache,
+    policies: auth::PolicyCache,
     generation: AtomicU64,
     config: Config,
     audit: Mutex<Option<std::io::BufWriter<std::fs::File>>>,
@@ -193,7 +191,7 @@ impl Server {
         let state = Arc::new(StateInner {
             store,
             secrets: SecretBox::new(key),
-            policies: identity::PolicyCache::default(),
+            policies: auth::PolicyCache::default(),
             generation: AtomicU64::new(0),
             config,
             audit: Mutex::new(audit),
@@ -214,7 +212,7 @@ impl Server {
         Router::new()
             .route("/moto-api/reset", post(reset))
             .route("/monban/reset", post(reset))
-            .fallback(any(handle))
+            .fallback(any(request::handle))
             .with_state(self.state.clone())
     }
 
@@ -336,209 +334,4 @@ async fn reset(AxumState(state): AxumState<State>) -> Response {
         Ok(()) => (StatusCode::OK, "reset").into_response(),
         Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.message).into_response(),
     }
-}
-
-/// Whether monban implements `op` (the others answer NotImplemented).
-pub fn implemented(op: Operation) -> bool {
-    match op {
-        Operation::Iam(op) => iam::handler(op).is_some(),
-        Operation::Sts(op) => sts::handler(op).is_some(),
-    }
-}
-
-/// Every operation of the IAM and STS models with whether monban implements it, as
-/// `(service, operation, implemented)`, sorted: the source of docs/compatibility.md.
-pub fn operations() -> Vec<(&'static str, &'static str, bool)> {
-    let mut out: Vec<_> = Operation::all().map(|op| (op.service().name(), op.wire_name(), implemented(op))).collect();
-    out.sort();
-    out
-}
-
-/// One call in progress: who, when, from where, and its request id.
-pub struct Call<'a> {
-    /// Shared state.
-    pub state: &'a State,
-    /// The authenticated caller and the context AWS fills in.
-    pub context: identity::CallContext<'a>,
-    /// The request id.
-    pub request_id: String,
-}
-
-impl Call<'_> {
-    /// The caller.
-    pub fn identity(&self) -> &Identity {
-        self.context.identity
-    }
-
-    /// The caller's account.
-    pub fn account(&self) -> &str {
-        self.context.identity.account()
-    }
-
-    /// Now, as IAM writes timestamps.
-    pub fn now(&self) -> String {
-        util::iso8601(self.context.now)
-    }
-
-    /// Authorizes an operation (see [`identity::check`]).
-    pub async fn authorize(&self, what: identity::Authorization<'_>) -> Result<(), ApiError> {
-        identity::check(self.state, &self.context, what).await
-    }
-}
-
-/// The parameters of a query string or `application/x-www-form-urlencoded` body.
-fn form_params(bytes: &[u8]) -> HashMap<String, String> {
-    form_urlencoded::parse(bytes).into_owned().collect()
-}
-
-/// The largest request body accepted. AWS's Query APIs take parameters of at most a few hundred
-/// kilobytes (the largest IAM member is a 128 KB policy document).
-const MAX_BODY: usize = 1024 * 1024;
-
-async fn handle(
-    AxumState(state): AxumState<State>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: axum::body::Body,
-) -> Response {
-    let now = SystemTime::now();
-    let request_id = request_id();
-    let iam_namespace = model::service("iam").map_or("", |m| m.namespace.as_str());
-    let Ok(body) = axum::body::to_bytes(body, MAX_BODY).await else {
-        let error =
-            ApiError::request_entity_too_large(format!("Request body too large: the limit is {MAX_BODY} bytes."));
-        return error_response(iam_namespace, &request_id, &error);
-    };
-    let query = uri.query().unwrap_or("");
-    let mut params = form_params(query.as_bytes());
-    if method == Method::POST {
-        params.extend(form_params(&body));
-    }
-    let action = params.get("Action").cloned().unwrap_or_default();
-    let header_pairs: Vec<(&str, &[u8])> = headers.iter().map(|(k, v)| (k.as_str(), v.as_bytes())).collect();
-    let sigv4_request = monban_sigv4::Request {
-        method: method.as_str(),
-        path: uri.path(),
-        query,
-        headers: &header_pairs,
-        body: monban_sigv4::Body::Bytes(&body),
-    };
-    let (identity, scope, service) = match identity::authenticate(&state, &sigv4_request, &action, now).await {
-        Ok(ok) => ok,
-        Err(e) => {
-            audit::failed_authentication(&state, &action, &peer, &headers, &e, &request_id, now);
-            return error_response(iam_namespace, &request_id, &e);
-        }
-    };
-    let Some(model) = model::service(service.name()) else {
-        return error_response(iam_namespace, &request_id, &ApiError::internal("models missing"));
-    };
-    let call = Call {
-        state: &state,
-        context: identity::CallContext {
-            identity: &identity,
-            now,
-            source_ip: peer.ip().to_string(),
-            region: service.requested_region(&scope.region).to_string(),
-        },
-        request_id: request_id.clone(),
-    };
-    let outcome = dispatch(&call, service, model, &action, &params).await;
-    let response = match &outcome.result {
-        Ok(xml) => ([("content-type", "text/xml")], xml.clone()).into_response(),
-        Err(e) => error_response(&model.namespace, &request_id, e),
-    };
-    audit::call(&state, &identity, service, model, &action, &peer, &headers, &outcome, &request_id, now);
-    response
-}
-
-/// What one dispatched call produced: the operation (absent when the action is unknown), its
-/// decoded input (absent when it did not decode), its output, and the response body or error.
-pub(crate) struct Outcome {
-    pub(crate) operation: Option<Operation>,
-    pub(crate) input: Option<Value>,
-    pub(crate) output: Option<Value>,
-    pub(crate) result: Result<String, ApiError>,
-}
-
-async fn dispatch(
-    call: &Call<'_>,
-    service: Service,
-    model: &'static model::Service,
-    action: &str,
-    params: &HashMap<String, String>,
-) -> Outcome {
-    let mut outcome = Outcome { operation: None, input: None, output: None, result: Err(ApiError::internal("")) };
-    let version = params.get("Version").map(String::as_str).unwrap_or_default();
-    let operation = Operation::from_wire(service, action).filter(|_| version == model.version);
-    let (Some(op), Some(shapes)) = (operation, model.operations.get(action)) else {
-        outcome.result =
-            Err(ApiError::invalid_action(format!("Could not find operation {action} for version {version}")));
-        return outcome;
-    };
-    outcome.operation = Some(op);
-    if !implemented(op) {
-        outcome.result = Err(ApiError::not_implemented(action));
-        return outcome;
-    }
-    let input = match model.decode(shapes, params) {
-        Ok(input) => input,
-        Err(e) => {
-            outcome.result = Err(e);
-            return outcome;
-        }
-    };
-    let output = match op {
-        Operation::Iam(op) => match iam::handler(op) {
-            Some(handler) => handler(op, call, &input).await,
-            None => Err(ApiError::not_implemented(action)),
-        },
-        Operation::Sts(op) => match sts::handler(op) {
-            Some(handler) => handler(op, call, &input).await,
-            None => Err(ApiError::not_implemented(action)),
-        },
-    };
-    // Even a failed write may have changed something before it failed.
-    if op.access() == Access::Write && !adds_only(op) {
-        call.state.bump();
-    }
-    outcome.input = Some(input);
-    outcome.result = match output {
-        Ok(output) => {
-            let xml = model.encode(action, shapes, &output, &call.request_id);
-            outcome.output = Some(output);
-            xml
-        }
-        Err(e) => Err(e),
-    };
-    outcome
-}
-
-/// Writes that only add an entity under a name or key id that nothing cached can refer to (cached
-/// values are only ever computed for existing callers, and removing an entity bumps the
-/// generation), so they leave the caches valid: a stream of them does not recompute every
-/// caller's policy set.
-fn adds_only(op: Operation) -> bool {
-    use operation::IamOperation as Op;
-    matches!(
-        op,
-        Operation::Iam(Op::CreateUser | Op::CreateGroup | Op::CreateRole | Op::CreateAccessKey)
-            | Operation::Sts(operation::StsOperation::AssumeRole)
-    )
-}
-
-fn request_id() -> String {
-    let b = util::random_bytes::<16>().unwrap_or([0; 16]);
-    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
-}
-
-fn error_response(namespace: &str, request_id: &str, error: &ApiError) -> Response {
-    if error.code == "ServiceFailure" {
-        eprintln!("monban: request {request_id} failed: {}", error.message);
-    }
-    let status = StatusCode::from_u16(error.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (status, [("content-type", "text/xml")], error.to_xml(namespace, request_id)).into_response()
 }

@@ -131,7 +131,7 @@ mod tests {
     #[test]
     fn operations_match_the_models_and_the_catalog() {
         for service in [Service::Iam, Service::Sts] {
-            let model = crate::model::service(service.name()).unwrap();
+            let model = crate::protocol::model::service(service.name()).unwrap();
             for name in model.operations.keys() {
                 let op = Operation::from_wire(service, name).unwrap();
                 assert_eq!(op.wire_name(), name);

@@ -17,7 +17,7 @@ use serde_json::{Map, Value};
 
 use crate::error::ApiError;
 
-static MODELS: &str = include_str!("../data/aws-models.json");
+static MODELS: &str = include_str!("../../data/aws-models.json");
 
 /// One service's operations and shapes.
 #[derive(Debug, Deserialize)]

@@ -10,14 +10,14 @@ use monban_policy::arn::Arn;
 use monban_store::{PrincipalKind, Session};
 use serde_json::{json, Value};
 
+use crate::auth::{Authorization, Identity};
 use crate::error::ApiError;
-use crate::iam::{self, text};
-use crate::identity::{Authorization, Identity};
+use crate::handlers::iam::{self, text};
 use crate::operation::{Handler, StsOperation};
 use crate::{util, Call};
 
 /// The handler of each STS operation, or `None` for those monban does not implement (see
-/// [`crate::iam::handler`]).
+/// [`crate::handlers::iam::handler`]).
 pub(crate) fn handler(op: StsOperation) -> Option<Handler<StsOperation>> {
     use StsOperation as Op;
     let handler: Handler<StsOperation> = match op {
@@ -64,11 +64,7 @@ async fn assume_role(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> 
     let role = call.state.store.principal(account, PrincipalKind::Role, role_name).await?.filter(|r| r.arn == role_arn);
     let Some(role) = role else { return Err(denied()) };
     // The trust policy as it applies now: principals it named that are gone match nobody.
-    let trust = match role.trust_policy.as_deref() {
-        Some(t) => crate::references::resolve(call.state, t, role.trust_principal_ids.as_deref()).await?,
-        None => r#"{"Statement": []}"#.to_string(),
-    };
-    let trust = call.state.policies.compile(&format!("trust policy of {}", role.name), &trust)?;
+    let trust = crate::auth::trust_policy(call.state, &role).await?;
 
     let tags = iam::tags(input);
     let mut authz = Authorization::new("sts:AssumeRole", role_arn)
@@ -85,7 +81,7 @@ async fn assume_role(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> 
     let mfa = match (input.get("SerialNumber").and_then(Value::as_str), input.get("TokenCode").and_then(Value::as_str))
     {
         (Some(serial), Some(token)) => {
-            crate::mfa::authenticate(call, serial, token).await?;
+            crate::handlers::iam::mfa::authenticate(call, serial, token).await?;
             authz = authz.with("aws:MultiFactorAuthPresent", "true").with("aws:MultiFactorAuthAge", "0");
             Some(call.now())
         }
@@ -146,7 +142,7 @@ async fn assume_role(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> 
             Some(aws) => aws.document.clone(),
             // Managed session policies must be in the role's account (STS API Reference,
             // AssumeRole: PolicyArns).
-            None if crate::iam::policy_account(arn) != Some(account) => {
+            None if crate::handlers::iam::policy_account(arn) != Some(account) => {
                 return Err(ApiError::invalid_input(format!("Policy {arn} does not exist or is not attachable.")));
             }
             None => {

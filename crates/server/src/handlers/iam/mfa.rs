@@ -10,9 +10,9 @@ use base64::Engine as _;
 use monban_store::{MfaDevice, Principal, PrincipalKind};
 use serde_json::{json, Value};
 
+use crate::auth::{Authorization, Identity};
 use crate::error::ApiError;
-use crate::iam::{self, on_principal, optional, text, user_name_or_caller};
-use crate::identity::{Authorization, Identity};
+use crate::handlers::iam::{self, on_principal, optional, text, user_name_or_caller};
 use crate::{util, Call};
 
 /// The TOTP time step (RFC 6238's default, and what authenticator apps use).

@@ -1,0 +1,126 @@
+//! SigV4 authentication against stored keys: the credential scope routes the request, the
+//! access key names the caller, the signature proves it.
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use monban_store::{AccessKey, Principal, PrincipalKind, Session};
+
+use crate::error::ApiError;
+use crate::operation::{Service, StsOperation};
+use crate::{util, State};
+
+use super::*;
+
+/// What authentication reads for one access key: the key's owner and its still-sealed secret.
+pub(super) enum KeyRecord {
+    /// A long-term key: root's, or an IAM user's (`None` if the user is gone).
+    LongTerm { key: AccessKey, user: Option<Box<Principal>> },
+    /// Temporary credentials and the role they are a session of (`None` if the role is gone).
+    Session { session: Session, role: Option<Box<Principal>> },
+}
+
+/// Reads the records behind an access key id; `None` when there is no such key.
+pub(super) async fn key_record(state: &State, key_id: &str) -> Result<Option<KeyRecord>, ApiError> {
+    if key_id.starts_with("ASIA") {
+        let Some(session) = state.store.session(key_id).await? else { return Ok(None) };
+        // The session belongs to the role it was issued for, by unique id: a role created later
+        // under the same name is another role.
+        let role = state.store.principal_by_id(&session.role_id).await?.filter(|r| r.kind == PrincipalKind::Role);
+        return Ok(Some(KeyRecord::Session { session, role: role.map(Box::new) }));
+    }
+    let Some(key) = state.store.access_key(key_id).await? else { return Ok(None) };
+    let user = match &key.user_name {
+        None => None,
+        Some(name) => state.store.principal(&key.account_id, PrincipalKind::User, name).await?.map(Box::new),
+    };
+    Ok(Some(KeyRecord::LongTerm { key, user }))
+}
+
+/// The service a request is for, from its credential scope: IAM and STS are the services this
+/// endpoint serves, and the scope must name a region of the partition. A request signed for
+/// another service or a region that does not exist is refused with AWS's words before its key is
+/// looked up.
+pub(super) fn scoped_service(scope: &monban_sigv4::CredentialScope, action: &str) -> Result<Service, ApiError> {
+    let service = match Service::from_signing_name(&scope.service) {
+        Some(service) => service,
+        None => {
+            let other = scope.service.as_str();
+            let expected = if StsOperation::from_wire(action).is_some() { "sts" } else { "iam" };
+            return Err(monban_sigv4::Sigv4Error::Scope(monban_sigv4::ScopeMismatch::Service {
+                expected: expected.into(),
+                found: other.chars().take(64).collect(),
+            })
+            .into());
+        }
+    };
+    if !crate::protocol::model::is_region(&scope.region) {
+        return Err(monban_sigv4::Sigv4Error::Scope(monban_sigv4::ScopeMismatch::Region(
+            scope.region.chars().take(64).collect(),
+        ))
+        .into());
+    }
+    Ok(service)
+}
+
+/// Looks the access key up, checks the signature, and returns the caller.
+///
+/// A Query request's body is the request itself, so the signature must cover it:
+/// `UNSIGNED-PAYLOAD` is refused.
+pub async fn authenticate(
+    state: &State,
+    request: &monban_sigv4::Request<'_>,
+    action: &str,
+    now: SystemTime,
+) -> Result<(Identity, monban_sigv4::CredentialScope, Service), ApiError> {
+    let options = monban_sigv4::Options::new().allow_unsigned_payload(false);
+    let claim = monban_sigv4::parse(request, now, &options)?;
+    let service = scoped_service(claim.scope(), action)?;
+    let key_id = claim.access_key_id().to_string();
+    let invalid = || ApiError::invalid_client_token("The security token included in the request is invalid.");
+    let generation = state.generation();
+    let record = match state.policies.keys.get(generation, &key_id) {
+        Some(record) => record,
+        None => {
+            let record = Arc::new(key_record(state, &key_id).await?.ok_or_else(invalid)?);
+            // A record whose user or role is gone is not kept: creating one of that name does not
+            // invalidate the cache.
+            if matches!(&*record, KeyRecord::LongTerm { user: Some(_), .. } | KeyRecord::Session { role: Some(_), .. })
+                || matches!(&*record, KeyRecord::LongTerm { key, .. } if key.user_name.is_none())
+            {
+                state.policies.keys.put(generation, key_id.clone(), record.clone());
+            }
+            record
+        }
+    };
+    match &*record {
+        KeyRecord::Session { session, role } => {
+            if claim.session_token().map(util::sha256_hex).as_deref() != Some(session.session_token_sha256.as_str()) {
+                return Err(invalid());
+            }
+            if session.expires.as_str() <= util::iso8601(now).as_str() {
+                return Err(ApiError::expired_token("The security token included in the request is expired"));
+            }
+            let secret = state.secrets.open(&session.secret)?;
+            let role = role.clone().ok_or_else(invalid)?;
+            let verified = claim.verify(Some(monban_sigv4::SigningSecret::new(secret, ())))?;
+            let account = session.account_id.clone();
+            Ok((Identity::Session { account, role, session: Box::new(session.clone()) }, verified.scope, service))
+        }
+        KeyRecord::LongTerm { key, user } => {
+            if key.status != "Active" {
+                return Err(invalid());
+            }
+            let secret = state.secrets.open(&key.secret)?;
+            let verified = claim.verify(Some(monban_sigv4::SigningSecret::new(secret, ())))?;
+            let account = key.account_id.clone();
+            let identity = match (&key.user_name, user) {
+                (None, _) => Identity::Root { account, access_key_id: key_id.clone() },
+                (Some(_), Some(user)) => Identity::User { account, user: user.clone(), access_key_id: key_id.clone() },
+                (Some(_), None) => return Err(invalid()),
+            };
+            state.note_key_use(&key_id, now, &verified.scope).await;
+            Ok((identity, verified.scope, service))
+        }
+    }
+}

@@ -1,0 +1,283 @@
+//! Authorization of every operation by the policy engine, with the request context AWS fills
+//! in (built by `monban_policy::context`, the one builder the analyzer uses too).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use monban_policy::eval::PolicySet;
+use monban_policy::{authorize, context, ContextValue, Outcome, Policy, PolicyType, Request};
+use monban_store::{Owner, Principal, PrincipalKind};
+
+use crate::error::ApiError;
+use crate::{managed, State};
+
+use super::*;
+
+/// The managed policy behind an ARN: customer managed (its default version) or AWS managed.
+pub async fn managed_policy(state: &State, arn: &str) -> Result<Option<Arc<Policy>>, ApiError> {
+    if let Some(aws) = managed::all().get(arn) {
+        return Ok(Some(aws.policy.clone()));
+    }
+    let Some(policy) = state.store.managed_policy(arn).await? else { return Ok(None) };
+    let versions = state.store.policy_versions(arn).await?;
+    let Some(default) = versions.iter().find(|v| v.is_default) else { return Ok(None) };
+    Ok(Some(state.policies.compile(&policy.name, &default.document)?))
+}
+
+pub(super) async fn principal_policies(
+    state: &State,
+    account: &str,
+    kind: PrincipalKind,
+    name: &str,
+    into: &mut Vec<Arc<Policy>>,
+) -> Result<(), ApiError> {
+    for (policy_name, document) in state.store.inline_policies(account, kind, name).await? {
+        into.push(state.policies.compile(&policy_name, &document)?);
+    }
+    for arn in state.store.attached_policies(account, kind, name).await? {
+        if let Some(p) = managed_policy(state, &arn).await? {
+            into.push(p);
+        }
+    }
+    Ok(())
+}
+
+/// A role's trust policy as it applies now (principals it names that are gone match nobody; see
+/// `auth/references.rs`), compiled. Cached by role id until the next write that is not a pure
+/// addition: only a delete or a rename changes what the recorded ids resolve to.
+pub async fn trust_policy(state: &State, role: &Principal) -> Result<Arc<Policy>, ApiError> {
+    let generation = state.generation();
+    if let Some(trust) = state.policies.trusts.get(generation, &role.id) {
+        return Ok(trust);
+    }
+    let document = match role.trust_policy.as_deref() {
+        Some(t) => crate::auth::references::resolve(state, t, role.trust_principal_ids.as_deref()).await?,
+        None => r#"{"Statement": []}"#.to_string(),
+    };
+    let trust = state.policies.compile(&format!("trust policy of {}", role.name), &document)?;
+    state.policies.trusts.put(generation, role.id.clone(), trust.clone());
+    Ok(trust)
+}
+
+/// Every policy that applies to the caller: a user's own and its groups' policies and its
+/// boundary; a session's role policies, the role's boundary and the session policies.
+pub async fn policy_set(state: &State, identity: &Identity) -> Result<Arc<PolicySet>, ApiError> {
+    let generation = state.generation();
+    let key = identity.cache_key();
+    if let Some(set) = state.policies.sets.get(generation, &key) {
+        return Ok(set);
+    }
+    let mut set = PolicySet::default();
+    let account = identity.account();
+    let boundary_arn = match identity {
+        Identity::Root { .. } => None,
+        Identity::User { user, .. } => {
+            principal_policies(state, account, PrincipalKind::User, &user.name, &mut set.identity).await?;
+            for group in state.store.groups_for_user(account, &user.name).await? {
+                principal_policies(state, account, PrincipalKind::Group, &group.name, &mut set.identity).await?;
+            }
+            user.permissions_boundary.clone()
+        }
+        Identity::Session { role, session, .. } => {
+            principal_policies(state, account, PrincipalKind::Role, &role.name, &mut set.identity).await?;
+            if let Some(documents) = &session.session_policy {
+                let documents: Vec<String> = serde_json::from_str(documents).unwrap_or_default();
+                let mut policies = Vec::with_capacity(documents.len());
+                for (i, d) in documents.iter().enumerate() {
+                    policies.push(state.policies.compile(&format!("session policy {i}"), d)?);
+                }
+                set.session = Some(policies);
+            }
+            role.permissions_boundary.clone()
+        }
+    };
+    if let Some(arn) = boundary_arn {
+        set.boundary = managed_policy(state, &arn).await?;
+        if set.boundary.is_none() {
+            // A boundary whose policy is gone allows nothing (an empty policy).
+            set.boundary =
+                Some(Arc::new(Policy::parse(r#"{"Statement": []}"#).map_err(|e| ApiError::internal(e.to_string()))?));
+        }
+    }
+    let set = Arc::new(set);
+    state.policies.sets.put(generation, key, set.clone());
+    Ok(set)
+}
+
+/// The caller's effective tags, for `aws:PrincipalTag/*`: a user's or role's own tags, with a
+/// session's tags overriding its role's of the same key ("Passing session tags in AWS STS").
+pub(super) async fn effective_tags(state: &State, identity: &Identity) -> Result<Arc<Vec<(String, String)>>, ApiError> {
+    let (kind, name) = match identity {
+        Identity::Root { .. } => return Ok(Arc::default()),
+        Identity::User { user, .. } => (PrincipalKind::User, &user.name),
+        Identity::Session { role, .. } => (PrincipalKind::Role, &role.name),
+    };
+    let generation = state.generation();
+    let key = format!("{}|{}|{name}", identity.account(), kind.as_str());
+    let own = match state.policies.tags.get(generation, &key) {
+        Some(tags) => tags,
+        None => {
+            let tags = state.store.tags(identity.account(), Owner::Principal(kind), name).await?;
+            let tags: Arc<Vec<(String, String)>> = Arc::new(tags.into_iter().map(|t| (t.key, t.value)).collect());
+            state.policies.tags.put(generation, key, tags.clone());
+            tags
+        }
+    };
+    let session_tags: HashMap<String, String> = match identity {
+        Identity::Session { session, .. } => {
+            session.session_tags.as_deref().and_then(|t| serde_json::from_str(t).ok()).unwrap_or_default()
+        }
+        _ => HashMap::new(),
+    };
+    if session_tags.is_empty() {
+        return Ok(own);
+    }
+    let mut merged: Vec<(String, String)> =
+        own.iter().filter(|(k, _)| !session_tags.keys().any(|s| s.eq_ignore_ascii_case(k))).cloned().collect();
+    merged.extend(session_tags);
+    Ok(Arc::new(merged))
+}
+
+/// What one API call asks the engine: the action, the resource and the keys beyond the defaults.
+pub struct Authorization<'a> {
+    /// `iam:CreateUser`.
+    pub action: &'a str,
+    /// The target's ARN (`*` for actions without one).
+    pub resource: &'a str,
+    /// Extra context: `aws:RequestTag/*`, `aws:ResourceTag/*`, `iam:PermissionsBoundary`...
+    pub context: Vec<(String, ContextValue)>,
+    /// The resource's own policy (a role's trust policy for `sts:AssumeRole`).
+    pub resource_policy: Option<Arc<Policy>>,
+}
+
+impl<'a> Authorization<'a> {
+    /// An action on a resource with only the default context.
+    pub fn new(action: &'a str, resource: &'a str) -> Authorization<'a> {
+        Authorization { action, resource, context: Vec::new(), resource_policy: None }
+    }
+
+    /// Adds a single-valued key.
+    pub fn with(mut self, key: &str, value: impl Into<String>) -> Self {
+        self.context.push((key.to_string(), ContextValue::single(value.into())));
+        self
+    }
+
+    /// Adds `aws:RequestTag/*` and `aws:TagKeys` for tags in the request.
+    pub fn with_request_tags(mut self, tags: &[monban_store::Tag]) -> Self {
+        if !tags.is_empty() {
+            for t in tags {
+                self.context.push((format!("aws:RequestTag/{}", t.key), ContextValue::single(t.value.clone())));
+            }
+            self.context.push(("aws:TagKeys".into(), ContextValue::multi(tags.iter().map(|t| t.key.clone()))));
+        }
+        self
+    }
+
+    /// Adds an existing IAM resource's tags (`aws:ResourceTag/*` and `iam:ResourceTag/*`).
+    pub fn with_resource_tags(mut self, tags: &[monban_store::Tag]) -> Self {
+        let pairs: Vec<(String, String)> = tags.iter().map(|t| (t.key.clone(), t.value.clone())).collect();
+        for (key, value) in context::resource_tag_keys(&pairs, true) {
+            self.context.push((key, ContextValue::single(value)));
+        }
+        self
+    }
+}
+
+/// Everything about the call that AWS puts in the request context.
+pub struct CallContext<'a> {
+    /// The caller.
+    pub identity: &'a Identity,
+    /// When.
+    pub now: SystemTime,
+    /// From where.
+    pub source_ip: String,
+    /// `aws:RequestedRegion`: where AWS considers the request made.
+    pub region: String,
+}
+
+pub(super) fn article(phrase: &str) -> &'static str {
+    if phrase.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    }
+}
+
+/// Decides one operation; `AccessDenied` in AWS's message form when it is not allowed.
+pub async fn check(state: &State, call: &CallContext<'_>, what: Authorization<'_>) -> Result<(), ApiError> {
+    let identity = call.identity;
+    if matches!(identity, Identity::Root { .. }) {
+        // AWS: the root user has full access to its account (SCPs aside, which monban's server
+        // does not model yet).
+        return Ok(());
+    }
+    let policies = policy_set(state, identity).await?;
+    let now_secs = call.now.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
+    let now_secs = i64::try_from(now_secs).unwrap_or(i64::MAX);
+    let arn = identity.arn();
+    let tags = effective_tags(state, identity).await?;
+    let kind = match identity {
+        Identity::Root { .. } => context::PrincipalKind::Root,
+        Identity::User { user, .. } => context::PrincipalKind::User { name: &user.name, id: &user.id },
+        Identity::Session { role, session, .. } => context::PrincipalKind::AssumedRole {
+            role_id: &role.id,
+            session_name: &session.session_name,
+            token_issued: &session.created,
+            mfa_age_seconds: session
+                .mfa_authenticated
+                .as_deref()
+                .and_then(monban_policy::condition::parse_date)
+                .map(|when| i64::try_from(i128::from(now_secs) - when / 1_000_000_000).unwrap_or(0)),
+        },
+    };
+    let principal_arn = match identity {
+        Identity::Session { role, .. } => role.arn.clone(),
+        _ => arn.clone(),
+    };
+    let principal = context::Principal { kind, account: identity.account(), arn: &principal_arn, tags: &tags };
+    let facts =
+        // monban serves plain HTTP.
+        context::RequestFacts {
+            epoch_seconds: now_secs,
+            source_ip: Some(&call.source_ip),
+            region: &call.region,
+            secure_transport: false,
+        };
+    let mut context = context::request_context(&principal, &facts);
+    for (k, v) in what.context {
+        context.insert(&k, v);
+    }
+    let request = Request::new(identity.caller()?, what.action, what.resource).with_context(context);
+    let decision = match what.resource_policy {
+        Some(resource_policy) => {
+            let mut with_resource = (*policies).clone();
+            with_resource.resource = Some(resource_policy);
+            authorize(&request, &with_resource)
+        }
+        None => authorize(&request, &policies),
+    };
+    match decision.outcome {
+        Outcome::Allow => Ok(()),
+        Outcome::ExplicitDeny => {
+            let by = decision.statements.first().map_or(PolicyType::Identity, |s| s.policy_type);
+            Err(ApiError::access_denied(format!(
+                "User: {arn} is not authorized to perform: {} on resource: {} with an explicit deny in {} {}",
+                what.action,
+                what.resource,
+                article(by.phrase()),
+                by.phrase()
+            )))
+        }
+        Outcome::ImplicitDeny => {
+            let by = decision.missing_allow.unwrap_or(PolicyType::Identity);
+            Err(ApiError::access_denied(format!(
+                "User: {arn} is not authorized to perform: {} on resource: {} because no {} allows the {} action",
+                what.action,
+                what.resource,
+                by.phrase(),
+                what.action
+            )))
+        }
+    }
+}

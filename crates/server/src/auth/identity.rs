@@ -1,0 +1,101 @@
+//! The authenticated caller: root, an IAM user, or a role session.
+
+use monban_policy::Caller;
+use monban_store::{Principal, Session};
+
+use crate::error::ApiError;
+
+/// The authenticated caller.
+#[derive(Debug, Clone)]
+pub enum Identity {
+    /// The account root user.
+    Root {
+        /// The account.
+        account: String,
+        /// The key used.
+        access_key_id: String,
+    },
+    /// An IAM user with a long-term key.
+    User {
+        /// The account.
+        account: String,
+        /// The user.
+        user: Box<Principal>,
+        /// The key used.
+        access_key_id: String,
+    },
+    /// An assumed-role session.
+    Session {
+        /// The account.
+        account: String,
+        /// The role.
+        role: Box<Principal>,
+        /// The session.
+        session: Box<Session>,
+    },
+}
+
+impl Identity {
+    /// The caller's account.
+    pub fn account(&self) -> &str {
+        match self {
+            Identity::Root { account, .. } | Identity::User { account, .. } | Identity::Session { account, .. } => {
+                account
+            }
+        }
+    }
+
+    /// The caller's ARN, as GetCallerIdentity and AccessDenied messages show it.
+    pub fn arn(&self) -> String {
+        match self {
+            Identity::Root { account, .. } => format!("arn:aws:iam::{account}:root"),
+            Identity::User { user, .. } => user.arn.clone(),
+            Identity::Session { account, role, session } => {
+                format!("arn:aws:sts::{account}:assumed-role/{}/{}", role.name, session.session_name)
+            }
+        }
+    }
+
+    /// `aws:userid`: the account id for root, the user's id, or `ROLEID:session`.
+    pub fn user_id(&self) -> String {
+        match self {
+            Identity::Root { account, .. } => account.clone(),
+            Identity::User { user, .. } => user.id.clone(),
+            Identity::Session { role, session, .. } => format!("{}:{}", role.id, session.session_name),
+        }
+    }
+
+    /// The access key that signed the request.
+    pub fn access_key_id(&self) -> &str {
+        match self {
+            Identity::Root { access_key_id, .. } | Identity::User { access_key_id, .. } => access_key_id,
+            Identity::Session { session, .. } => &session.access_key_id,
+        }
+    }
+
+    /// `aws:PrincipalType` and CloudTrail's `userIdentity.type`.
+    pub fn principal_type(&self) -> &'static str {
+        match self {
+            Identity::Root { .. } => "Root",
+            Identity::User { .. } => "IAMUser",
+            Identity::Session { .. } => "AssumedRole",
+        }
+    }
+
+    /// What the caller's policy set is cached under: a session's own key, since sessions of one
+    /// role and name can carry different session policies.
+    pub(super) fn cache_key(&self) -> String {
+        match self {
+            Identity::Session { session, .. } => format!("{}|{}", self.account(), session.access_key_id),
+            _ => format!("{}|{}", self.account(), self.arn()),
+        }
+    }
+
+    pub(super) fn caller(&self) -> Result<Caller, ApiError> {
+        let role_arn = match self {
+            Identity::Session { role, .. } => Some(role.arn.clone()),
+            _ => None,
+        };
+        Caller::from_arn(&self.arn(), role_arn.as_deref()).map_err(ApiError::internal)
+    }
+}

@@ -1,0 +1,146 @@
+//! Access keys and login profiles.
+
+use monban_store::Principal;
+use serde_json::{json, Value};
+
+use super::*;
+
+/// The user an access-key operation concerns: the named one, or the caller itself (`None` for root).
+pub(super) fn key_owner<'a>(call: &'a Call<'_>, input: &'a Value) -> Result<Option<String>, ApiError> {
+    match (optional(input, "UserName"), call.identity()) {
+        (Some(name), _) => Ok(Some(name.to_string())),
+        (None, Identity::User { user, .. }) => Ok(Some(user.name.clone())),
+        (None, Identity::Root { .. }) => Ok(None),
+        (None, Identity::Session { .. }) => {
+            Err(ApiError::validation("Must specify userName when calling with non-User credentials"))
+        }
+    }
+}
+
+pub(super) async fn key_target(
+    call: &Call<'_>,
+    owner: &Option<String>,
+) -> Result<(Option<Principal>, String), ApiError> {
+    match owner {
+        Some(name) => target(call, User, name).await,
+        None => Ok((None, format!("arn:aws:iam::{}:root", call.account()))),
+    }
+}
+
+pub(super) async fn create_access_key(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
+    let owner = key_owner(call, input)?;
+    let (existing, target) = key_target(call, &owner).await?;
+    call.authorize(Authorization::new("iam:CreateAccessKey", &target)).await?;
+    let user_name = match (&owner, existing) {
+        (Some(name), None) => return Err(not_found(User, name)),
+        (Some(_), Some(user)) => Some(user.name),
+        (None, _) => None,
+    };
+    let secret = util::random_secret()?;
+    let key = monban_store::AccessKey {
+        access_key_id: util::random_id("AKIA", 20)?,
+        account_id: call.account().into(),
+        user_name: user_name.clone(),
+        secret: call.state.secrets.seal(&secret)?,
+        status: "Active".into(),
+        created: call.now(),
+        last_used: None,
+        last_used_service: None,
+        last_used_region: None,
+    };
+    call.state.store.create_access_key(&key).await?;
+    let mut out = json!({"AccessKeyId": key.access_key_id, "Status": "Active", "SecretAccessKey": secret, "CreateDate": key.created});
+    out["UserName"] = Value::String(user_name.unwrap_or_else(|| call.account().to_string()));
+    Ok(json!({"AccessKey": out}))
+}
+
+pub(super) async fn list_access_keys(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
+    let owner = key_owner(call, input)?;
+    let (existing, target) = key_target(call, &owner).await?;
+    call.authorize(Authorization::new("iam:ListAccessKeys", &target)).await?;
+    if let (Some(name), None) = (&owner, &existing) {
+        return Err(not_found(User, name));
+    }
+    let keys = call.state.store.access_keys(call.account(), owner.as_deref()).await?;
+    let items = keys
+        .iter()
+        .map(|k| {
+            let user = k.user_name.clone().unwrap_or_else(|| call.account().to_string());
+            json!({"UserName": user, "AccessKeyId": k.access_key_id, "Status": k.status, "CreateDate": k.created})
+        })
+        .collect();
+    Ok(paginate(input, items, "AccessKeyMetadata"))
+}
+
+pub(super) async fn update_access_key(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
+    let owner = key_owner(call, input)?;
+    let (_, target) = key_target(call, &owner).await?;
+    call.authorize(Authorization::new("iam:UpdateAccessKey", &target)).await?;
+    call.state
+        .store
+        .update_access_key(call.account(), owner.as_deref(), text(input, "AccessKeyId"), text(input, "Status"))
+        .await?;
+    Ok(json!({}))
+}
+
+pub(super) async fn delete_access_key(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
+    let owner = key_owner(call, input)?;
+    let (_, target) = key_target(call, &owner).await?;
+    call.authorize(Authorization::new("iam:DeleteAccessKey", &target)).await?;
+    call.state.store.delete_access_key(call.account(), owner.as_deref(), text(input, "AccessKeyId")).await?;
+    Ok(json!({}))
+}
+
+pub(super) async fn access_key_last_used(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
+    let key_id = text(input, "AccessKeyId");
+    let key = call.state.store.access_key(key_id).await?.filter(|k| k.account_id == call.account());
+    // Authorized against the key's owner; a key that does not exist is authorized against every
+    // user of the account, so that only a caller allowed on all of them learns it is missing.
+    let target = match key.as_ref().map(|k| &k.user_name) {
+        Some(Some(u)) => target(call, User, u).await?.1,
+        Some(None) => format!("arn:aws:iam::{}:root", call.account()),
+        None => format!("arn:aws:iam::{}:user/*", call.account()),
+    };
+    call.authorize(Authorization::new("iam:GetAccessKeyLastUsed", &target)).await?;
+    let key =
+        key.ok_or_else(|| ApiError::no_such_entity(format!("The Access Key with id {key_id} cannot be found.")))?;
+    let last_used = match &key.last_used {
+        Some(date) => {
+            json!({"LastUsedDate": date, "ServiceName": key.last_used_service, "Region": key.last_used_region})
+        }
+        None => json!({"ServiceName": "N/A", "Region": "N/A"}),
+    };
+    Ok(json!({"UserName": key.user_name.unwrap_or_else(|| call.account().to_string()), "AccessKeyLastUsed": last_used}))
+}
+
+/// Login profiles (console passwords). monban has no console, so the password is checked for
+/// presence only and never stored; the profile's existence matters to policies and audits.
+pub(super) async fn login_profile(call: &Call<'_>, op: IamOperation, input: &Value) -> Result<Value, ApiError> {
+    let name = user_name_or_caller(call, input)?;
+    let existing = on_principal(call, User, &name, op.action(), |a| a).await?;
+    existing.ok_or_else(|| not_found(User, &name))?;
+    let (store, account) = (&call.state.store, call.account());
+    let reset = input.get("PasswordResetRequired").and_then(Value::as_bool).unwrap_or(false);
+    match op {
+        IamOperation::CreateLoginProfile => {
+            if optional(input, "Password").is_none() {
+                return Err(ApiError::validation("Password is required"));
+            }
+            store.put_login_profile(account, &name, &call.now(), reset, true).await?;
+        }
+        IamOperation::UpdateLoginProfile => store.put_login_profile(account, &name, &call.now(), reset, false).await?,
+        IamOperation::DeleteLoginProfile => {
+            store.delete_login_profile(account, &name).await?;
+            return Ok(json!({}));
+        }
+        _ => {}
+    }
+    if op == IamOperation::UpdateLoginProfile {
+        return Ok(json!({}));
+    }
+    let (created, reset_required) = store
+        .login_profile(account, &name)
+        .await?
+        .ok_or_else(|| ApiError::no_such_entity(format!("Login Profile for User {name} cannot be found.")))?;
+    Ok(json!({"LoginProfile": {"UserName": name, "CreateDate": created, "PasswordResetRequired": reset_required}}))
+}

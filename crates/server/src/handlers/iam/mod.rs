@@ -1,0 +1,423 @@
+//! IAM operations, one file per entity family. Inputs arrive decoded and validated by the model ([`crate::protocol::model`]); each
+//! handler authorizes the exact action and resource AWS would, then writes through the store.
+//! Users, groups and roles share most operations, so those handlers take the principal kind.
+//!
+//! AWS: "AWS Identity and Access Management API Reference" and "IAM and AWS STS quotas".
+
+use monban_policy::Policy;
+use monban_store::{Owner, Principal, PrincipalKind, Tag};
+use serde_json::{json, Map, Value};
+
+use crate::auth::{Authorization, Identity};
+use crate::error::ApiError;
+use crate::operation::{Handler, IamOperation};
+use crate::{managed, util, Call};
+use monban_policy::arn::Arn;
+use monban_policy::input::percent_encode;
+
+use PrincipalKind::{Group, Role, User};
+
+mod account;
+mod credentials;
+mod inline;
+pub(crate) mod mfa;
+mod policies;
+mod principals;
+mod profiles;
+mod tags;
+
+use account::*;
+use credentials::*;
+use inline::*;
+pub(crate) use policies::*;
+use principals::*;
+use profiles::*;
+pub(crate) use tags::*;
+
+/// A required string member (the model has already rejected requests without it).
+pub(crate) fn text<'a>(input: &'a Value, key: &str) -> &'a str {
+    input.get(key).and_then(Value::as_str).unwrap_or_default()
+}
+
+pub(crate) fn optional<'a>(input: &'a Value, key: &str) -> Option<&'a str> {
+    input.get(key).and_then(Value::as_str)
+}
+
+fn arn(account: &str, kind: &str, path: &str, name: &str) -> String {
+    format!("arn:aws:iam::{account}:{kind}{path}{name}")
+}
+
+/// Which policy grammar a document must follow.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum DocumentKind {
+    /// Identity-based (inline or managed): no `Principal`.
+    Identity,
+    /// A role trust policy: `Principal` required.
+    Trust,
+}
+
+/// Checks a policy document with the engine's parser and AWS's per-kind rules; returns the
+/// compiled policy. AWS: "IAM JSON policy element reference", "IAM and AWS STS quotas".
+fn validate_document(document: &str, kind: DocumentKind) -> Result<Policy, ApiError> {
+    let policy =
+        Policy::parse(document).map_err(|e| ApiError::malformed_policy(format!("Syntax errors in policy. {e}")))?;
+    let mut sids: Vec<&str> = policy.statements.iter().filter_map(|s| s.sid.as_deref()).collect();
+    if sids.iter().any(|sid| !sid.bytes().all(|b| b.is_ascii_alphanumeric())) {
+        return Err(ApiError::malformed_policy(
+            "Statement IDs (SID) must be alpha-numeric. Check that your input satisfies the regular expression \
+             [0-9A-Za-z]*",
+        ));
+    }
+    sids.sort_unstable();
+    if sids.windows(2).any(|pair| pair[0] == pair[1]) {
+        return Err(ApiError::malformed_policy("Statement IDs (SID) in a single policy must be unique."));
+    }
+    let resources = policy.statements.iter().filter_map(|s| s.resource.as_ref()).flat_map(|r| r.written.iter());
+    for resource in resources {
+        check_resource(resource)?;
+    }
+    for s in &policy.statements {
+        match kind {
+            DocumentKind::Identity if s.principal.is_some() => {
+                return Err(ApiError::malformed_policy("Policy document should not specify a principal."));
+            }
+            DocumentKind::Identity if s.resource.is_none() => {
+                return Err(ApiError::malformed_policy("Policy statement must contain resources."));
+            }
+            DocumentKind::Trust if s.principal.is_none() => {
+                return Err(ApiError::malformed_policy("Missing required field Principal"));
+            }
+            DocumentKind::Trust if s.resource.is_some() => {
+                return Err(ApiError::malformed_policy("Has prohibited field Resource"));
+            }
+            _ => {}
+        }
+    }
+    Ok(policy)
+}
+
+/// A `Resource` or `NotResource` value is `*` or an ARN with all six parts (IAM JSON policy
+/// element reference, "Resource": "you specify a resource using its ARN").
+fn check_resource(resource: &str) -> Result<(), ApiError> {
+    if resource == "*" {
+        return Ok(());
+    }
+    if !resource.starts_with("arn:") {
+        return Err(ApiError::malformed_policy(format!("Resource {resource} must be in ARN format or \"*\".")));
+    }
+    if Arn::parse(resource).is_none() {
+        return Err(ApiError::malformed_policy("Resource vendor must be fully qualified and cannot contain regexes."));
+    }
+    Ok(())
+}
+
+/// AWS counts policy size without white space.
+fn check_size(document: &str, limit: usize, what: &str) -> Result<(), ApiError> {
+    let size = document.chars().filter(|c| !c.is_whitespace()).count();
+    if size > limit {
+        return Err(ApiError::limit_exceeded(format!("Maximum policy size of {limit} bytes exceeded for {what}")));
+    }
+    Ok(())
+}
+
+/// Lists with `Marker`/`MaxItems`/`IsTruncated`: the marker is the index of the next item.
+pub(crate) fn paginate(input: &Value, items: Vec<Value>, list: &str) -> Value {
+    let start = optional(input, "Marker").and_then(|m| m.parse::<usize>().ok()).unwrap_or(0);
+    let max = input.get("MaxItems").and_then(Value::as_i64).unwrap_or(100).clamp(1, 1000) as usize;
+    let total = items.len();
+    let page: Vec<Value> = items.into_iter().skip(start).take(max).collect();
+    let next = start + page.len();
+    let mut out = Map::new();
+    out.insert(list.into(), Value::Array(page));
+    out.insert("IsTruncated".into(), Value::Bool(next < total));
+    if next < total {
+        out.insert("Marker".into(), Value::String(next.to_string()));
+    }
+    Value::Object(out)
+}
+
+pub(crate) fn principal_json(p: &Principal, tags: Option<&[Tag]>) -> Value {
+    let name_key = match p.kind {
+        User => "UserName",
+        Group => "GroupName",
+        Role => "RoleName",
+    };
+    let id_key = match p.kind {
+        User => "UserId",
+        Group => "GroupId",
+        Role => "RoleId",
+    };
+    let mut v = json!({"Path": p.path, name_key: p.name, id_key: p.id, "Arn": p.arn, "CreateDate": p.created});
+    if p.kind == Role {
+        if let Some(trust) = &p.trust_policy {
+            v["AssumeRolePolicyDocument"] = Value::String(trust.clone());
+        }
+        if let Some(d) = &p.description {
+            v["Description"] = Value::String(d.clone());
+        }
+        v["MaxSessionDuration"] = json!(p.max_session_duration.unwrap_or(3600));
+    }
+    if let Some(b) = &p.permissions_boundary {
+        v["PermissionsBoundary"] = json!({"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": b});
+    }
+    if let Some(tags) = tags.filter(|t| !t.is_empty()) {
+        v["Tags"] = tags_json(tags);
+    }
+    v
+}
+
+fn member_names(kind: PrincipalKind) -> (&'static str, &'static str) {
+    match kind {
+        User => ("UserName", "user"),
+        Group => ("GroupName", "group"),
+        Role => ("RoleName", "role"),
+    }
+}
+
+/// The ARN an operation on a named principal is authorized against: the stored ARN (with its
+/// path) when the principal exists, else the ARN the name would have at path `/`.
+async fn target(call: &Call<'_>, kind: PrincipalKind, name: &str) -> Result<(Option<Principal>, String), ApiError> {
+    let existing = call.state.store.principal(call.account(), kind, name).await?;
+    let target = existing.as_ref().map_or_else(|| arn(call.account(), kind.as_str(), "/", name), |p| p.arn.clone());
+    Ok((existing, target))
+}
+
+/// Whether the Service Authorization Reference lists `key` for `action`: AWS puts a condition key
+/// into the request context only for the actions that support it.
+fn supports_key(action: &str, key: &str) -> bool {
+    monban_catalog::Catalog::embedded()
+        .ok()
+        .and_then(|c| c.find_action(action))
+        .is_some_and(|a| a.condition_keys().any(|k| k.name().eq_ignore_ascii_case(key)))
+}
+
+/// Authorizes `action` on a named user, group or role with the context AWS adds for an existing
+/// target: its tags as `aws:ResourceTag/*` and, where the action supports the key, its permissions
+/// boundary as `iam:PermissionsBoundary` (what lets a policy allow `iam:PutRolePolicy` only on roles
+/// that carry a given boundary). Returns the principal, if it exists.
+pub(crate) async fn on_principal(
+    call: &Call<'_>,
+    kind: PrincipalKind,
+    name: &str,
+    action: &str,
+    extra: impl for<'x> FnOnce(Authorization<'x>) -> Authorization<'x>,
+) -> Result<Option<Principal>, ApiError> {
+    let (existing, target) = target(call, kind, name).await?;
+    let mut authz = extra(Authorization::new(action, &target));
+    if let Some(p) = &existing {
+        let tags = call.state.store.tags(call.account(), Owner::Principal(kind), &p.name).await?;
+        authz = authz.with_resource_tags(&tags);
+        let already = authz.context.iter().any(|(k, _)| k.eq_ignore_ascii_case("iam:PermissionsBoundary"));
+        if let Some(boundary) = p.permissions_boundary.as_deref().filter(|_| !already) {
+            if supports_key(action, "iam:PermissionsBoundary") {
+                authz = authz.with("iam:PermissionsBoundary", boundary);
+            }
+        }
+    }
+    call.authorize(authz).await?;
+    Ok(existing)
+}
+
+pub(crate) fn not_found(kind: PrincipalKind, name: &str) -> ApiError {
+    ApiError::no_such_entity(format!("The {} with name {name} cannot be found.", kind.as_str()))
+}
+
+/// The `UserName` parameter, or the calling user's name when it is left out, as the operations on
+/// a user's own credentials allow.
+pub(crate) fn user_name_or_caller(call: &Call<'_>, input: &Value) -> Result<String, ApiError> {
+    match (optional(input, "UserName"), call.identity()) {
+        (Some(n), _) => Ok(n.to_string()),
+        (None, Identity::User { user, .. }) => Ok(user.name.clone()),
+        _ => Err(ApiError::validation("Must specify userName when calling with non-User credentials")),
+    }
+}
+
+/// The handler of each IAM operation, or `None` for the operations monban does not implement
+/// (answered NotImplemented and listed in docs/compatibility.md). The match names every operation
+/// of the model, so a new one cannot be missed.
+pub(crate) fn handler(op: IamOperation) -> Option<Handler<IamOperation>> {
+    use IamOperation as Op;
+    let handler: Handler<IamOperation> = match op {
+        Op::AddRoleToInstanceProfile => |op, c, i| Box::pin(instance_profile_role(c, op, i)),
+        Op::AddUserToGroup => |op, c, i| Box::pin(group_membership(c, op, i)),
+        Op::AttachGroupPolicy => |op, c, i| Box::pin(attach(c, op, Group, i, true)),
+        Op::AttachRolePolicy => |op, c, i| Box::pin(attach(c, op, Role, i, true)),
+        Op::AttachUserPolicy => |op, c, i| Box::pin(attach(c, op, User, i, true)),
+        Op::CreateAccessKey => |_, c, i| Box::pin(create_access_key(c, i)),
+        Op::CreateAccountAlias => |op, c, i| Box::pin(account_alias(c, op, i)),
+        Op::CreateGroup => |op, c, i| Box::pin(create_principal(c, op, Group, i)),
+        Op::CreateInstanceProfile => |_, c, i| Box::pin(create_instance_profile(c, i)),
+        Op::CreateLoginProfile => |op, c, i| Box::pin(login_profile(c, op, i)),
+        Op::CreatePolicy => |_, c, i| Box::pin(create_policy(c, i)),
+        Op::CreatePolicyVersion => |_, c, i| Box::pin(create_policy_version(c, i)),
+        Op::CreateRole => |op, c, i| Box::pin(create_principal(c, op, Role, i)),
+        Op::CreateUser => |op, c, i| Box::pin(create_principal(c, op, User, i)),
+        Op::CreateVirtualMFADevice => |_, c, i| Box::pin(mfa::create(c, i)),
+        Op::DeactivateMFADevice => |_, c, i| Box::pin(mfa::deactivate(c, i)),
+        Op::DeleteAccessKey => |_, c, i| Box::pin(delete_access_key(c, i)),
+        Op::DeleteAccountAlias => |op, c, i| Box::pin(account_alias(c, op, i)),
+        Op::DeleteGroup => |op, c, i| Box::pin(delete_principal(c, op, Group, i)),
+        Op::DeleteGroupPolicy => |op, c, i| Box::pin(delete_inline(c, op, Group, i)),
+        Op::DeleteInstanceProfile => |_, c, i| Box::pin(delete_instance_profile(c, i)),
+        Op::DeleteLoginProfile => |op, c, i| Box::pin(login_profile(c, op, i)),
+        Op::DeletePolicy => |_, c, i| Box::pin(delete_policy(c, i)),
+        Op::DeletePolicyVersion => |_, c, i| Box::pin(delete_policy_version(c, i)),
+        Op::DeleteRole => |op, c, i| Box::pin(delete_principal(c, op, Role, i)),
+        Op::DeleteRolePermissionsBoundary => |op, c, i| Box::pin(boundary(c, op, Role, i, false)),
+        Op::DeleteRolePolicy => |op, c, i| Box::pin(delete_inline(c, op, Role, i)),
+        Op::DeleteUser => |op, c, i| Box::pin(delete_principal(c, op, User, i)),
+        Op::DeleteUserPermissionsBoundary => |op, c, i| Box::pin(boundary(c, op, User, i, false)),
+        Op::DeleteUserPolicy => |op, c, i| Box::pin(delete_inline(c, op, User, i)),
+        Op::DeleteVirtualMFADevice => |_, c, i| Box::pin(mfa::delete(c, i)),
+        Op::DetachGroupPolicy => |op, c, i| Box::pin(attach(c, op, Group, i, false)),
+        Op::DetachRolePolicy => |op, c, i| Box::pin(attach(c, op, Role, i, false)),
+        Op::DetachUserPolicy => |op, c, i| Box::pin(attach(c, op, User, i, false)),
+        Op::EnableMFADevice => |_, c, i| Box::pin(mfa::enable(c, i)),
+        Op::GetAccessKeyLastUsed => |_, c, i| Box::pin(access_key_last_used(c, i)),
+        Op::GetAccountAuthorizationDetails => |_, c, i| Box::pin(authorization_details(c, i)),
+        Op::GetAccountSummary => |_, c, _| Box::pin(account_summary(c)),
+        Op::GetGroup => |_, c, i| Box::pin(get_group(c, i)),
+        Op::GetGroupPolicy => |op, c, i| Box::pin(get_inline(c, op, Group, i)),
+        Op::GetInstanceProfile => |_, c, i| Box::pin(get_instance_profile(c, i)),
+        Op::GetLoginProfile => |op, c, i| Box::pin(login_profile(c, op, i)),
+        Op::GetPolicy => |_, c, i| Box::pin(get_policy(c, i)),
+        Op::GetPolicyVersion => |_, c, i| Box::pin(get_policy_version(c, i)),
+        Op::GetRole => |op, c, i| Box::pin(get_principal(c, op, Role, i)),
+        Op::GetRolePolicy => |op, c, i| Box::pin(get_inline(c, op, Role, i)),
+        Op::GetUser => |_, c, i| Box::pin(get_user(c, i)),
+        Op::GetUserPolicy => |op, c, i| Box::pin(get_inline(c, op, User, i)),
+        Op::ListAccessKeys => |_, c, i| Box::pin(list_access_keys(c, i)),
+        Op::ListAccountAliases => |_, c, i| Box::pin(list_account_aliases(c, i)),
+        Op::ListAttachedGroupPolicies => |op, c, i| Box::pin(list_attached(c, op, Group, i)),
+        Op::ListAttachedRolePolicies => |op, c, i| Box::pin(list_attached(c, op, Role, i)),
+        Op::ListAttachedUserPolicies => |op, c, i| Box::pin(list_attached(c, op, User, i)),
+        Op::ListEntitiesForPolicy => |_, c, i| Box::pin(list_entities_for_policy(c, i)),
+        Op::ListGroupPolicies => |op, c, i| Box::pin(list_inline(c, op, Group, i)),
+        Op::ListGroups => |op, c, i| Box::pin(list_principals(c, op, Group, i)),
+        Op::ListGroupsForUser => |_, c, i| Box::pin(list_groups_for_user(c, i)),
+        Op::ListInstanceProfiles => |op, c, i| Box::pin(list_instance_profiles(c, op, i)),
+        Op::ListInstanceProfilesForRole => |op, c, i| Box::pin(list_instance_profiles(c, op, i)),
+        Op::ListMFADevices => |_, c, i| Box::pin(mfa::list_for_user(c, i)),
+        Op::ListPolicies => |_, c, i| Box::pin(list_policies(c, i)),
+        Op::ListPolicyTags => |op, c, i| Box::pin(list_tags(c, op, Owner::Policy, i)),
+        Op::ListPolicyVersions => |_, c, i| Box::pin(list_policy_versions(c, i)),
+        Op::ListRolePolicies => |op, c, i| Box::pin(list_inline(c, op, Role, i)),
+        Op::ListRoleTags => |op, c, i| Box::pin(list_tags(c, op, Owner::Principal(Role), i)),
+        Op::ListRoles => |op, c, i| Box::pin(list_principals(c, op, Role, i)),
+        Op::ListUserPolicies => |op, c, i| Box::pin(list_inline(c, op, User, i)),
+        Op::ListUserTags => |op, c, i| Box::pin(list_tags(c, op, Owner::Principal(User), i)),
+        Op::ListUsers => |op, c, i| Box::pin(list_principals(c, op, User, i)),
+        Op::ListVirtualMFADevices => |_, c, i| Box::pin(mfa::list_virtual(c, i)),
+        Op::PutGroupPolicy => |op, c, i| Box::pin(put_inline(c, op, Group, i)),
+        Op::PutRolePermissionsBoundary => |op, c, i| Box::pin(boundary(c, op, Role, i, true)),
+        Op::PutRolePolicy => |op, c, i| Box::pin(put_inline(c, op, Role, i)),
+        Op::PutUserPermissionsBoundary => |op, c, i| Box::pin(boundary(c, op, User, i, true)),
+        Op::PutUserPolicy => |op, c, i| Box::pin(put_inline(c, op, User, i)),
+        Op::RemoveRoleFromInstanceProfile => |op, c, i| Box::pin(instance_profile_role(c, op, i)),
+        Op::RemoveUserFromGroup => |op, c, i| Box::pin(group_membership(c, op, i)),
+        Op::SetDefaultPolicyVersion => |_, c, i| Box::pin(set_default_policy_version(c, i)),
+        Op::TagPolicy => |op, c, i| Box::pin(tag(c, op, Owner::Policy, i)),
+        Op::TagRole => |op, c, i| Box::pin(tag(c, op, Owner::Principal(Role), i)),
+        Op::TagUser => |op, c, i| Box::pin(tag(c, op, Owner::Principal(User), i)),
+        Op::UntagPolicy => |op, c, i| Box::pin(untag(c, op, Owner::Policy, i)),
+        Op::UntagRole => |op, c, i| Box::pin(untag(c, op, Owner::Principal(Role), i)),
+        Op::UntagUser => |op, c, i| Box::pin(untag(c, op, Owner::Principal(User), i)),
+        Op::UpdateAccessKey => |_, c, i| Box::pin(update_access_key(c, i)),
+        Op::UpdateAssumeRolePolicy => |_, c, i| Box::pin(update_assume_role_policy(c, i)),
+        Op::UpdateGroup => |op, c, i| Box::pin(rename_principal(c, op, Group, i)),
+        Op::UpdateLoginProfile => |op, c, i| Box::pin(login_profile(c, op, i)),
+        Op::UpdateRole => |_, c, i| Box::pin(update_role(c, i)),
+        Op::UpdateUser => |op, c, i| Box::pin(rename_principal(c, op, User, i)),
+        Op::AcceptDelegationRequest
+        | Op::AcquireRole
+        | Op::AddClientIDToOpenIDConnectProvider
+        | Op::AssociateDelegationRequest
+        | Op::ChangePassword
+        | Op::CreateDelegationRequest
+        | Op::CreateOpenIDConnectProvider
+        | Op::CreateSAMLProvider
+        | Op::CreateServiceLinkedRole
+        | Op::CreateServiceSpecificCredential
+        | Op::DeleteAccountPasswordPolicy
+        | Op::DeleteOpenIDConnectProvider
+        | Op::DeleteSAMLProvider
+        | Op::DeleteSSHPublicKey
+        | Op::DeleteServerCertificate
+        | Op::DeleteServiceLinkedRole
+        | Op::DeleteServiceSpecificCredential
+        | Op::DeleteSigningCertificate
+        | Op::DisableOrganizationsRootCredentialsManagement
+        | Op::DisableOrganizationsRootSessions
+        | Op::DisableOutboundWebIdentityFederation
+        | Op::EnableOrganizationsRootCredentialsManagement
+        | Op::EnableOrganizationsRootSessions
+        | Op::EnableOutboundWebIdentityFederation
+        | Op::GenerateCredentialReport
+        | Op::GenerateOrganizationsAccessReport
+        | Op::GenerateServiceLastAccessedDetails
+        | Op::GetAccountPasswordPolicy
+        | Op::GetAccountProperties
+        | Op::GetContextKeysForCustomPolicy
+        | Op::GetContextKeysForPrincipalPolicy
+        | Op::GetCredentialReport
+        | Op::GetDelegationRequest
+        | Op::GetHumanReadableSummary
+        | Op::GetMFADevice
+        | Op::GetOpenIDConnectProvider
+        | Op::GetOrganizationsAccessReport
+        | Op::GetOutboundWebIdentityFederationInfo
+        | Op::GetRoleTemplateVersion
+        | Op::GetSAMLProvider
+        | Op::GetSSHPublicKey
+        | Op::GetServerCertificate
+        | Op::GetServiceLastAccessedDetails
+        | Op::GetServiceLastAccessedDetailsWithEntities
+        | Op::GetServiceLinkedRoleDeletionStatus
+        | Op::ListDelegationRequests
+        | Op::ListInstanceProfileTags
+        | Op::ListMFADeviceTags
+        | Op::ListOpenIDConnectProviderTags
+        | Op::ListOpenIDConnectProviders
+        | Op::ListOrganizationsFeatures
+        | Op::ListPoliciesGrantingServiceAccess
+        | Op::ListSAMLProviderTags
+        | Op::ListSAMLProviders
+        | Op::ListSSHPublicKeys
+        | Op::ListServerCertificateTags
+        | Op::ListServerCertificates
+        | Op::ListServiceSpecificCredentials
+        | Op::ListSigningCertificates
+        | Op::PutAccountProperties
+        | Op::RejectDelegationRequest
+        | Op::RemoveClientIDFromOpenIDConnectProvider
+        | Op::ResetServiceSpecificCredential
+        | Op::ResyncMFADevice
+        | Op::SendDelegationToken
+        | Op::SetSecurityTokenServicePreferences
+        | Op::SimulateCustomPolicy
+        | Op::SimulatePrincipalPolicy
+        | Op::TagInstanceProfile
+        | Op::TagMFADevice
+        | Op::TagOpenIDConnectProvider
+        | Op::TagSAMLProvider
+        | Op::TagServerCertificate
+        | Op::UntagInstanceProfile
+        | Op::UntagMFADevice
+        | Op::UntagOpenIDConnectProvider
+        | Op::UntagSAMLProvider
+        | Op::UntagServerCertificate
+        | Op::UpdateAccountPasswordPolicy
+        | Op::UpdateDelegationRequest
+        | Op::UpdateOpenIDConnectProviderThumbprint
+        | Op::UpdateRoleDescription
+        | Op::UpdateSAMLProvider
+        | Op::UpdateSSHPublicKey
+        | Op::UpdateServerCertificate
+        | Op::UpdateServiceSpecificCredential
+        | Op::UpdateSigningCertificate
+        | Op::UploadSSHPublicKey
+        | Op::UploadServerCertificate
+        | Op::UploadSigningCertificate => return None,
+    };
+    Some(handler)
+}

@@ -1,0 +1,328 @@
+//! Managed policies (customer and AWS), their versions, attachments and permissions boundaries.
+
+use monban_store::{ManagedPolicy, Owner, PrincipalKind, Tag};
+use serde_json::{json, Value};
+
+use super::*;
+
+/// The account of a managed policy ARN (`aws` for AWS managed policies), if it is one.
+pub(crate) fn policy_account(policy_arn: &str) -> Option<&str> {
+    let arn = Arn::parse(policy_arn)?;
+    (arn.service() == "iam" && arn.region().is_empty() && arn.resource_type() == "policy").then(|| arn.account())
+}
+
+pub(super) async fn require_boundary_policy(call: &Call<'_>, boundary: &str) -> Result<(), ApiError> {
+    if !policy_exists(call, boundary).await? {
+        return Err(ApiError::no_such_entity(format!("Scope ARN: {boundary} does not exist or is not attachable.")));
+    }
+    Ok(())
+}
+
+/// Whether a managed policy ARN names something attachable: an AWS managed policy or a customer
+/// managed policy of this account.
+pub(super) async fn policy_exists(call: &Call<'_>, policy_arn: &str) -> Result<bool, ApiError> {
+    Ok(managed::all().contains_key(policy_arn)
+        || (policy_account(policy_arn) == Some(call.account())
+            && call.state.store.managed_policy(policy_arn).await?.is_some()))
+}
+
+pub(super) async fn attach(
+    call: &Call<'_>,
+    op: IamOperation,
+    kind: PrincipalKind,
+    input: &Value,
+    attach: bool,
+) -> Result<Value, ApiError> {
+    let (name_key, _) = member_names(kind);
+    let owner = text(input, name_key);
+    let policy_arn = text(input, "PolicyArn");
+    check_policy_arn(policy_arn)?;
+    let existing = on_principal(call, kind, owner, op.action(), |a| a.with("iam:PolicyARN", policy_arn)).await?;
+    existing.ok_or_else(|| not_found(kind, owner))?;
+    if attach {
+        if !policy_exists(call, policy_arn).await? {
+            return Err(ApiError::no_such_entity(format!("Policy {policy_arn} does not exist or is not attachable.")));
+        }
+        call.state.store.attach_policy(call.account(), kind, owner, policy_arn).await?;
+    } else {
+        call.state.store.detach_policy(call.account(), kind, owner, policy_arn).await?;
+    }
+    Ok(json!({}))
+}
+
+/// A managed policy ARN must look like one before anything is looked up: AWS answers
+/// `InvalidInput` ("ARN ... is not valid.") otherwise.
+pub(super) fn check_policy_arn(policy_arn: &str) -> Result<(), ApiError> {
+    let valid = Arn::parse(policy_arn).is_some_and(|a| {
+        a.partition().starts_with("aws")
+            && a.service() == "iam"
+            && a.region().is_empty()
+            && (a.account() == "aws" || a.has_account_id())
+            && a.resource().starts_with("policy/")
+    });
+    if valid {
+        Ok(())
+    } else {
+        Err(ApiError::invalid_input(format!("ARN {policy_arn} is not valid.")))
+    }
+}
+
+pub(super) fn policy_name_of(policy_arn: &str) -> &str {
+    Arn::parse(policy_arn).map_or(policy_arn, |a| a.resource_name())
+}
+
+pub(super) async fn list_attached(
+    call: &Call<'_>,
+    op: IamOperation,
+    kind: PrincipalKind,
+    input: &Value,
+) -> Result<Value, ApiError> {
+    let (name_key, _) = member_names(kind);
+    let owner = text(input, name_key);
+    let existing = on_principal(call, kind, owner, op.action(), |a| a).await?;
+    existing.ok_or_else(|| not_found(kind, owner))?;
+    let arns = call.state.store.attached_policies(call.account(), kind, owner).await?;
+    let items = arns.iter().map(|a| json!({"PolicyName": policy_name_of(a), "PolicyArn": a})).collect();
+    Ok(paginate(input, items, "AttachedPolicies"))
+}
+
+pub(super) async fn boundary(
+    call: &Call<'_>,
+    op: IamOperation,
+    kind: PrincipalKind,
+    input: &Value,
+    put: bool,
+) -> Result<Value, ApiError> {
+    let (name_key, _) = member_names(kind);
+    let owner = text(input, name_key);
+    let boundary_arn = optional(input, "PermissionsBoundary").filter(|_| put);
+    let existing = on_principal(call, kind, owner, op.action(), |a| match boundary_arn {
+        Some(b) => a.with("iam:PermissionsBoundary", b),
+        None => a,
+    })
+    .await?;
+    let mut p = existing.ok_or_else(|| not_found(kind, owner))?;
+    if let Some(b) = boundary_arn {
+        require_boundary_policy(call, b).await?;
+    }
+    p.permissions_boundary = boundary_arn.map(String::from);
+    call.state.store.update_principal(call.account(), &p).await?;
+    Ok(json!({}))
+}
+
+pub(super) fn managed_json(p: &ManagedPolicy, boundary_usage: i64, tags: Option<&[Tag]>) -> Value {
+    let mut v = json!({
+        "PolicyName": p.name, "PolicyId": p.id, "Arn": p.arn, "Path": p.path,
+        "DefaultVersionId": p.default_version, "AttachmentCount": p.attachment_count,
+        "PermissionsBoundaryUsageCount": boundary_usage, "IsAttachable": true,
+        "CreateDate": p.created, "UpdateDate": p.updated,
+    });
+    if let Some(d) = &p.description {
+        v["Description"] = Value::String(d.clone());
+    }
+    if let Some(tags) = tags.filter(|t| !t.is_empty()) {
+        v["Tags"] = tags_json(tags);
+    }
+    v
+}
+
+pub(super) async fn aws_policy_json(call: &Call<'_>, p: &managed::AwsPolicy) -> Result<Value, ApiError> {
+    let count = call.state.store.attachment_count(call.account(), &p.arn).await?;
+    let boundary_usage = call.state.store.boundary_usage_count(call.account(), &p.arn).await?;
+    Ok(json!({
+        "PolicyName": p.name, "PolicyId": p.id, "Arn": p.arn, "Path": p.path,
+        "DefaultVersionId": p.version_id, "AttachmentCount": count, "PermissionsBoundaryUsageCount": boundary_usage,
+        "IsAttachable": true, "CreateDate": p.updated, "UpdateDate": p.updated,
+    }))
+}
+
+pub(super) async fn create_policy(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
+    let name = text(input, "PolicyName");
+    let path = optional(input, "Path").unwrap_or("/");
+    let policy_arn = arn(call.account(), "policy", path, name);
+    let tags = tags(input);
+    check_tags(&tags)?;
+    call.authorize(Authorization::new("iam:CreatePolicy", &policy_arn).with_request_tags(&tags)).await?;
+    let document = text(input, "PolicyDocument");
+    check_size(document, 6144, &format!("policy {policy_arn}"))?;
+    validate_document(document, DocumentKind::Identity)?;
+    let now = call.now();
+    let policy = ManagedPolicy {
+        arn: policy_arn,
+        name: name.into(),
+        id: util::random_id("ANPA", 21)?,
+        path: path.into(),
+        description: optional(input, "Description").map(String::from),
+        default_version: "v1".into(),
+        created: now.clone(),
+        updated: now,
+        attachment_count: 0,
+    };
+    call.state.store.create_managed_policy(call.account(), &policy, document, &tags).await?;
+    Ok(json!({"Policy": managed_json(&policy, 0, Some(&tags))}))
+}
+
+/// Authorizes an action on a customer managed policy, with its tags as `aws:ResourceTag/*`.
+pub(super) async fn customer_policy(
+    call: &Call<'_>,
+    action: &str,
+    policy_arn: &str,
+) -> Result<ManagedPolicy, ApiError> {
+    let tags = call.state.store.tags(call.account(), Owner::Policy, policy_arn).await?;
+    call.authorize(Authorization::new(action, policy_arn).with_resource_tags(&tags)).await?;
+    let policy = match policy_account(policy_arn) == Some(call.account()) {
+        true => call.state.store.managed_policy(policy_arn).await?,
+        // Another account's policy is not this caller's to see or change.
+        false => None,
+    };
+    policy.ok_or_else(|| ApiError::no_such_entity(format!("Policy {policy_arn} does not exist or is not attachable.")))
+}
+
+pub(super) async fn get_policy(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
+    let policy_arn = text(input, "PolicyArn");
+    if let Some(aws) = managed::all().get(policy_arn) {
+        call.authorize(Authorization::new("iam:GetPolicy", policy_arn)).await?;
+        return Ok(json!({"Policy": aws_policy_json(call, aws).await?}));
+    }
+    let policy = customer_policy(call, "iam:GetPolicy", policy_arn).await?;
+    let tags = call.state.store.tags(call.account(), Owner::Policy, policy_arn).await?;
+    let usage = call.state.store.boundary_usage_count(call.account(), policy_arn).await?;
+    Ok(json!({"Policy": managed_json(&policy, usage, Some(&tags))}))
+}
+
+pub(super) async fn delete_policy(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
+    let policy_arn = text(input, "PolicyArn");
+    customer_policy(call, "iam:DeletePolicy", policy_arn).await?;
+    call.state.store.delete_managed_policy(policy_arn).await?;
+    Ok(json!({}))
+}
+
+pub(super) async fn list_policies(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
+    call.authorize(Authorization::new("iam:ListPolicies", "*")).await?;
+    let scope = optional(input, "Scope").unwrap_or("All");
+    let prefix = optional(input, "PathPrefix").unwrap_or("/");
+    let only_attached = input.get("OnlyAttached").and_then(Value::as_bool).unwrap_or(false);
+    let mut items = Vec::new();
+    if scope != "Local" {
+        let mut aws: Vec<&managed::AwsPolicy> =
+            managed::all().values().filter(|p| p.path.starts_with(prefix)).collect();
+        aws.sort_by(|a, b| a.name.cmp(&b.name));
+        for p in aws {
+            let v = aws_policy_json(call, p).await?;
+            if !only_attached || v["AttachmentCount"].as_i64().unwrap_or(0) > 0 {
+                items.push(v);
+            }
+        }
+    }
+    if scope != "AWS" {
+        for p in call.state.store.list_managed_policies(call.account(), prefix).await? {
+            if !only_attached || p.attachment_count > 0 {
+                let usage = call.state.store.boundary_usage_count(call.account(), &p.arn).await?;
+                items.push(managed_json(&p, usage, None));
+            }
+        }
+    }
+    Ok(paginate(input, items, "Policies"))
+}
+
+pub(super) fn version_json(v: &monban_store::PolicyVersion, with_document: bool) -> Value {
+    let mut out = json!({"VersionId": v.version_id, "IsDefaultVersion": v.is_default, "CreateDate": v.created});
+    if with_document {
+        out["Document"] = Value::String(percent_encode(&v.document));
+    }
+    out
+}
+
+pub(super) async fn create_policy_version(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
+    let policy_arn = text(input, "PolicyArn");
+    customer_policy(call, "iam:CreatePolicyVersion", policy_arn).await?;
+    let document = text(input, "PolicyDocument");
+    check_size(document, 6144, &format!("policy {policy_arn}"))?;
+    validate_document(document, DocumentKind::Identity)?;
+    let set_default = input.get("SetAsDefault").and_then(Value::as_bool).unwrap_or(false);
+    let v = call.state.store.create_policy_version(policy_arn, document, set_default, &call.now()).await?;
+    Ok(json!({"PolicyVersion": version_json(&v, false)}))
+}
+
+pub(super) async fn get_policy_version(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
+    let (policy_arn, version_id) = (text(input, "PolicyArn"), text(input, "VersionId"));
+    call.authorize(Authorization::new("iam:GetPolicyVersion", policy_arn)).await?;
+    let missing = || {
+        ApiError::no_such_entity(format!(
+            "Policy {policy_arn} version {version_id} does not exist or is not attachable."
+        ))
+    };
+    if let Some(aws) = managed::all().get(policy_arn) {
+        if aws.version_id != version_id {
+            return Err(missing());
+        }
+        return Ok(json!({"PolicyVersion": {"Document": percent_encode(&aws.document), "VersionId": aws.version_id,
+            "IsDefaultVersion": true, "CreateDate": aws.updated}}));
+    }
+    let versions = own_policy_versions(call, policy_arn).await?;
+    let v = versions.iter().find(|v| v.version_id == version_id).ok_or_else(missing)?;
+    Ok(json!({"PolicyVersion": version_json(v, true)}))
+}
+
+pub(super) async fn list_policy_versions(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
+    let policy_arn = text(input, "PolicyArn");
+    call.authorize(Authorization::new("iam:ListPolicyVersions", policy_arn)).await?;
+    if let Some(aws) = managed::all().get(policy_arn) {
+        let item = json!({"VersionId": aws.version_id, "IsDefaultVersion": true, "CreateDate": aws.updated});
+        return Ok(paginate(input, vec![item], "Versions"));
+    }
+    let versions = own_policy_versions(call, policy_arn).await?;
+    Ok(paginate(input, versions.iter().map(|v| version_json(v, false)).collect(), "Versions"))
+}
+
+/// The versions of a customer managed policy of the caller's account (none for another's).
+pub(super) async fn own_policy_versions(
+    call: &Call<'_>,
+    policy_arn: &str,
+) -> Result<Vec<monban_store::PolicyVersion>, ApiError> {
+    if policy_account(policy_arn) != Some(call.account()) {
+        return Ok(Vec::new());
+    }
+    Ok(call.state.store.policy_versions(policy_arn).await?)
+}
+
+pub(super) async fn delete_policy_version(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
+    let policy_arn = text(input, "PolicyArn");
+    customer_policy(call, "iam:DeletePolicyVersion", policy_arn).await?;
+    call.state.store.delete_policy_version(policy_arn, text(input, "VersionId")).await?;
+    Ok(json!({}))
+}
+
+pub(super) async fn set_default_policy_version(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
+    let policy_arn = text(input, "PolicyArn");
+    customer_policy(call, "iam:SetDefaultPolicyVersion", policy_arn).await?;
+    call.state.store.set_default_policy_version(policy_arn, text(input, "VersionId"), &call.now()).await?;
+    Ok(json!({}))
+}
+
+pub(super) async fn list_entities_for_policy(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
+    let policy_arn = text(input, "PolicyArn");
+    call.authorize(Authorization::new("iam:ListEntitiesForPolicy", policy_arn)).await?;
+    if !policy_exists(call, policy_arn).await? {
+        return Err(ApiError::no_such_entity(format!("Policy {policy_arn} was not found.")));
+    }
+    let filter = optional(input, "EntityFilter");
+    let entities = call.state.store.entities_for_policy(call.account(), policy_arn).await?;
+    let mut out = json!({"PolicyGroups": [], "PolicyUsers": [], "PolicyRoles": [], "IsTruncated": false});
+    for (kind, name) in entities {
+        let wanted = filter.is_none_or(|f| f == kind.title() || f == "LocalManagedPolicy" || f == "AWSManagedPolicy");
+        if !wanted {
+            continue;
+        }
+        let p = call.state.store.require_principal(call.account(), kind, &name).await?;
+        let (list, name_key, id_key) = match kind {
+            User => ("PolicyUsers", "UserName", "UserId"),
+            Group => ("PolicyGroups", "GroupName", "GroupId"),
+            Role => ("PolicyRoles", "RoleName", "RoleId"),
+        };
+        if let Some(items) = out[list].as_array_mut() {
+            items.push(json!({ name_key: p.name, id_key: p.id }));
+        }
+    }
+    Ok(out)
+}

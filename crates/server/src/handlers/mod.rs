@@ -1,0 +1,5 @@
+//! The handlers of the operations monban implements, one file per entity family: each
+//! authorizes the exact action and resource AWS would, then reads or writes through the store.
+
+pub(crate) mod iam;
+pub(crate) mod sts;

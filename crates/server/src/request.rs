@@ -1,0 +1,211 @@
+//! The flow of one call: body → authentication and routing by credential scope → the typed
+//! operation → decoding → the handler (which authorizes, then reads or writes) → the response, or
+//! AWS's error XML → one audit record.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::time::SystemTime;
+
+use axum::extract::{ConnectInfo, State as AxumState};
+use axum::http::{HeaderMap, Method, Uri};
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+
+use crate::auth::{self, Identity};
+use crate::error::ApiError;
+use crate::handlers::{iam, sts};
+use crate::operation::{self, Access, Operation, Service};
+use crate::protocol::{self, error_response, model};
+use crate::{audit, util, State};
+
+/// Whether monban implements `op` (the others answer NotImplemented).
+pub fn implemented(op: Operation) -> bool {
+    match op {
+        Operation::Iam(op) => iam::handler(op).is_some(),
+        Operation::Sts(op) => sts::handler(op).is_some(),
+    }
+}
+
+/// Every operation of the IAM and STS models with whether monban implements it, as
+/// `(service, operation, implemented)`, sorted: the source of docs/compatibility.md.
+pub fn operations() -> Vec<(&'static str, &'static str, bool)> {
+    let mut out: Vec<_> = Operation::all().map(|op| (op.service().name(), op.wire_name(), implemented(op))).collect();
+    out.sort();
+    out
+}
+
+/// One call in progress: who, when, from where, and its request id.
+pub struct Call<'a> {
+    /// Shared state.
+    pub state: &'a State,
+    /// The authenticated caller and the context AWS fills in.
+    pub context: auth::CallContext<'a>,
+    /// The request id.
+    pub request_id: String,
+}
+
+impl Call<'_> {
+    /// The caller.
+    pub fn identity(&self) -> &Identity {
+        self.context.identity
+    }
+
+    /// The caller's account.
+    pub fn account(&self) -> &str {
+        self.context.identity.account()
+    }
+
+    /// Now, as IAM writes timestamps.
+    pub fn now(&self) -> String {
+        util::iso8601(self.context.now)
+    }
+
+    /// Authorizes an operation (see [`auth::check`]).
+    pub async fn authorize(&self, what: auth::Authorization<'_>) -> Result<(), ApiError> {
+        auth::check(self.state, &self.context, what).await
+    }
+}
+
+/// The largest request body accepted. AWS's Query APIs take parameters of at most a few hundred
+/// kilobytes (the largest IAM member is a 128 KB policy document).
+const MAX_BODY: usize = 1024 * 1024;
+
+pub(crate) async fn handle(
+    AxumState(state): AxumState<State>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: axum::body::Body,
+) -> Response {
+    let now = SystemTime::now();
+    let request_id = request_id();
+    let iam_namespace = model::service("iam").map_or("", |m| m.namespace.as_str());
+    let Ok(body) = axum::body::to_bytes(body, MAX_BODY).await else {
+        let error =
+            ApiError::request_entity_too_large(format!("Request body too large: the limit is {MAX_BODY} bytes."));
+        return error_response(iam_namespace, &request_id, &error);
+    };
+    let query = uri.query().unwrap_or("");
+    let mut params = protocol::form_params(query.as_bytes());
+    if method == Method::POST {
+        params.extend(protocol::form_params(&body));
+    }
+    let action = params.get("Action").cloned().unwrap_or_default();
+    let header_pairs: Vec<(&str, &[u8])> = headers.iter().map(|(k, v)| (k.as_str(), v.as_bytes())).collect();
+    let sigv4_request = monban_sigv4::Request {
+        method: method.as_str(),
+        path: uri.path(),
+        query,
+        headers: &header_pairs,
+        body: monban_sigv4::Body::Bytes(&body),
+    };
+    let (identity, scope, service) = match auth::authenticate(&state, &sigv4_request, &action, now).await {
+        Ok(ok) => ok,
+        Err(e) => {
+            audit::failed_authentication(&state, &action, &peer, &headers, &e, &request_id, now);
+            return error_response(iam_namespace, &request_id, &e);
+        }
+    };
+    let Some(model) = model::service(service.name()) else {
+        return error_response(iam_namespace, &request_id, &ApiError::internal("models missing"));
+    };
+    let call = Call {
+        state: &state,
+        context: auth::CallContext {
+            identity: &identity,
+            now,
+            source_ip: peer.ip().to_string(),
+            region: service.requested_region(&scope.region).to_string(),
+        },
+        request_id: request_id.clone(),
+    };
+    let outcome = dispatch(&call, service, model, &action, &params).await;
+    let response = match &outcome.result {
+        Ok(xml) => ([("content-type", "text/xml")], xml.clone()).into_response(),
+        Err(e) => error_response(&model.namespace, &request_id, e),
+    };
+    audit::call(&state, &identity, service, model, &action, &peer, &headers, &outcome, &request_id, now);
+    response
+}
+
+/// What one dispatched call produced: the operation (absent when the action is unknown), its
+/// decoded input (absent when it did not decode), its output, and the response body or error.
+pub(crate) struct Outcome {
+    pub(crate) operation: Option<Operation>,
+    pub(crate) input: Option<Value>,
+    pub(crate) output: Option<Value>,
+    pub(crate) result: Result<String, ApiError>,
+}
+
+async fn dispatch(
+    call: &Call<'_>,
+    service: Service,
+    model: &'static model::Service,
+    action: &str,
+    params: &HashMap<String, String>,
+) -> Outcome {
+    let mut outcome = Outcome { operation: None, input: None, output: None, result: Err(ApiError::internal("")) };
+    let version = params.get("Version").map(String::as_str).unwrap_or_default();
+    let operation = Operation::from_wire(service, action).filter(|_| version == model.version);
+    let (Some(op), Some(shapes)) = (operation, model.operations.get(action)) else {
+        outcome.result =
+            Err(ApiError::invalid_action(format!("Could not find operation {action} for version {version}")));
+        return outcome;
+    };
+    outcome.operation = Some(op);
+    if !implemented(op) {
+        outcome.result = Err(ApiError::not_implemented(action));
+        return outcome;
+    }
+    let input = match model.decode(shapes, params) {
+        Ok(input) => input,
+        Err(e) => {
+            outcome.result = Err(e);
+            return outcome;
+        }
+    };
+    let output = match op {
+        Operation::Iam(op) => match iam::handler(op) {
+            Some(handler) => handler(op, call, &input).await,
+            None => Err(ApiError::not_implemented(action)),
+        },
+        Operation::Sts(op) => match sts::handler(op) {
+            Some(handler) => handler(op, call, &input).await,
+            None => Err(ApiError::not_implemented(action)),
+        },
+    };
+    // Even a failed write may have changed something before it failed.
+    if op.access() == Access::Write && !adds_only(op) {
+        call.state.bump();
+    }
+    outcome.input = Some(input);
+    outcome.result = match output {
+        Ok(output) => {
+            let xml = model.encode(action, shapes, &output, &call.request_id);
+            outcome.output = Some(output);
+            xml
+        }
+        Err(e) => Err(e),
+    };
+    outcome
+}
+
+/// Writes that only add an entity under a name or key id that nothing cached can refer to (cached
+/// values are only ever computed for existing callers, and removing an entity bumps the
+/// generation), so they leave the caches valid: a stream of them does not recompute every
+/// caller's policy set.
+fn adds_only(op: Operation) -> bool {
+    use operation::IamOperation as Op;
+    matches!(
+        op,
+        Operation::Iam(Op::CreateUser | Op::CreateGroup | Op::CreateRole | Op::CreateAccessKey)
+            | Operation::Sts(operation::StsOperation::AssumeRole)
+    )
+}
+
+pub(crate) fn request_id() -> String {
+    let b = util::random_bytes::<16>().unwrap_or([0; 16]);
+    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
+}
