@@ -285,7 +285,7 @@ impl Directory {
                 let boundary =
                     user.boundary.as_deref().and_then(|b| resolve(b, &mut warnings)).map(|m| m.default.clone());
                 let caller = Caller::from_arn(&user.arn, None).map_err(|message| {
-                    DetailsError::new(&account.source, &format!("UserDetailList[{i}].Arn"), message)
+                    DetailsError::new(&account.source, &format!("UserDetailList[{i}].Arn"), message.to_string())
                 })?;
                 let kind = context::PrincipalKind::User { name: &user.name, id: &user.id };
                 let context = base_context(&options, &account.id, &user.arn, kind, &user.tags);
@@ -330,7 +330,7 @@ impl Directory {
                 // (AWS: "IAM identifiers", role session ARNs carry no path).
                 let session = format!("arn:aws:sts::{}:assumed-role/{}/monban", account.id, role.name);
                 let caller = Caller::from_arn(&session, Some(&role.arn)).map_err(|message| {
-                    DetailsError::new(&account.source, &format!("RoleDetailList[{i}].Arn"), message)
+                    DetailsError::new(&account.source, &format!("RoleDetailList[{i}].Arn"), message.to_string())
                 })?;
                 let issued = format_date(epoch_seconds(&options));
                 let kind = context::PrincipalKind::AssumedRole {

@@ -21,6 +21,7 @@ use std::net::IpAddr;
 use base64::Engine as _;
 
 use crate::pattern::{ArnPattern, Lookup, Pattern, SplitArn, Syntax};
+use crate::policy::DocumentErrorKind;
 
 /// The operator families, each with its own value type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -110,6 +111,69 @@ pub enum SetQualifier {
     ForAnyValue,
 }
 
+/// Why an operator name is not one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OperatorError {
+    /// No such operator (perhaps a different case of one).
+    #[error("unknown condition operator `{name}`{}", suggestion.map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default())]
+    Unknown {
+        /// The name as written.
+        name: String,
+        /// The operator it differs from only in case.
+        suggestion: Option<&'static str>,
+    },
+    /// `Null` takes neither `IfExists` nor a set qualifier.
+    #[error("`Null` cannot take `IfExists` or a set qualifier (`{0}`)")]
+    NullWithQualifier(String),
+}
+
+impl OperatorError {
+    /// The document error kind it is.
+    pub fn kind(&self) -> DocumentErrorKind {
+        match self {
+            OperatorError::Unknown { .. } => DocumentErrorKind::InvalidConditionOperator,
+            OperatorError::NullWithQualifier(_) => DocumentErrorKind::NullWithQualifier,
+        }
+    }
+}
+
+/// A condition value that its operator cannot read: the text and the family that wanted another
+/// type.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{text}` is not {}", expected(*family))]
+pub struct ValueError {
+    /// The value as written.
+    pub text: String,
+    /// The operator's family.
+    pub family: Family,
+}
+
+fn expected(family: Family) -> &'static str {
+    match family {
+        Family::Numeric => "a number",
+        Family::Date => "a date (ISO 8601 or epoch seconds)",
+        Family::Bool => "a boolean (`true` or `false`)",
+        Family::Null => "a boolean (`Null` takes `true` or `false`)",
+        Family::Binary => "base64",
+        Family::Ip => "a CIDR",
+        Family::String | Family::Arn => "a string",
+    }
+}
+
+impl ValueError {
+    /// The document error kind it is.
+    pub fn kind(&self) -> DocumentErrorKind {
+        match self.family {
+            Family::Numeric => DocumentErrorKind::NotANumber,
+            Family::Date => DocumentErrorKind::NotADate,
+            Family::Bool | Family::Null => DocumentErrorKind::NotABoolean,
+            Family::Binary => DocumentErrorKind::NotBase64,
+            Family::Ip => DocumentErrorKind::NotACidr,
+            Family::String | Family::Arn => DocumentErrorKind::InvalidConditionValue,
+        }
+    }
+}
+
 /// A parsed operator name such as `ForAnyValue:StringLikeIfExists`.
 #[derive(Debug, Clone, Copy)]
 pub struct Operator {
@@ -128,7 +192,7 @@ impl PartialEq for Operator {
 
 impl Operator {
     /// Reads an operator name. Names are case-sensitive, as in AWS.
-    pub fn parse(name: &str) -> Result<Operator, String> {
+    pub fn parse(name: &str) -> Result<Operator, OperatorError> {
         let (qualifier, rest) = if let Some(rest) = name.strip_prefix("ForAllValues:") {
             (Some(SetQualifier::ForAllValues), rest)
         } else if let Some(rest) = name.strip_prefix("ForAnyValue:") {
@@ -140,16 +204,12 @@ impl Operator {
             Some(base) => (base, true),
             None => (rest, false),
         };
-        let info = OPERATORS.iter().find(|o| o.name == base).ok_or_else(|| {
-            let suggestion = OPERATORS
-                .iter()
-                .find(|o| o.name.eq_ignore_ascii_case(base))
-                .map(|o| format!(" (did you mean `{}`?)", o.name))
-                .unwrap_or_default();
-            format!("unknown condition operator `{name}`{suggestion}")
+        let info = OPERATORS.iter().find(|o| o.name == base).ok_or_else(|| OperatorError::Unknown {
+            name: name.to_string(),
+            suggestion: OPERATORS.iter().find(|o| o.name.eq_ignore_ascii_case(base)).map(|o| o.name),
         })?;
         if info.family == Family::Null && (if_exists || qualifier.is_some()) {
-            return Err(format!("`Null` cannot take `IfExists` or a set qualifier (`{name}`)"));
+            return Err(OperatorError::NullWithQualifier(name.to_string()));
         }
         Ok(Operator { info, qualifier, if_exists })
     }
@@ -397,39 +457,40 @@ pub enum Values {
 impl Values {
     /// Compiles the policy's text values for an operator; the error says which value is wrong and why.
     /// `variables` is whether `${...}` is substituted (policy Version 2012-10-17).
-    pub fn compile(operator: &Operator, texts: &[&str], variables: bool) -> Result<Values, (usize, String)> {
-        fn each<T>(texts: &[&str], f: impl Fn(&str) -> Result<T, String>) -> Result<Vec<T>, (usize, String)> {
-            texts.iter().enumerate().map(|(i, t)| f(t).map_err(|e| (i, e))).collect()
+    pub fn compile(operator: &Operator, texts: &[&str], variables: bool) -> Result<Values, (usize, ValueError)> {
+        let family = operator.info.family;
+        fn read<T>(
+            texts: &[&str],
+            family: Family,
+            parse: impl Fn(&str) -> Option<T>,
+        ) -> Result<Vec<T>, (usize, ValueError)> {
+            texts
+                .iter()
+                .enumerate()
+                .map(|(i, t)| parse(t).ok_or_else(|| (i, ValueError { text: (*t).to_string(), family })))
+                .collect()
         }
-        Ok(match operator.info.family {
+        Ok(match family {
             Family::String => {
                 let syntax = Syntax {
                     wildcards: operator.info.test == Test::Like,
                     variables,
                     ignore_case: operator.info.test == Test::EqualsIgnoreCase,
                 };
-                Values::Strings(each(texts, |t| Ok(Pattern::new(t, syntax)))?)
+                Values::Strings(read(texts, family, |t| Some(Pattern::new(t, syntax)))?)
             }
-            Family::Numeric => {
-                Values::Numbers(each(texts, |t| parse_number(t).ok_or_else(|| format!("`{t}` is not a number")))?)
+            Family::Numeric => Values::Numbers(read(texts, family, parse_number)?),
+            Family::Date => Values::Dates(read(texts, family, parse_date)?),
+            Family::Bool => Values::Bools(read(texts, family, parse_bool)?),
+            Family::Binary => {
+                Values::Binary(read(texts, family, |t| base64::engine::general_purpose::STANDARD.decode(t).ok())?)
             }
-            Family::Date => Values::Dates(each(texts, |t| {
-                parse_date(t).ok_or_else(|| format!("`{t}` is not a date (ISO 8601 or epoch seconds)"))
-            })?),
-            Family::Bool => Values::Bools(each(texts, |t| {
-                parse_bool(t).ok_or_else(|| format!("`{t}` is not a boolean (`true` or `false`)"))
-            })?),
-            Family::Binary => Values::Binary(each(texts, |t| {
-                base64::engine::general_purpose::STANDARD.decode(t).map_err(|_| format!("`{t}` is not base64"))
-            })?),
-            Family::Ip => Values::Cidrs(each(texts, |t| Cidr::parse(t).ok_or_else(|| format!("`{t}` is not a CIDR")))?),
+            Family::Ip => Values::Cidrs(read(texts, family, Cidr::parse)?),
             Family::Arn => {
                 let syntax = Syntax { wildcards: true, variables, ignore_case: false };
-                Values::Arns(each(texts, |t| Ok(ArnPattern::new(t, syntax)))?)
+                Values::Arns(read(texts, family, |t| Some(ArnPattern::new(t, syntax)))?)
             }
-            Family::Null => Values::Null(each(texts, |t| {
-                parse_bool(t).ok_or_else(|| format!("`{t}` is not a boolean (`Null` takes `true` or `false`)"))
-            })?),
+            Family::Null => Values::Null(read(texts, family, parse_bool)?),
         })
     }
 }
@@ -534,7 +595,7 @@ mod tests {
         assert!(o.if_exists);
         assert_eq!(o.name(), "ForAnyValue:StringLikeIfExists");
         assert!(Operator::parse("StringEqual").is_err());
-        assert!(Operator::parse("stringequals").unwrap_err().contains("did you mean `StringEquals`"));
+        assert!(Operator::parse("stringequals").unwrap_err().to_string().contains("did you mean `StringEquals`"));
         assert!(Operator::parse("NullIfExists").is_err());
     }
 
@@ -586,10 +647,9 @@ mod tests {
     #[test]
     fn bad_values_are_compile_errors() {
         let ip = Operator::parse("IpAddress").unwrap();
-        assert_eq!(
-            Values::compile(&ip, &["10.0.0.300/8"], true).unwrap_err(),
-            (0, "`10.0.0.300/8` is not a CIDR".into())
-        );
+        let (index, error) = Values::compile(&ip, &["10.0.0.300/8"], true).unwrap_err();
+        assert_eq!((index, error.to_string()), (0, "`10.0.0.300/8` is not a CIDR".to_string()));
+        assert_eq!(error.kind(), DocumentErrorKind::NotACidr);
         let n = Operator::parse("NumericEquals").unwrap();
         assert!(Values::compile(&n, &["1", "1e3"], true).is_err());
         let d = Operator::parse("DateEquals").unwrap();

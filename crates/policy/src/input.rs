@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::eval::PolicySet;
 use crate::json::{self, Member, Node, Span, Value};
-use crate::policy::{DocumentError, Policy};
+use crate::policy::{DocumentError, DocumentErrorKind, Policy};
 use crate::request::{Caller, Context, ContextValue, Request};
 
 /// One evaluation request as read from its JSON form.
@@ -21,10 +21,7 @@ impl EvaluationInput {
     /// Reads a request document. Unknown top-level fields (such as a batch line's `id`) are
     /// ignored; inside `principal`, `resource` and `organization` every field must be known.
     pub fn from_json(text: &str) -> Result<EvaluationInput, DocumentError> {
-        let node = json::parse(text).map_err(|e| {
-            let (line, column) = json::line_column(text, e.offset);
-            DocumentError { path: String::new(), message: e.message, line, column, offset: e.offset }
-        })?;
+        let node = json::parse(text).map_err(|e| DocumentError::json(text, e))?;
         Reader { text }.input(&node)
     }
 }
@@ -43,8 +40,7 @@ fn child(path: &str, key: &str) -> String {
 
 impl Reader<'_> {
     fn error(&self, path: &str, span: Span, message: impl Into<String>) -> DocumentError {
-        let (line, column) = json::line_column(self.text, span.start);
-        DocumentError { path: path.to_string(), message: message.into(), line, column, offset: span.start }
+        DocumentError::at(self.text, DocumentErrorKind::InvalidRequest, path, span.start, message)
     }
 
     fn members<'n, 'a>(
@@ -185,7 +181,7 @@ impl Reader<'_> {
         let mut caller = match (field("arn")?, field("service")?, field("federated")?) {
             (Some(arn), None, None) => Caller::from_arn(arn, field("role_arn")?).map_err(|message| {
                 let span = Self::get(members, "arn").map_or(node.span, |n| n.span);
-                self.error("principal.arn", span, message)
+                self.error("principal.arn", span, message.to_string())
             })?,
             (None, Some(service), None) => Caller::service(service),
             (None, None, Some(provider)) => Caller::web_identity(provider),
@@ -249,6 +245,7 @@ impl Reader<'_> {
                 let decoded = if s.trim_start().starts_with('{') { s.to_string() } else { percent_decode(s) };
                 Policy::parse(&decoded).map_err(|inner| {
                     let mut e = self.error(path, node.span, format!("in the policy text: {inner}"));
+                    e.kind = inner.kind;
                     if !inner.path.is_empty() {
                         e.path = child(path, &inner.path);
                     }

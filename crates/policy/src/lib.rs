@@ -32,5 +32,5 @@ pub mod request;
 
 pub use eval::{authorize, explain, Decision, Explanation, Outcome, PolicySet, PolicyType, StatementRef};
 pub use input::EvaluationInput;
-pub use policy::{DocumentError, Effect, Policy, Statement, Version};
-pub use request::{Caller, CallerKind, Context, ContextValue, Request};
+pub use policy::{DocumentError, DocumentErrorKind, Effect, Policy, Statement, Version};
+pub use request::{Caller, CallerError, CallerKind, Context, ContextValue, Request};

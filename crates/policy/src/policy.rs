@@ -17,6 +17,8 @@ use crate::pattern::{ArnPattern, Pattern, Syntax};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{}line {line}, column {column}: {message}", if path.is_empty() { String::new() } else { format!("{path}: ") })]
 pub struct DocumentError {
+    /// What kind of mistake it is, for programs (lint's issue codes); the message says it in words.
+    pub kind: DocumentErrorKind,
     /// The element, as a JSON path from the document root (empty for JSON syntax errors).
     pub path: String,
     /// What is wrong.
@@ -27,6 +29,53 @@ pub struct DocumentError {
     pub column: usize,
     /// Byte offset in the source text.
     pub offset: usize,
+}
+
+/// What is wrong with a document, as a stable name: programs branch on this, never on the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+pub enum DocumentErrorKind {
+    /// The text is not JSON (syntax, a duplicate key, too deep).
+    Json,
+    /// An element has the wrong JSON type (an object, string or list was expected).
+    WrongType,
+    /// A list that must hold something is empty.
+    EmptyList,
+    /// An element name the grammar does not have.
+    UnknownElement,
+    /// `Version` is neither `2012-10-17` nor `2008-10-17`.
+    InvalidVersion,
+    /// No `Statement`.
+    MissingStatement,
+    /// A statement without `Effect`.
+    MissingEffect,
+    /// `Effect` is neither `Allow` nor `Deny`.
+    InvalidEffect,
+    /// A statement without `Action` or `NotAction`.
+    MissingAction,
+    /// An element together with its `Not` form.
+    ElementCombination,
+    /// An action that is not `service:Action` or `*`.
+    InvalidAction,
+    /// A principal that is not one.
+    InvalidPrincipal,
+    /// An unknown condition operator.
+    InvalidConditionOperator,
+    /// `Null` with `IfExists` or a set qualifier.
+    NullWithQualifier,
+    /// A condition value that is not a number (numeric operators).
+    NotANumber,
+    /// A condition value that is not a date (date operators).
+    NotADate,
+    /// A condition value that is not a boolean (`Bool`, `Null`).
+    NotABoolean,
+    /// A condition value that is not base64 (`BinaryEquals`).
+    NotBase64,
+    /// A condition value that is not a CIDR (IP address operators).
+    NotACidr,
+    /// A condition value that is not a string, number or boolean.
+    InvalidConditionValue,
+    /// An element of an evaluation request (not of a policy) is wrong.
+    InvalidRequest,
 }
 
 /// The policy language version; it decides whether `${...}` is a variable.
@@ -196,9 +245,8 @@ struct Source<'a> {
 }
 
 impl Source<'_> {
-    fn error(&self, path: &str, span: Span, message: impl Into<String>) -> DocumentError {
-        let (line, column) = json::line_column(self.text, span.start);
-        DocumentError { path: path.to_string(), message: message.into(), line, column, offset: span.start }
+    fn error(&self, kind: DocumentErrorKind, path: &str, span: Span, message: impl Into<String>) -> DocumentError {
+        DocumentError::at(self.text, kind, path, span.start, message)
     }
 }
 
@@ -210,13 +258,29 @@ fn child(path: &str, key: &str) -> String {
     }
 }
 
+impl DocumentError {
+    /// An error of `kind` at byte `offset` of `text`, the element at `path`.
+    pub(crate) fn at(
+        text: &str,
+        kind: DocumentErrorKind,
+        path: &str,
+        offset: usize,
+        message: impl Into<String>,
+    ) -> DocumentError {
+        let (line, column) = json::line_column(text, offset);
+        DocumentError { kind, path: path.to_string(), message: message.into(), line, column, offset }
+    }
+
+    /// A JSON syntax error of `text`.
+    pub(crate) fn json(text: &str, error: json::SyntaxError) -> DocumentError {
+        DocumentError::at(text, DocumentErrorKind::Json, "", error.offset, error.message)
+    }
+}
+
 impl Policy {
     /// Parses and compiles a policy document.
     pub fn parse(text: &str) -> Result<Policy, DocumentError> {
-        let node = json::parse(text).map_err(|e| {
-            let (line, column) = json::line_column(text, e.offset);
-            DocumentError { path: String::new(), message: e.message, line, column, offset: e.offset }
-        })?;
+        let node = json::parse(text).map_err(|e| DocumentError::json(text, e))?;
         Policy::from_node(&node, text, "")
     }
 
@@ -319,16 +383,24 @@ impl Compiler<'_> {
     fn object<'n, 'a>(&self, node: &'n Node<'a>, path: &str, what: &str) -> Result<&'n [Member<'a>], DocumentError> {
         match &node.value {
             Value::Object(members) => Ok(members),
-            other => {
-                Err(self.src.error(path, node.span, format!("{what} must be an object, not {}", other.type_name())))
-            }
+            other => Err(self.src.error(
+                DocumentErrorKind::WrongType,
+                path,
+                node.span,
+                format!("{what} must be an object, not {}", other.type_name()),
+            )),
         }
     }
 
     fn string<'n>(&self, node: &'n Node<'_>, path: &str) -> Result<&'n str, DocumentError> {
         match &node.value {
             Value::String(s) => Ok(s),
-            other => Err(self.src.error(path, node.span, format!("expected a string, not {}", other.type_name()))),
+            other => Err(self.src.error(
+                DocumentErrorKind::WrongType,
+                path,
+                node.span,
+                format!("expected a string, not {}", other.type_name()),
+            )),
         }
     }
 
@@ -338,7 +410,12 @@ impl Compiler<'_> {
             Value::String(s) => Ok((vec![(s.as_ref(), node.span, path.to_string())], Form::One)),
             Value::Array(items) => {
                 if items.is_empty() {
-                    return Err(self.src.error(path, node.span, "must not be an empty list"));
+                    return Err(self.src.error(
+                        DocumentErrorKind::EmptyList,
+                        path,
+                        node.span,
+                        "must not be an empty list",
+                    ));
                 }
                 let mut out = Vec::with_capacity(items.len());
                 for (i, item) in items.iter().enumerate() {
@@ -348,6 +425,7 @@ impl Compiler<'_> {
                 Ok((out, Form::List))
             }
             other => Err(self.src.error(
+                DocumentErrorKind::WrongType,
                 path,
                 node.span,
                 format!("expected a string or a list of strings, not {}", other.type_name()),
@@ -370,6 +448,7 @@ impl Compiler<'_> {
                         "2008-10-17" => Version::V2008_10_17,
                         other => {
                             return Err(self.src.error(
+                                DocumentErrorKind::InvalidVersion,
                                 &p,
                                 m.node.span,
                                 format!("unknown version `{other}` (use `2012-10-17`)"),
@@ -381,12 +460,22 @@ impl Compiler<'_> {
                 "Id" => id = Some(Box::from(self.string(&m.node, &p)?)),
                 "Statement" => statement_node = Some(m),
                 other => {
-                    return Err(self.src.error(&p, m.key_span, unknown_key(other, &["Version", "Id", "Statement"])))
+                    return Err(self.src.error(
+                        DocumentErrorKind::UnknownElement,
+                        &p,
+                        m.key_span,
+                        unknown_key(other, &["Version", "Id", "Statement"]),
+                    ))
                 }
             }
         }
         let Some(statement_member) = statement_node else {
-            return Err(self.src.error(path, node.span, "a policy document needs a `Statement` element"));
+            return Err(self.src.error(
+                DocumentErrorKind::MissingStatement,
+                path,
+                node.span,
+                "a policy document needs a `Statement` element",
+            ));
         };
         let statement_path = child(path, "Statement");
         let variables = version == Version::V2012_10_17;
@@ -401,6 +490,7 @@ impl Compiler<'_> {
             }
             other => {
                 return Err(self.src.error(
+                    DocumentErrorKind::WrongType,
                     &statement_path,
                     statement_member.node.span,
                     format!("`Statement` must be an object or a list of objects, not {}", other.type_name()),
@@ -424,6 +514,7 @@ impl Compiler<'_> {
             let pair = |slot: &mut Slot<'n, 'a>, negated: bool, a: &str, b: &str| -> Result<(), DocumentError> {
                 if slot.is_some() {
                     return Err(self.src.error(
+                        DocumentErrorKind::ElementCombination,
                         &p,
                         m.key_span,
                         format!("a statement cannot have both `{a}` and `{b}`"),
@@ -440,6 +531,7 @@ impl Compiler<'_> {
                         "Deny" => Effect::Deny,
                         other => {
                             return Err(self.src.error(
+                                DocumentErrorKind::InvalidEffect,
                                 &p,
                                 m.node.span,
                                 format!("`Effect` must be `Allow` or `Deny`, not `{other}`"),
@@ -456,6 +548,7 @@ impl Compiler<'_> {
                 "Condition" => condition = Some(m),
                 other => {
                     return Err(self.src.error(
+                        DocumentErrorKind::UnknownElement,
                         &p,
                         m.key_span,
                         unknown_key(
@@ -477,10 +570,20 @@ impl Compiler<'_> {
             }
         }
         let Some(effect) = effect else {
-            return Err(self.src.error(path, node.span, "a statement needs an `Effect` element"));
+            return Err(self.src.error(
+                DocumentErrorKind::MissingEffect,
+                path,
+                node.span,
+                "a statement needs an `Effect` element",
+            ));
         };
         let Some((action_member, action_negated)) = action else {
-            return Err(self.src.error(path, node.span, "a statement needs an `Action` or `NotAction` element"));
+            return Err(self.src.error(
+                DocumentErrorKind::MissingAction,
+                path,
+                node.span,
+                "a statement needs an `Action` or `NotAction` element",
+            ));
         };
         let action_syntax = Syntax { wildcards: true, variables: false, ignore_case: true };
         let action = self.element(
@@ -489,9 +592,9 @@ impl Compiler<'_> {
             path,
             |t| Pattern::new(t, action_syntax),
             |text| {
-                (text == "*" || text.contains(':'))
-                    .then_some(())
-                    .ok_or_else(|| format!("`{text}` is not an action (expected `service:Action`)"))
+                (text == "*" || text.contains(':')).then_some(()).ok_or_else(|| {
+                    (DocumentErrorKind::InvalidAction, format!("`{text}` is not an action (expected `service:Action`)"))
+                })
             },
         )?;
         let resource_syntax = Syntax { wildcards: true, variables, ignore_case: false };
@@ -509,14 +612,14 @@ impl Compiler<'_> {
         negated: bool,
         path: &str,
         compile: impl Fn(&str) -> T,
-        validate: impl Fn(&str) -> Result<(), String>,
+        validate: impl Fn(&str) -> Result<(), (DocumentErrorKind, String)>,
     ) -> Result<Element<T>, DocumentError> {
         let p = child(path, &member.key);
         let (items, form) = self.strings(&member.node, &p)?;
         let mut patterns = Vec::with_capacity(items.len());
         let mut written = Vec::with_capacity(items.len());
         for (text, span, item_path) in items {
-            validate(text).map_err(|message| self.src.error(&item_path, span, message))?;
+            validate(text).map_err(|(kind, message)| self.src.error(kind, &item_path, span, message))?;
             patterns.push(compile(text));
             written.push(Box::from(text));
         }
@@ -530,6 +633,7 @@ impl Compiler<'_> {
                 return Ok(PrincipalElement { negated, matchers: vec![PrincipalMatcher::Everyone], written: None });
             }
             return Err(self.src.error(
+                DocumentErrorKind::InvalidPrincipal,
                 &p,
                 member.node.span,
                 format!("`{s}` is not a principal: use `\"*\"` or an object such as {{\"AWS\": \"{s}\"}}"),
@@ -547,6 +651,7 @@ impl Compiler<'_> {
                 "CanonicalUser" => PrincipalKind::CanonicalUser,
                 other => {
                     return Err(self.src.error(
+                        DocumentErrorKind::UnknownElement,
                         &kp,
                         m.key_span,
                         unknown_key(other, &["AWS", "Service", "Federated", "CanonicalUser"]),
@@ -560,7 +665,12 @@ impl Compiler<'_> {
             written.push((kind, items.iter().map(|(t, _, _)| Box::from(*t)).collect(), form));
         }
         if matchers.is_empty() {
-            return Err(self.src.error(&p, member.node.span, "a principal must name at least one principal"));
+            return Err(self.src.error(
+                DocumentErrorKind::InvalidPrincipal,
+                &p,
+                member.node.span,
+                "a principal must name at least one principal",
+            ));
         }
         Ok(PrincipalElement { negated, matchers, written: Some(written) })
     }
@@ -571,7 +681,7 @@ impl Compiler<'_> {
         for op_member in self.object(&member.node, &p, "`Condition`")? {
             let op_path = child(&p, &op_member.key);
             let operator = Operator::parse(&op_member.key)
-                .map_err(|message| self.src.error(&op_path, op_member.key_span, message))?;
+                .map_err(|e| self.src.error(e.kind(), &op_path, op_member.key_span, e.to_string()))?;
             for key_member in self.object(&op_member.node, &op_path, "a condition operator's block")? {
                 let key_path = child(&op_path, &key_member.key);
                 let (nodes, form): (Vec<&Node<'_>>, Form) = match &key_member.node.value {
@@ -586,13 +696,19 @@ impl Compiler<'_> {
                         Value::String(s) => (s.to_string(), JsonValue::String(s.to_string())),
                         Value::Bool(b) => (b.to_string(), JsonValue::Bool(*b)),
                         Value::Number(raw) => {
-                            let number = raw
-                                .parse::<serde_json::Number>()
-                                .map_err(|_| self.src.error(&item_path, n.span, format!("`{raw}` is not a number")))?;
+                            let number = raw.parse::<serde_json::Number>().map_err(|_| {
+                                self.src.error(
+                                    DocumentErrorKind::NotANumber,
+                                    &item_path,
+                                    n.span,
+                                    format!("`{raw}` is not a number"),
+                                )
+                            })?;
                             (raw.to_string(), JsonValue::Number(number))
                         }
                         other => {
                             return Err(self.src.error(
+                                DocumentErrorKind::InvalidConditionValue,
                                 &item_path,
                                 n.span,
                                 format!(
@@ -606,9 +722,9 @@ impl Compiler<'_> {
                     written.push(json);
                 }
                 let borrowed: Vec<&str> = texts.iter().map(|(t, _, _)| t.as_str()).collect();
-                let values = Values::compile(&operator, &borrowed, variables).map_err(|(i, message)| {
+                let values = Values::compile(&operator, &borrowed, variables).map_err(|(i, e)| {
                     let (_, span, item_path) = &texts[i.min(texts.len().saturating_sub(1))];
-                    self.src.error(item_path, *span, message)
+                    self.src.error(e.kind(), item_path, *span, e.to_string())
                 })?;
                 conditions.push(Condition {
                     operator,

@@ -30,6 +30,23 @@ pub enum CallerKind {
     WebIdentity,
 }
 
+/// Why an ARN does not name a caller.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CallerError {
+    /// Not an ARN at all.
+    #[error("`{0}` is not an ARN")]
+    NotAnArn(String),
+    /// An ARN without an account.
+    #[error("`{0}` is not an ARN with an account")]
+    NoAccount(String),
+    /// An ARN of something that cannot make requests.
+    #[error("`{0}` is not a user, role, role session, federated user or root ARN")]
+    NotAPrincipal(String),
+    /// A role session ARN given without its role's ARN.
+    #[error("role session `{0}` needs `role_arn`, the role behind it")]
+    SessionWithoutRole(String),
+}
+
 /// The caller, with the identities resource-based policies can name it by.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
@@ -53,13 +70,13 @@ impl Caller {
 
     /// A caller identified by ARN: user, role, role session, federated user or root. The kind
     /// and account come from the ARN; `role_arn` is needed for role sessions.
-    pub fn from_arn(arn: &str, role_arn: Option<&str>) -> Result<Caller, String> {
+    pub fn from_arn(arn: &str, role_arn: Option<&str>) -> Result<Caller, CallerError> {
         let Some(parsed) = crate::arn::Arn::parse(arn) else {
-            return Err(format!("`{arn}` is not an ARN"));
+            return Err(CallerError::NotAnArn(arn.to_string()));
         };
         let account = parsed.account();
         if account.is_empty() {
-            return Err(format!("`{arn}` is not an ARN with an account"));
+            return Err(CallerError::NoAccount(arn.to_string()));
         }
         let kind = match (parsed.service(), parsed.resource()) {
             ("iam", "root") => CallerKind::Root,
@@ -67,10 +84,10 @@ impl Caller {
             ("iam", r) if r.starts_with("role/") => CallerKind::Role,
             ("sts", r) if r.starts_with("assumed-role/") => CallerKind::RoleSession,
             ("sts", r) if r.starts_with("federated-user/") => CallerKind::FederatedUser,
-            _ => return Err(format!("`{arn}` is not a user, role, role session, federated user or root ARN")),
+            _ => return Err(CallerError::NotAPrincipal(arn.to_string())),
         };
         if kind == CallerKind::RoleSession && role_arn.is_none() {
-            return Err(format!("role session `{arn}` needs `role_arn`, the role behind it"));
+            return Err(CallerError::SessionWithoutRole(arn.to_string()));
         }
         Ok(Caller {
             kind,

@@ -461,6 +461,18 @@ fn documents_and_tags_iam_rejects_are_rejected() {
         .call(&alice, "AssumeRole", &[("RoleArn", &role_arn), ("RoleSessionName", "s1"), ("SourceIdentity", "alice")])
         .unwrap();
     assert_eq!(code(&reply), "AccessDenied", "{}", reply.body);
+
+    // An inline session policy longer than 2,048 characters (STS API Reference, AssumeRole:
+    // Policy). AWS's packed-size limit on policies and tags together is not documented and is not
+    // modelled.
+    let filler = "x".repeat(2100);
+    let long = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"{filler}","Effect":"Allow","Action":"*","Resource":"*"}}]}}"#
+    );
+    let reply =
+        c.call(&alice, "AssumeRole", &[("RoleArn", &role_arn), ("RoleSessionName", "s1"), ("Policy", &long)]).unwrap();
+    assert_eq!(code(&reply), "ValidationError", "{}", reply.body);
+    assert!(reply.body.contains("less than or equal to 2048"), "{}", reply.body);
 }
 
 /// Defect 13. Authorization comes before lookups: a caller without permissions cannot tell which

@@ -7,7 +7,7 @@ use monban_catalog::{Action, ActionId, ConditionKeyType, ResourceType};
 use monban_policy::condition::{Family, SetQualifier, Values};
 use monban_policy::pattern::{ArnPattern, Piece};
 use monban_policy::policy::{Condition, PrincipalMatcher};
-use monban_policy::{DocumentError, Effect, Policy, Statement, Version};
+use monban_policy::{DocumentError, DocumentErrorKind, Effect, Policy, Statement, Version};
 
 use super::document::{Document, Step};
 use super::{position, Finding, FindingType, Linter, Location, PolicyKind};
@@ -32,45 +32,29 @@ fn quota(kind: PolicyKind) -> (usize, &'static str, FindingType) {
     }
 }
 
-/// Turns the engine's grammar error into a finding, with an issue code for the common cases.
+/// Turns the engine's grammar error into a finding, with Access Analyzer's issue code for its kind.
 pub(crate) fn grammar_error(doc: &Document<'_, '_>, error: &DocumentError) -> Finding {
-    let m = error.message.as_str();
-    let code = if m.contains("unknown condition operator") {
-        "INVALID_CONDITION_OPERATOR"
-    } else if m.contains("`Effect` must be") {
-        "INVALID_EFFECT"
-    } else if m.contains("needs an `Effect`") {
-        "MISSING_EFFECT"
-    } else if m.contains("needs an `Action`") {
-        "MISSING_ACTION"
-    } else if m.contains("needs a `Statement`") {
-        "MISSING_STATEMENT"
-    } else if m.contains("unknown version") {
-        "INVALID_VERSION"
-    } else if m.contains("both `") {
-        "UNSUPPORTED_ELEMENT_COMBINATION"
-    } else if m.contains("is not an action") {
-        "INVALID_ACTION"
-    } else if m.contains("not a principal") || m.contains("a principal must") {
-        "INVALID_PRINCIPAL_FORMAT"
-    } else if m.contains("`Null` cannot take") {
-        "NULL_WITH_IF_EXISTS"
-    } else if m.contains("is not a number") {
-        "TYPE_MISMATCH_NUMBER"
-    } else if m.contains("is not a date") {
-        "TYPE_MISMATCH_DATE"
-    } else if m.contains("is not a boolean") {
-        "TYPE_MISMATCH_BOOLEAN"
-    } else if m.contains("is not base64") {
-        "TYPE_MISMATCH_STRING"
-    } else if m.contains("is not a CIDR") {
-        "TYPE_MISMATCH_IP_RANGE"
-    } else if m.contains("empty list") {
-        "EMPTY_ARRAY"
-    } else if m.contains("unknown element") {
-        "INVALID_POLICY_ELEMENT"
-    } else {
-        "DATA_TYPE_MISMATCH"
+    use DocumentErrorKind as K;
+    let code = match error.kind {
+        K::InvalidConditionOperator => "INVALID_CONDITION_OPERATOR",
+        K::InvalidEffect => "INVALID_EFFECT",
+        K::MissingEffect => "MISSING_EFFECT",
+        K::MissingAction => "MISSING_ACTION",
+        K::MissingStatement => "MISSING_STATEMENT",
+        K::InvalidVersion => "INVALID_VERSION",
+        K::ElementCombination => "UNSUPPORTED_ELEMENT_COMBINATION",
+        K::InvalidAction => "INVALID_ACTION",
+        K::InvalidPrincipal => "INVALID_PRINCIPAL_FORMAT",
+        K::NullWithQualifier => "NULL_WITH_IF_EXISTS",
+        K::NotANumber => "TYPE_MISMATCH_NUMBER",
+        K::NotADate => "TYPE_MISMATCH_DATE",
+        K::NotABoolean => "TYPE_MISMATCH_BOOLEAN",
+        K::NotBase64 => "TYPE_MISMATCH_STRING",
+        K::NotACidr => "TYPE_MISMATCH_IP_RANGE",
+        K::EmptyList => "EMPTY_ARRAY",
+        K::UnknownElement => "INVALID_POLICY_ELEMENT",
+        K::Json => "JSON_SYNTAX_ERROR",
+        K::WrongType | K::InvalidConditionValue | K::InvalidRequest => "DATA_TYPE_MISMATCH",
     };
     let at = position(doc.text, error.offset);
     Finding {

@@ -96,6 +96,6 @@ impl Identity {
             Identity::Session { role, .. } => Some(role.arn.clone()),
             _ => None,
         };
-        Caller::from_arn(&self.arn(), role_arn.as_deref()).map_err(ApiError::internal)
+        Caller::from_arn(&self.arn(), role_arn.as_deref()).map_err(|e| ApiError::internal(e.to_string()))
     }
 }
