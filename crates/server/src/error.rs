@@ -3,7 +3,7 @@
 //! Internal details (database errors, model inconsistencies) are logged and never returned: the
 //! client sees `ServiceFailure` with a request id to quote.
 
-use monban_store::StoreError;
+use monban_store::{Conflict, Existing, Limit, Missing, StoreError};
 
 /// An error as AWS returns it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,13 +104,73 @@ impl ApiError {
     }
 }
 
+/// The store says what happened; these are AWS's words for it (IAM API Reference, each
+/// operation's errors).
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> ApiError {
         match error {
-            StoreError::NotFound(m) => ApiError::no_such_entity(m),
-            StoreError::AlreadyExists(m) => ApiError::already_exists(m),
-            StoreError::Conflict(m) => ApiError::delete_conflict(m),
-            StoreError::LimitExceeded(m) => ApiError::limit_exceeded(m),
+            StoreError::NotFound(missing) => ApiError::no_such_entity(match missing {
+                Missing::Principal(kind, name) => format!("The {} with name {name} cannot be found.", kind.as_str()),
+                Missing::InlinePolicy(kind, name) => {
+                    format!("The {} policy with name {name} cannot be found.", kind.as_str())
+                }
+                Missing::ManagedPolicy(arn) => format!("Policy {arn} does not exist or is not attachable."),
+                Missing::Attachment(arn) => format!("Policy {arn} was not found."),
+                Missing::PolicyVersion(arn, version, deleting) => {
+                    let what = if deleting { "deletable" } else { "attachable" };
+                    format!("Policy {arn} version {version} does not exist or is not {what}.")
+                }
+                Missing::AccessKey(id) => format!("The Access Key with id {id} cannot be found."),
+                Missing::LoginProfile(user) => format!("Login Profile for User {user} cannot be found."),
+                Missing::InstanceProfile(name) => format!("Instance Profile {name} cannot be found."),
+                Missing::RoleInInstanceProfile(role, profile) => {
+                    format!("The role with name {role} cannot be found in instance profile {profile}.")
+                }
+                Missing::MfaDevice(serial) => format!("MFA Device with serial number {serial} does not exist."),
+                Missing::VirtualMfaDevice(serial) => {
+                    format!("VirtualMFADevice with serial number {serial} doesn't exist.")
+                }
+            }),
+            StoreError::AlreadyExists(existing) => ApiError::already_exists(match existing {
+                Existing::Principal(kind, name) => format!("{} with name {name} already exists.", kind.title()),
+                Existing::ManagedPolicy(name) => {
+                    format!("A policy called {name} already exists. Duplicate names are not allowed.")
+                }
+                Existing::LoginProfile(user) => format!("Login Profile for user {user} already exists."),
+                Existing::InstanceProfile(name) => format!("Instance Profile {name} already exists."),
+                Existing::MfaDevice => "MFADevice entity at the same path and name already exists.".into(),
+                Existing::MfaDeviceInUse => "MFA Device is already in use.".into(),
+            }),
+            StoreError::Conflict(conflict) => ApiError::delete_conflict(match conflict {
+                Conflict::MfaDevice => "Cannot delete entity, must delete MFA device first.",
+                Conflict::LoginProfile => "Cannot delete entity, must delete login profile first.",
+                Conflict::InstanceProfile => "Cannot delete entity, must remove roles from instance profile first.",
+                Conflict::InlinePolicies => "Cannot delete entity, must delete policies first.",
+                Conflict::AttachedPolicies => "Cannot delete entity, must detach all policies first.",
+                Conflict::AccessKeys => "Cannot delete entity, must delete access keys first.",
+                Conflict::GroupMembers => "Cannot delete entity, must remove users from group first.",
+                Conflict::PolicyInUse => "Cannot delete a policy attached to entities.",
+                Conflict::PolicyVersions => {
+                    "This policy has more than one version. Before you delete a policy, you must delete the \
+                     policy's versions. The default version is deleted with the policy."
+                }
+                Conflict::DefaultVersion => "Cannot delete the default version of a policy.",
+                Conflict::MfaDeviceInUse => "MFA VirtualDevice in use. Must deactivate first.",
+            }),
+            StoreError::LimitExceeded(limit) => ApiError::limit_exceeded(match limit {
+                Limit::AccessKeysPerUser(n) => format!("Cannot exceed quota for AccessKeysPerUser: {n}"),
+                Limit::GroupsPerUser(n) => format!("Cannot exceed quota for GroupsPerUser: {n}"),
+                Limit::PoliciesPer(kind, n) => format!("Cannot exceed quota for PoliciesPer{}: {n}", kind.title()),
+                Limit::MfaDevicesPerUser(n) => format!("Cannot exceed quota for MFADevicesPerUser: {n}"),
+                Limit::PolicyVersions(n) => format!(
+                    "A managed policy can have up to {n} versions. Before you create a new version, you must delete \
+                     an existing version."
+                ),
+                Limit::Tags(_) => "The number of tags has reached the maximum limit.".into(),
+                Limit::RolesPerInstanceProfile(n) => {
+                    format!("Cannot exceed quota for InstanceSessionsPerInstanceProfile: {n}")
+                }
+            }),
             other => ApiError::internal(other.to_string()),
         }
     }

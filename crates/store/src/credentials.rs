@@ -18,7 +18,7 @@ impl Store {
                             .fetch_one(&mut *tx)
                             .await?;
                     if existing >= 2 {
-                        return Err(StoreError::LimitExceeded("Cannot exceed quota for AccessKeysPerUser: 2".into()));
+                        return Err(StoreError::LimitExceeded(Limit::AccessKeysPerUser(2)));
                     }
                     sqlx::query(
                         "INSERT INTO access_keys (access_key_id, account_id, user_key, secret, status, created) \
@@ -79,7 +79,7 @@ impl Store {
             .bind(account_id.to_owned())
             .bind(user.map(key))
             .bind(access_key_id.to_owned()),
-            || StoreError::NotFound(format!("The Access Key with id {access_key_id} cannot be found.")),
+            || StoreError::NotFound(Missing::AccessKey(access_key_id.to_string())),
         )
         .await
     }
@@ -91,7 +91,7 @@ impl Store {
                 .bind(account_id.to_owned())
                 .bind(user.map(key))
                 .bind(access_key_id.to_owned()),
-            || StoreError::NotFound(format!("The Access Key with id {access_key_id} cannot be found.")),
+            || StoreError::NotFound(Missing::AccessKey(access_key_id.to_string())),
         )
         .await
     }
@@ -212,9 +212,9 @@ impl Store {
                     .bind(i64::from(reset_required)),
             )
             .await;
-        let done = already_exists(result, || format!("Login Profile for user {user} already exists."))?;
+        let done = already_exists(result, || Existing::LoginProfile(user.to_string()))?;
         if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound(format!("Login Profile for User {user} cannot be found.")));
+            return Err(StoreError::NotFound(Missing::LoginProfile(user.to_string())));
         }
         Ok(())
     }
@@ -226,7 +226,7 @@ impl Store {
             sqlx::query("DELETE FROM login_profiles WHERE account_id = ? AND user_key = ?")
                 .bind(account_id.to_owned())
                 .bind(key(user)),
-            || StoreError::NotFound(format!("Login Profile for User {user} cannot be found.")),
+            || StoreError::NotFound(Missing::LoginProfile(user.to_string())),
         )
         .await
     }

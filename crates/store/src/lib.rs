@@ -37,21 +37,22 @@ use sqlx::{Row, Sqlite, SqlitePool};
 pub mod migrations;
 mod writer;
 
-/// Why a store operation failed. The server maps each variant to AWS's error code.
+/// Why a store operation failed. The variants say what happened as data; the server words each
+/// in AWS's terms and picks AWS's error code.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The entity does not exist (`NoSuchEntity`).
-    #[error("{0}")]
-    NotFound(String),
+    #[error("not found: {0:?}")]
+    NotFound(Missing),
     /// An entity with that name exists (`EntityAlreadyExists`).
-    #[error("{0}")]
-    AlreadyExists(String),
+    #[error("already exists: {0:?}")]
+    AlreadyExists(Existing),
     /// The entity still has dependents (`DeleteConflict`).
-    #[error("{0}")]
-    Conflict(String),
+    #[error("conflict: {0:?}")]
+    Conflict(Conflict),
     /// A quota would be exceeded (`LimitExceeded`).
-    #[error("{0}")]
-    LimitExceeded(String),
+    #[error("limit exceeded: {0:?}")]
+    LimitExceeded(Limit),
     /// The database failed.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
@@ -69,6 +70,96 @@ pub enum StoreError {
 }
 
 type Result<T> = std::result::Result<T, StoreError>;
+
+/// What was not found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Missing {
+    /// A user, group or role, by name.
+    Principal(PrincipalKind, String),
+    /// An inline policy of a principal kind, by policy name.
+    InlinePolicy(PrincipalKind, String),
+    /// A customer managed policy, by ARN.
+    ManagedPolicy(String),
+    /// An attachment of a managed policy, by ARN.
+    Attachment(String),
+    /// A version of a managed policy: ARN, version id, and whether it was to be deleted.
+    PolicyVersion(String, String, bool),
+    /// An access key, by id.
+    AccessKey(String),
+    /// A user's login profile, by user name.
+    LoginProfile(String),
+    /// An instance profile, by name.
+    InstanceProfile(String),
+    /// A role that is not in an instance profile: (role, profile).
+    RoleInInstanceProfile(String, String),
+    /// An MFA device assigned to a user, by serial number.
+    MfaDevice(String),
+    /// A virtual MFA device, by serial number.
+    VirtualMfaDevice(String),
+}
+
+/// What already exists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Existing {
+    /// A user, group or role of that name.
+    Principal(PrincipalKind, String),
+    /// A customer managed policy of that name.
+    ManagedPolicy(String),
+    /// The user's login profile.
+    LoginProfile(String),
+    /// An instance profile of that name.
+    InstanceProfile(String),
+    /// A virtual MFA device of that path and name.
+    MfaDevice,
+    /// The MFA device is assigned to a user already.
+    MfaDeviceInUse,
+}
+
+/// Why something cannot be deleted yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Conflict {
+    /// A principal still has an MFA device.
+    MfaDevice,
+    /// A user still has a login profile.
+    LoginProfile,
+    /// A role is still in an instance profile (or an instance profile still holds a role).
+    InstanceProfile,
+    /// A principal still has inline policies.
+    InlinePolicies,
+    /// A principal still has attached managed policies.
+    AttachedPolicies,
+    /// A user still has access keys.
+    AccessKeys,
+    /// A group still has members, or a user is still in groups.
+    GroupMembers,
+    /// A managed policy is attached to, or a permissions boundary of, a principal.
+    PolicyInUse,
+    /// A managed policy has versions besides its default.
+    PolicyVersions,
+    /// The default version of a policy cannot be deleted.
+    DefaultVersion,
+    /// A virtual MFA device is still assigned to a user.
+    MfaDeviceInUse,
+}
+
+/// Which quota ("IAM and AWS STS quotas") would be exceeded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    /// Access keys per user.
+    AccessKeysPerUser(i64),
+    /// Groups a user can be in.
+    GroupsPerUser(i64),
+    /// Managed policies attached to a user, group or role.
+    PoliciesPer(PrincipalKind, i64),
+    /// MFA devices per user.
+    MfaDevicesPerUser(i64),
+    /// Versions of a managed policy.
+    PolicyVersions(i64),
+    /// Tags on one entity.
+    Tags(i64),
+    /// Roles in one instance profile.
+    RolesPerInstanceProfile(i64),
+}
 
 /// Users, groups and roles: the identities that own policies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -333,8 +424,22 @@ pub struct Tag {
 struct Quota {
     count: &'static str,
     binds: Vec<String>,
-    limit: i64,
-    message: String,
+    limit: Limit,
+}
+
+impl Limit {
+    /// The quota's value.
+    pub fn value(self) -> i64 {
+        match self {
+            Limit::AccessKeysPerUser(n)
+            | Limit::GroupsPerUser(n)
+            | Limit::PoliciesPer(_, n)
+            | Limit::MfaDevicesPerUser(n)
+            | Limit::PolicyVersions(n)
+            | Limit::Tags(n)
+            | Limit::RolesPerInstanceProfile(n) => n,
+        }
+    }
 }
 
 /// The IAM database.
@@ -476,8 +581,8 @@ impl Store {
                         for value in &quota.binds {
                             count = count.bind(value);
                         }
-                        if count.fetch_one(&mut *tx).await? >= quota.limit {
-                            return Err(StoreError::LimitExceeded(quota.message));
+                        if count.fetch_one(&mut *tx).await? >= quota.limit.value() {
+                            return Err(StoreError::LimitExceeded(quota.limit));
                         }
                     }
                     Ok(query.execute(&mut *tx).await?)
@@ -523,6 +628,11 @@ impl Store {
         )
         .await?;
         Ok(())
+    }
+
+    /// Every account the database holds, in order of id.
+    pub async fn accounts(&self) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar("SELECT account_id FROM accounts ORDER BY account_id").fetch_all(&self.reader).await?)
     }
 
     /// The account alias, if set.
@@ -588,23 +698,23 @@ async fn insert_tags(
     Ok(())
 }
 
-/// A unique-key violation as `AlreadyExists` with AWS's message; any other result unchanged.
+/// A unique-key violation as `AlreadyExists(existing)`; any other result unchanged.
 fn already_exists<T>(
     result: std::result::Result<T, impl Into<StoreError>>,
-    message: impl FnOnce() -> String,
+    existing: impl FnOnce() -> Existing,
 ) -> Result<T> {
     match result.map_err(Into::into) {
         Err(StoreError::Database(sqlx::Error::Database(e))) if e.is_unique_violation() => {
-            Err(StoreError::AlreadyExists(message()))
+            Err(StoreError::AlreadyExists(existing()))
         }
         other => other,
     }
 }
 
 fn not_found(kind: PrincipalKind, name: &str) -> StoreError {
-    StoreError::NotFound(format!("The {} with name {name} cannot be found.", kind.as_str()))
+    StoreError::NotFound(Missing::Principal(kind, name.to_string()))
 }
 
 fn policy_not_found(arn: &str) -> StoreError {
-    StoreError::NotFound(format!("Policy {arn} does not exist or is not attachable."))
+    StoreError::NotFound(Missing::ManagedPolicy(arn.to_string()))
 }

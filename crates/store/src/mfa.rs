@@ -27,7 +27,7 @@ impl Store {
                 .bind(device.created.clone()),
             )
             .await;
-        already_exists(result, || "MFADevice entity at the same path and name already exists.".into())?;
+        already_exists(result, || Existing::MfaDevice)?;
         Ok(())
     }
 
@@ -84,9 +84,7 @@ impl Store {
                             .fetch_one(&mut *tx)
                             .await?;
                     if count >= DEVICES_PER_USER {
-                        return Err(StoreError::LimitExceeded(format!(
-                            "Cannot exceed quota for MFADevicesPerUser: {DEVICES_PER_USER}"
-                        )));
+                        return Err(StoreError::LimitExceeded(Limit::MfaDevicesPerUser(DEVICES_PER_USER)));
                     }
                     let done = sqlx::query(
                         "UPDATE mfa_devices SET user_key = ?, enabled = ?, last_step = ? \
@@ -100,7 +98,7 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
                     if done.rows_affected() == 0 {
-                        return Err(StoreError::AlreadyExists("MFA Device is already in use.".into()));
+                        return Err(StoreError::AlreadyExists(Existing::MfaDeviceInUse));
                     }
                     Ok(())
                 })
@@ -118,7 +116,7 @@ impl Store {
             .bind(serial.to_owned())
             .bind(account_id.to_owned())
             .bind(key(user)),
-            || StoreError::NotFound(format!("MFA Device with serial number {serial} does not exist.")),
+            || StoreError::NotFound(Missing::MfaDevice(serial.to_string())),
         )
         .await
     }
@@ -136,12 +134,8 @@ impl Store {
                             .fetch_optional(&mut *tx)
                             .await?;
                     match assigned {
-                        None => Err(StoreError::NotFound(format!(
-                            "VirtualMFADevice with serial number {serial} doesn't exist."
-                        ))),
-                        Some(Some(_)) => {
-                            Err(StoreError::Conflict("MFA VirtualDevice in use. Must deactivate first.".into()))
-                        }
+                        None => Err(StoreError::NotFound(Missing::VirtualMfaDevice(serial.to_string()))),
+                        Some(Some(_)) => Err(StoreError::Conflict(Conflict::MfaDeviceInUse)),
                         Some(None) => {
                             sqlx::query("DELETE FROM mfa_devices WHERE serial = ?")
                                 .bind(&serial)

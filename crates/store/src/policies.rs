@@ -37,9 +37,7 @@ impl Store {
                     .bind(&policy.created)
                     .execute(&mut *tx)
                     .await;
-                    already_exists(result, || {
-                        format!("A policy called {} already exists. Duplicate names are not allowed.", policy.name)
-                    })?;
+                    already_exists(result, || Existing::ManagedPolicy(policy.name.clone()))?;
                     sqlx::query(
                         "INSERT INTO policy_versions (policy_arn, version_id, document, created) VALUES (?, \
                          'v1', ?, ?)",
@@ -109,19 +107,14 @@ impl Store {
                             .fetch_one(&mut *tx)
                             .await?;
                     if attached + boundary > 0 {
-                        return Err(StoreError::Conflict("Cannot delete a policy attached to entities.".into()));
+                        return Err(StoreError::Conflict(Conflict::PolicyInUse));
                     }
                     let versions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM policy_versions WHERE policy_arn = ?")
                         .bind(arn)
                         .fetch_one(&mut *tx)
                         .await?;
                     if versions > 1 {
-                        return Err(StoreError::Conflict(
-                            "This policy has more than one version. Before you delete a \
-                             policy, you must delete the policy's versions. The default version is deleted with \
-                             the policy."
-                                .into(),
-                        ));
+                        return Err(StoreError::Conflict(Conflict::PolicyVersions));
                     }
                     for sql in [
                         "DELETE FROM tags WHERE kind = 'policy' AND owner_key = ?",
@@ -164,10 +157,7 @@ impl Store {
                         .fetch_one(&mut *tx)
                         .await?;
                     if count >= MAX_POLICY_VERSIONS {
-                        return Err(StoreError::LimitExceeded(format!(
-                            "A managed policy can have up to {MAX_POLICY_VERSIONS} versions. Before you create a \
-                             new version, you must delete an existing version."
-                        )));
+                        return Err(StoreError::LimitExceeded(Limit::PolicyVersions(MAX_POLICY_VERSIONS)));
                     }
                     let version_id = format!("v{next}");
                     sqlx::query(
@@ -247,8 +237,10 @@ impl Store {
                         .fetch_optional(&mut *tx)
                         .await?;
                     if exists.is_none() {
-                        return Err(StoreError::NotFound(format!(
-                            "Policy {arn} version {version_id} does not exist or is not attachable."
+                        return Err(StoreError::NotFound(Missing::PolicyVersion(
+                            arn.to_string(),
+                            version_id.to_string(),
+                            false,
                         )));
                     }
                     sqlx::query("UPDATE managed_policies SET default_version = ?, updated = ? WHERE arn = ?")
@@ -279,7 +271,7 @@ impl Store {
                             .await?;
                     let default = default.ok_or_else(|| policy_not_found(arn))?;
                     if default == version_id {
-                        return Err(StoreError::Conflict("Cannot delete the default version of a policy.".into()));
+                        return Err(StoreError::Conflict(Conflict::DefaultVersion));
                     }
                     let done = sqlx::query("DELETE FROM policy_versions WHERE policy_arn = ? AND version_id = ?")
                         .bind(arn)
@@ -287,8 +279,10 @@ impl Store {
                         .execute(&mut *tx)
                         .await?;
                     if done.rows_affected() == 0 {
-                        return Err(StoreError::NotFound(format!(
-                            "Policy {arn} version {version_id} does not exist or is not deletable."
+                        return Err(StoreError::NotFound(Missing::PolicyVersion(
+                            arn.to_string(),
+                            version_id.to_string(),
+                            true,
                         )));
                     }
                     Ok(())
@@ -312,8 +306,7 @@ impl Store {
             count: "SELECT COUNT(*) FROM attachments WHERE account_id = ? AND kind = ? AND owner_key = ? AND \
                     policy_arn <> ?",
             binds: vec![account_id.to_owned(), kind.as_str().to_owned(), key(owner), policy_arn.to_owned()],
-            limit: 10,
-            message: format!("Cannot exceed quota for PoliciesPer{}: 10", kind.title()),
+            limit: Limit::PoliciesPer(kind, 10),
         };
         self.execute_checked(
             account_id,
@@ -348,7 +341,7 @@ impl Store {
             .bind(kind.as_str())
             .bind(key(owner))
             .bind(policy_arn.to_owned()),
-            || StoreError::NotFound(format!("Policy {policy_arn} was not found.")),
+            || StoreError::NotFound(Missing::Attachment(policy_arn.to_string())),
         )
         .await
     }

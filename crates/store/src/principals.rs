@@ -4,36 +4,30 @@
 use super::*;
 
 /// What must be gone before a user, group or role can be deleted (bound as ?1 account, ?2 kind,
-/// ?3 name key), with AWS's DeleteConflict message for each.
-const DELETE_CONFLICTS: [(&str, &str); 7] = [
-    (
-        "SELECT COUNT(*) FROM mfa_devices WHERE account_id = ?1 AND ?2 = 'user' AND user_key = ?3",
-        "Cannot delete entity, must delete MFA device first.",
-    ),
+/// ?3 name key), with the conflict each is.
+const DELETE_CONFLICTS: [(&str, Conflict); 7] = [
+    ("SELECT COUNT(*) FROM mfa_devices WHERE account_id = ?1 AND ?2 = 'user' AND user_key = ?3", Conflict::MfaDevice),
     (
         "SELECT COUNT(*) FROM login_profiles WHERE account_id = ?1 AND ?2 = 'user' AND user_key = ?3",
-        "Cannot delete entity, must delete login profile first.",
+        Conflict::LoginProfile,
     ),
     (
         "SELECT COUNT(*) FROM instance_profiles WHERE account_id = ?1 AND ?2 = 'role' AND role_key = ?3",
-        "Cannot delete entity, must remove roles from instance profile first.",
+        Conflict::InstanceProfile,
     ),
     (
         "SELECT COUNT(*) FROM inline_policies WHERE account_id = ?1 AND kind = ?2 AND owner_key = ?3",
-        "Cannot delete entity, must delete policies first.",
+        Conflict::InlinePolicies,
     ),
     (
         "SELECT COUNT(*) FROM attachments WHERE account_id = ?1 AND kind = ?2 AND owner_key = ?3",
-        "Cannot delete entity, must detach all policies first.",
+        Conflict::AttachedPolicies,
     ),
-    (
-        "SELECT COUNT(*) FROM access_keys WHERE account_id = ?1 AND ?2 = 'user' AND user_key = ?3",
-        "Cannot delete entity, must delete access keys first.",
-    ),
+    ("SELECT COUNT(*) FROM access_keys WHERE account_id = ?1 AND ?2 = 'user' AND user_key = ?3", Conflict::AccessKeys),
     (
         "SELECT COUNT(*) FROM group_members WHERE account_id = ?1 AND \
          ((?2 = 'user' AND user_key = ?3) OR (?2 = 'group' AND group_key = ?3))",
-        "Cannot delete entity, must remove users from group first.",
+        Conflict::GroupMembers,
     ),
 ];
 
@@ -69,7 +63,7 @@ impl Store {
                     .bind(&p.trust_principal_ids)
                     .execute(&mut *tx)
                     .await;
-                    already_exists(result, || format!("{} with name {} already exists.", p.kind.title(), p.name))?;
+                    already_exists(result, || Existing::Principal(p.kind, p.name.clone()))?;
                     insert_tags(tx, &account_id, Owner::Principal(p.kind), &key(&p.name), &tags).await
                 })
             })
@@ -179,7 +173,7 @@ impl Store {
                             .fetch_one(&mut *tx)
                             .await?;
                         if n > 0 {
-                            return Err(StoreError::Conflict(message.into()));
+                            return Err(StoreError::Conflict(message));
                         }
                     }
                     sqlx::query("DELETE FROM tags WHERE account_id = ? AND kind = ? AND owner_key = ?")
@@ -208,8 +202,7 @@ impl Store {
         let quota = Quota {
             count: "SELECT COUNT(*) FROM group_members WHERE account_id = ? AND user_key = ? AND group_key <> ?",
             binds: vec![account_id.to_owned(), key(user), key(group)],
-            limit: 10,
-            message: "Cannot exceed quota for GroupsPerUser: 10".into(),
+            limit: Limit::GroupsPerUser(10),
         };
         self.execute_checked(
             account_id,
@@ -312,9 +305,7 @@ impl Store {
         .bind(name)
         .fetch_optional(&self.reader)
         .await?;
-        document.ok_or_else(|| {
-            StoreError::NotFound(format!("The {} policy with name {name} cannot be found.", kind.as_str()))
-        })
+        document.ok_or_else(|| StoreError::NotFound(Missing::InlinePolicy(kind, name.to_string())))
     }
 
     /// Every inline policy of a principal: (name, document), ordered by name.
@@ -351,7 +342,7 @@ impl Store {
                 .bind(kind.as_str())
                 .bind(key(owner))
                 .bind(name.to_owned()),
-            || StoreError::NotFound(format!("The {} policy with name {name} cannot be found.", kind.as_str())),
+            || StoreError::NotFound(Missing::InlinePolicy(kind, name.to_string())),
         )
         .await
     }
@@ -391,10 +382,7 @@ impl Store {
                         .fetch_optional(&mut *tx)
                         .await?;
                         if taken.is_some() {
-                            return Err(StoreError::AlreadyExists(format!(
-                                "{} with name {new_name} already exists.",
-                                kind.title()
-                            )));
+                            return Err(StoreError::AlreadyExists(Existing::Principal(kind, new_name.to_string())));
                         }
                     }
                     let done = sqlx::query(

@@ -20,7 +20,7 @@ impl Store {
                 .bind(p.created.clone()),
             )
             .await;
-        already_exists(result, || format!("Instance Profile {} already exists.", p.name))?;
+        already_exists(result, || Existing::InstanceProfile(p.name.clone()))?;
         Ok(())
     }
 
@@ -72,18 +72,12 @@ impl Store {
         let current = self
             .instance_profile(account_id, profile)
             .await?
-            .ok_or_else(|| StoreError::NotFound(format!("Instance Profile {profile} cannot be found.")))?;
+            .ok_or_else(|| StoreError::NotFound(Missing::InstanceProfile(profile.to_string())))?;
         match (add, current.role_name) {
-            (true, Some(_)) => {
-                return Err(StoreError::LimitExceeded(
-                    "Cannot exceed quota for InstanceSessionsPerInstanceProfile: 1".into(),
-                ))
-            }
+            (true, Some(_)) => return Err(StoreError::LimitExceeded(Limit::RolesPerInstanceProfile(1))),
             (false, Some(r)) if key(&r) == key(role) => {}
             (false, _) => {
-                return Err(StoreError::NotFound(format!(
-                    "The role with name {role} cannot be found in instance profile {profile}."
-                )))
+                return Err(StoreError::NotFound(Missing::RoleInInstanceProfile(role.to_string(), profile.to_string())))
             }
             (true, None) => {}
         }
@@ -102,11 +96,9 @@ impl Store {
         let current = self
             .instance_profile(account_id, name)
             .await?
-            .ok_or_else(|| StoreError::NotFound(format!("Instance Profile {name} cannot be found.")))?;
+            .ok_or_else(|| StoreError::NotFound(Missing::InstanceProfile(name.to_string())))?;
         if current.role_name.is_some() {
-            return Err(StoreError::Conflict(
-                "Cannot delete entity, must remove roles from instance profile first.".into(),
-            ));
+            return Err(StoreError::Conflict(Conflict::InstanceProfile));
         }
         self.execute(
             sqlx::query("DELETE FROM instance_profiles WHERE account_id = ? AND name_key = ?")

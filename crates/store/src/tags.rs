@@ -24,9 +24,7 @@ impl Store {
                     .fetch_one(&mut *tx)
                     .await?;
                     if count > 50 {
-                        return Err(StoreError::LimitExceeded(
-                            "The number of tags has reached the maximum limit.".into(),
-                        ));
+                        return Err(StoreError::LimitExceeded(Limit::Tags(50)));
                     }
                     Ok(())
                 })

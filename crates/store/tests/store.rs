@@ -63,7 +63,7 @@ async fn a_user_with_keys_policies_or_a_login_profile_cannot_be_deleted() {
     store.delete_access_key(ACCOUNT, Some("BOB"), "AKIA2").await.unwrap();
     store.put_login_profile(ACCOUNT, "bob", NOW, false, true).await.unwrap();
     match store.delete_principal(ACCOUNT, PrincipalKind::User, "bob").await {
-        Err(StoreError::Conflict(m)) => assert_eq!(m, "Cannot delete entity, must delete login profile first."),
+        Err(StoreError::Conflict(c)) => assert_eq!(c, monban_store::Conflict::LoginProfile),
         other => panic!("{other:?}"),
     }
     store.delete_login_profile(ACCOUNT, "bob").await.unwrap();
