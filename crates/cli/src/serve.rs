@@ -48,6 +48,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<Exit> {
     let secret_key = args.secret_key.as_deref().map(parse_key).transpose()?;
     let runtime =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the runtime")?;
+    let root_given = args.root_access_key_id.is_some();
     runtime.block_on(async move {
         let config = monban_server::Config {
             account_id: args.account_id.clone(),
@@ -61,31 +62,61 @@ pub fn run(args: ServeArgs) -> anyhow::Result<Exit> {
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;
         let server = monban_server::Server::start(config).await?;
-        if let Some(root) = &server.generated_root {
-            let shown = format!(
-                "[default]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
-                root.access_key_id, root.secret_access_key
-            );
-            if args.ephemeral {
-                eprintln!("root credentials for account {} (shown once):\n{shown}", args.account_id);
-            } else {
-                let path = args.data_dir.join("root-credentials");
-                monban_server::write_private(&path, shown.as_bytes())
-                    .with_context(|| format!("cannot write {}", path.display()))?;
-                // The secret is not printed: terminals and CI logs keep what they show.
-                eprintln!(
-                    "root credentials for account {} written to {} (readable only by you)",
-                    args.account_id,
-                    path.display()
-                );
+        let endpoint = format!("http://{}", listener.local_addr()?);
+        let mut exports = vec![("AWS_ENDPOINT_URL", endpoint.clone()), ("AWS_DEFAULT_REGION", "us-east-1".to_string())];
+        let mut credentials_file = args.data_dir.join("root-credentials");
+        match (&server.generated_root, args.ephemeral) {
+            // In memory, the credentials exist nowhere else: shown once.
+            (Some(root), true) => {
+                exports.push(("AWS_ACCESS_KEY_ID", root.access_key_id.clone()));
+                exports.push(("AWS_SECRET_ACCESS_KEY", root.secret_access_key.clone()));
             }
+            (Some(root), false) => {
+                credentials_file = write_root_credentials(&args.data_dir, root)?;
+                eprintln!("root credentials for account {} written to {}", args.account_id, credentials_file.display());
+            }
+            (None, _) => {}
         }
-        let address = listener.local_addr()?;
-        println!("listening on http://{address}");
+        if !args.ephemeral && !root_given && credentials_file.is_file() {
+            // Point at the file rather than print the secret: terminals and CI logs keep what they show.
+            let absolute = std::fs::canonicalize(&credentials_file)?;
+            exports.push(("AWS_SHARED_CREDENTIALS_FILE", absolute.display().to_string()));
+            exports.push(("AWS_PROFILE", "default".to_string()));
+        }
+        println!("listening on {endpoint}");
+        let line: Vec<String> = exports.iter().map(|(k, v)| format!("{k}={}", shell_quote(v))).collect();
+        println!("export {}", line.join(" "));
         std::io::Write::flush(&mut std::io::stdout())?;
         server.serve(listener).await.context("server stopped")?;
         Ok(Exit::Ok)
     })
+}
+
+/// Writes generated root credentials as the AWS CLI's credentials file (profile `default`), readable
+/// only by its owner. An existing `root-credentials` is never overwritten: the new file is named
+/// after its key instead.
+fn write_root_credentials(dir: &std::path::Path, root: &monban_server::RootCredentials) -> anyhow::Result<PathBuf> {
+    let contents = format!(
+        "[default]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+        root.access_key_id, root.secret_access_key
+    );
+    let mut path = dir.join("root-credentials");
+    if path.exists() {
+        path = dir.join(format!("root-credentials.{}", root.access_key_id));
+    }
+    monban_server::write_private(&path, contents.as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(path)
+}
+
+/// A value as a POSIX shell word.
+fn shell_quote(value: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "+-./:=_@%,".contains(c);
+    if !value.is_empty() && value.chars().all(plain) {
+        value.to_string()
+    } else {
+        format!("'{}'", value.replace('\'', "'\\''"))
+    }
 }
 
 /// Reads a 32-byte key written as 64 hex digits.

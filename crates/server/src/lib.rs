@@ -96,6 +96,23 @@ pub enum StartError {
     /// Bootstrap failed.
     #[error("{0}")]
     Bootstrap(String),
+    /// Another server uses the data directory.
+    #[error("data directory `{}` is in use by another monban server (it holds `{}`)", .0.display(), .0.join("lock").display())]
+    Locked(PathBuf),
+    /// The data directory holds another account.
+    #[error(
+        "data directory `{}` holds account {stored}, not {requested}: start with --account-id {stored}, or use \
+         another --data-dir (a data directory holds one standalone account)",
+        dir.display()
+    )]
+    OtherAccount {
+        /// The directory.
+        dir: PathBuf,
+        /// The account it holds.
+        stored: String,
+        /// The account asked for.
+        requested: String,
+    },
     /// The secret key does not open the secrets stored in the data directory.
     #[error(
         "the secret key does not decrypt the secrets stored in `{}`: start with the key this data \
@@ -123,6 +140,8 @@ pub struct StateInner {
     config: Config,
     audit: Mutex<Option<std::io::BufWriter<std::fs::File>>>,
     key_use: Mutex<HashMap<String, SystemTime>>,
+    /// The data directory's lock, held while the server runs.
+    _lock: Option<std::fs::File>,
 }
 
 /// A cheap handle on the server's state.
@@ -164,10 +183,12 @@ pub struct Server {
 impl Server {
     /// Opens state and creates the account and root credentials if needed.
     pub async fn start(config: Config) -> Result<Server, StartError> {
+        let mut lock = None;
         let (store, key, audit) = match &config.data_dir {
             Some(dir) => {
                 let io = |source| StartError::DataDir { path: dir.clone(), source };
                 make_private_dir(dir).map_err(io)?;
+                lock = Some(lock_data_dir(dir)?);
                 let key = match config.secret_key {
                     Some(k) => k,
                     None => load_or_create_key(&dir.join("secret.key")).map_err(io)?,
@@ -188,6 +209,9 @@ impl Server {
                 (Store::open_in_memory().await?, key, None)
             }
         };
+        if let Some(dir) = &config.data_dir {
+            check_account(&store, dir, &config.account_id).await?;
+        }
         let state = Arc::new(StateInner {
             store,
             secrets: SecretBox::new(key),
@@ -196,6 +220,7 @@ impl Server {
             config,
             audit: Mutex::new(audit),
             key_use: Mutex::new(HashMap::new()),
+            _lock: lock,
         });
         let generated_root = bootstrap(&state).await.map_err(|e| StartError::Bootstrap(e.message))?;
         check_secret_key(&state).await?;
@@ -268,6 +293,36 @@ pub fn write_private(path: &std::path::Path, contents: &[u8]) -> std::io::Result
     let mut file = private_options().write(true).truncate(true).open(path)?;
     restrict(path)?;
     file.write_all(contents)
+}
+
+/// Takes the data directory's lock: two servers writing one database would each cache state the
+/// other changes.
+fn lock_data_dir(dir: &std::path::Path) -> Result<std::fs::File, StartError> {
+    let path = dir.join("lock");
+    let file = private_options()
+        .write(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(|source| StartError::DataDir { path: path.clone(), source })?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(StartError::Locked(dir.to_path_buf())),
+        Err(std::fs::TryLockError::Error(source)) => Err(StartError::DataDir { path, source }),
+    }
+}
+
+/// A data directory holds one standalone account: starting it as another would silently create a
+/// second account beside the first.
+async fn check_account(store: &Store, dir: &std::path::Path, requested: &str) -> Result<(), StartError> {
+    let stored = store.accounts().await?;
+    match stored.first() {
+        Some(first) if !stored.iter().any(|a| a == requested) => Err(StartError::OtherAccount {
+            dir: dir.to_path_buf(),
+            stored: first.clone(),
+            requested: requested.to_string(),
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// Refuses a secret key that does not open the stored secrets: a server started with it would

@@ -323,26 +323,33 @@ fn unsigned_payload_is_refused_on_query_requests() {
     assert!(reply.body.starts_with("<ErrorResponse"), "{}", reply.body);
 }
 
-/// Defect 9. Two accounts in one data directory: one account's root cannot touch, attach or use
-/// as a boundary the other's policies.
+/// Defect 9. Two accounts in one database: one account's root cannot touch, attach or use as a
+/// boundary the other's policies.
 #[test]
 fn accounts_in_one_data_directory_are_isolated() {
     let data = tempfile::tempdir().unwrap();
     let other_account = "210987654321";
     let other_policy = format!("arn:aws:iam::{other_account}:policy/theirs");
     {
-        let (_rt, addr) = common::start_with(monban_server::Config {
-            root_access_key_id: Some("AKIAOTHERACCOUNTROOT".into()),
-            root_secret_access_key: Some("other-secret".into()),
-            data_dir: Some(data.path().to_path_buf()),
-            ..monban_server::Config::ephemeral(other_account)
+        // Another account's policy, in the same database (as Organizations' member accounts will be).
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        runtime.block_on(async {
+            let store = monban_store::Store::open(&data.path().join("monban.db")).await.unwrap();
+            store.ensure_account(ACCOUNT, "2026-01-01T00:00:00Z").await.unwrap();
+            store.ensure_account(other_account, "2026-01-01T00:00:00Z").await.unwrap();
+            let policy = monban_store::ManagedPolicy {
+                arn: other_policy.clone(),
+                name: "theirs".into(),
+                id: "ANPAOTHERACCOUNTPOLICY".into(),
+                path: "/".into(),
+                description: None,
+                default_version: "v1".into(),
+                created: "2026-01-01T00:00:00Z".into(),
+                updated: "2026-01-01T00:00:00Z".into(),
+                attachment_count: 0,
+            };
+            store.create_managed_policy(other_account, &policy, &allow("s3:*", "*"), &[]).await.unwrap();
         });
-        let mut c = Client::connect(addr).unwrap();
-        let theirs = common::key("AKIAOTHERACCOUNTROOT", "other-secret");
-        let reply = c
-            .call(&theirs, "CreatePolicy", &[("PolicyName", "theirs"), ("PolicyDocument", &allow("s3:*", "*"))])
-            .unwrap();
-        assert_eq!(reply.status, 200, "{}", reply.body);
     }
     let (_rt, addr) = common::start(Some(data.path()));
     let mut c = Client::connect(addr).unwrap();
@@ -517,4 +524,26 @@ fn a_wrong_secret_key_is_refused_at_start() {
     }));
     let error = started.err().expect("a wrong key must not start").to_string();
     assert!(error.contains("secret key"), "{error}");
+}
+
+/// A data directory is used by one server at a time and holds one standalone account: a second
+/// server, or a restart with another `--account-id`, is refused instead of silently creating a
+/// second account.
+#[test]
+fn a_data_directory_is_locked_and_keeps_its_account() {
+    let data = tempfile::tempdir().unwrap();
+    let (_running, _) = common::start(Some(data.path()));
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let start = |account: &str| {
+        runtime.block_on(monban_server::Server::start(monban_server::Config {
+            data_dir: Some(data.path().to_path_buf()),
+            ..monban_server::Config::ephemeral(account)
+        }))
+    };
+    let error = start(ACCOUNT).err().expect("a second server must not start").to_string();
+    assert!(error.contains("in use by another monban server"), "{error}");
+    drop(_running);
+    let error = start("210987654321").err().expect("another account must not start").to_string();
+    assert!(error.contains(&format!("holds account {ACCOUNT}")), "{error}");
+    assert!(start(ACCOUNT).is_ok());
 }

@@ -144,3 +144,56 @@ def test_account_summary_and_alias(aws, root):
     assert rc == 0, err
     assert out["SummaryMap"]["Users"] == 0
     assert out["SummaryMap"]["AccessKeysPerUserQuota"] == 2
+
+
+def _serve_and_read_exports(args):
+    """Starts `monban serve ARGS` without root credentials and returns (process, exported variables)."""
+    import re
+    import subprocess
+
+    from helpers import monban_bin
+
+    process = subprocess.Popen(
+        [str(monban_bin()), "serve", "--listen", "127.0.0.1:0", *args],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    first = process.stdout.readline()
+    assert first.startswith("listening on http://127.0.0.1:"), first
+    line = process.stdout.readline()
+    assert line.startswith("export "), line
+    exported = dict(re.findall(r"(\w+)=('[^']*'|\S+)", line[len("export "):]))
+    return process, {k: v.strip("'") for k, v in exported.items()}
+
+
+def _cli_with(exported):
+    import os
+    import subprocess
+    import sys
+
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/tmp"), "AWS_CONFIG_FILE": os.devnull,
+           "AWS_PAGER": "", "AWS_EC2_METADATA_DISABLED": "true", **exported}
+    proc = subprocess.run([sys.executable, "-m", "awscli", "sts", "get-caller-identity", "--output", "json"],
+                          env=env, capture_output=True, text=True, timeout=120)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def test_the_printed_export_line_works_with_the_cli(tmp_path):
+    """`monban serve` prints one line to paste into a shell: endpoint, region and credentials (in
+    memory) or the credentials file (on disk, never the secret itself)."""
+    for args, secret_shown in ((["--ephemeral"], True), (["--data-dir", str(tmp_path / "state")], False)):
+        process, exported = _serve_and_read_exports(args)
+        try:
+            assert exported["AWS_DEFAULT_REGION"] == "us-east-1"
+            assert ("AWS_SECRET_ACCESS_KEY" in exported) == secret_shown, exported
+            if not secret_shown:
+                assert exported["AWS_PROFILE"] == "default"
+                assert exported["AWS_SHARED_CREDENTIALS_FILE"].endswith("root-credentials")
+            rc, out, err = _cli_with(exported)
+            assert rc == 0, err
+            assert json.loads(out)["Arn"] == f"arn:aws:iam::{ACCOUNT}:root"
+        finally:
+            process.kill()
+            process.wait()
