@@ -45,46 +45,50 @@ pub(crate) fn call(
     request_id: &str,
     now: SystemTime,
 ) {
-    let read_only = outcome.operation.is_some_and(|op| op.access() == Access::Read);
-    let redacted = |shape: Option<&String>, value: Option<&Value>| -> Value {
-        let (Some(shape), Some(value)) = (shape, value) else { return Value::Null };
-        let mut value = value.clone();
-        model.redact(shape, &mut value);
-        remove_unflagged(&mut value);
-        camel_keys(value)
-    };
-    let shapes = outcome.operation.and_then(|op| model.operations.get(op.wire_name()));
-    let request = redacted(shapes.and_then(|o| o.input.as_ref()), outcome.input.as_ref());
-    let response =
-        if read_only { Value::Null } else { redacted(shapes.and_then(|o| o.output.as_ref()), outcome.output.as_ref()) };
-    let error = outcome.result.as_ref().err();
-    let record = json!({
-        "eventVersion": "1.08",
-        "userIdentity": {
-            "type": identity.principal_type(),
-            "principalId": identity.user_id(),
-            "arn": identity.arn(),
-            "accountId": identity.account(),
-            "accessKeyId": identity.access_key_id(),
-        },
-        "eventTime": util::iso8601(now),
-        "eventSource": format!("{}.amazonaws.com", service.name()),
-        "eventName": action,
-        "awsRegion": "us-east-1",
-        "sourceIPAddress": peer.ip().to_string(),
-        "userAgent": user_agent(headers),
-        "requestParameters": request,
-        "responseElements": response,
-        "errorCode": error.map(|e| e.code),
-        "errorMessage": error.map(|e| e.public_message().to_string()),
-        "requestID": request_id,
-        "eventID": request::request_id(),
-        "readOnly": read_only,
-        "eventType": "AwsApiCall",
-        "managementEvent": true,
-        "recipientAccountId": identity.account(),
+    append(state, || {
+        let read_only = outcome.operation.is_some_and(|op| op.access() == Access::Read);
+        let redacted = |shape: Option<&String>, value: Option<&Value>| -> Value {
+            let (Some(shape), Some(value)) = (shape, value) else { return Value::Null };
+            let mut value = value.clone();
+            model.redact(shape, &mut value);
+            remove_unflagged(&mut value);
+            camel_keys(value)
+        };
+        let shapes = outcome.operation.and_then(|op| model.operations.get(op.wire_name()));
+        let request = redacted(shapes.and_then(|o| o.input.as_ref()), outcome.input.as_ref());
+        let response = if read_only {
+            Value::Null
+        } else {
+            redacted(shapes.and_then(|o| o.output.as_ref()), outcome.output.as_ref())
+        };
+        let error = outcome.result.as_ref().err();
+        json!({
+            "eventVersion": "1.08",
+            "userIdentity": {
+                "type": identity.principal_type(),
+                "principalId": identity.user_id(),
+                "arn": identity.arn(),
+                "accountId": identity.account(),
+                "accessKeyId": identity.access_key_id(),
+            },
+            "eventTime": util::iso8601(now),
+            "eventSource": format!("{}.amazonaws.com", service.name()),
+            "eventName": action,
+            "awsRegion": "us-east-1",
+            "sourceIPAddress": peer.ip().to_string(),
+            "userAgent": user_agent(headers),
+            "requestParameters": request,
+            "responseElements": response,
+            "errorCode": error.map(|e| e.code),
+            "errorMessage": error.map(|e| e.public_message().to_string()),
+            "requestID": request_id,
+            "eventID": request::request_id(),
+            "readOnly": read_only,
+            "eventType": "AwsApiCall",
+            "managementEvent": true,
+            "recipientAccountId": identity.account(),
+        })
     });
-    append(state, &record);
 }
 
 /// Records a request that failed authentication: what it asked for, from where, and why it was
@@ -98,34 +102,36 @@ pub(crate) fn failed_authentication(
     request_id: &str,
     now: SystemTime,
 ) {
-    let event_name: String = action.chars().take(MAX_EVENT_NAME).collect();
-    let record = json!({
-        "eventVersion": "1.08",
-        "userIdentity": Value::Null,
-        "eventTime": util::iso8601(now),
-        "eventName": event_name,
-        "awsRegion": "us-east-1",
-        "sourceIPAddress": peer.ip().to_string(),
-        "userAgent": user_agent(headers),
-        "requestParameters": Value::Null,
-        "errorCode": error.code,
-        "errorMessage": error.public_message().chars().take(256).collect::<String>(),
-        "requestID": request_id,
-        "eventID": request::request_id(),
-        "eventType": "AwsApiCall",
-        "recipientAccountId": state.config.account_id,
+    append(state, || {
+        let event_name: String = action.chars().take(MAX_EVENT_NAME).collect();
+        json!({
+            "eventVersion": "1.08",
+            "userIdentity": Value::Null,
+            "eventTime": util::iso8601(now),
+            "eventName": event_name,
+            "awsRegion": "us-east-1",
+            "sourceIPAddress": peer.ip().to_string(),
+            "userAgent": user_agent(headers),
+            "requestParameters": Value::Null,
+            "errorCode": error.code,
+            "errorMessage": error.public_message().chars().take(256).collect::<String>(),
+            "requestID": request_id,
+            "eventID": request::request_id(),
+            "eventType": "AwsApiCall",
+            "recipientAccountId": state.config.account_id,
+        })
     });
-    append(state, &record);
 }
 
 fn user_agent(headers: &HeaderMap) -> String {
     headers.get("user-agent").and_then(|v| v.to_str().ok()).unwrap_or_default().chars().take(256).collect()
 }
 
-fn append(state: &State, record: &Value) {
+/// Appends the record `build` makes; without an audit log (`--ephemeral`) nothing is built.
+fn append(state: &State, build: impl FnOnce() -> Value) {
     let Ok(mut guard) = state.audit.lock() else { return };
     let Some(out) = guard.as_mut() else { return };
-    let _ = writeln!(out, "{record}");
+    let _ = writeln!(out, "{}", build());
     let _ = out.flush();
 }
 

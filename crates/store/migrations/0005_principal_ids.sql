@@ -5,7 +5,6 @@
 -- token in plaintext: they end here (temporary credentials; callers assume the role again).
 DELETE FROM sessions;
 ALTER TABLE sessions ADD COLUMN role_id TEXT NOT NULL DEFAULT '';
-CREATE INDEX sessions_by_role ON sessions(role_id);
 -- A role's trust policy names IAM users and roles by ARN; AWS turns each into the principal's unique
 -- id when the policy is saved. This column holds that mapping, a JSON object from ARN to id.
 ALTER TABLE principals ADD COLUMN trust_principal_ids TEXT;
