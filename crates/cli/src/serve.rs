@@ -1,5 +1,6 @@
 //! `monban serve`: the IAM and STS server.
 
+use std::io::Write as _;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
@@ -83,10 +84,13 @@ pub fn run(args: ServeArgs) -> anyhow::Result<Exit> {
             exports.push(("AWS_SHARED_CREDENTIALS_FILE", absolute.display().to_string()));
             exports.push(("AWS_PROFILE", "default".to_string()));
         }
-        println!("listening on {endpoint}");
         let line: Vec<String> = exports.iter().map(|(k, v)| format!("{k}={}", shell_quote(v))).collect();
-        println!("export {}", line.join(" "));
-        std::io::Write::flush(&mut std::io::stdout())?;
+        // A reader that closes stdout after the first line (a harness waiting for the address) must
+        // not stop the server: write errors are ignored.
+        let mut stdout = std::io::stdout().lock();
+        let _ = writeln!(stdout, "listening on {endpoint}\nexport {}", line.join(" "));
+        let _ = stdout.flush();
+        drop(stdout);
         server.serve(listener).await.context("server stopped")?;
         Ok(Exit::Ok)
     })
