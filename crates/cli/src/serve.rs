@@ -39,6 +39,24 @@ pub struct ServeArgs {
     /// Development mode: enables POST /moto-api/reset (and /monban/reset), which wipes all state
     #[arg(long)]
     dev: bool,
+    /// Print nothing per request (by default one line per call on stderr)
+    #[arg(long)]
+    quiet: bool,
+    /// The per-request lines on stderr: text or json
+    #[arg(long, value_enum, default_value = "text")]
+    log_format: LogFormat,
+    /// With --ephemeral: also write the CloudTrail-format audit log to this file
+    #[arg(long, requires = "ephemeral")]
+    audit_log: Option<PathBuf>,
+}
+
+/// The format of the per-request lines.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum LogFormat {
+    /// `TIME CALLER ACTION RESULT[: MESSAGE]`.
+    Text,
+    /// One JSON object per line.
+    Json,
 }
 
 /// Runs the server until it is stopped.
@@ -58,6 +76,12 @@ pub fn run(args: ServeArgs) -> anyhow::Result<Exit> {
             data_dir: (!args.ephemeral).then(|| args.data_dir.clone()),
             dev: args.dev,
             secret_key,
+            request_log: match (args.quiet, args.log_format) {
+                (true, _) => monban_server::RequestLog::Off,
+                (false, LogFormat::Text) => monban_server::RequestLog::Text,
+                (false, LogFormat::Json) => monban_server::RequestLog::Json,
+            },
+            audit_log: args.audit_log.clone(),
         };
         let listener = tokio::net::TcpListener::bind(&args.listen)
             .await

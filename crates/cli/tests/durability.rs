@@ -21,7 +21,7 @@ const WRITERS: usize = 4;
 /// Starts `monban serve` on a free port and returns it with its address.
 fn serve(data_dir: &Path) -> (Child, SocketAddr) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_monban"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .args(["serve", "--quiet", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(data_dir)
         .args(["--root-access-key-id", common::ROOT_ID, "--root-secret-access-key", common::ROOT_SECRET])
         .stdin(Stdio::null())

@@ -43,3 +43,74 @@ fn a_closed_stdout_does_not_stop_the_server() {
     assert_eq!(reply.status, 200, "{}", reply.body);
     assert!(alive, "monban serve exited after writing to a closed stdout");
 }
+
+/// Starts `monban serve --ephemeral ARGS` on a free port with stderr captured; returns the child and
+/// its address once it answers.
+fn serve_with_stderr(args: &[&str]) -> (std::process::Child, std::net::SocketAddr) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_monban"))
+        .args(["serve", "--ephemeral", "--listen", &format!("127.0.0.1:{port}")])
+        .args(["--root-access-key-id", common::ROOT_ID, "--root-secret-access-key", common::ROOT_SECRET])
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while std::net::TcpStream::connect(addr).is_err() {
+        assert!(child.try_wait().unwrap().is_none(), "monban serve exited");
+        assert!(Instant::now() < deadline, "monban serve never listened");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    (child, addr)
+}
+
+/// Every call gets one line on stderr, a denial with AWS's words for why; `--log-format json`
+/// writes the same as JSON, `--quiet` nothing; `--audit-log` keeps the audit log of an ephemeral
+/// server.
+#[test]
+fn each_call_is_reported_on_stderr() {
+    use std::io::Read as _;
+    let audit = tempfile::tempdir().unwrap();
+    let audit_log = audit.path().join("audit.log");
+    for (format, quiet) in [("text", false), ("json", false), ("text", true)] {
+        let mut args = vec!["--log-format", format, "--audit-log", audit_log.to_str().unwrap()];
+        if quiet {
+            args.push("--quiet");
+        }
+        let (mut child, addr) = serve_with_stderr(&args);
+        let mut c = Client::connect(addr).unwrap();
+        assert_eq!(c.call(&common::root(), "CreateUser", &[("UserName", "alice")]).unwrap().status, 200);
+        let key = c.call(&common::root(), "CreateAccessKey", &[("UserName", "alice")]).unwrap();
+        let alice = common::key(key.field("AccessKeyId").unwrap(), key.field("SecretAccessKey").unwrap());
+        assert_eq!(c.call(&alice, "ListUsers", &[]).unwrap().status, 403);
+        std::thread::sleep(Duration::from_millis(200));
+        let _ = child.kill();
+        let _ = child.wait();
+        let mut stderr = String::new();
+        child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+        let lines: Vec<&str> = stderr.lines().collect();
+        if quiet {
+            assert!(lines.is_empty(), "{stderr}");
+            continue;
+        }
+        assert_eq!(lines.len(), 3, "{stderr}");
+        if format == "json" {
+            let denied: serde_json::Value = serde_json::from_str(lines[2]).unwrap();
+            assert_eq!(denied["action"], "iam:ListUsers");
+            assert_eq!(denied["result"], "AccessDenied");
+            assert_eq!(denied["caller"], format!("arn:aws:iam::{}:user/alice", common::ACCOUNT));
+            assert!(denied["message"].as_str().unwrap().contains("no identity-based policy allows"), "{stderr}");
+        } else {
+            assert!(
+                lines[0].ends_with(&format!("arn:aws:iam::{}:root iam:CreateUser OK", common::ACCOUNT)),
+                "{stderr}"
+            );
+            assert!(lines[2].contains("iam:ListUsers AccessDenied: User: arn:aws:iam::"), "{stderr}");
+        }
+    }
+    let records = std::fs::read_to_string(&audit_log).unwrap();
+    assert_eq!(records.lines().count(), 9, "{records}");
+}

@@ -63,6 +63,21 @@ pub struct Config {
     pub dev: bool,
     /// The key that encrypts secrets at rest; read from or created in the data directory when absent.
     pub secret_key: Option<[u8; 32]>,
+    /// The request log on stderr: one line per call, for the person trying policies.
+    pub request_log: RequestLog,
+    /// Where the audit log goes when there is no data directory (`--ephemeral`).
+    pub audit_log: Option<PathBuf>,
+}
+
+/// How each call is reported on stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestLog {
+    /// Nothing.
+    Off,
+    /// One line of text per call: time, caller, action, outcome and, for an error, AWS's message.
+    Text,
+    /// The same as one JSON object per line.
+    Json,
 }
 
 impl Config {
@@ -75,6 +90,8 @@ impl Config {
             data_dir: None,
             dev: false,
             secret_key: None,
+            request_log: RequestLog::Off,
+            audit_log: None,
         }
     }
 }
@@ -206,7 +223,16 @@ impl Server {
                     Some(k) => k,
                     None => util::random_bytes::<32>().map_err(|e| StartError::Bootstrap(e.message))?,
                 };
-                (Store::open_in_memory().await?, key, None)
+                let audit = match &config.audit_log {
+                    Some(path) => Some(std::io::BufWriter::new(
+                        private_options()
+                            .append(true)
+                            .open(path)
+                            .map_err(|source| StartError::DataDir { path: path.clone(), source })?,
+                    )),
+                    None => None,
+                };
+                (Store::open_in_memory().await?, key, audit)
             }
         };
         if let Some(dir) = &config.data_dir {

@@ -126,7 +126,32 @@ pub(crate) async fn handle(
         Err(e) => error_response(&model.namespace, &request_id, e),
     };
     audit::call(&state, &identity, service, model, &action, &peer, &headers, &outcome, &request_id, now);
+    log_request(&state, &identity, &outcome, &action, now);
     response
+}
+
+/// One line on stderr per call (see [`crate::RequestLog`]): what a person trying policies looks
+/// at to see which call was denied and why.
+fn log_request(state: &State, identity: &Identity, outcome: &Outcome, action: &str, now: SystemTime) {
+    let format = state.config.request_log;
+    if format == crate::RequestLog::Off {
+        return;
+    }
+    let name = outcome.operation.map_or(action, |op| op.action());
+    let (result, message) = match &outcome.result {
+        Ok(_) => ("OK", ""),
+        Err(e) => (e.code, e.public_message()),
+    };
+    let line = match format {
+        crate::RequestLog::Json => serde_json::json!({
+            "time": util::iso8601(now), "caller": identity.arn(), "action": name, "result": result,
+            "message": (!message.is_empty()).then_some(message),
+        })
+        .to_string(),
+        _ if message.is_empty() => format!("{} {} {name} {result}", util::iso8601(now), identity.arn()),
+        _ => format!("{} {} {name} {result}: {message}", util::iso8601(now), identity.arn()),
+    };
+    eprintln!("{line}");
 }
 
 /// What one dispatched call produced: the operation (absent when the action is unknown), its
