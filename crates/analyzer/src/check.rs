@@ -90,7 +90,10 @@ fn grant_reason(catalog: &Catalog, g: &Grant, what: &str, cannot_prove: bool) ->
     let more = if more > 0 { format!(" and {more} more") } else { String::new() };
     let on = g.example_resource.as_deref().map(|r| format!(" on `{r}`")).unwrap_or_default();
     Reason {
-        message: format!("{what} {}{more}{on}: {}", names.join(", "), g.reason),
+        message: match g.reason.as_str() {
+            "" => format!("{what} {}{more}{on}", names.join(", ")),
+            reason => format!("{what} {}{more}{on}: {reason}", names.join(", ")),
+        },
         statements: vec![g.statement],
         cannot_prove,
     }
@@ -142,6 +145,14 @@ pub fn access_not_granted(
         let g = Glob::wildcard(&a.to_lowercase(), true);
         checked.iter().any(|k| k.overlaps(&g).unwrap_or(true))
     });
+    // The comparison was against an empty policy: the statement that grants it is the whole
+    // reason (the report names it), not what EXISTING lacks.
+    for g in &mut c.new_access {
+        g.reason.clear();
+    }
+    for g in &mut c.may_allow {
+        g.reason = g.reason.replace("NEW's", "the policy's");
+    }
     Ok(CheckResult::new("access-not-granted", comparison_reasons(catalog, &c, "the policy grants")))
 }
 
@@ -375,7 +386,8 @@ fn guarded(catalog: &Catalog, policy: &Policy, s: &Statement, actions: &ActionSe
                 let deny: Vec<Glob> = dr.patterns.iter().filter_map(|p| Glob::from_arn(p, Variables::Drop)).collect();
                 sr.patterns.iter().all(|p| {
                     Glob::from_arn(p, Variables::Widen).is_none_or(|g| {
-                        crate::compare::glob::witness(&[std::slice::from_ref(&g)], &deny).is_ok_and(|w| w.is_none())
+                        crate::compare::glob::shortest_witness(&[std::slice::from_ref(&g)], &deny)
+                            .is_ok_and(|w| w.is_none())
                     })
                 })
             }

@@ -12,3 +12,4 @@ pub mod account;
 pub mod check;
 pub mod compare;
 pub mod lint;
+pub mod text;

@@ -12,7 +12,7 @@ use monban_catalog::{AccessLevel, Action, ActionSet, Catalog};
 use monban_policy::Policy;
 use serde_json::{json, Value};
 
-use crate::Exit;
+use crate::{Exit, UsageError};
 
 /// Arguments of `monban actions`.
 #[derive(Args)]
@@ -122,7 +122,10 @@ fn level_filter(levels: &[AccessLevel], action: &Action<'_>) -> bool {
 
 fn list_actions(catalog: &Catalog, args: &ActionsArgs, out: &mut impl Write) -> anyhow::Result<()> {
     if args.patterns.is_empty() && args.service.is_empty() {
-        bail!("give an action or pattern (e.g. `s3:Get*`), --service PREFIX, --policy FILE or --version");
+        return Err(UsageError(
+            "give an action or pattern (e.g. `s3:Get*`), --service PREFIX, --policy FILE or --version".into(),
+        )
+        .into());
     }
     let mut set = selected_services(catalog, &args.service)?;
     let mut problems = Vec::new();

@@ -52,7 +52,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<Exit> {
         return run_batch(batch);
     }
     let Some(path) = &args.request else {
-        anyhow::bail!("give a request file or --batch");
+        return Err(crate::UsageError("give a request file or --batch".into()).into());
     };
     let text = read(path)?;
     let input = EvaluationInput::from_json(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;

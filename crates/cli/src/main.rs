@@ -15,16 +15,23 @@ mod eval;
 mod lint;
 mod serve;
 
-/// Exit codes shared by every subcommand, so scripts can rely on them.
+/// Exit codes shared by every subcommand, so scripts can rely on them (the table is in the README).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
     /// The request was allowed, the check passed, or the command simply succeeded.
     Ok = 0,
-    /// The command could not run: bad usage, unreadable or invalid input.
+    /// The command could not run: unreadable or invalid input, a server that cannot start.
     Error = 1,
     /// The command ran and its answer is "no": denied, failed check, findings at or above the threshold.
     No = 2,
+    /// The command line itself is wrong (sysexits' `EX_USAGE`), so a script can tell a typo from "no".
+    Usage = 64,
 }
+
+/// A mistake in the command line found after parsing (a combination clap cannot express).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
 
 impl From<Exit> for ExitCode {
     fn from(exit: Exit) -> Self {
@@ -62,7 +69,14 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            // Help and version go to stdout and succeed; every other parse error is a usage error.
+            let _ = error.print();
+            return if error.use_stderr() { Exit::Usage } else { Exit::Ok }.into();
+        }
+    };
     let result = match cli.command {
         Command::Eval(args) => eval::run(args),
         Command::Actions(args) => actions::run(args),
@@ -78,7 +92,7 @@ fn main() -> ExitCode {
         Ok(exit) => exit.into(),
         Err(error) => {
             eprintln!("error: {error:#}");
-            Exit::Error.into()
+            if error.is::<UsageError>() { Exit::Usage } else { Exit::Error }.into()
         }
     }
 }

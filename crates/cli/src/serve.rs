@@ -24,7 +24,7 @@ pub struct ServeArgs {
     #[arg(long)]
     ephemeral: bool,
     /// The account created on first start
-    #[arg(long, default_value = "123456789012")]
+    #[arg(long, default_value = "123456789012", value_parser = parse_account_id)]
     account_id: String,
     /// Root access key id to install (with --root-secret-access-key); generated when absent
     #[arg(long, env = "MONBAN_ROOT_ACCESS_KEY_ID", requires = "root_secret_access_key")]
@@ -34,8 +34,8 @@ pub struct ServeArgs {
     root_secret_access_key: Option<String>,
     /// The key that encrypts secret access keys at rest, as 64 hex digits; by default a random key
     /// is created in the data directory (`secret.key`, readable only by its owner)
-    #[arg(long, env = "MONBAN_SECRET_KEY", hide_env_values = true)]
-    secret_key: Option<String>,
+    #[arg(long, env = "MONBAN_SECRET_KEY", hide_env_values = true, value_parser = parse_key)]
+    secret_key: Option<[u8; 32]>,
     /// Development mode: enables POST /moto-api/reset (and /monban/reset), which wipes all state
     #[arg(long)]
     dev: bool,
@@ -61,10 +61,7 @@ enum LogFormat {
 
 /// Runs the server until it is stopped.
 pub fn run(args: ServeArgs) -> anyhow::Result<Exit> {
-    if args.account_id.len() != 12 || !args.account_id.bytes().all(|b| b.is_ascii_digit()) {
-        anyhow::bail!("--account-id must be 12 digits, not `{}`", args.account_id);
-    }
-    let secret_key = args.secret_key.as_deref().map(parse_key).transpose()?;
+    let secret_key = args.secret_key;
     let runtime =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the runtime")?;
     let root_given = args.root_access_key_id.is_some();
@@ -147,15 +144,17 @@ fn shell_quote(value: &str) -> String {
     }
 }
 
+/// An account id is 12 digits; anything else is a usage error before the server starts.
+fn parse_account_id(text: &str) -> Result<String, String> {
+    if text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(text.to_owned())
+    } else {
+        Err("an account id is 12 digits".to_owned())
+    }
+}
+
 /// Reads a 32-byte key written as 64 hex digits.
-fn parse_key(text: &str) -> anyhow::Result<[u8; 32]> {
-    let text = text.trim();
-    if text.len() != 64 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
-        anyhow::bail!("--secret-key (MONBAN_SECRET_KEY) must be 64 hex digits");
-    }
-    let mut key = [0u8; 32];
-    for (i, byte) in key.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(&text[2 * i..2 * i + 2], 16)?;
-    }
-    Ok(key)
+fn parse_key(text: &str) -> Result<[u8; 32], String> {
+    let bytes = hex::decode(text.trim()).ok().filter(|b| b.len() == 32);
+    bytes.and_then(|b| b.try_into().ok()).ok_or_else(|| "the key is 64 hex digits".to_owned())
 }

@@ -92,6 +92,7 @@ fn effective_and_errors() {
     assert_eq!(out.status.code(), Some(0));
     let text = stdout(&out);
     assert!(text.contains("s3 (") && text.contains("Write ("), "{text}");
+    assert!(text.lines().all(|l| l.chars().count() <= 100 || !l.contains(", ")), "{text}");
     let out = monban(&["effective", details.to_str().unwrap(), "--principal", "arn:aws:iam::1:user/nobody"]);
     assert_eq!(out.status.code(), Some(1));
     // Malformed input names the file and the element, and nothing panics.

@@ -94,7 +94,10 @@ fn unknown_names_suggest_the_closest() {
     assert!(stderr(&out).contains("`s3`"), "{}", stderr(&out));
 
     let out = monban(&["actions", "--access-level", "admin", "s3:*"]);
-    assert_eq!(out.status.code(), Some(2), "clap's usage error");
+    assert_eq!(out.status.code(), Some(64), "a usage error has its own exit code");
+
+    let out = monban(&["actions"]);
+    assert_eq!(out.status.code(), Some(64), "nothing to look up is a usage error");
 }
 
 #[test]

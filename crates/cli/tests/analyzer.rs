@@ -50,7 +50,7 @@ fn lint_exit_codes_follow_fail_on() {
     let out = monban(&["lint", "--fail-on", "security_warning", "-"], Some(PASS_ROLE));
     assert_eq!(out.status.code(), Some(2));
     let out = monban(&["lint", "--policy-type", "nonsense", "-"], Some(PASS_ROLE));
-    assert_ne!(out.status.code(), Some(0), "a usage error is not a pass");
+    assert_eq!(out.status.code(), Some(64), "a usage error is not a pass, nor a finding");
 }
 
 #[test]
@@ -95,6 +95,11 @@ fn compare_and_no_new_access() {
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     let services: Vec<&str> = v["new_access"][0]["actions"].as_object().unwrap().keys().map(String::as_str).collect();
     assert_eq!(services, ["account", "iam", "organizations"]);
+    // For people: grouped by access level, lists wrapped under 100 columns.
+    let out = monban(&["compare", &admin, &power], None);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("\n    Permissions management  "), "{text}");
+    assert!(text.lines().all(|l| l.chars().count() <= 100), "{text}");
     let out = monban(&["compare", &power, &admin], None);
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8(out.stdout).unwrap().contains("allows nothing"));
@@ -116,6 +121,14 @@ fn access_not_granted_and_no_public_access() {
     assert_eq!(out.status.code(), Some(2));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["result"], "FAIL");
+    // The report names what grants it and a whole example resource; there is no EXISTING policy.
+    let out = monban(
+        &["check", "access-not-granted", &power, "--action", "s3:DeleteBucket", "--resource", "arn:aws:s3:::prod-*"],
+        None,
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("the policy grants s3:DeleteBucket on `arn:aws:s3:::prod-example`"), "{text}");
+    assert!(!text.contains("EXISTING"), "{text}");
 
     let public = temp(
         "bucket.json",

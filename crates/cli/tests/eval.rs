@@ -43,6 +43,14 @@ fn json_output_names_the_decision_and_the_deciding_statement() {
     assert_eq!(v["decision"], "Allow");
     assert_eq!(v["deciding_statements"][0]["statement"], "CreateRolesOnlyWithTheBoundary");
     assert_eq!(v["deciding_statements"][0]["policy"], "DelegatedRoleCreation");
+    // The keys docs/request-format.md documents, and no others.
+    let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(keys, ["decision", "missing_allow", "deciding_statements", "policies"]);
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/request-format.md")).unwrap();
+    let documented = &doc[doc.find("## Output of `monban eval --format json`").unwrap()..];
+    for key in keys {
+        assert!(documented.contains(&format!("\"{key}\"")), "{key} is not documented");
+    }
 }
 
 #[test]
@@ -65,4 +73,22 @@ fn batch_answers_every_line_in_order_and_reports_bad_lines() {
     assert_eq!((lines[0]["id"].clone(), lines[0]["decision"].clone()), (1.into(), "Allow".into()));
     assert!(lines[1]["error"].as_str().unwrap().starts_with("line 2:"));
     assert_eq!((lines[2]["id"].clone(), lines[2]["decision"].clone()), ("two".into(), "ImplicitDeny".into()));
+}
+
+/// Usage errors exit 64 (sysexits' EX_USAGE), apart from 2 ("denied") and 1 ("could not run").
+#[test]
+fn usage_errors_have_their_own_exit_code() {
+    for args in [
+        &["eval"][..],
+        &["check", "no-public-access", "examples/create-role-with-boundary.json"],
+        &["no-such-command"],
+        &["serve", "--ephemeral", "--account-id", "12"],
+    ] {
+        let (code, _, err) = monban(args, None);
+        assert_eq!(code, 64, "{args:?}: {err}");
+        assert!(err.starts_with("error: "), "{args:?}: {err}");
+    }
+    let (code, out, _) = monban(&["--help"], None);
+    assert_eq!(code, 0, "help is not an error");
+    assert!(out.contains("Usage: monban"), "{out}");
 }

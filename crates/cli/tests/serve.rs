@@ -85,7 +85,14 @@ fn each_call_is_reported_on_stderr() {
         assert_eq!(c.call(&common::root(), "CreateUser", &[("UserName", "alice")]).unwrap().status, 200);
         let key = c.call(&common::root(), "CreateAccessKey", &[("UserName", "alice")]).unwrap();
         let alice = common::key(key.field("AccessKeyId").unwrap(), key.field("SecretAccessKey").unwrap());
+        let guard = r#"{"Statement": [{"Sid": "NoListing", "Effect": "Deny", "Action": "iam:ListUsers", "Resource": "*"},
+            {"Sid": "GroupsWithMfa", "Effect": "Allow", "Action": "iam:ListGroups", "Resource": "*",
+             "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}}]}"#;
+        let put = [("UserName", "alice"), ("PolicyName", "guard"), ("PolicyDocument", guard)];
+        assert_eq!(c.call(&common::root(), "PutUserPolicy", &put).unwrap().status, 200);
         assert_eq!(c.call(&alice, "ListUsers", &[]).unwrap().status, 403);
+        assert_eq!(c.call(&alice, "ListRoles", &[]).unwrap().status, 403);
+        assert_eq!(c.call(&alice, "ListGroups", &[]).unwrap().status, 403);
         std::thread::sleep(Duration::from_millis(200));
         let _ = child.kill();
         let _ = child.wait();
@@ -96,21 +103,40 @@ fn each_call_is_reported_on_stderr() {
             assert!(lines.is_empty(), "{stderr}");
             continue;
         }
-        assert_eq!(lines.len(), 3, "{stderr}");
+        assert_eq!(lines.len(), 6, "{stderr}");
         if format == "json" {
-            let denied: serde_json::Value = serde_json::from_str(lines[2]).unwrap();
+            let denied: serde_json::Value = serde_json::from_str(lines[3]).unwrap();
             assert_eq!(denied["action"], "iam:ListUsers");
             assert_eq!(denied["result"], "AccessDenied");
             assert_eq!(denied["caller"], format!("arn:aws:iam::{}:user/alice", common::ACCOUNT));
+            assert!(denied["message"].as_str().unwrap().contains("explicit deny in an identity-based policy"));
+            assert_eq!(denied["decided_by"], "statement `NoListing` of the identity-based policy `guard`");
+            let denied: serde_json::Value = serde_json::from_str(lines[4]).unwrap();
             assert!(denied["message"].as_str().unwrap().contains("no identity-based policy allows"), "{stderr}");
+            assert_eq!(denied["decided_by"], "a missing allow in the identity-based policies");
+            let allowed: serde_json::Value = serde_json::from_str(lines[0]).unwrap();
+            assert_eq!(allowed["decided_by"], serde_json::Value::Null);
         } else {
             assert!(
                 lines[0].ends_with(&format!("arn:aws:iam::{}:root iam:CreateUser OK", common::ACCOUNT)),
                 "{stderr}"
             );
-            assert!(lines[2].contains("iam:ListUsers AccessDenied: User: arn:aws:iam::"), "{stderr}");
+            assert!(lines[3].contains("iam:ListUsers AccessDenied: User: arn:aws:iam::"), "{stderr}");
+            assert!(
+                lines[3].ends_with("[decided by statement `NoListing` of the identity-based policy `guard`]"),
+                "{stderr}"
+            );
+            assert!(lines[4].ends_with("[decided by a missing allow in the identity-based policies]"), "{stderr}");
+            // The near miss: the allow that matched but whose condition failed.
+            assert!(
+                lines[5].ends_with(
+                    "[decided by a missing allow in the identity-based policies; statement `GroupsWithMfa` of `guard` \
+                     matched but its condition Bool on `aws:MultiFactorAuthPresent` failed (the key is not in the request)]"
+                ),
+                "{stderr}"
+            );
         }
     }
     let records = std::fs::read_to_string(&audit_log).unwrap();
-    assert_eq!(records.lines().count(), 9, "{records}");
+    assert_eq!(records.lines().count(), 18, "{records}");
 }

@@ -16,6 +16,9 @@ pub struct ApiError {
     pub sender: bool,
     /// The message.
     pub message: String,
+    /// For `AccessDenied`: the statement (or the policy type without an allow) that decided, named
+    /// for the request log. AWS does not say it on the wire, so neither does monban.
+    pub decided_by: Option<Box<str>>,
 }
 
 macro_rules! errors {
@@ -24,7 +27,7 @@ macro_rules! errors {
             $(
                 $(#[$doc])*
                 pub fn $fn(message: impl Into<String>) -> ApiError {
-                    ApiError { code: $code, status: $status, sender: true, message: message.into() }
+                    ApiError { code: $code, status: $status, sender: true, message: message.into(), decided_by: None }
                 }
             )*
         }
@@ -76,12 +79,13 @@ impl ApiError {
             status: 501,
             sender: false,
             message: format!("The operation {action} is not implemented by monban yet; see docs/compatibility.md."),
+            decided_by: None,
         }
     }
 
     /// A failure inside monban; the detail goes to the log, not to the client.
     pub fn internal(detail: impl Into<String>) -> ApiError {
-        ApiError { code: "ServiceFailure", status: 500, sender: false, message: detail.into() }
+        ApiError { code: "ServiceFailure", status: 500, sender: false, message: detail.into(), decided_by: None }
     }
 
     /// The message the client sees (internal details hidden).
@@ -179,6 +183,12 @@ impl From<StoreError> for ApiError {
 impl From<monban_sigv4::Sigv4Error> for ApiError {
     fn from(error: monban_sigv4::Sigv4Error) -> ApiError {
         let code = error.code();
-        ApiError { code, status: error.http_status(), sender: error.is_sender_fault(), message: error.aws_message() }
+        ApiError {
+            code,
+            status: error.http_status(),
+            sender: error.is_sender_fault(),
+            message: error.aws_message(),
+            decided_by: None,
+        }
     }
 }

@@ -138,18 +138,26 @@ fn log_request(state: &State, identity: &Identity, outcome: &Outcome, action: &s
         return;
     }
     let name = outcome.operation.map_or(action, |op| op.action());
-    let (result, message) = match &outcome.result {
-        Ok(_) => ("OK", ""),
-        Err(e) => (e.code, e.public_message()),
+    let (result, message, decided_by) = match &outcome.result {
+        Ok(_) => ("OK", "", None),
+        Err(e) => (e.code, e.public_message(), e.decided_by.as_deref()),
     };
     let line = match format {
         crate::RequestLog::Json => serde_json::json!({
             "time": util::iso8601(now), "caller": identity.arn(), "action": name, "result": result,
-            "message": (!message.is_empty()).then_some(message),
+            "message": (!message.is_empty()).then_some(message), "decided_by": decided_by,
         })
         .to_string(),
-        _ if message.is_empty() => format!("{} {} {name} {result}", util::iso8601(now), identity.arn()),
-        _ => format!("{} {} {name} {result}: {message}", util::iso8601(now), identity.arn()),
+        _ => {
+            let mut line = format!("{} {} {name} {result}", util::iso8601(now), identity.arn());
+            if !message.is_empty() {
+                line = format!("{line}: {message}");
+            }
+            if let Some(decided_by) = decided_by {
+                line = format!("{line} [decided by {decided_by}]");
+            }
+            line
+        }
     };
     eprintln!("{line}");
 }

@@ -53,6 +53,24 @@ def monban_bin() -> Path:
     return Path(os.environ.get("MONBAN_BIN", REPO / "target" / "debug" / "monban"))
 
 
+def serve_and_read_exports(args, stderr=subprocess.DEVNULL):
+    """Starts `monban serve ARGS` without given root credentials, as a newcomer does, and returns
+    (process, the variables of the `export` line it printed)."""
+    process = subprocess.Popen(
+        [str(monban_bin()), "serve", "--listen", "127.0.0.1:0", *args],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        text=True,
+    )
+    first = process.stdout.readline()
+    assert first.startswith("listening on http://127.0.0.1:"), first
+    line = process.stdout.readline()
+    assert line.startswith("export "), line
+    exported = dict(re.findall(r"(\w+)=('[^']*'|\S+)", line[len("export "):]))
+    return process, {k: v.strip("'") for k, v in exported.items()}
+
+
 def policy_doc(*statements: dict) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
 

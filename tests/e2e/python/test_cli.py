@@ -2,7 +2,7 @@
 
 import json
 
-from helpers import ACCOUNT, ROOT_ARN, allow, policy_doc, trust_account
+from helpers import ACCOUNT, ROOT_ARN, allow, policy_doc, serve_and_read_exports, trust_account
 
 
 def test_get_caller_identity(aws, root):
@@ -146,28 +146,6 @@ def test_account_summary_and_alias(aws, root):
     assert out["SummaryMap"]["AccessKeysPerUserQuota"] == 2
 
 
-def _serve_and_read_exports(args):
-    """Starts `monban serve ARGS` without root credentials and returns (process, exported variables)."""
-    import re
-    import subprocess
-
-    from helpers import monban_bin
-
-    process = subprocess.Popen(
-        [str(monban_bin()), "serve", "--listen", "127.0.0.1:0", *args],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    first = process.stdout.readline()
-    assert first.startswith("listening on http://127.0.0.1:"), first
-    line = process.stdout.readline()
-    assert line.startswith("export "), line
-    exported = dict(re.findall(r"(\w+)=('[^']*'|\S+)", line[len("export "):]))
-    return process, {k: v.strip("'") for k, v in exported.items()}
-
-
 def _cli_with(exported):
     import os
     import subprocess
@@ -184,7 +162,7 @@ def test_the_printed_export_line_works_with_the_cli(tmp_path):
     """`monban serve` prints one line to paste into a shell: endpoint, region and credentials (in
     memory) or the credentials file (on disk, never the secret itself)."""
     for args, secret_shown in ((["--ephemeral"], True), (["--data-dir", str(tmp_path / "state")], False)):
-        process, exported = _serve_and_read_exports(args)
+        process, exported = serve_and_read_exports(args)
         try:
             assert exported["AWS_DEFAULT_REGION"] == "us-east-1"
             assert ("AWS_SECRET_ACCESS_KEY" in exported) == secret_shown, exported

@@ -187,7 +187,11 @@ pub fn audit(dir: &Directory, reports: &[CredentialReport], unused_days: i64) ->
             if row.is_root() {
                 let keys = row.active_keys().count();
                 if keys > 0 {
-                    sink.add("root.access-key", &row.arn, vec![format!("{keys} active access key(s)")]);
+                    sink.add(
+                        "root.access-key",
+                        &row.arn,
+                        vec![format!("{} active", crate::text::counted(keys, "access key", "access keys"))],
+                    );
                 }
                 if !row.mfa_active {
                     sink.add("root.no-mfa", &row.arn, vec!["mfa_active is false".into()]);
@@ -225,7 +229,10 @@ pub fn audit(dir: &Directory, reports: &[CredentialReport], unused_days: i64) ->
                 sink.add(
                     "credentials.workload-user",
                     &row.arn,
-                    vec![format!("{} active access key(s), no console password", active.len())],
+                    vec![format!(
+                        "{} active, no console password",
+                        crate::text::counted(active.len(), "access key", "access keys")
+                    )],
                 );
             }
             if row.password_enabled && !row.mfa_active {
@@ -299,7 +306,10 @@ pub fn audit(dir: &Directory, reports: &[CredentialReport], unused_days: i64) ->
                 sink.add(
                     "permissions.inline-only",
                     &p.arn,
-                    vec![format!("{inline} inline polic(y/ies), no managed policy")],
+                    vec![format!(
+                        "{}, no managed policy",
+                        crate::text::counted(inline, "inline policy", "inline policies")
+                    )],
                 );
             }
             if inline == 0
@@ -502,7 +512,7 @@ impl AuditReport {
             }
             let _ = writeln!(s, "  fix: {}", f.fix);
         }
-        let _ = writeln!(s, "\n{} finding(s)", self.findings.len());
+        let _ = writeln!(s, "\n{}", crate::text::counted(self.findings.len(), "finding", "findings"));
         for w in &self.warnings {
             let _ = writeln!(s, "warning: {w}");
         }

@@ -271,8 +271,9 @@ impl EffectiveReport {
     /// resources and conditions they share.
     pub fn to_text(&self) -> String {
         let mut s = String::new();
-        let _ =
-            writeln!(s, "{}: {} action(s) in {} service(s)", self.principal, self.total_actions, self.services.len());
+        let actions = crate::text::counted(self.total_actions, "action", "actions");
+        let services = crate::text::counted(self.services.len(), "service", "services");
+        let _ = writeln!(s, "{}: {actions} in {services}", self.principal);
         if let Some(b) = &self.boundary {
             let _ = writeln!(s, "permissions boundary: {b}");
         }
@@ -291,7 +292,7 @@ impl EffectiveReport {
                     }
                 }
                 for (names, a) in groups {
-                    let _ = writeln!(s, "    {}", names.join(", "));
+                    let _ = writeln!(s, "    {}", crate::text::wrap(&names, 4, 4));
                     let _ = writeln!(s, "      by {}", a.statements.join("; "));
                     for r in &a.resources {
                         let _ = writeln!(s, "      on {r}");

@@ -1340,7 +1340,9 @@ impl EscalationReport {
     pub fn to_text(&self) -> String {
         let mut s = String::new();
         let what = self.target.as_deref().unwrap_or("admin-equivalent permissions");
-        let _ = writeln!(s, "{} admin-equivalent principal(s); {} edge(s)", self.admins.len(), self.edges);
+        let admins =
+            crate::text::counted(self.admins.len(), "admin-equivalent principal", "admin-equivalent principals");
+        let _ = writeln!(s, "{admins}; {}", crate::text::counted(self.edges, "edge", "edges"));
         for a in &self.admins {
             let _ = writeln!(s, "  admin: {a}");
         }
@@ -1348,7 +1350,8 @@ impl EscalationReport {
             let _ = writeln!(s, "\nno principal can escalate to {what}");
         }
         for path in &self.paths {
-            let _ = writeln!(s, "\n{} can reach {} in {} step(s):", path.principal, path.reaches, path.steps.len());
+            let steps = crate::text::counted(path.steps.len(), "step", "steps");
+            let _ = writeln!(s, "\n{} can reach {} in {steps}:", path.principal, path.reaches);
             for (k, step) in path.steps.iter().enumerate() {
                 let existing = if step.assumes_existing_resource { " [if such a resource exists]" } else { "" };
                 let _ = writeln!(s, "  {}. {} --{}--> {}{existing}", k + 1, step.from, step.method.id(), step.to);

@@ -297,7 +297,7 @@ impl Glob {
         {
             return Ok(false);
         }
-        Ok(witness(&[std::slice::from_ref(self)], std::slice::from_ref(other))?.is_none())
+        Ok(shortest_witness(&[std::slice::from_ref(self)], std::slice::from_ref(other))?.is_none())
     }
 
     /// Whether some text is in both languages (exact): reachability in the product of the two
@@ -423,11 +423,18 @@ fn close_at(glob: &Glob, states: &mut [bool]) {
     }
 }
 
-/// A shortest text that is in every `all_of` union and in no pattern of `none_of`, or `None` when
-/// there is none. Exact; [`Undecided`] only if the automaton outgrows its budget.
+/// A text that is in every `all_of` union and in no pattern of `none_of`, or `None` when there is
+/// none. Exact; [`Undecided`] only if the automaton outgrows its budget. The text is a shortest one
+/// with `example` written wherever a wildcard can take it, so that `arn:aws:s3:::prod-*` gives
+/// `arn:aws:s3:::prod-example`, not the truncated-looking `arn:aws:s3:::prod-`.
 ///
 /// `all_of` is a list of unions: `[[a, b], [c]]` asks for a text in `(a ∪ b) ∩ c`.
 pub fn witness(all_of: &[&[Glob]], none_of: &[Glob]) -> Result<Option<String>, Undecided> {
+    Ok(shortest_witness(all_of, none_of)?.map(|w| readable(w, all_of, none_of)))
+}
+
+/// A shortest [`witness`], for callers that only ask whether there is one.
+pub fn shortest_witness(all_of: &[&[Glob]], none_of: &[Glob]) -> Result<Option<String>, Undecided> {
     if all_of.iter().any(|u| u.is_empty()) {
         return Ok(None);
     }
@@ -504,6 +511,23 @@ pub fn witness(all_of: &[&[Glob]], none_of: &[Glob]) -> Result<Option<String>, U
     Ok(None)
 }
 
+/// Writes `example` into a witness wherever the text stays a witness (last positions first, so
+/// every insertion point is still where it was found).
+fn readable(shortest: String, all_of: &[&[Glob]], none_of: &[Glob]) -> String {
+    const FILL: &str = "example";
+    let is_witness =
+        |t: &str| all_of.iter().all(|u| u.iter().any(|g| g.matches(t))) && !none_of.iter().any(|g| g.matches(t));
+    let mut text = shortest;
+    let boundaries: Vec<usize> = text.char_indices().map(|(i, _)| i).chain([text.len()]).collect();
+    for &at in boundaries.iter().rev() {
+        let candidate = format!("{}{FILL}{}", &text[..at], &text[at..]);
+        if is_witness(&candidate) {
+            text = candidate;
+        }
+    }
+    text
+}
+
 fn spell(parents: &[(usize, Symbol)], mut id: usize) -> String {
     let mut chars = Vec::new();
     while let Some(&(parent, symbol)) = parents.get(id) {
@@ -572,6 +596,12 @@ mod tests {
         let w = witness(&[&[g("a*")]], &[g("ab*"), g("ac*")]).unwrap().unwrap();
         assert!(g("a*").matches(&w) && !g("ab*").matches(&w) && !g("ac*").matches(&w), "{w}");
         assert_eq!(witness(&[&[g("ab*")]], &[g("a*")]).unwrap(), None);
+        // Examples read as names, not as truncated text.
+        let w = witness(&[&[arn("arn:aws:s3:::prod-*")], &[g("*")]], &[]).unwrap().unwrap();
+        assert_eq!(w, "arn:aws:s3:::prod-example");
+        let w = witness(&[&[arn("arn:aws:s3:::*-logs/*")]], &[arn("arn:aws:s3:::example-logs/*")]).unwrap().unwrap();
+        assert!(w.starts_with("arn:aws:s3:::") && w.contains("-logs/"), "{w}");
+        assert!(!arn("arn:aws:s3:::example-logs/*").matches(&w), "{w}");
         assert!(g("a*b").overlaps(&g("*bb")).unwrap());
         assert!(!g("a*").overlaps(&g("b*")).unwrap());
     }

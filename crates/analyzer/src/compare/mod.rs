@@ -489,8 +489,8 @@ impl Comparison {
             return out;
         }
         out.push_str(&format!(
-            "NEW allows {} action(s) that EXISTING does not; {} more may be allowed\n",
-            count(&self.new_access),
+            "NEW allows {} that EXISTING does not; {} more may be allowed\n",
+            crate::text::counted(count(&self.new_access), "action", "actions"),
             count(&self.may_allow)
         ));
         for (title, grants) in [("newly allowed", &self.new_access), ("may allow", &self.may_allow)] {
@@ -510,7 +510,8 @@ impl Comparison {
                 for (prefix, levels) in group_actions(catalog, &g.actions) {
                     out.push_str(&format!("  {prefix}\n"));
                     for (level, names) in levels {
-                        out.push_str(&format!("    {:<24}{}\n", level.as_str(), names.join(", ")));
+                        let names = crate::text::wrap(&names, 28, 28);
+                        out.push_str(&format!("    {:<24}{names}\n", level.as_str()));
                     }
                 }
             }

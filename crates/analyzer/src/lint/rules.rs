@@ -563,7 +563,7 @@ impl Context<'_, '_, '_, '_> {
                         FindingType::Warning,
                         "TYPE_MISMATCH",
                         format!(
-                            "`{}` is of type {key_type}: use a {} operator instead of `{op_name}`",
+                            "`{}` is of type {key_type}: use {} instead of `{op_name}`",
                             c.key,
                             operator_for(key_type)
                         ),
@@ -948,14 +948,14 @@ fn operator_fits(family: Family, key_type: ConditionKeyType) -> bool {
 fn operator_for(key_type: ConditionKeyType) -> &'static str {
     use ConditionKeyType as K;
     match key_type.element_type() {
-        K::String => "String",
-        K::Arn => "ARN or String",
-        K::Numeric => "Numeric",
-        K::Date => "Date",
-        K::Bool => "Bool",
-        K::IpAddress => "IpAddress",
-        K::Binary => "BinaryEquals",
-        _ => "matching",
+        K::String => "a String operator",
+        K::Arn => "an ARN or String operator",
+        K::Numeric => "a Numeric operator",
+        K::Date => "a Date operator",
+        K::Bool => "the Bool operator",
+        K::IpAddress => "an IpAddress operator",
+        K::Binary => "the BinaryEquals operator",
+        _ => "a matching operator",
     }
 }
 

@@ -249,35 +249,89 @@ pub async fn check(state: &State, call: &CallContext<'_>, what: Authorization<'_
         context.insert(&k, v);
     }
     let request = Request::new(identity.caller()?, what.action, what.resource).with_context(context);
-    let decision = match what.resource_policy {
+    let mut with_resource;
+    let policies = match what.resource_policy {
         Some(resource_policy) => {
-            let mut with_resource = (*policies).clone();
+            with_resource = (*policies).clone();
             with_resource.resource = Some(resource_policy);
-            authorize(&request, &with_resource)
+            &with_resource
         }
-        None => authorize(&request, &policies),
+        None => &*policies,
     };
-    match decision.outcome {
-        Outcome::Allow => Ok(()),
+    let decision = authorize(&request, policies);
+    let message = match decision.outcome {
+        Outcome::Allow => return Ok(()),
         Outcome::ExplicitDeny => {
             let by = decision.statements.first().map_or(PolicyType::Identity, |s| s.policy_type);
-            Err(ApiError::access_denied(format!(
+            format!(
                 "User: {arn} is not authorized to perform: {} on resource: {} with an explicit deny in {} {}",
                 what.action,
                 what.resource,
                 article(by.phrase()),
                 by.phrase()
-            )))
+            )
         }
         Outcome::ImplicitDeny => {
             let by = decision.missing_allow.unwrap_or(PolicyType::Identity);
-            Err(ApiError::access_denied(format!(
+            format!(
                 "User: {arn} is not authorized to perform: {} on resource: {} because no {} allows the {} action",
                 what.action,
                 what.resource,
                 by.phrase(),
                 what.action
-            )))
+            )
+        }
+    };
+    let mut decided_by = deciding_statement(&decision, policies);
+    if let Some(near) = near_miss(&request, policies, decision.missing_allow) {
+        decided_by = format!("{decided_by}; {near}");
+    }
+    let decided_by = Some(decided_by.into());
+    Err(ApiError { decided_by, ..ApiError::access_denied(message) })
+}
+
+/// For a missing allow: the first allow statement of that policy type that matched the action and
+/// resource but whose condition failed, the near miss a person trying policies wants to see.
+/// Only denied calls pay for it.
+fn near_miss(request: &Request, policies: &PolicySet, missing: Option<PolicyType>) -> Option<String> {
+    let missing = missing?;
+    let explanation = monban_policy::explain(request, policies);
+    let s = explanation
+        .policies
+        .iter()
+        .filter(|p| p.policy_type == missing)
+        .flat_map(|p| &p.statements)
+        .find(|s| s.effect == monban_policy::Effect::Allow && s.result == "condition_failed")?;
+    let (operator, key) = (s.operator.as_deref().unwrap_or("?"), s.key.as_deref().unwrap_or("?"));
+    let absent = if s.key_missing == Some(true) { " (the key is not in the request)" } else { "" };
+    Some(format!(
+        "statement `{}` of `{}` matched but its condition {operator} on `{key}` failed{absent}",
+        s.statement, s.policy
+    ))
+}
+
+/// Names what decided a denial, for the request log: the deny statement (its `Sid` or position
+/// and its policy), or the policy type that had no allow and, where there is one, its policy.
+fn deciding_statement(decision: &monban_policy::eval::Decision, policies: &PolicySet) -> String {
+    let name = |policy: Option<&Arc<Policy>>| policy.and_then(|p| p.name.as_deref()).map(|n| format!(" `{n}`"));
+    match (decision.outcome, decision.statements.first(), decision.missing_allow) {
+        (Outcome::ExplicitDeny, Some(at), _) => {
+            let policy = policies.policy_at(at);
+            let statement = policy.and_then(|p| p.statements.get(usize::from(at.statement)));
+            let sid = match statement.and_then(|s| s.sid.as_deref()) {
+                Some(sid) => format!("statement `{sid}`"),
+                None => format!("statement {}", at.statement + 1),
+            };
+            format!("{sid} of the {}{}", at.policy_type.phrase(), name(policy).unwrap_or_default())
+        }
+        (_, _, Some(PolicyType::PermissionsBoundary)) => {
+            let boundary = name(policies.boundary.as_ref()).unwrap_or_default();
+            format!("a missing allow in the permissions boundary{boundary}")
+        }
+        (_, _, missing) => {
+            let phrase = missing.unwrap_or(PolicyType::Identity).phrase();
+            let plural = phrase.strip_suffix("policy").map_or(phrase.to_owned(), |stem| format!("{stem}policies"));
+            format!("a missing allow in the {plural}")
         }
     }
 }
