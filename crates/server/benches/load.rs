@@ -1,12 +1,17 @@
-//! Load generator: the server started in-process on `127.0.0.1:0`, driven with signed requests
-//! over many keep-alive loopback connections, one operation at a time, each bounded in time and
-//! in count. Prints throughput and p50/p99 latency per operation, for a durable data directory
-//! and for in-memory state.
+//! Load generator: signed requests over many keep-alive loopback connections, one operation at a
+//! time, each bounded in time and in count. Prints throughput and p50/p99 latency per operation.
+//! By default it starts the server in-process on `127.0.0.1:0`, with a durable data directory and
+//! with in-memory state; `MONBAN_LOAD_ENDPOINT=127.0.0.1:PORT` drives any IAM/STS server already
+//! running on this machine instead (another monban, moto_server, ...), set up with the
+//! administrator key in `MONBAN_LOAD_ACCESS_KEY_ID` / `MONBAN_LOAD_SECRET_ACCESS_KEY` (default:
+//! the test root key), so the same figures can be taken of every server in one run.
 //!
 //! The caller is an IAM user whose inline policy allows what it calls, so every request goes
-//! through key lookup, signature verification and policy evaluation, as a real client's would:
-//! GetUser and GetCallerIdentity read; CreateUser (a new name each time) and AssumeRole (a new
-//! session each time) write.
+//! through key lookup, signature verification and policy evaluation, as a real client's would.
+//! Reads (GetUser, GetCallerIdentity, ListPolicies with one page of 100) replay one signed
+//! request per connection, as `wrk` does, so the figures are the server's and not the signing
+//! client's; writes (CreateUser with a new name, AssumeRole with a new session) are signed each
+//! time.
 //!
 //! `cargo bench -p monban-server --bench load`; `MONBAN_LOAD_CONNECTIONS` (default 16),
 //! `MONBAN_LOAD_SECONDS` (default 5, per operation) and `MONBAN_LOAD_OPERATIONS` (a comma-separated
@@ -34,36 +39,40 @@ fn env_number(name: &str, default: u64) -> u64 {
 /// The caller's key and the role it may assume.
 struct Fixture {
     user: SigningKey,
+    user_name: String,
     role_arn: String,
 }
 
-fn setup(addr: SocketAddr) -> Fixture {
-    let root = common::root();
+fn setup(addr: SocketAddr, root: &SigningKey) -> Fixture {
+    // Names of their own, so that a server already holding an earlier run's entities is fine.
+    let run = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis();
+    let name = format!("load-{run}");
     let mut client = Client::connect(addr).unwrap();
     let mut ok = |action: &str, params: &[(&str, &str)]| {
-        let reply = client.call(&root, action, params).unwrap();
+        let reply = client.call(root, action, params).unwrap();
         assert_eq!(reply.status, 200, "{action}: {}", reply.body);
         reply
     };
-    let user = ok("CreateUser", &[("UserName", "load")]);
+    let user = ok("CreateUser", &[("UserName", &name)]);
     let user_arn = user.field("Arn").unwrap().to_string();
     let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow",
-        "Action":["iam:GetUser","iam:CreateUser","sts:AssumeRole"],"Resource":"*"}]}"#;
-    ok("PutUserPolicy", &[("UserName", "load"), ("PolicyName", "load"), ("PolicyDocument", policy)]);
-    let key = ok("CreateAccessKey", &[("UserName", "load")]);
+        "Action":["iam:GetUser","iam:CreateUser","iam:ListPolicies","sts:AssumeRole"],"Resource":"*"}]}"#;
+    ok("PutUserPolicy", &[("UserName", &name), ("PolicyName", "load"), ("PolicyDocument", policy)]);
+    let key = ok("CreateAccessKey", &[("UserName", &name)]);
     let user = common::key(key.field("AccessKeyId").unwrap(), key.field("SecretAccessKey").unwrap());
     let trust = format!(
         r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"{user_arn}"}},
         "Action":"sts:AssumeRole"}}]}}"#
     );
-    let role = ok("CreateRole", &[("RoleName", "load"), ("AssumeRolePolicyDocument", &trust)]);
-    Fixture { user, role_arn: role.field("Arn").unwrap().to_string() }
+    let role = ok("CreateRole", &[("RoleName", &name), ("AssumeRolePolicyDocument", &trust)]);
+    Fixture { user, user_name: name, role_arn: role.field("Arn").unwrap().to_string() }
 }
 
 #[derive(Clone, Copy)]
 enum Operation {
     GetUser,
     GetCallerIdentity,
+    ListPolicies,
     CreateUser,
     AssumeRole,
 }
@@ -73,6 +82,7 @@ impl Operation {
         match self {
             Operation::GetUser => "GetUser",
             Operation::GetCallerIdentity => "GetCallerIdentity",
+            Operation::ListPolicies => "ListPolicies",
             Operation::CreateUser => "CreateUser",
             Operation::AssumeRole => "AssumeRole",
         }
@@ -100,19 +110,29 @@ fn run(addr: SocketAddr, fixture: &Fixture, op: Operation, mode: &str, connectio
             let issued = issued.clone();
             let key = fixture.user.clone();
             let role_arn = fixture.role_arn.clone();
+            let user_name = fixture.user_name.clone();
             let mode = mode.to_string();
             std::thread::spawn(move || {
                 let mut client = Client::connect(addr).unwrap();
                 let mut latencies = Vec::new();
                 let (mut errors, mut first_error) = (0u64, None);
                 let session = format!("load-{thread}");
+                // A read is signed once and replayed.
+                let replayed = match op {
+                    Operation::GetUser => Some(("GetUser", vec![("UserName", user_name.as_str())])),
+                    Operation::GetCallerIdentity => Some(("GetCallerIdentity", vec![])),
+                    Operation::ListPolicies => Some(("ListPolicies", vec![("MaxItems", "100")])),
+                    Operation::CreateUser | Operation::AssumeRole => None,
+                }
+                .map(|(action, params)| {
+                    client.sign(&key, action, &params, "us-east-1", common::service_of(action), &[])
+                });
                 let mut n = 0u64;
                 while Instant::now() < deadline && issued.fetch_add(1, Ordering::Relaxed) < MAX_REQUESTS {
                     n += 1;
                     let name;
                     let (action, params): (&str, Vec<(&str, &str)>) = match op {
-                        Operation::GetUser => ("GetUser", vec![("UserName", "load")]),
-                        Operation::GetCallerIdentity => ("GetCallerIdentity", vec![]),
+                        Operation::GetUser | Operation::GetCallerIdentity | Operation::ListPolicies => ("", vec![]),
                         Operation::CreateUser => {
                             name = format!("load-{mode}-{thread}-{n}");
                             ("CreateUser", vec![("UserName", name.as_str())])
@@ -122,7 +142,10 @@ fn run(addr: SocketAddr, fixture: &Fixture, op: Operation, mode: &str, connectio
                         }
                     };
                     let sent = Instant::now();
-                    let reply = client.call(&key, action, &params);
+                    let reply = match &replayed {
+                        Some((headers, body)) => client.send("POST", "/", headers, body.as_bytes()),
+                        None => client.call(&key, action, &params),
+                    };
                     latencies.push(sent.elapsed());
                     match reply {
                         Ok(r) if r.status == 200 => {}
@@ -170,7 +193,13 @@ fn main() {
     let connections = env_number("MONBAN_LOAD_CONNECTIONS", 16);
     let seconds = if quick { 0.2 } else { env_number("MONBAN_LOAD_SECONDS", 5) as f64 };
     let limit = Duration::from_secs_f64(seconds);
-    let all = [Operation::GetUser, Operation::GetCallerIdentity, Operation::CreateUser, Operation::AssumeRole];
+    let all = [
+        Operation::GetUser,
+        Operation::GetCallerIdentity,
+        Operation::ListPolicies,
+        Operation::CreateUser,
+        Operation::AssumeRole,
+    ];
     let operations: Vec<Operation> = match std::env::var("MONBAN_LOAD_OPERATIONS") {
         Ok(names) => names
             .split(',')
@@ -187,11 +216,8 @@ fn main() {
         "state", "operation", "requests", "errors", "req/s", "p50 ms", "p99 ms"
     );
     let mut missed = Vec::new();
-    for durable in [true, false] {
-        let mode = if durable { "durable" } else { "ephemeral" };
-        let data = tempfile::tempdir().unwrap();
-        let (runtime, addr) = common::start(durable.then(|| data.path()));
-        let fixture = setup(addr);
+    let measure = |mode: &str, addr: SocketAddr, root: &SigningKey, missed: &mut Vec<String>| {
+        let fixture = setup(addr, root);
         for op in operations.iter().copied() {
             let o = run(addr, &fixture, op, mode, connections, limit);
             let rate = o.requests as f64 / o.elapsed.as_secs_f64();
@@ -206,10 +232,26 @@ fn main() {
                 println!("    first error: {}", e.chars().take(300).collect::<String>());
             }
             let target = if op.is_write() { 1_000.0 } else { 5_000.0 };
-            if durable && (rate < target || p99 >= 10.0 || o.errors > 0) {
+            if mode == "durable" && (rate < target || p99 >= 10.0 || o.errors > 0) {
                 missed.push(format!("{mode} {}", op.name()));
             }
         }
+    };
+    if let Ok(endpoint) = std::env::var("MONBAN_LOAD_ENDPOINT") {
+        let addr: SocketAddr = endpoint.parse().expect("MONBAN_LOAD_ENDPOINT is ADDRESS:PORT, such as 127.0.0.1:5000");
+        assert!(addr.ip().is_loopback(), "MONBAN_LOAD_ENDPOINT must be a server on this machine (loopback)");
+        let root = match (std::env::var("MONBAN_LOAD_ACCESS_KEY_ID"), std::env::var("MONBAN_LOAD_SECRET_ACCESS_KEY")) {
+            (Ok(id), Ok(secret)) => common::key(&id, &secret),
+            _ => common::root(),
+        };
+        measure("external", addr, &root, &mut missed);
+        return;
+    }
+    for durable in [true, false] {
+        let mode = if durable { "durable" } else { "ephemeral" };
+        let data = tempfile::tempdir().unwrap();
+        let (runtime, addr) = common::start(durable.then(|| data.path()));
+        measure(mode, addr, &common::root(), &mut missed);
         if let Ok(wal) = std::fs::metadata(data.path().join("monban.db-wal")) {
             println!("    (write-ahead log at the end: {:.1} MB)", wal.len() as f64 / 1e6);
         }

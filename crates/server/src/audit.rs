@@ -8,9 +8,18 @@
 //! few secrets the model does not mark ([`UNFLAGGED_SECRETS`]). A request that fails
 //! authentication is recorded compactly, without its parameters, as CloudTrail records the failure
 //! and not the payload: an unauthenticated caller cannot fill the disk through the log.
+//!
+//! Records are written by one background thread ([`AuditLog`]), so that a read call does not wait
+//! for a `write(2)` under a lock shared by every call. The queue is bounded: when it is full, a
+//! call waits for room (back-pressure), and no record is ever dropped. A mutating call is answered
+//! only once its record has reached the operating system, as before; a read call's record may
+//! still be queued, so a crash of the process (not of the machine) loses at most the last
+//! [`QUEUE`] records of read calls.
 
-use std::io::Write as _;
+use std::fs::File;
+use std::io::{BufWriter, Write as _};
 use std::net::SocketAddr;
+use std::sync::mpsc;
 use std::time::SystemTime;
 
 use axum::http::HeaderMap;
@@ -31,6 +40,68 @@ const UNFLAGGED_SECRETS: &[&str] = &["AuthenticationCode1", "AuthenticationCode2
 /// operation name has 40 characters).
 const MAX_EVENT_NAME: usize = 64;
 
+/// Records waiting for the writer thread at most; a full queue makes calls wait.
+pub(crate) const QUEUE: usize = 4096;
+
+/// One record for the writer, and whom to tell once it is written.
+struct Entry {
+    record: Value,
+    written: Option<mpsc::SyncSender<()>>,
+}
+
+/// The audit log file and the thread that appends to it.
+pub(crate) struct AuditLog {
+    queue: mpsc::SyncSender<Entry>,
+}
+
+impl AuditLog {
+    /// Starts the writer thread on `file`; it ends, after writing everything queued, when the log
+    /// is dropped.
+    pub(crate) fn start(file: File) -> std::io::Result<AuditLog> {
+        let (queue, entries) = mpsc::sync_channel::<Entry>(QUEUE);
+        std::thread::Builder::new()
+            .name("monban-audit".into())
+            .spawn(move || write_all(BufWriter::new(file), &entries))?;
+        Ok(AuditLog { queue })
+    }
+
+    /// Queues a record; with `wait`, returns once it has been handed to the operating system.
+    fn append(&self, record: Value, wait: bool) {
+        let (written, done) = if wait {
+            let (tx, rx) = mpsc::sync_channel(1);
+            (Some(tx), Some(rx))
+        } else {
+            (None, None)
+        };
+        if self.queue.send(Entry { record, written }).is_err() {
+            return;
+        }
+        if let Some(done) = done {
+            let _ = done.recv();
+        }
+    }
+}
+
+/// The writer thread: writes what is queued, flushes when the queue is empty (one `write(2)` for
+/// many records under load), then tells the callers that wait.
+fn write_all(mut out: BufWriter<File>, entries: &mpsc::Receiver<Entry>) {
+    let mut waiting = Vec::new();
+    while let Ok(first) = entries.recv() {
+        let mut next = Some(first);
+        while let Some(entry) = next {
+            let _ = serde_json::to_writer(&mut out, &entry.record);
+            let _ = out.write_all(b"\n");
+            waiting.extend(entry.written);
+            next = entries.try_recv().ok();
+        }
+        let _ = out.flush();
+        for written in waiting.drain(..) {
+            let _ = written.send(());
+        }
+    }
+    let _ = out.flush();
+}
+
 /// Records an authenticated call.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn call(
@@ -45,8 +116,8 @@ pub(crate) fn call(
     request_id: &str,
     now: SystemTime,
 ) {
-    append(state, || {
-        let read_only = outcome.operation.is_some_and(|op| op.access() == Access::Read);
+    let read_only = outcome.operation.is_some_and(|op| op.access() == Access::Read);
+    append(state, !read_only, || {
         let redacted = |shape: Option<&String>, value: Option<&Value>| -> Value {
             let (Some(shape), Some(value)) = (shape, value) else { return Value::Null };
             let mut value = value.clone();
@@ -102,7 +173,7 @@ pub(crate) fn failed_authentication(
     request_id: &str,
     now: SystemTime,
 ) {
-    append(state, || {
+    append(state, false, || {
         let event_name: String = action.chars().take(MAX_EVENT_NAME).collect();
         json!({
             "eventVersion": "1.08",
@@ -127,12 +198,12 @@ fn user_agent(headers: &HeaderMap) -> String {
     headers.get("user-agent").and_then(|v| v.to_str().ok()).unwrap_or_default().chars().take(256).collect()
 }
 
-/// Appends the record `build` makes; without an audit log (`--ephemeral`) nothing is built.
-fn append(state: &State, build: impl FnOnce() -> Value) {
-    let Ok(mut guard) = state.audit.lock() else { return };
-    let Some(out) = guard.as_mut() else { return };
-    let _ = writeln!(out, "{}", build());
-    let _ = out.flush();
+/// Appends the record `build` makes, waiting until it is written when `wait`; without an audit
+/// log (`--ephemeral`) nothing is built.
+fn append(state: &State, wait: bool, build: impl FnOnce() -> Value) {
+    if let Some(log) = &state.audit {
+        log.append(build(), wait);
+    }
 }
 
 fn remove_unflagged(value: &mut Value) {

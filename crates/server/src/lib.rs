@@ -155,7 +155,7 @@ pub struct StateInner {
     policies: auth::PolicyCache,
     generation: AtomicU64,
     config: Config,
-    audit: Mutex<Option<std::io::BufWriter<std::fs::File>>>,
+    audit: Option<audit::AuditLog>,
     key_use: Mutex<HashMap<String, SystemTime>>,
     /// The data directory's lock, held while the server runs.
     _lock: Option<std::fs::File>,
@@ -216,7 +216,8 @@ impl Server {
                 for file in ["monban.db", "monban.db-wal", "monban.db-shm", "audit.log", "secret.key"] {
                     restrict(&dir.join(file)).map_err(io)?;
                 }
-                (Store::open(&dir.join("monban.db")).await?, key, Some(std::io::BufWriter::new(audit)))
+                let audit = audit::AuditLog::start(audit).map_err(io)?;
+                (Store::open(&dir.join("monban.db")).await?, key, Some(audit))
             }
             None => {
                 let key = match config.secret_key {
@@ -224,12 +225,13 @@ impl Server {
                     None => util::random_bytes::<32>().map_err(|e| StartError::Bootstrap(e.message))?,
                 };
                 let audit = match &config.audit_log {
-                    Some(path) => Some(std::io::BufWriter::new(
-                        private_options()
-                            .append(true)
-                            .open(path)
-                            .map_err(|source| StartError::DataDir { path: path.clone(), source })?,
-                    )),
+                    Some(path) => {
+                        let io = |source| StartError::DataDir { path: path.clone(), source };
+                        Some(
+                            audit::AuditLog::start(private_options().append(true).open(path).map_err(io)?)
+                                .map_err(io)?,
+                        )
+                    }
                     None => None,
                 };
                 (Store::open_in_memory().await?, key, audit)
@@ -244,7 +246,7 @@ impl Server {
             policies: auth::PolicyCache::default(),
             generation: AtomicU64::new(0),
             config,
-            audit: Mutex::new(audit),
+            audit,
             key_use: Mutex::new(HashMap::new()),
             _lock: lock,
         });

@@ -40,27 +40,22 @@ impl Store {
 
     /// An access key by id, with its user's name as created.
     pub async fn access_key(&self, access_key_id: &str) -> Result<Option<AccessKey>> {
-        let row = sqlx::query(
+        self.reader.one(
             "SELECT k.*, p.name AS user_name FROM access_keys k LEFT JOIN principals p ON p.account_id = k.account_id \
              AND p.kind = 'user' AND p.name_key = k.user_key WHERE k.access_key_id = ?",
+            [access_key_id],
+            access_key_from_row,
         )
-        .bind(access_key_id)
-        .fetch_optional(&self.reader)
-        .await?;
-        row.as_ref().map(access_key_from_row).transpose()
     }
 
     /// A user's access keys (`None`: the root user's).
     pub async fn access_keys(&self, account_id: &str, user: Option<&str>) -> Result<Vec<AccessKey>> {
-        let rows = sqlx::query(
+        self.reader.all(
             "SELECT k.*, p.name AS user_name FROM access_keys k LEFT JOIN principals p ON p.account_id = k.account_id \
              AND p.kind = 'user' AND p.name_key = k.user_key WHERE k.account_id = ? AND k.user_key IS ? ORDER BY k.created",
+            (account_id, user.map(key)),
+            access_key_from_row,
         )
-        .bind(account_id)
-        .bind(user.map(key))
-        .fetch_all(&self.reader)
-        .await?;
-        rows.iter().map(access_key_from_row).collect()
     }
 
     /// Sets a key's status (`Active`/`Inactive`).
@@ -146,44 +141,39 @@ impl Store {
     /// Temporary credentials by key id, with the role's current name (the name it had when the
     /// session was issued if the role is gone).
     pub async fn session(&self, access_key_id: &str) -> Result<Option<Session>> {
-        let row = sqlx::query(
+        self.reader.one(
             "SELECT s.*, COALESCE(p.name, s.role_key) AS role_name FROM sessions s LEFT JOIN principals p ON \
              p.id = s.role_id WHERE s.access_key_id = ?",
+            [access_key_id],
+            |r| {
+                Ok(Session {
+                    access_key_id: r.get("access_key_id")?,
+                    account_id: r.get("account_id")?,
+                    secret: r.get("secret")?,
+                    session_token_sha256: r.get("session_token")?,
+                    role_id: r.get("role_id")?,
+                    role_name: r.get("role_name")?,
+                    session_name: r.get("session_name")?,
+                    session_policy: r.get("session_policy")?,
+                    session_tags: r.get("session_tags")?,
+                    source_identity: r.get("source_identity")?,
+                    mfa_authenticated: r.get("mfa_authenticated")?,
+                    expires: r.get("expires")?,
+                    created: r.get("created")?,
+                })
+            },
         )
-        .bind(access_key_id)
-        .fetch_optional(&self.reader)
-        .await?;
-        row.map(|r| -> Result<Session> {
-            Ok(Session {
-                access_key_id: r.try_get("access_key_id")?,
-                account_id: r.try_get("account_id")?,
-                secret: r.try_get("secret")?,
-                session_token_sha256: r.try_get("session_token")?,
-                role_id: r.try_get("role_id")?,
-                role_name: r.try_get("role_name")?,
-                session_name: r.try_get("session_name")?,
-                session_policy: r.try_get("session_policy")?,
-                session_tags: r.try_get("session_tags")?,
-                source_identity: r.try_get("source_identity")?,
-                mfa_authenticated: r.try_get("mfa_authenticated")?,
-                expires: r.try_get("expires")?,
-                created: r.try_get("created")?,
-            })
-        })
-        .transpose()
     }
 
     // ----- login profiles -----
 
     /// A user's login profile: (creation time, password reset required), if it has one.
     pub async fn login_profile(&self, account_id: &str, user: &str) -> Result<Option<(String, bool)>> {
-        let row =
-            sqlx::query("SELECT created, reset_required FROM login_profiles WHERE account_id = ? AND user_key = ?")
-                .bind(account_id)
-                .bind(key(user))
-                .fetch_optional(&self.reader)
-                .await?;
-        row.map(|r| Ok((r.try_get("created")?, r.try_get::<i64, _>("reset_required")? != 0))).transpose()
+        self.reader.one(
+            "SELECT created, reset_required FROM login_profiles WHERE account_id = ? AND user_key = ?",
+            (account_id, key(user)),
+            |r| Ok((r.get("created")?, r.get::<_, i64>("reset_required")? != 0)),
+        )
     }
 
     /// Creates (`create`) or updates a user's login profile.
@@ -232,16 +222,16 @@ impl Store {
     }
 }
 
-fn access_key_from_row(r: &SqliteRow) -> Result<AccessKey> {
+fn access_key_from_row(r: &rusqlite::Row) -> Result<AccessKey> {
     Ok(AccessKey {
-        access_key_id: r.try_get("access_key_id")?,
-        account_id: r.try_get("account_id")?,
-        user_name: r.try_get("user_name")?,
-        secret: r.try_get("secret")?,
-        status: r.try_get("status")?,
-        created: r.try_get("created")?,
-        last_used: r.try_get("last_used")?,
-        last_used_service: r.try_get("last_used_service")?,
-        last_used_region: r.try_get("last_used_region")?,
+        access_key_id: r.get("access_key_id")?,
+        account_id: r.get("account_id")?,
+        user_name: r.get("user_name")?,
+        secret: r.get("secret")?,
+        status: r.get("status")?,
+        created: r.get("created")?,
+        last_used: r.get("last_used")?,
+        last_used_service: r.get("last_used_service")?,
+        last_used_region: r.get("last_used_region")?,
     })
 }

@@ -23,18 +23,17 @@
 //! ```
 
 use std::path::Path;
-use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::query::Query;
 use sqlx::sqlite::{
-    SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteQueryResult, SqliteRow,
-    SqliteSynchronous,
+    SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteQueryResult, SqliteSynchronous,
 };
-use sqlx::{Row, Sqlite, SqlitePool};
+use sqlx::{Sqlite, SqlitePool};
 
 pub mod migrations;
+mod readers;
 mod writer;
 
 /// Why a store operation failed. The variants say what happened as data; the server words each
@@ -56,6 +55,12 @@ pub enum StoreError {
     /// The database failed.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// A read failed.
+    #[error("database error while reading: {0}")]
+    Read(#[from] rusqlite::Error),
+    /// The directory of an in-memory database cannot be made.
+    #[error("cannot make a scratch directory for the in-memory database: {0}")]
+    Scratch(std::io::Error),
     /// The write ran but its batch's transaction did not commit, so it did not happen.
     #[error("the write was not committed: {0}")]
     NotCommitted(String),
@@ -264,19 +269,19 @@ impl Principal {
         }
     }
 
-    fn from_row(row: &SqliteRow) -> Result<Principal> {
+    fn from_row(row: &rusqlite::Row) -> Result<Principal> {
         Ok(Principal {
-            kind: PrincipalKind::parse(row.try_get::<&str, _>("kind")?),
-            name: row.try_get("name")?,
-            id: row.try_get("id")?,
-            path: row.try_get("path")?,
-            arn: row.try_get("arn")?,
-            created: row.try_get("created")?,
-            description: row.try_get("description")?,
-            trust_policy: row.try_get("trust_policy")?,
-            max_session_duration: row.try_get("max_session_duration")?,
-            permissions_boundary: row.try_get("permissions_boundary")?,
-            trust_principal_ids: row.try_get("trust_principal_ids")?,
+            kind: PrincipalKind::parse(&row.get::<_, String>("kind")?),
+            name: row.get("name")?,
+            id: row.get("id")?,
+            path: row.get("path")?,
+            arn: row.get("arn")?,
+            created: row.get("created")?,
+            description: row.get("description")?,
+            trust_policy: row.get("trust_policy")?,
+            max_session_duration: row.get("max_session_duration")?,
+            permissions_boundary: row.get("permissions_boundary")?,
+            trust_principal_ids: row.get("trust_principal_ids")?,
         })
     }
 }
@@ -445,10 +450,12 @@ impl Limit {
 /// The IAM database.
 #[derive(Clone)]
 pub struct Store {
-    reader: SqlitePool,
+    reader: Arc<readers::Readers>,
     writes: writer::Writer,
     /// The background checkpointer of a database file, stopped when the last handle goes.
     _checkpoints: Option<Arc<Checkpointer>>,
+    /// The directory of an in-memory database, removed when the last handle goes.
+    _scratch: Option<Arc<tempfile::TempDir>>,
 }
 
 /// How often the WAL is checkpointed into the database file.
@@ -499,36 +506,47 @@ pub const MAX_POLICY_VERSIONS: i64 = 5;
 impl Store {
     /// Opens (creating if needed) the database file and applies pending migrations.
     pub async fn open(path: &Path) -> Result<Store> {
+        // WAL + NORMAL: a commit survives the process being killed; only a power cut can lose the
+        // last transactions (SQLite "WAL mode" documentation).
+        Store::open_file(path, SqliteSynchronous::Normal, None).await
+    }
+
+    /// A database that vanishes with the store (`monban serve --ephemeral`, tests). It is a file
+    /// in a private directory in shared memory (`/dev/shm`, or the temporary directory where there
+    /// is none), deleted when the last handle goes: the same WAL database as a durable one, so
+    /// readers never wait for the writer, without a single `fsync`.
+    pub async fn open_in_memory() -> Result<Store> {
+        let shm = Path::new("/dev/shm");
+        let parent = if shm.is_dir() { shm.to_path_buf() } else { std::env::temp_dir() };
+        let dir = tempfile::Builder::new().prefix("monban-").tempdir_in(parent).map_err(StoreError::Scratch)?;
+        let path = dir.path().join("monban.db");
+        Store::open_file(&path, SqliteSynchronous::Off, Some(Arc::new(dir))).await
+    }
+
+    async fn open_file(
+        path: &Path,
+        synchronous: SqliteSynchronous,
+        scratch: Option<Arc<tempfile::TempDir>>,
+    ) -> Result<Store> {
         let options = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            // WAL + NORMAL: a commit survives the process being killed; only a power cut can lose
-            // the last transactions (SQLite "WAL mode" documentation).
-            .synchronous(SqliteSynchronous::Normal)
+            .synchronous(synchronous)
             .busy_timeout(Duration::from_secs(30))
             .foreign_keys(true);
         let one = || SqlitePoolOptions::new().max_connections(1).idle_timeout(None).max_lifetime(None);
         // Commits never checkpoint: the checkpointer's own connection does.
         let write_pool = one().connect_with(options.clone().pragma("wal_autocheckpoint", "0")).await?;
         migrations::apply(&write_pool).await?;
-        let checkpoints = Checkpointer::start(one().connect_with(options.clone()).await?);
-        let reader = SqlitePoolOptions::new().max_connections(8).connect_with(options.read_only(true)).await?;
-        Ok(Store { reader, writes: writer::Writer::start(write_pool), _checkpoints: Some(Arc::new(checkpoints)) })
-    }
-
-    /// An in-memory database that vanishes with the process (`monban serve --ephemeral`, tests).
-    pub async fn open_in_memory() -> Result<Store> {
-        let options = SqliteConnectOptions::from_str("sqlite::memory:")?.foreign_keys(true);
-        // One connection: an in-memory database is private to its connection.
-        let pool = SqlitePoolOptions::new()
-            .max_connections(1)
-            .idle_timeout(None)
-            .max_lifetime(None)
-            .connect_with(options)
-            .await?;
-        migrations::apply(&pool).await?;
-        Ok(Store { reader: pool.clone(), writes: writer::Writer::start(pool), _checkpoints: None })
+        let checkpoints = Checkpointer::start(one().connect_with(options).await?);
+        let reader = Arc::new(readers::Readers::new(path.to_path_buf()));
+        Ok(Store {
+            reader,
+            writes: writer::Writer::start(write_pool),
+            _checkpoints: Some(Arc::new(checkpoints)),
+            _scratch: scratch,
+        })
     }
 
     /// A write of one statement, which SQLite makes atomic on its own. Its values are bound owned
@@ -632,16 +650,14 @@ impl Store {
 
     /// Every account the database holds, in order of id.
     pub async fn accounts(&self) -> Result<Vec<String>> {
-        Ok(sqlx::query_scalar("SELECT account_id FROM accounts ORDER BY account_id").fetch_all(&self.reader).await?)
+        self.reader.all("SELECT account_id FROM accounts ORDER BY account_id", [], |r| Ok(r.get(0)?))
     }
 
     /// The account alias, if set.
     pub async fn account_alias(&self, account_id: &str) -> Result<Option<String>> {
-        let row = sqlx::query("SELECT alias FROM accounts WHERE account_id = ?")
-            .bind(account_id)
-            .fetch_optional(&self.reader)
-            .await?;
-        Ok(row.and_then(|r| r.try_get("alias").ok()).flatten())
+        let alias =
+            self.reader.one("SELECT alias FROM accounts WHERE account_id = ?", [account_id], |r| Ok(r.get(0)?))?;
+        Ok(alias.flatten())
     }
 
     /// Sets or clears the account alias (an account has at most one).
@@ -659,6 +675,7 @@ impl Store {
 mod credentials;
 mod mfa;
 mod policies;
+pub use policies::PolicyUsage;
 mod principals;
 mod profiles;
 mod tags;

@@ -33,35 +33,27 @@ impl Store {
 
     /// A device by serial number.
     pub async fn mfa_device(&self, serial: &str) -> Result<Option<MfaDevice>> {
-        let row = sqlx::query(&format!("{SELECT_DEVICES} WHERE d.serial = ?"))
-            .bind(serial)
-            .fetch_optional(&self.reader)
-            .await?;
-        row.as_ref().map(mfa_device_from_row).transpose()
+        self.reader.one(&format!("{SELECT_DEVICES} WHERE d.serial = ?"), [serial], mfa_device_from_row)
     }
 
     /// The account's devices, all or only the assigned (`Some(true)`) or unassigned ones.
     pub async fn mfa_devices(&self, account_id: &str, assigned: Option<bool>) -> Result<Vec<MfaDevice>> {
-        let rows = sqlx::query(&format!(
-            "{SELECT_DEVICES} WHERE d.account_id = ? AND (? IS NULL OR (d.user_key IS NOT NULL) = ?) ORDER BY d.serial"
-        ))
-        .bind(account_id)
-        .bind(assigned)
-        .bind(assigned)
-        .fetch_all(&self.reader)
-        .await?;
-        rows.iter().map(mfa_device_from_row).collect()
+        self.reader.all(
+            &format!(
+                "{SELECT_DEVICES} WHERE d.account_id = ?1 AND (?2 IS NULL OR (d.user_key IS NOT NULL) = ?2) ORDER BY d.serial"
+            ),
+            (account_id, assigned),
+            mfa_device_from_row,
+        )
     }
 
     /// The devices assigned to a user.
     pub async fn user_mfa_devices(&self, account_id: &str, user: &str) -> Result<Vec<MfaDevice>> {
-        let rows =
-            sqlx::query(&format!("{SELECT_DEVICES} WHERE d.account_id = ? AND d.user_key = ? ORDER BY d.enabled"))
-                .bind(account_id)
-                .bind(key(user))
-                .fetch_all(&self.reader)
-                .await?;
-        rows.iter().map(mfa_device_from_row).collect()
+        self.reader.all(
+            &format!("{SELECT_DEVICES} WHERE d.account_id = ? AND d.user_key = ? ORDER BY d.enabled"),
+            (account_id, key(user)),
+            mfa_device_from_row,
+        )
     }
 
     /// Assigns an unassigned device to a user, recording `step` as the newest code used.
@@ -165,15 +157,15 @@ impl Store {
     }
 }
 
-fn mfa_device_from_row(r: &SqliteRow) -> Result<MfaDevice> {
+fn mfa_device_from_row(r: &rusqlite::Row) -> Result<MfaDevice> {
     Ok(MfaDevice {
-        serial: r.try_get("serial")?,
-        account_id: r.try_get("account_id")?,
-        name: r.try_get("name")?,
-        path: r.try_get("path")?,
-        seed: r.try_get("seed")?,
-        created: r.try_get("created")?,
-        user_name: r.try_get("user_name")?,
-        enabled: r.try_get("enabled")?,
+        serial: r.get("serial")?,
+        account_id: r.get("account_id")?,
+        name: r.get("name")?,
+        path: r.get("path")?,
+        seed: r.get("seed")?,
+        created: r.get("created")?,
+        user_name: r.get("user_name")?,
+        enabled: r.get("enabled")?,
     })
 }

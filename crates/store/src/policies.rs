@@ -1,6 +1,19 @@
 //! Customer managed policies, their versions, and attachments.
 
+use std::collections::HashMap;
+
+use rusqlite::OptionalExtension as _;
+
 use super::*;
+
+/// How one policy ARN is used in an account.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PolicyUsage {
+    /// Users, groups and roles it is attached to.
+    pub attachments: i64,
+    /// Users and roles that have it as their permissions boundary.
+    pub boundaries: i64,
+}
 
 impl Store {
     /// Creates a customer managed policy with its first version (`v1`, the default).
@@ -56,28 +69,22 @@ impl Store {
 
     /// A customer managed policy by ARN.
     pub async fn managed_policy(&self, arn: &str) -> Result<Option<ManagedPolicy>> {
-        let row = sqlx::query(
+        self.reader.one(
             "SELECT m.*, (SELECT COUNT(*) FROM attachments a WHERE a.policy_arn = m.arn) AS attachment_count \
              FROM managed_policies m WHERE m.arn = ?",
+            [arn],
+            managed_policy_from_row,
         )
-        .bind(arn)
-        .fetch_optional(&self.reader)
-        .await?;
-        row.as_ref().map(managed_policy_from_row).transpose()
     }
 
     /// Customer managed policies of an account under a path prefix, ordered by name.
     pub async fn list_managed_policies(&self, account_id: &str, path_prefix: &str) -> Result<Vec<ManagedPolicy>> {
-        let rows = sqlx::query(
+        self.reader.all(
             "SELECT m.*, (SELECT COUNT(*) FROM attachments a WHERE a.policy_arn = m.arn) AS attachment_count \
-             FROM managed_policies m WHERE m.account_id = ? AND substr(m.path, 1, length(?)) = ? ORDER BY m.name_key",
+             FROM managed_policies m WHERE m.account_id = ?1 AND substr(m.path, 1, length(?2)) = ?2 ORDER BY m.name_key",
+            (account_id, path_prefix),
+            managed_policy_from_row,
         )
-        .bind(account_id)
-        .bind(path_prefix)
-        .bind(path_prefix)
-        .fetch_all(&self.reader)
-        .await?;
-        rows.iter().map(managed_policy_from_row).collect()
     }
 
     /// Deletes a customer managed policy: it must be attached to nothing and have only its default
@@ -195,29 +202,28 @@ impl Store {
 
     /// Every version of a policy, newest first.
     pub async fn policy_versions(&self, arn: &str) -> Result<Vec<PolicyVersion>> {
-        let default: Option<String> = sqlx::query_scalar("SELECT default_version FROM managed_policies WHERE arn = ?")
-            .bind(arn)
-            .fetch_optional(&self.reader)
-            .await?;
-        let default = default.ok_or_else(|| policy_not_found(arn))?;
-        let rows = sqlx::query(
-            "SELECT version_id, document, created FROM policy_versions WHERE policy_arn = ? \
-             ORDER BY CAST(substr(version_id, 2) AS INTEGER) DESC",
-        )
-        .bind(arn)
-        .fetch_all(&self.reader)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                let version_id: String = r.try_get("version_id")?;
+        // One read, so the default and the versions are of the same committed state.
+        self.reader.read(|conn| {
+            let default: Option<String> = conn
+                .prepare_cached("SELECT default_version FROM managed_policies WHERE arn = ?")?
+                .query_row([arn], |r| r.get(0))
+                .optional()?;
+            let default = default.ok_or_else(|| policy_not_found(arn))?;
+            let mut statement = conn.prepare_cached(
+                "SELECT version_id, document, created FROM policy_versions WHERE policy_arn = ? \
+                 ORDER BY CAST(substr(version_id, 2) AS INTEGER) DESC",
+            )?;
+            let versions = statement.query_map([arn], |r| {
+                let version_id: String = r.get("version_id")?;
                 Ok(PolicyVersion {
                     is_default: version_id == default,
                     version_id,
-                    document: r.try_get("document")?,
-                    created: r.try_get("created")?,
+                    document: r.get("document")?,
+                    created: r.get("created")?,
                 })
-            })
-            .collect()
+            })?;
+            Ok(versions.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
     }
 
     /// Makes a version the default.
@@ -348,15 +354,12 @@ impl Store {
 
     /// The ARNs of the managed policies attached to a principal.
     pub async fn attached_policies(&self, account_id: &str, kind: PrincipalKind, owner: &str) -> Result<Vec<String>> {
-        Ok(sqlx::query_scalar(
+        self.reader.all(
             "SELECT policy_arn FROM attachments WHERE account_id = ? AND kind = ? AND owner_key = ? ORDER BY \
              policy_arn",
+            (account_id, kind.as_str(), key(owner)),
+            |r| Ok(r.get(0)?),
         )
-        .bind(account_id)
-        .bind(kind.as_str())
-        .bind(key(owner))
-        .fetch_all(&self.reader)
-        .await?)
     }
 
     /// Every principal a policy is attached to: (kind, name).
@@ -365,46 +368,60 @@ impl Store {
         account_id: &str,
         policy_arn: &str,
     ) -> Result<Vec<(PrincipalKind, String)>> {
-        let rows = sqlx::query(
+        self.reader.all(
             "SELECT p.kind, p.name FROM attachments a JOIN principals p ON p.account_id = a.account_id AND \
              p.kind = a.kind AND p.name_key = a.owner_key WHERE a.account_id = ? AND a.policy_arn = ? ORDER BY p.kind, p.name_key",
+            (account_id, policy_arn),
+            |r| Ok((PrincipalKind::parse(&r.get::<_, String>("kind")?), r.get("name")?)),
         )
-        .bind(account_id)
-        .bind(policy_arn)
-        .fetch_all(&self.reader)
-        .await?;
-        rows.iter().map(|r| Ok((PrincipalKind::parse(r.try_get::<&str, _>("kind")?), r.try_get("name")?))).collect()
+    }
+
+    /// How each policy ARN of an account is used: attachments and permissions boundaries, counted
+    /// in two queries for every policy at once (a listing of ~1,400 AWS managed policies must not
+    /// cost two queries per policy).
+    pub async fn policy_usage(&self, account_id: &str) -> Result<HashMap<String, PolicyUsage>> {
+        let mut usage: HashMap<String, PolicyUsage> = HashMap::new();
+        let attachments: Vec<(String, i64)> = self.reader.all(
+            "SELECT policy_arn, COUNT(*) FROM attachments WHERE account_id = ? GROUP BY policy_arn",
+            [account_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        for (arn, n) in attachments {
+            usage.entry(arn).or_default().attachments = n;
+        }
+        let boundaries: Vec<(String, i64)> = self.reader.all(
+            "SELECT permissions_boundary, COUNT(*) FROM principals WHERE account_id = ? \
+             AND permissions_boundary IS NOT NULL GROUP BY permissions_boundary",
+            [account_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        for (arn, n) in boundaries {
+            usage.entry(arn).or_default().boundaries = n;
+        }
+        Ok(usage)
     }
 
     /// How many users and roles use a policy as their permissions boundary.
     pub async fn boundary_usage_count(&self, account_id: &str, policy_arn: &str) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM principals WHERE account_id = ? AND permissions_boundary = ?")
-            .bind(account_id)
-            .bind(policy_arn)
-            .fetch_one(&self.reader)
-            .await?)
-    }
-
-    /// How many principals of an account a policy ARN is attached to (for AWS managed policies).
-    pub async fn attachment_count(&self, account_id: &str, policy_arn: &str) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM attachments WHERE account_id = ? AND policy_arn = ?")
-            .bind(account_id)
-            .bind(policy_arn)
-            .fetch_one(&self.reader)
-            .await?)
+        let count = self.reader.one(
+            "SELECT COUNT(*) FROM principals WHERE account_id = ? AND permissions_boundary = ?",
+            (account_id, policy_arn),
+            |r| Ok(r.get(0)?),
+        )?;
+        Ok(count.unwrap_or(0))
     }
 }
 
-fn managed_policy_from_row(r: &SqliteRow) -> Result<ManagedPolicy> {
+fn managed_policy_from_row(r: &rusqlite::Row) -> Result<ManagedPolicy> {
     Ok(ManagedPolicy {
-        arn: r.try_get("arn")?,
-        name: r.try_get("name")?,
-        id: r.try_get("id")?,
-        path: r.try_get("path")?,
-        description: r.try_get("description")?,
-        default_version: r.try_get("default_version")?,
-        created: r.try_get("created")?,
-        updated: r.try_get("updated")?,
-        attachment_count: r.try_get("attachment_count")?,
+        arn: r.get("arn")?,
+        name: r.get("name")?,
+        id: r.get("id")?,
+        path: r.get("path")?,
+        description: r.get("description")?,
+        default_version: r.get("default_version")?,
+        created: r.get("created")?,
+        updated: r.get("updated")?,
+        attachment_count: r.get("attachment_count")?,
     })
 }

@@ -72,29 +72,22 @@ impl Store {
 
     /// Looks a principal up by name (case-insensitively).
     pub async fn principal(&self, account_id: &str, kind: PrincipalKind, name: &str) -> Result<Option<Principal>> {
-        let row = sqlx::query("SELECT * FROM principals WHERE account_id = ? AND kind = ? AND name_key = ?")
-            .bind(account_id)
-            .bind(kind.as_str())
-            .bind(key(name))
-            .fetch_optional(&self.reader)
-            .await?;
-        row.as_ref().map(Principal::from_row).transpose()
+        self.reader.one(
+            "SELECT * FROM principals WHERE account_id = ? AND kind = ? AND name_key = ?",
+            (account_id, kind.as_str(), key(name)),
+            Principal::from_row,
+        )
     }
 
     /// Looks a user, group or role up by its unique id (`AIDA...`, `AGPA...`, `AROA...`), in any
     /// account: what AWS's references by id resolve to.
     pub async fn principal_by_id(&self, id: &str) -> Result<Option<Principal>> {
-        let row = sqlx::query("SELECT * FROM principals WHERE id = ?").bind(id).fetch_optional(&self.reader).await?;
-        row.as_ref().map(Principal::from_row).transpose()
+        self.reader.one("SELECT * FROM principals WHERE id = ?", [id], Principal::from_row)
     }
 
     /// Whether the store holds an account (its principals can then be resolved by ARN).
     pub async fn has_account(&self, account_id: &str) -> Result<bool> {
-        let row = sqlx::query("SELECT 1 FROM accounts WHERE account_id = ?")
-            .bind(account_id)
-            .fetch_optional(&self.reader)
-            .await?;
-        Ok(row.is_some())
+        Ok(self.reader.one("SELECT 1 FROM accounts WHERE account_id = ?", [account_id], |_| Ok(()))?.is_some())
     }
 
     /// Like [`Store::principal`], but absence is a [`StoreError::NotFound`] with AWS's message.
@@ -109,17 +102,12 @@ impl Store {
         kind: PrincipalKind,
         path_prefix: &str,
     ) -> Result<Vec<Principal>> {
-        let rows = sqlx::query(
-            "SELECT * FROM principals WHERE account_id = ? AND kind = ? AND substr(path, 1, length(?)) = ? \
+        self.reader.all(
+            "SELECT * FROM principals WHERE account_id = ?1 AND kind = ?2 AND substr(path, 1, length(?3)) = ?3 \
              ORDER BY name_key",
+            (account_id, kind.as_str(), path_prefix),
+            Principal::from_row,
         )
-        .bind(account_id)
-        .bind(kind.as_str())
-        .bind(path_prefix)
-        .bind(path_prefix)
-        .fetch_all(&self.reader)
-        .await?;
-        rows.iter().map(Principal::from_row).collect()
     }
 
     /// Updates the fields a principal can change after creation.
@@ -234,28 +222,22 @@ impl Store {
 
     /// The groups a user belongs to.
     pub async fn groups_for_user(&self, account_id: &str, user: &str) -> Result<Vec<Principal>> {
-        let rows = sqlx::query(
+        self.reader.all(
             "SELECT p.* FROM principals p JOIN group_members m ON m.account_id = p.account_id AND m.group_key = \
              p.name_key WHERE p.account_id = ? AND p.kind = 'group' AND m.user_key = ? ORDER BY p.name_key",
+            (account_id, key(user)),
+            Principal::from_row,
         )
-        .bind(account_id)
-        .bind(key(user))
-        .fetch_all(&self.reader)
-        .await?;
-        rows.iter().map(Principal::from_row).collect()
     }
 
     /// The users in a group.
     pub async fn users_in_group(&self, account_id: &str, group: &str) -> Result<Vec<Principal>> {
-        let rows = sqlx::query(
+        self.reader.all(
             "SELECT p.* FROM principals p JOIN group_members m ON m.account_id = p.account_id AND m.user_key = \
              p.name_key WHERE p.account_id = ? AND p.kind = 'user' AND m.group_key = ? ORDER BY p.name_key",
+            (account_id, key(group)),
+            Principal::from_row,
         )
-        .bind(account_id)
-        .bind(key(group))
-        .fetch_all(&self.reader)
-        .await?;
-        rows.iter().map(Principal::from_row).collect()
     }
 
     // ----- inline policies -----
@@ -296,15 +278,11 @@ impl Store {
         name: &str,
     ) -> Result<String> {
         self.require_principal(account_id, kind, owner).await?;
-        let document: Option<String> = sqlx::query_scalar(
+        let document: Option<String> = self.reader.one(
             "SELECT document FROM inline_policies WHERE account_id = ? AND kind = ? AND owner_key = ? AND name = ?",
-        )
-        .bind(account_id)
-        .bind(kind.as_str())
-        .bind(key(owner))
-        .bind(name)
-        .fetch_optional(&self.reader)
-        .await?;
+            (account_id, kind.as_str(), key(owner), name),
+            |r| Ok(r.get(0)?),
+        )?;
         document.ok_or_else(|| StoreError::NotFound(Missing::InlinePolicy(kind, name.to_string())))
     }
 
@@ -315,16 +293,12 @@ impl Store {
         kind: PrincipalKind,
         owner: &str,
     ) -> Result<Vec<(String, String)>> {
-        let rows = sqlx::query(
+        self.reader.all(
             "SELECT name, document FROM inline_policies WHERE account_id = ? AND kind = ? AND owner_key = ? \
              ORDER BY name",
+            (account_id, kind.as_str(), key(owner)),
+            |r| Ok((r.get("name")?, r.get("document")?)),
         )
-        .bind(account_id)
-        .bind(kind.as_str())
-        .bind(key(owner))
-        .fetch_all(&self.reader)
-        .await?;
-        rows.iter().map(|r| Ok((r.try_get("name")?, r.try_get("document")?))).collect()
     }
 
     /// Deletes an inline policy.

@@ -26,15 +26,12 @@ impl Store {
 
     /// An instance profile by name.
     pub async fn instance_profile(&self, account_id: &str, name: &str) -> Result<Option<InstanceProfile>> {
-        let row = sqlx::query(
+        self.reader.one(
             "SELECT i.*, r.name AS role_name FROM instance_profiles i LEFT JOIN principals r ON r.account_id = \
              i.account_id AND r.kind = 'role' AND r.name_key = i.role_key WHERE i.account_id = ? AND i.name_key = ?",
+            (account_id, key(name)),
+            instance_profile_from_row,
         )
-        .bind(account_id)
-        .bind(key(name))
-        .fetch_optional(&self.reader)
-        .await?;
-        row.as_ref().map(instance_profile_from_row).transpose()
     }
 
     /// Instance profiles under a path prefix, or those holding a role when `role` is given.
@@ -44,20 +41,14 @@ impl Store {
         path_prefix: &str,
         role: Option<&str>,
     ) -> Result<Vec<InstanceProfile>> {
-        let rows = sqlx::query(
+        self.reader.all(
             "SELECT i.*, r.name AS role_name FROM instance_profiles i LEFT JOIN principals r ON r.account_id = \
              i.account_id \
-             AND r.kind = 'role' AND r.name_key = i.role_key WHERE i.account_id = ? AND substr(i.path, 1, length(?)) = ? \
-             AND (? IS NULL OR i.role_key = ?) ORDER BY i.name_key",
+             AND r.kind = 'role' AND r.name_key = i.role_key WHERE i.account_id = ?1 AND substr(i.path, 1, length(?2)) = ?2 \
+             AND (?3 IS NULL OR i.role_key = ?3) ORDER BY i.name_key",
+            (account_id, path_prefix, role.map(key)),
+            instance_profile_from_row,
         )
-        .bind(account_id)
-        .bind(path_prefix)
-        .bind(path_prefix)
-        .bind(role.map(key))
-        .bind(role.map(key))
-        .fetch_all(&self.reader)
-        .await?;
-        rows.iter().map(instance_profile_from_row).collect()
     }
 
     /// Puts a role in an instance profile (which holds at most one: AWS's quota) or takes it out.
@@ -125,20 +116,20 @@ impl Store {
         ];
         let mut out = Vec::with_capacity(queries.len());
         for (name, sql) in queries {
-            let n: i64 = sqlx::query_scalar(sql).bind(account_id).fetch_one(&self.reader).await?;
-            out.push((name, n));
+            let n: Option<i64> = self.reader.one(sql, [account_id], |r| Ok(r.get(0)?))?;
+            out.push((name, n.unwrap_or(0)));
         }
         Ok(out)
     }
 }
 
-fn instance_profile_from_row(r: &SqliteRow) -> Result<InstanceProfile> {
+fn instance_profile_from_row(r: &rusqlite::Row) -> Result<InstanceProfile> {
     Ok(InstanceProfile {
-        name: r.try_get("name")?,
-        id: r.try_get("id")?,
-        path: r.try_get("path")?,
-        arn: r.try_get("arn")?,
-        created: r.try_get("created")?,
-        role_name: r.try_get("role_name")?,
+        name: r.get("name")?,
+        id: r.get("id")?,
+        path: r.get("path")?,
+        arn: r.get("arn")?,
+        created: r.get("created")?,
+        role_name: r.get("role_name")?,
     })
 }

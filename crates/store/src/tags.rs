@@ -60,14 +60,10 @@ impl Store {
 
     /// The tags of an entity, in the order they were first set.
     pub async fn tags(&self, account_id: &str, owner: Owner, owner_key: &str) -> Result<Vec<Tag>> {
-        let rows = sqlx::query(
+        self.reader.all(
             "SELECT key, value FROM tags WHERE account_id = ? AND kind = ? AND owner_key = ? ORDER BY position, key",
+            (account_id, owner.as_str(), owner_key_for(owner, owner_key)),
+            |r| Ok(Tag { key: r.get("key")?, value: r.get("value")? }),
         )
-        .bind(account_id)
-        .bind(owner.as_str())
-        .bind(owner_key_for(owner, owner_key))
-        .fetch_all(&self.reader)
-        .await?;
-        rows.iter().map(|r| Ok(Tag { key: r.try_get("key")?, value: r.try_get("value")? })).collect()
     }
 }

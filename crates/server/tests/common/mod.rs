@@ -87,6 +87,15 @@ pub fn form(action: &str, params: &[(&str, &str)]) -> String {
 /// The STS actions; every other action goes to IAM.
 const STS: &[&str] = &["AssumeRole", "GetCallerIdentity"];
 
+/// The signing name of the service an action belongs to (of the actions these helpers call).
+pub fn service_of(action: &str) -> &'static str {
+    if STS.contains(&action) {
+        "sts"
+    } else {
+        "iam"
+    }
+}
+
 /// One keep-alive connection.
 pub struct Client {
     reader: BufReader<TcpStream>,
@@ -105,8 +114,7 @@ impl Client {
     /// Calls `Action` with `params` (the `Version` is added), signed by `key` for `us-east-1` and
     /// the action's service.
     pub fn call(&mut self, key: &SigningKey, action: &str, params: &[(&str, &str)]) -> io::Result<Reply> {
-        let service = if STS.contains(&action) { "sts" } else { "iam" };
-        self.call_scoped(key, action, params, "us-east-1", service, &[])
+        self.call_scoped(key, action, params, "us-east-1", service_of(action), &[])
     }
 
     /// Calls `Action` signed for the credential scope `region`/`service`, with `extra` headers
@@ -120,6 +128,21 @@ impl Client {
         service: &str,
         extra: &[(&str, &str)],
     ) -> io::Result<Reply> {
+        let (headers, body) = self.sign(key, action, params, region, service, extra);
+        self.send("POST", "/", &headers, body.as_bytes())
+    }
+
+    /// The headers and body of a signed `POST /` calling `Action`, to send now or to replay (a
+    /// signature stays valid for five minutes, so a load test can measure the server alone).
+    pub fn sign(
+        &self,
+        key: &SigningKey,
+        action: &str,
+        params: &[(&str, &str)],
+        region: &str,
+        service: &str,
+        extra: &[(&str, &str)],
+    ) -> (Vec<(String, String)>, String) {
         let body = form(action, params);
         let content_type = "application/x-www-form-urlencoded; charset=utf-8";
         let mut headers: Vec<(&str, &[u8])> =
@@ -130,7 +153,7 @@ impl Client {
         let signed = signer::sign_headers(&request, key, region, service, SystemTime::now());
         let mut all: Vec<(String, String)> = extra.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect();
         all.extend(signed.into_iter().map(|(n, v)| (n.to_string(), v)));
-        self.send("POST", "/", &all, body.as_bytes())
+        (all, body)
     }
 
     /// Sends one request as given (no signing) and reads the reply.
@@ -153,7 +176,7 @@ impl Client {
 
     /// A `GET` presigned in the query string (AWS "Authenticating requests: using query parameters").
     pub fn presigned_get(&mut self, key: &SigningKey, action: &str, params: &[(&str, &str)]) -> io::Result<Reply> {
-        let service = if STS.contains(&action) { "sts" } else { "iam" };
+        let service = service_of(action);
         let query = form(action, params);
         let headers: [(&str, &[u8]); 1] = [("host", self.host.as_bytes())];
         let request = Request { method: "GET", path: "/", query: &query, headers: &headers, body: Body::EMPTY };
@@ -310,4 +333,17 @@ pub fn assume(client: &mut Client, key: &SigningKey, role_arn: &str, session: &s
         secret_access_key: reply.field("SecretAccessKey").expect("secret").into(),
         session_token: Some(reply.field("SessionToken").expect("token").into()),
     })
+}
+
+/// The audit log once it holds at least `records` records: read calls' records are written by a
+/// background thread, a moment after the call is answered.
+pub fn audit_log(path: &std::path::Path, records: usize) -> String {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let log = std::fs::read_to_string(path).unwrap_or_default();
+        if log.lines().count() >= records || std::time::Instant::now() > deadline {
+            return log;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }

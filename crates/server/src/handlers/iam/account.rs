@@ -149,10 +149,11 @@ pub(super) async fn authorization_details(call: &Call<'_>, input: &Value) -> Res
         out[list] = Value::Array(details);
     }
     let mut policies = Vec::new();
+    let usage = call.state.store.policy_usage(account).await?;
+    let usage_of = |arn: &str| usage.get(arn).copied().unwrap_or_default();
     if wants("LocalManagedPolicy") {
         for p in call.state.store.list_managed_policies(account, "/").await? {
-            let usage = call.state.store.boundary_usage_count(account, &p.arn).await?;
-            let mut v = managed_json(&p, usage, None);
+            let mut v = managed_json(&p, usage_of(&p.arn).boundaries, None);
             let versions = call.state.store.policy_versions(&p.arn).await?;
             v["PolicyVersionList"] = Value::Array(versions.iter().map(|version| version_json(version, true)).collect());
             policies.push(v);
@@ -161,11 +162,8 @@ pub(super) async fn authorization_details(call: &Call<'_>, input: &Value) -> Res
     if wants("AWSManagedPolicy") {
         let mut aws: Vec<&managed::AwsPolicy> = managed::all().values().collect();
         aws.sort_by(|a, b| a.name.cmp(&b.name));
-        for p in aws {
-            let mut v = aws_policy_json(call, p).await?;
-            if v["AttachmentCount"].as_i64().unwrap_or(0) == 0 {
-                continue;
-            }
+        for p in aws.into_iter().filter(|p| usage_of(&p.arn).attachments > 0) {
+            let mut v = aws_policy_json(p, usage_of(&p.arn));
             v["PolicyVersionList"] = json!([{"Document": percent_encode(&p.document), "VersionId": p.version_id,
                 "IsDefaultVersion": true, "CreateDate": p.updated}]);
             policies.push(v);

@@ -122,10 +122,15 @@ fn check_size(document: &str, limit: usize, what: &str) -> Result<(), ApiError> 
 
 /// Lists with `Marker`/`MaxItems`/`IsTruncated`: the marker is the index of the next item.
 pub(crate) fn paginate(input: &Value, items: Vec<Value>, list: &str) -> Value {
+    paginate_with(input, items, list, |v| v)
+}
+
+/// [`paginate`] for items that become JSON only when they are on the page.
+pub(crate) fn paginate_with<T>(input: &Value, items: Vec<T>, list: &str, to_json: impl FnMut(T) -> Value) -> Value {
     let start = optional(input, "Marker").and_then(|m| m.parse::<usize>().ok()).unwrap_or(0);
     let max = input.get("MaxItems").and_then(Value::as_i64).unwrap_or(100).clamp(1, 1000) as usize;
     let total = items.len();
-    let page: Vec<Value> = items.into_iter().skip(start).take(max).collect();
+    let page: Vec<Value> = items.into_iter().skip(start).take(max).map(to_json).collect();
     let next = start + page.len();
     let mut out = Map::new();
     out.insert(list.into(), Value::Array(page));

@@ -1,6 +1,6 @@
 //! Managed policies (customer and AWS), their versions, attachments and permissions boundaries.
 
-use monban_store::{ManagedPolicy, Owner, PrincipalKind, Tag};
+use monban_store::{ManagedPolicy, Owner, PolicyUsage, PrincipalKind, Tag};
 use serde_json::{json, Value};
 
 use super::*;
@@ -126,14 +126,14 @@ pub(super) fn managed_json(p: &ManagedPolicy, boundary_usage: i64, tags: Option<
     v
 }
 
-pub(super) async fn aws_policy_json(call: &Call<'_>, p: &managed::AwsPolicy) -> Result<Value, ApiError> {
-    let count = call.state.store.attachment_count(call.account(), &p.arn).await?;
-    let boundary_usage = call.state.store.boundary_usage_count(call.account(), &p.arn).await?;
-    Ok(json!({
+/// An AWS managed policy as IAM lists it, with how this account uses it.
+pub(super) fn aws_policy_json(p: &managed::AwsPolicy, usage: PolicyUsage) -> Value {
+    json!({
         "PolicyName": p.name, "PolicyId": p.id, "Arn": p.arn, "Path": p.path,
-        "DefaultVersionId": p.version_id, "AttachmentCount": count, "PermissionsBoundaryUsageCount": boundary_usage,
+        "DefaultVersionId": p.version_id, "AttachmentCount": usage.attachments,
+        "PermissionsBoundaryUsageCount": usage.boundaries,
         "IsAttachable": true, "CreateDate": p.updated, "UpdateDate": p.updated,
-    }))
+    })
 }
 
 pub(super) async fn create_policy(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
@@ -182,7 +182,8 @@ pub(super) async fn get_policy(call: &Call<'_>, input: &Value) -> Result<Value, 
     let policy_arn = text(input, "PolicyArn");
     if let Some(aws) = managed::all().get(policy_arn) {
         call.authorize(Authorization::new("iam:GetPolicy", policy_arn)).await?;
-        return Ok(json!({"Policy": aws_policy_json(call, aws).await?}));
+        let usage = call.state.store.policy_usage(call.account()).await?;
+        return Ok(json!({"Policy": aws_policy_json(aws, usage.get(policy_arn).copied().unwrap_or_default())}));
     }
     let policy = customer_policy(call, "iam:GetPolicy", policy_arn).await?;
     let tags = call.state.store.tags(call.account(), Owner::Policy, policy_arn).await?;
@@ -202,27 +203,29 @@ pub(super) async fn list_policies(call: &Call<'_>, input: &Value) -> Result<Valu
     let scope = optional(input, "Scope").unwrap_or("All");
     let prefix = optional(input, "PathPrefix").unwrap_or("/");
     let only_attached = input.get("OnlyAttached").and_then(Value::as_bool).unwrap_or(false);
+    let usage = call.state.store.policy_usage(call.account()).await?;
+    let usage_of = |arn: &str| usage.get(arn).copied().unwrap_or_default();
+    let wanted = |arn: &str| !only_attached || usage_of(arn).attachments > 0;
+    // The listing is decided first and only its page is turned into JSON.
+    enum Listed<'a> {
+        Aws(&'a managed::AwsPolicy),
+        Local(ManagedPolicy),
+    }
     let mut items = Vec::new();
     if scope != "Local" {
         let mut aws: Vec<&managed::AwsPolicy> =
-            managed::all().values().filter(|p| p.path.starts_with(prefix)).collect();
+            managed::all().values().filter(|p| p.path.starts_with(prefix) && wanted(&p.arn)).collect();
         aws.sort_by(|a, b| a.name.cmp(&b.name));
-        for p in aws {
-            let v = aws_policy_json(call, p).await?;
-            if !only_attached || v["AttachmentCount"].as_i64().unwrap_or(0) > 0 {
-                items.push(v);
-            }
-        }
+        items.extend(aws.into_iter().map(Listed::Aws));
     }
     if scope != "AWS" {
-        for p in call.state.store.list_managed_policies(call.account(), prefix).await? {
-            if !only_attached || p.attachment_count > 0 {
-                let usage = call.state.store.boundary_usage_count(call.account(), &p.arn).await?;
-                items.push(managed_json(&p, usage, None));
-            }
-        }
+        let local = call.state.store.list_managed_policies(call.account(), prefix).await?;
+        items.extend(local.into_iter().filter(|p| wanted(&p.arn)).map(Listed::Local));
     }
-    Ok(paginate(input, items, "Policies"))
+    Ok(paginate_with(input, items, "Policies", |item| match item {
+        Listed::Aws(p) => aws_policy_json(p, usage_of(&p.arn)),
+        Listed::Local(p) => managed_json(&p, usage_of(&p.arn).boundaries, None),
+    }))
 }
 
 pub(super) fn version_json(v: &monban_store::PolicyVersion, with_document: bool) -> Value {
