@@ -101,7 +101,7 @@ struct Outcome {
     latencies: Vec<Duration>,
 }
 
-fn run(addr: SocketAddr, fixture: &Fixture, op: Operation, mode: &str, connections: u64, limit: Duration) -> Outcome {
+fn run(addr: SocketAddr, fixture: &Fixture, op: Operation, connections: u64, limit: Duration) -> Outcome {
     let issued = Arc::new(AtomicU64::new(0));
     let start = Instant::now();
     let deadline = start + limit;
@@ -111,7 +111,6 @@ fn run(addr: SocketAddr, fixture: &Fixture, op: Operation, mode: &str, connectio
             let key = fixture.user.clone();
             let role_arn = fixture.role_arn.clone();
             let user_name = fixture.user_name.clone();
-            let mode = mode.to_string();
             std::thread::spawn(move || {
                 let mut client = Client::connect(addr).unwrap();
                 let mut latencies = Vec::new();
@@ -134,7 +133,7 @@ fn run(addr: SocketAddr, fixture: &Fixture, op: Operation, mode: &str, connectio
                     let (action, params): (&str, Vec<(&str, &str)>) = match op {
                         Operation::GetUser | Operation::GetCallerIdentity | Operation::ListPolicies => ("", vec![]),
                         Operation::CreateUser => {
-                            name = format!("load-{mode}-{thread}-{n}");
+                            name = format!("{user_name}-{thread}-{n}");
                             ("CreateUser", vec![("UserName", name.as_str())])
                         }
                         Operation::AssumeRole => {
@@ -219,7 +218,7 @@ fn main() {
     let measure = |mode: &str, addr: SocketAddr, root: &SigningKey, missed: &mut Vec<String>| {
         let fixture = setup(addr, root);
         for op in operations.iter().copied() {
-            let o = run(addr, &fixture, op, mode, connections, limit);
+            let o = run(addr, &fixture, op, connections, limit);
             let rate = o.requests as f64 / o.elapsed.as_secs_f64();
             let (p50, p99) = (percentile(&o.latencies, 0.50), percentile(&o.latencies, 0.99));
             println!(

@@ -174,8 +174,10 @@ impl StateInner {
         self.generation.fetch_add(1, Ordering::AcqRel);
     }
 
-    /// Records key use for GetAccessKeyLastUsed, at most once a minute per key.
-    async fn note_key_use(&self, key: &str, now: SystemTime, scope: &monban_sigv4::CredentialScope) {
+    /// Records key use for GetAccessKeyLastUsed, at most once a minute per key, off the call's
+    /// path: the write is queued to the store's writer and the call does not wait for it (a crash
+    /// can lose the last minute of last-used times, never a call).
+    fn note_key_use(&self, key: &str, now: SystemTime, scope: &monban_sigv4::CredentialScope) {
         let due = self.key_use.lock().ok().is_some_and(|mut seen| {
             let stale =
                 seen.get(key).is_none_or(|t| now.duration_since(*t).unwrap_or_default() > Duration::from_secs(60));
@@ -185,7 +187,14 @@ impl StateInner {
             stale
         });
         if due {
-            let _ = self.store.record_access_key_use(key, &util::iso8601(now), &scope.service, &scope.region).await;
+            let store = self.store.clone();
+            let (key, when, service, region) =
+                (key.to_string(), util::iso8601(now), scope.service.clone(), scope.region.clone());
+            tokio::spawn(async move {
+                if let Err(e) = store.record_access_key_use(&key, &when, &service, &region).await {
+                    eprintln!("monban: the last use of access key {key} was not recorded: {e}");
+                }
+            });
         }
     }
 }

@@ -15,6 +15,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("../migrations/0004_mfa_devices.sql")),
     (5, include_str!("../migrations/0005_principal_ids.sql")),
     (6, include_str!("../migrations/0006_foreign_keys.sql")),
+    (7, include_str!("../migrations/0007_boundary_index.sql")),
 ];
 
 /// Applies every migration newer than the database's version.

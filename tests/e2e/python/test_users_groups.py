@@ -1,6 +1,7 @@
 """Users, groups and membership, access keys, tags on users, pagination (IAM API reference)."""
 
 import re
+import time
 
 import pytest
 
@@ -101,7 +102,12 @@ def test_access_keys_lifecycle(server, root):
     alice = server.clients(key["AccessKeyId"], key["SecretAccessKey"])
     assert alice.sts.get_caller_identity()["Arn"].endswith(":user/alice")
 
-    last = root.iam.get_access_key_last_used(AccessKeyId=key["AccessKeyId"])
+    # Last use is recorded off the call's path, a moment later (AWS's is eventually consistent too).
+    for _ in range(100):
+        last = root.iam.get_access_key_last_used(AccessKeyId=key["AccessKeyId"])
+        if "LastUsedDate" in last["AccessKeyLastUsed"]:
+            break
+        time.sleep(0.02)
     assert last["UserName"] == "alice"
     assert last["AccessKeyLastUsed"]["ServiceName"] in ("sts", "iam")
     assert "LastUsedDate" in last["AccessKeyLastUsed"]
@@ -123,7 +129,12 @@ def test_access_keys_lifecycle(server, root):
 def test_unused_access_key_has_no_last_used_date(root):
     root.iam.create_user(UserName="alice")
     key = root.iam.create_access_key(UserName="alice")["AccessKey"]
-    last = root.iam.get_access_key_last_used(AccessKeyId=key["AccessKeyId"])
+    # Last use is recorded off the call's path, a moment later (AWS's is eventually consistent too).
+    for _ in range(100):
+        last = root.iam.get_access_key_last_used(AccessKeyId=key["AccessKeyId"])
+        if "LastUsedDate" in last["AccessKeyLastUsed"]:
+            break
+        time.sleep(0.02)
     assert last["UserName"] == "alice"
     # API reference, AccessKeyLastUsed: ServiceName and Region are "N/A" when the key was never used.
     assert last["AccessKeyLastUsed"]["ServiceName"] == "N/A"

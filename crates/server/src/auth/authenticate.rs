@@ -119,7 +119,7 @@ pub async fn authenticate(
                 (Some(_), Some(user)) => Identity::User { account, user: user.clone(), access_key_id: key_id.clone() },
                 (Some(_), None) => return Err(invalid()),
             };
-            state.note_key_use(&key_id, now, &verified.scope).await;
+            state.note_key_use(&key_id, now, &verified.scope);
             Ok((identity, verified.scope, service))
         }
     }

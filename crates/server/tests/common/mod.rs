@@ -100,6 +100,9 @@ pub fn service_of(action: &str) -> &'static str {
 pub struct Client {
     reader: BufReader<TcpStream>,
     host: String,
+    addr: SocketAddr,
+    /// The server said `connection: close`: the next request opens a new connection.
+    closed: bool,
 }
 
 impl Client {
@@ -108,7 +111,7 @@ impl Client {
         stream.set_nodelay(true)?;
         stream.set_read_timeout(Some(Duration::from_secs(30)))?;
         stream.set_write_timeout(Some(Duration::from_secs(30)))?;
-        Ok(Client { reader: BufReader::new(stream), host: addr.to_string() })
+        Ok(Client { reader: BufReader::new(stream), host: addr.to_string(), addr, closed: false })
     }
 
     /// Calls `Action` with `params` (the `Version` is added), signed by `key` for `us-east-1` and
@@ -158,12 +161,18 @@ impl Client {
 
     /// Sends one request as given (no signing) and reads the reply.
     pub fn send(&mut self, method: &str, target: &str, headers: &[(String, String)], body: &[u8]) -> io::Result<Reply> {
-        let mut head = format!(
-            "{method} {target} HTTP/1.1\r\nhost: {}\r\ncontent-type: application/x-www-form-urlencoded; \
-             charset=utf-8\r\ncontent-length: {}\r\n",
-            self.host,
-            body.len()
-        );
+        if self.closed {
+            *self = Client::connect(self.addr)?;
+        }
+        let mut head = format!("{method} {target} HTTP/1.1\r\ncontent-length: {}\r\n", body.len());
+        // Defaults for what the caller did not set (a signed request carries its own).
+        let has = |name: &str| headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name));
+        if !has("host") {
+            head.push_str(&format!("host: {}\r\n", self.host));
+        }
+        if !has("content-type") {
+            head.push_str("content-type: application/x-www-form-urlencoded; charset=utf-8\r\n");
+        }
         for (name, value) in headers {
             head.push_str(&format!("{name}: {value}\r\n"));
         }
@@ -211,6 +220,8 @@ impl Client {
                     length = value.trim().parse::<usize>().ok();
                 } else if name.eq_ignore_ascii_case("transfer-encoding") {
                     chunked = value.trim().eq_ignore_ascii_case("chunked");
+                } else if name.eq_ignore_ascii_case("connection") {
+                    self.closed = value.trim().eq_ignore_ascii_case("close");
                 }
             }
         }

@@ -127,16 +127,27 @@ pub(crate) fn paginate(input: &Value, items: Vec<Value>, list: &str) -> Value {
 
 /// [`paginate`] for items that become JSON only when they are on the page.
 pub(crate) fn paginate_with<T>(input: &Value, items: Vec<T>, list: &str, to_json: impl FnMut(T) -> Value) -> Value {
+    let (page, marker) = page(input, items);
+    listing(list, page.into_iter().map(to_json).collect(), marker)
+}
+
+/// The page `Marker`/`MaxItems` select of `items`, and the marker of the next page if any.
+pub(crate) fn page<T>(input: &Value, items: Vec<T>) -> (Vec<T>, Option<String>) {
     let start = optional(input, "Marker").and_then(|m| m.parse::<usize>().ok()).unwrap_or(0);
     let max = input.get("MaxItems").and_then(Value::as_i64).unwrap_or(100).clamp(1, 1000) as usize;
     let total = items.len();
-    let page: Vec<Value> = items.into_iter().skip(start).take(max).map(to_json).collect();
+    let page: Vec<T> = items.into_iter().skip(start).take(max).collect();
     let next = start + page.len();
+    (page, (next < total).then(|| next.to_string()))
+}
+
+/// A listing's response: the page under `list`, `IsTruncated` and the next `Marker`.
+pub(crate) fn listing(list: &str, page: Vec<Value>, marker: Option<String>) -> Value {
     let mut out = Map::new();
     out.insert(list.into(), Value::Array(page));
-    out.insert("IsTruncated".into(), Value::Bool(next < total));
-    if next < total {
-        out.insert("Marker".into(), Value::String(next.to_string()));
+    out.insert("IsTruncated".into(), Value::Bool(marker.is_some()));
+    if let Some(marker) = marker {
+        out.insert("Marker".into(), Value::String(marker));
     }
     Value::Object(out)
 }

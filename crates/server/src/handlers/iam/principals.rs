@@ -95,8 +95,9 @@ pub(super) async fn list_principals(
 ) -> Result<Value, ApiError> {
     call.authorize(Authorization::new(op.action(), "*")).await?;
     let prefix = optional(input, "PathPrefix").unwrap_or("/");
-    let mut items = Vec::new();
-    for p in call.state.store.list_principals(call.account(), kind, prefix).await? {
+    let (principals, marker) = page(input, call.state.store.list_principals(call.account(), kind, prefix).await?);
+    let mut items = Vec::with_capacity(principals.len());
+    for p in principals {
         items.push(principal_json(&current_trust(call, p).await?, None));
     }
     let list = match kind {
@@ -104,7 +105,7 @@ pub(super) async fn list_principals(
         Group => "Groups",
         Role => "Roles",
     };
-    Ok(paginate(input, items, list))
+    Ok(listing(list, items, marker))
 }
 
 /// A role with its trust policy as it applies now (see [`crate::references`]).
