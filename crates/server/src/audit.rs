@@ -18,7 +18,7 @@
 
 use std::fs::File;
 use std::io::{BufWriter, Write as _};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::mpsc;
 use std::time::SystemTime;
 
@@ -27,9 +27,9 @@ use serde_json::{json, Map, Value};
 
 use crate::auth::Identity;
 use crate::error::ApiError;
-use crate::operation::{Access, Service};
+use crate::operation::{Access, Operation, Service};
 use crate::protocol::model;
-use crate::request::{self, Outcome};
+use crate::request;
 use crate::{util, State};
 
 /// Secrets in IAM's and STS's inputs and outputs whose shapes the model does not mark sensitive:
@@ -45,8 +45,14 @@ pub(crate) const QUEUE: usize = 4096;
 
 /// One record for the writer, and whom to tell once it is written.
 struct Entry {
-    record: Value,
+    record: Record,
     written: Option<mpsc::SyncSender<()>>,
+}
+
+/// A record as queued: a call still to be turned into its record, or a record made already.
+enum Record {
+    Call(Box<Call>),
+    Made(Value),
 }
 
 /// The audit log file and the thread that appends to it.
@@ -66,7 +72,7 @@ impl AuditLog {
     }
 
     /// Queues a record; with `wait`, returns once it has been handed to the operating system.
-    fn append(&self, record: Value, wait: bool) {
+    fn append(&self, record: Record, wait: bool) {
         let (written, done) = if wait {
             let (tx, rx) = mpsc::sync_channel(1);
             (Some(tx), Some(rx))
@@ -89,7 +95,11 @@ fn write_all(mut out: BufWriter<File>, entries: &mpsc::Receiver<Entry>) {
     while let Ok(first) = entries.recv() {
         let mut next = Some(first);
         while let Some(entry) = next {
-            let _ = serde_json::to_writer(&mut out, &entry.record);
+            let record = match entry.record {
+                Record::Call(call) => call.record(),
+                Record::Made(record) => record,
+            };
+            let _ = serde_json::to_writer(&mut out, &record);
             let _ = out.write_all(b"\n");
             waiting.extend(entry.written);
             next = entries.try_recv().ok();
@@ -102,37 +112,55 @@ fn write_all(mut out: BufWriter<File>, entries: &mpsc::Receiver<Entry>) {
     let _ = out.flush();
 }
 
-/// Records an authenticated call.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn call(
-    state: &State,
-    identity: &Identity,
-    service: Service,
-    model: &model::Service,
-    action: &str,
-    peer: &SocketAddr,
-    headers: &HeaderMap,
-    outcome: &Outcome,
-    request_id: &str,
-    now: SystemTime,
-) {
-    let read_only = outcome.operation.is_some_and(|op| op.access() == Access::Read);
-    append(state, !read_only, || {
-        let redacted = |shape: Option<&String>, value: Option<&Value>| -> Value {
-            let (Some(shape), Some(value)) = (shape, value) else { return Value::Null };
-            let mut value = value.clone();
+/// One authenticated call, handed whole to the writer thread, which turns it into its record:
+/// the call's own thread only moves what it already has.
+pub(crate) struct Call {
+    /// The caller.
+    pub(crate) identity: Identity,
+    /// The service the request was signed for.
+    pub(crate) service: Service,
+    /// The service's model, for redaction.
+    pub(crate) model: &'static model::Service,
+    /// The `Action` parameter as sent.
+    pub(crate) action: String,
+    /// Where the request came from.
+    pub(crate) source_ip: IpAddr,
+    /// The `User-Agent` header, at most 256 characters.
+    pub(crate) user_agent: String,
+    /// The operation, when the action is one.
+    pub(crate) operation: Option<Operation>,
+    /// The decoded input, when it decoded.
+    pub(crate) input: Option<Value>,
+    /// The output, when the call succeeded.
+    pub(crate) output: Option<Value>,
+    /// The error's code and public message, when it failed.
+    pub(crate) error: Option<(&'static str, String)>,
+    /// The request id.
+    pub(crate) request_id: String,
+    /// When the call arrived.
+    pub(crate) time: SystemTime,
+}
+
+impl Call {
+    fn read_only(&self) -> bool {
+        self.operation.is_some_and(|op| op.access() == Access::Read)
+    }
+
+    /// The CloudTrail record.
+    fn record(self) -> Value {
+        let read_only = self.read_only();
+        let model = self.model;
+        let redacted = |shape: Option<&String>, value: Option<Value>| -> Value {
+            let (Some(shape), Some(mut value)) = (shape, value) else { return Value::Null };
             model.redact(shape, &mut value);
             remove_unflagged(&mut value);
             camel_keys(value)
         };
-        let shapes = outcome.operation.and_then(|op| model.operations.get(op.wire_name()));
-        let request = redacted(shapes.and_then(|o| o.input.as_ref()), outcome.input.as_ref());
-        let response = if read_only {
-            Value::Null
-        } else {
-            redacted(shapes.and_then(|o| o.output.as_ref()), outcome.output.as_ref())
-        };
-        let error = outcome.result.as_ref().err();
+        let shapes = self.operation.and_then(|op| model.operations.get(op.wire_name()));
+        let request = redacted(shapes.and_then(|o| o.input.as_ref()), self.input);
+        let response =
+            if read_only { Value::Null } else { redacted(shapes.and_then(|o| o.output.as_ref()), self.output) };
+        let identity = &self.identity;
         json!({
             "eventVersion": "1.08",
             "userIdentity": {
@@ -142,24 +170,32 @@ pub(crate) fn call(
                 "accountId": identity.account(),
                 "accessKeyId": identity.access_key_id(),
             },
-            "eventTime": util::iso8601(now),
-            "eventSource": format!("{}.amazonaws.com", service.name()),
-            "eventName": action,
+            "eventTime": util::iso8601(self.time),
+            "eventSource": format!("{}.amazonaws.com", self.service.name()),
+            "eventName": self.action,
             "awsRegion": "us-east-1",
-            "sourceIPAddress": peer.ip().to_string(),
-            "userAgent": user_agent(headers),
+            "sourceIPAddress": self.source_ip.to_string(),
+            "userAgent": self.user_agent,
             "requestParameters": request,
             "responseElements": response,
-            "errorCode": error.map(|e| e.code),
-            "errorMessage": error.map(|e| e.public_message().to_string()),
-            "requestID": request_id,
+            "errorCode": self.error.as_ref().map(|e| e.0),
+            "errorMessage": self.error.map(|e| e.1),
+            "requestID": self.request_id,
             "eventID": request::request_id(),
             "readOnly": read_only,
             "eventType": "AwsApiCall",
             "managementEvent": true,
             "recipientAccountId": identity.account(),
         })
-    });
+    }
+}
+
+/// Records an authenticated call; a mutating call waits until its record is written.
+pub(crate) fn call(state: &State, call: Call) {
+    if let Some(log) = &state.audit {
+        let wait = !call.read_only();
+        log.append(Record::Call(Box::new(call)), wait);
+    }
 }
 
 /// Records a request that failed authentication: what it asked for, from where, and why it was
@@ -173,37 +209,34 @@ pub(crate) fn failed_authentication(
     request_id: &str,
     now: SystemTime,
 ) {
-    append(state, false, || {
-        let event_name: String = action.chars().take(MAX_EVENT_NAME).collect();
-        json!({
-            "eventVersion": "1.08",
-            "userIdentity": Value::Null,
-            "eventTime": util::iso8601(now),
-            "eventName": event_name,
-            "awsRegion": "us-east-1",
-            "sourceIPAddress": peer.ip().to_string(),
-            "userAgent": user_agent(headers),
-            "requestParameters": Value::Null,
-            "errorCode": error.code,
-            "errorMessage": error.public_message().chars().take(256).collect::<String>(),
-            "requestID": request_id,
-            "eventID": request::request_id(),
-            "eventType": "AwsApiCall",
-            "recipientAccountId": state.config.account_id,
-        })
-    });
+    let Some(log) = &state.audit else { return };
+    log.append(
+        Record::Made({
+            let event_name: String = action.chars().take(MAX_EVENT_NAME).collect();
+            json!({
+                "eventVersion": "1.08",
+                "userIdentity": Value::Null,
+                "eventTime": util::iso8601(now),
+                "eventName": event_name,
+                "awsRegion": "us-east-1",
+                "sourceIPAddress": peer.ip().to_string(),
+                "userAgent": user_agent(headers),
+                "requestParameters": Value::Null,
+                "errorCode": error.code,
+                "errorMessage": error.public_message().chars().take(256).collect::<String>(),
+                "requestID": request_id,
+                "eventID": request::request_id(),
+                "eventType": "AwsApiCall",
+                "recipientAccountId": state.config.account_id,
+            })
+        }),
+        false,
+    );
 }
 
-fn user_agent(headers: &HeaderMap) -> String {
+/// The `User-Agent` header as CloudTrail records it: at most 256 characters.
+pub(crate) fn user_agent(headers: &HeaderMap) -> String {
     headers.get("user-agent").and_then(|v| v.to_str().ok()).unwrap_or_default().chars().take(256).collect()
-}
-
-/// Appends the record `build` makes, waiting until it is written when `wait`; without an audit
-/// log (`--ephemeral`) nothing is built.
-fn append(state: &State, wait: bool, build: impl FnOnce() -> Value) {
-    if let Some(log) = &state.audit {
-        log.append(build(), wait);
-    }
 }
 
 fn remove_unflagged(value: &mut Value) {

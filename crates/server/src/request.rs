@@ -121,12 +121,31 @@ pub(crate) async fn handle(
         request_id: request_id.clone(),
     };
     let outcome = dispatch(&call, service, model, &action, &params).await;
-    let response = match &outcome.result {
-        Ok(xml) => ([("content-type", "text/xml")], xml.clone()).into_response(),
-        Err(e) => error_response(&model.namespace, &request_id, e),
-    };
-    audit::call(&state, &identity, service, model, &action, &peer, &headers, &outcome, &request_id, now);
     log_request(&state, &identity, &outcome, &action, now);
+    let Outcome { operation, input, output, result } = outcome;
+    let (response, error) = match result {
+        Ok(xml) => (([("content-type", "text/xml")], xml).into_response(), None),
+        Err(e) => (error_response(&model.namespace, &request_id, &e), Some((e.code, e.public_message().to_string()))),
+    };
+    if state.audit.is_some() {
+        let user_agent = audit::user_agent(&headers);
+        let (source_ip, time) = (peer.ip(), now);
+        let record = audit::Call {
+            identity,
+            service,
+            model,
+            action,
+            source_ip,
+            user_agent,
+            operation,
+            input,
+            output,
+            error,
+            request_id,
+            time,
+        };
+        audit::call(&state, record);
+    }
     response
 }
 
