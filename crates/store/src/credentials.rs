@@ -17,8 +17,9 @@ impl Store {
                             .bind(&user_key)
                             .fetch_one(&mut *tx)
                             .await?;
-                    if existing >= 2 {
-                        return Err(StoreError::LimitExceeded(Limit::AccessKeysPerUser(2)));
+                    let quota = Quota::AccessKeysPerUser.value();
+                    if existing >= quota {
+                        return Err(StoreError::LimitExceeded(Limit::AccessKeysPerUser(quota)));
                     }
                     sqlx::query(
                         "INSERT INTO access_keys (access_key_id, account_id, user_key, secret, status, created) \

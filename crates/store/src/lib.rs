@@ -33,6 +33,7 @@ use sqlx::sqlite::{
 use sqlx::{Sqlite, SqlitePool};
 
 pub mod migrations;
+pub mod quotas;
 mod readers;
 mod writer;
 
@@ -426,7 +427,7 @@ pub struct Tag {
 
 /// A count quota checked inside a write's transaction: `count` (bound with `binds` in order) must
 /// stay under `limit`.
-struct Quota {
+struct CountCheck {
     count: &'static str,
     binds: Vec<String>,
     limit: Limit,
@@ -500,8 +501,6 @@ fn key(name: &str) -> String {
     name.to_lowercase()
 }
 
-/// AWS's quota on managed policy versions ("IAM and AWS STS quotas").
-pub const MAX_POLICY_VERSIONS: i64 = 5;
 
 impl Store {
     /// Opens (creating if needed) the database file and applies pending migrations.
@@ -574,7 +573,7 @@ impl Store {
         &self,
         account_id: &str,
         required: &[(PrincipalKind, &str)],
-        quota: Option<Quota>,
+        quota: Option<CountCheck>,
         query: Query<'static, Sqlite, SqliteArguments<'static>>,
     ) -> Result<SqliteQueryResult> {
         let account_id = account_id.to_owned();
@@ -676,6 +675,7 @@ mod credentials;
 mod mfa;
 mod policies;
 pub use policies::PolicyUsage;
+pub use quotas::Quota;
 mod principals;
 mod profiles;
 mod tags;

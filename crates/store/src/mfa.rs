@@ -6,8 +6,6 @@ use super::*;
 const SELECT_DEVICES: &str = "SELECT d.*, p.name AS user_name FROM mfa_devices d LEFT JOIN principals p ON \
      p.account_id = d.account_id AND p.kind = 'user' AND p.name_key = d.user_key";
 
-/// AWS's quota: at most eight MFA devices per user ("IAM and AWS STS quotas").
-const DEVICES_PER_USER: i64 = 8;
 
 impl Store {
     /// Creates an unassigned virtual MFA device; the name is unique in the account.
@@ -75,8 +73,9 @@ impl Store {
                             .bind(&user_key)
                             .fetch_one(&mut *tx)
                             .await?;
-                    if count >= DEVICES_PER_USER {
-                        return Err(StoreError::LimitExceeded(Limit::MfaDevicesPerUser(DEVICES_PER_USER)));
+                    let quota = Quota::MfaDevicesPerUser.value();
+                    if count >= quota {
+                        return Err(StoreError::LimitExceeded(Limit::MfaDevicesPerUser(quota)));
                     }
                     let done = sqlx::query(
                         "UPDATE mfa_devices SET user_key = ?, enabled = ?, last_step = ? \

@@ -163,8 +163,9 @@ impl Store {
                         .bind(arn)
                         .fetch_one(&mut *tx)
                         .await?;
-                    if count >= MAX_POLICY_VERSIONS {
-                        return Err(StoreError::LimitExceeded(Limit::PolicyVersions(MAX_POLICY_VERSIONS)));
+                    let quota = Quota::VersionsPerPolicy.value();
+                    if count >= quota {
+                        return Err(StoreError::LimitExceeded(Limit::PolicyVersions(quota)));
                     }
                     let version_id = format!("v{next}");
                     sqlx::query(
@@ -308,11 +309,16 @@ impl Store {
         owner: &str,
         policy_arn: &str,
     ) -> Result<()> {
-        let quota = Quota {
+        let per_kind = match kind {
+            PrincipalKind::User => Quota::AttachedPoliciesPerUser,
+            PrincipalKind::Group => Quota::AttachedPoliciesPerGroup,
+            PrincipalKind::Role => Quota::AttachedPoliciesPerRole,
+        };
+        let quota = CountCheck {
             count: "SELECT COUNT(*) FROM attachments WHERE account_id = ? AND kind = ? AND owner_key = ? AND \
                     policy_arn <> ?",
             binds: vec![account_id.to_owned(), kind.as_str().to_owned(), key(owner), policy_arn.to_owned()],
-            limit: Limit::PoliciesPer(kind, 10),
+            limit: Limit::PoliciesPer(kind, per_kind.value()),
         };
         self.execute_checked(
             account_id,

@@ -187,10 +187,10 @@ impl Store {
     /// Adds a user to a group (both must exist). A user can be in at most 10 groups ("IAM and AWS
     /// STS quotas").
     pub async fn add_user_to_group(&self, account_id: &str, group: &str, user: &str) -> Result<()> {
-        let quota = Quota {
+        let quota = CountCheck {
             count: "SELECT COUNT(*) FROM group_members WHERE account_id = ? AND user_key = ? AND group_key <> ?",
             binds: vec![account_id.to_owned(), key(user), key(group)],
-            limit: Limit::GroupsPerUser(10),
+            limit: Limit::GroupsPerUser(Quota::GroupsPerUser.value()),
         };
         self.execute_checked(
             account_id,

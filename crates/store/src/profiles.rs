@@ -65,7 +65,9 @@ impl Store {
             .await?
             .ok_or_else(|| StoreError::NotFound(Missing::InstanceProfile(profile.to_string())))?;
         match (add, current.role_name) {
-            (true, Some(_)) => return Err(StoreError::LimitExceeded(Limit::RolesPerInstanceProfile(1))),
+            (true, Some(_)) => {
+                return Err(StoreError::LimitExceeded(Limit::RolesPerInstanceProfile(Quota::RolesPerInstanceProfile.value())))
+            }
             (false, Some(r)) if key(&r) == key(role) => {}
             (false, _) => {
                 return Err(StoreError::NotFound(Missing::RoleInInstanceProfile(role.to_string(), profile.to_string())))
@@ -102,13 +104,15 @@ impl Store {
 
     /// Counts of each entity kind in an account (GetAccountSummary).
     pub async fn summary(&self, account_id: &str) -> Result<Vec<(&'static str, i64)>> {
-        let queries: [(&'static str, &'static str); 7] = [
+        let queries: [(&'static str, &'static str); 9] = [
             ("Users", "SELECT COUNT(*) FROM principals WHERE account_id = ?1 AND kind = 'user'"),
             ("Groups", "SELECT COUNT(*) FROM principals WHERE account_id = ?1 AND kind = 'group'"),
             ("Roles", "SELECT COUNT(*) FROM principals WHERE account_id = ?1 AND kind = 'role'"),
             ("Policies", "SELECT COUNT(*) FROM managed_policies WHERE account_id = ?1"),
             ("InstanceProfiles", "SELECT COUNT(*) FROM instance_profiles WHERE account_id = ?1"),
             ("PolicyVersionsInUse", "SELECT COUNT(*) FROM attachments WHERE account_id = ?1"),
+            ("MFADevices", "SELECT COUNT(*) FROM mfa_devices WHERE account_id = ?1"),
+            ("MFADevicesInUse", "SELECT COUNT(*) FROM mfa_devices WHERE account_id = ?1 AND enabled IS NOT NULL"),
             (
                 "AccountAccessKeysPresent",
                 "SELECT COUNT(*) > 0 FROM access_keys WHERE account_id = ?1 AND user_key IS NULL",

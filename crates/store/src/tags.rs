@@ -23,8 +23,9 @@ impl Store {
                     .bind(owner_key_for(owner, owner_key))
                     .fetch_one(&mut *tx)
                     .await?;
-                    if count > 50 {
-                        return Err(StoreError::LimitExceeded(Limit::Tags(50)));
+                    let quota = Quota::TagsPerEntity.value();
+                    if count > quota {
+                        return Err(StoreError::LimitExceeded(Limit::Tags(quota)));
                     }
                     Ok(())
                 })

@@ -166,8 +166,14 @@ def test_create_and_list_virtual_mfa_device(root):
 def test_enable_mfa_device(root):
     root.iam.create_user(UserName="alice")
     serial, seed = create_device(root, "alice-mfa")
+    # IAM API reference, GetAccountSummary: MFADevices counts every device, MFADevicesInUse the
+    # assigned ones.
+    summary = root.iam.get_account_summary()["SummaryMap"]
+    assert (summary["MFADevices"], summary["MFADevicesInUse"]) == (1, 0)
     # IAM API reference, EnableMFADevice: AuthenticationCode1 and a subsequent AuthenticationCode2.
     enable(root, "alice", serial, seed)
+    summary = root.iam.get_account_summary()["SummaryMap"]
+    assert (summary["MFADevices"], summary["MFADevicesInUse"]) == (1, 1)
 
     # IAM API reference, ListMFADevices.
     devices = root.iam.list_mfa_devices(UserName="alice")["MFADevices"]

@@ -29,39 +29,20 @@ pub(super) async fn list_account_aliases(call: &Call<'_>, input: &Value) -> Resu
     Ok(paginate(input, aliases, "AccountAliases"))
 }
 
-/// AWS's default quotas, as GetAccountSummary reports them ("IAM and AWS STS quotas").
-pub(super) const QUOTAS: &[(&str, i64)] = &[
-    ("AccessKeysPerUserQuota", 2),
-    ("AssumeRolePolicySizeQuota", 2048),
-    ("AttachedPoliciesPerGroupQuota", 10),
-    ("AttachedPoliciesPerRoleQuota", 10),
-    ("AttachedPoliciesPerUserQuota", 10),
-    ("GroupPolicySizeQuota", 5120),
-    ("GroupsPerUserQuota", 10),
-    ("GroupsQuota", 300),
-    ("InstanceProfilesQuota", 1000),
-    ("PoliciesQuota", 1500),
-    ("PolicySizeQuota", 6144),
-    ("PolicyVersionsInUseQuota", 10000),
-    ("RolePolicySizeQuota", 10240),
-    ("RolesQuota", 1000),
-    ("UserPolicySizeQuota", 2048),
-    ("UsersQuota", 5000),
-    ("VersionsPerPolicyQuota", 5),
-];
-
 pub(super) async fn account_summary(call: &Call<'_>) -> Result<Value, ApiError> {
     call.authorize(Authorization::new("iam:GetAccountSummary", "*")).await?;
     let mut map = Map::new();
     for (k, v) in call.state.store.summary(call.account()).await? {
         map.insert(k.into(), json!(v));
     }
-    for (k, v) in QUOTAS {
-        map.insert((*k).into(), json!(v));
+    for quota in monban_store::Quota::ALL {
+        if let Some(key) = quota.summary_key() {
+            map.insert(key.into(), json!(quota.value()));
+        }
     }
-    // Entities monban cannot hold yet (MFA devices, identity providers, server certificates):
-    // their counts are truly zero.
-    for k in ["AccountMFAEnabled", "MFADevices", "MFADevicesInUse", "Providers", "ServerCertificates"] {
+    // Entities monban cannot hold yet (root MFA, identity providers, server certificates): their
+    // counts are truly zero.
+    for k in ["AccountMFAEnabled", "Providers", "ServerCertificates"] {
         map.insert(k.into(), json!(0));
     }
     Ok(json!({"SummaryMap": map}))

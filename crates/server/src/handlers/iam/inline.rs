@@ -1,17 +1,18 @@
 //! Inline policies of users, groups and roles.
 
-use monban_store::PrincipalKind;
+use monban_store::{PrincipalKind, Quota};
 use serde_json::{json, Value};
 
 use super::*;
 
-/// AWS's inline policy size quotas by owner kind ("IAM and AWS STS quotas").
-pub(super) fn inline_quota(kind: PrincipalKind) -> usize {
+/// The inline policy size quota of an owner kind.
+pub(super) fn inline_quota(kind: PrincipalKind) -> i64 {
     match kind {
-        User => 2048,
-        Group => 5120,
-        Role => 10240,
+        User => Quota::UserPolicySize,
+        Group => Quota::GroupPolicySize,
+        Role => Quota::RolePolicySize,
     }
+    .value()
 }
 
 pub(super) async fn put_inline(
@@ -37,7 +38,7 @@ pub(super) async fn put_inline(
         .map(|(_, d)| d.chars().filter(|c| !c.is_whitespace()).count())
         .sum();
     let size = document.chars().filter(|c| !c.is_whitespace()).count();
-    if others + size > inline_quota(kind) {
+    if i64::try_from(others + size).unwrap_or(i64::MAX) > inline_quota(kind) {
         return Err(ApiError::limit_exceeded(format!(
             "Maximum policy size of {} bytes exceeded for {kind_name} {owner}",
             inline_quota(kind)

@@ -1,6 +1,6 @@
 //! Managed policies (customer and AWS), their versions, attachments and permissions boundaries.
 
-use monban_store::{ManagedPolicy, Owner, PolicyUsage, PrincipalKind, Tag};
+use monban_store::{ManagedPolicy, Owner, PolicyUsage, PrincipalKind, Quota, Tag};
 use serde_json::{json, Value};
 
 use super::*;
@@ -144,7 +144,7 @@ pub(super) async fn create_policy(call: &Call<'_>, input: &Value) -> Result<Valu
     check_tags(&tags)?;
     call.authorize(Authorization::new("iam:CreatePolicy", &policy_arn).with_request_tags(&tags)).await?;
     let document = text(input, "PolicyDocument");
-    check_size(document, 6144, &format!("policy {policy_arn}"))?;
+    check_size(document, Quota::PolicySize, &format!("policy {policy_arn}"))?;
     validate_document(document, DocumentKind::Identity)?;
     let now = call.now();
     let policy = ManagedPolicy {
@@ -240,7 +240,7 @@ pub(super) async fn create_policy_version(call: &Call<'_>, input: &Value) -> Res
     let policy_arn = text(input, "PolicyArn");
     customer_policy(call, "iam:CreatePolicyVersion", policy_arn).await?;
     let document = text(input, "PolicyDocument");
-    check_size(document, 6144, &format!("policy {policy_arn}"))?;
+    check_size(document, Quota::PolicySize, &format!("policy {policy_arn}"))?;
     validate_document(document, DocumentKind::Identity)?;
     let set_default = input.get("SetAsDefault").and_then(Value::as_bool).unwrap_or(false);
     let v = call.state.store.create_policy_version(policy_arn, document, set_default, &call.now()).await?;

@@ -36,7 +36,7 @@ pub(super) async fn create_principal(
     p.permissions_boundary = boundary.map(String::from);
     if kind == Role {
         let trust = text(input, "AssumeRolePolicyDocument");
-        check_size(trust, 2048, &format!("role {name}"))?;
+        check_size(trust, monban_store::Quota::AssumeRolePolicySize, &format!("role {name}"))?;
         let policy = validate_document(trust, DocumentKind::Trust)?;
         p.trust_principal_ids = crate::auth::references::record(call.state, &policy).await?;
         p.trust_policy = Some(trust.to_string());
@@ -140,7 +140,7 @@ pub(super) async fn update_assume_role_policy(call: &Call<'_>, input: &Value) ->
     let name = text(input, "RoleName");
     let mut role = existing_role(call, "iam:UpdateAssumeRolePolicy", name).await?;
     let document = text(input, "PolicyDocument");
-    check_size(document, 2048, &format!("role {name}"))?;
+    check_size(document, monban_store::Quota::AssumeRolePolicySize, &format!("role {name}"))?;
     let policy = validate_document(document, DocumentKind::Trust)?;
     role.trust_principal_ids = crate::auth::references::record(call.state, &policy).await?;
     role.trust_policy = Some(document.to_string());

@@ -1,0 +1,122 @@
+//! IAM's quotas, in one table ("IAM and AWS STS quotas", IAM User Guide): the store enforces the
+//! count quotas inside the write that could exceed them, the server the size quotas, and
+//! GetAccountSummary reports them under AWS's names. A quota changes here and nowhere else.
+
+/// One of IAM's quotas, at AWS's default value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Quota {
+    /// Access keys per user.
+    AccessKeysPerUser,
+    /// Characters in a role trust policy.
+    AssumeRolePolicySize,
+    /// Managed policies attached to a group.
+    AttachedPoliciesPerGroup,
+    /// Managed policies attached to a role.
+    AttachedPoliciesPerRole,
+    /// Managed policies attached to a user.
+    AttachedPoliciesPerUser,
+    /// Characters in a group's inline policies, in all.
+    GroupPolicySize,
+    /// Groups a user can be in.
+    GroupsPerUser,
+    /// Groups in an account.
+    Groups,
+    /// Instance profiles in an account.
+    InstanceProfiles,
+    /// MFA devices per user.
+    MfaDevicesPerUser,
+    /// Customer managed policies in an account.
+    Policies,
+    /// Characters in a managed policy.
+    PolicySize,
+    /// Managed policy versions in use (attached) in an account.
+    PolicyVersionsInUse,
+    /// Characters in a role's inline policies, in all.
+    RolePolicySize,
+    /// Roles in an account.
+    Roles,
+    /// Roles in an instance profile.
+    RolesPerInstanceProfile,
+    /// Tags on one IAM entity.
+    TagsPerEntity,
+    /// Characters in a user's inline policies, in all.
+    UserPolicySize,
+    /// Users in an account.
+    Users,
+    /// Versions of a managed policy.
+    VersionsPerPolicy,
+}
+
+impl Quota {
+    /// Every quota.
+    pub const ALL: [Quota; 20] = [
+        Quota::AccessKeysPerUser,
+        Quota::AssumeRolePolicySize,
+        Quota::AttachedPoliciesPerGroup,
+        Quota::AttachedPoliciesPerRole,
+        Quota::AttachedPoliciesPerUser,
+        Quota::GroupPolicySize,
+        Quota::GroupsPerUser,
+        Quota::Groups,
+        Quota::InstanceProfiles,
+        Quota::MfaDevicesPerUser,
+        Quota::Policies,
+        Quota::PolicySize,
+        Quota::PolicyVersionsInUse,
+        Quota::RolePolicySize,
+        Quota::Roles,
+        Quota::RolesPerInstanceProfile,
+        Quota::TagsPerEntity,
+        Quota::UserPolicySize,
+        Quota::Users,
+        Quota::VersionsPerPolicy,
+    ];
+
+    /// AWS's default value.
+    pub fn value(self) -> i64 {
+        match self {
+            Quota::AccessKeysPerUser => 2,
+            Quota::AssumeRolePolicySize => 2048,
+            Quota::AttachedPoliciesPerGroup | Quota::AttachedPoliciesPerRole | Quota::AttachedPoliciesPerUser => 10,
+            Quota::GroupPolicySize => 5120,
+            Quota::GroupsPerUser => 10,
+            Quota::Groups => 300,
+            Quota::InstanceProfiles => 1000,
+            Quota::MfaDevicesPerUser => 8,
+            Quota::Policies => 1500,
+            Quota::PolicySize => 6144,
+            Quota::PolicyVersionsInUse => 10000,
+            Quota::RolePolicySize => 10240,
+            Quota::Roles => 1000,
+            Quota::RolesPerInstanceProfile => 1,
+            Quota::TagsPerEntity => 50,
+            Quota::UserPolicySize => 2048,
+            Quota::Users => 5000,
+            Quota::VersionsPerPolicy => 5,
+        }
+    }
+
+    /// Its key in GetAccountSummary's `SummaryMap`, for the quotas that IAM reports there.
+    pub fn summary_key(self) -> Option<&'static str> {
+        Some(match self {
+            Quota::AccessKeysPerUser => "AccessKeysPerUserQuota",
+            Quota::AssumeRolePolicySize => "AssumeRolePolicySizeQuota",
+            Quota::AttachedPoliciesPerGroup => "AttachedPoliciesPerGroupQuota",
+            Quota::AttachedPoliciesPerRole => "AttachedPoliciesPerRoleQuota",
+            Quota::AttachedPoliciesPerUser => "AttachedPoliciesPerUserQuota",
+            Quota::GroupPolicySize => "GroupPolicySizeQuota",
+            Quota::GroupsPerUser => "GroupsPerUserQuota",
+            Quota::Groups => "GroupsQuota",
+            Quota::InstanceProfiles => "InstanceProfilesQuota",
+            Quota::Policies => "PoliciesQuota",
+            Quota::PolicySize => "PolicySizeQuota",
+            Quota::PolicyVersionsInUse => "PolicyVersionsInUseQuota",
+            Quota::RolePolicySize => "RolePolicySizeQuota",
+            Quota::Roles => "RolesQuota",
+            Quota::UserPolicySize => "UserPolicySizeQuota",
+            Quota::Users => "UsersQuota",
+            Quota::VersionsPerPolicy => "VersionsPerPolicyQuota",
+            Quota::MfaDevicesPerUser | Quota::RolesPerInstanceProfile | Quota::TagsPerEntity => return None,
+        })
+    }
+}
