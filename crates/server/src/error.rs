@@ -174,6 +174,10 @@ impl From<StoreError> for ApiError {
                 Limit::RolesPerInstanceProfile(n) => {
                     format!("Cannot exceed quota for InstanceSessionsPerInstanceProfile: {n}")
                 }
+                // The handler names the owner; this is the wording without it.
+                Limit::InlinePolicySize(kind, n) => {
+                    format!("Maximum policy size of {n} bytes exceeded for {}", kind.as_str())
+                }
             }),
             other => ApiError::internal(other.to_string()),
         }

@@ -240,6 +240,76 @@ fn concurrent_attachments_respect_the_quota() {
     assert_eq!(attached.body.matches("<PolicyArn>").count(), 10, "{}", attached.body);
 }
 
+/// The inline policy size quota counts every inline policy of the owner together ("IAM and AWS
+/// STS quotas": 2,048 characters for a user's), so concurrent puts of different policies must not
+/// pass it by each checking before the others are written: the check and the write are one
+/// transaction.
+#[test]
+fn concurrent_inline_policies_respect_the_size_quota() {
+    let (_rt, addr) = common::start(None);
+    let mut setup = Client::connect(addr).unwrap();
+    assert_eq!(setup.call(&root(), "CreateUser", &[("UserName", "u")]).unwrap().status, 200);
+    // Each document is 200 characters without whitespace: ten fit in 2,048, eleven do not.
+    let document = |i: usize| {
+        let action = format!("iam:GetUser{}", "x".repeat(200 - 82 - i.to_string().len()));
+        let doc = format!(r#"{{"Statement":[{{"Sid":"S{i}","Effect":"Allow","Action":"{action}","Resource":"*"}}]}}"#);
+        assert_eq!(doc.len(), 200, "{doc}");
+        doc
+    };
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(32));
+    let threads: Vec<_> = (0..32)
+        .map(|i| {
+            let barrier = barrier.clone();
+            let doc = document(i);
+            std::thread::spawn(move || {
+                let mut c = Client::connect(addr).unwrap();
+                barrier.wait();
+                let params = [("UserName", "u"), ("PolicyName", &format!("p{i}")), ("PolicyDocument", &doc)];
+                c.call(&root(), "PutUserPolicy", &params).unwrap().status
+            })
+        })
+        .collect();
+    let ok = threads.into_iter().map(|t| t.join().unwrap()).filter(|s| *s == 200).count();
+    assert_eq!(ok, 10);
+    let listed = setup.call(&root(), "ListUserPolicies", &[("UserName", "u")]).unwrap();
+    assert_eq!(listed.body.matches("<member>").count(), 10, "{}", listed.body);
+}
+
+/// An instance profile holds at most one role ("IAM and AWS STS quotas"): of concurrent
+/// AddRoleToInstanceProfile calls with different roles, one succeeds and the others are refused,
+/// and the profile holds the role of the one that succeeded (no success is silently overwritten).
+#[test]
+fn concurrent_roles_for_one_instance_profile_leave_exactly_one() {
+    let (_rt, addr) = common::start(None);
+    let mut setup = Client::connect(addr).unwrap();
+    let ok = |reply: common::Reply| assert_eq!(reply.status, 200, "{}", reply.body);
+    ok(setup.call(&root(), "CreateInstanceProfile", &[("InstanceProfileName", "web")]).unwrap());
+    let trust = trust(&arn("root"));
+    for i in 0..16 {
+        let role = format!("r{i}");
+        ok(setup.call(&root(), "CreateRole", &[("RoleName", &role), ("AssumeRolePolicyDocument", &trust)]).unwrap());
+    }
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(16));
+    let threads: Vec<_> = (0..16)
+        .map(|i| {
+            let barrier = barrier.clone();
+            std::thread::spawn(move || {
+                let mut c = Client::connect(addr).unwrap();
+                barrier.wait();
+                let role = format!("r{i}");
+                let params = [("InstanceProfileName", "web"), ("RoleName", role.as_str())];
+                (role.clone(), c.call(&root(), "AddRoleToInstanceProfile", &params).unwrap().status)
+            })
+        })
+        .collect();
+    let results: Vec<(String, u16)> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    let winners: Vec<&String> = results.iter().filter(|(_, s)| *s == 200).map(|(r, _)| r).collect();
+    assert_eq!(winners.len(), 1, "{results:?}");
+    let profile = setup.call(&root(), "GetInstanceProfile", &[("InstanceProfileName", "web")]).unwrap();
+    assert_eq!(profile.body.matches("<RoleName>").count(), 1, "{}", profile.body);
+    assert!(profile.body.contains(&format!("<RoleName>{}</RoleName>", winners[0])), "{}", profile.body);
+}
+
 /// Defect 6. The credential scope routes the request: IAM needs scope service `iam`, a region must
 /// exist, and IAM's `aws:RequestedRegion` is `us-east-1` whatever region signed the request (IAM
 /// User Guide, "AWS global condition context keys": aws:RequestedRegion, global services).

@@ -165,6 +165,8 @@ pub enum Limit {
     Tags(i64),
     /// Roles in one instance profile.
     RolesPerInstanceProfile(i64),
+    /// Characters in the inline policies of one user, group or role, together.
+    InlinePolicySize(PrincipalKind, i64),
 }
 
 /// Users, groups and roles: the identities that own policies.
@@ -443,7 +445,8 @@ impl Limit {
             | Limit::MfaDevicesPerUser(n)
             | Limit::PolicyVersions(n)
             | Limit::Tags(n)
-            | Limit::RolesPerInstanceProfile(n) => n,
+            | Limit::RolesPerInstanceProfile(n)
+            | Limit::InlinePolicySize(_, n) => n,
         }
     }
 }
@@ -500,7 +503,6 @@ impl Drop for Checkpointer {
 fn key(name: &str) -> String {
     name.to_lowercase()
 }
-
 
 impl Store {
     /// Opens (creating if needed) the database file and applies pending migrations.
@@ -675,7 +677,7 @@ mod credentials;
 mod mfa;
 mod policies;
 pub use policies::PolicyUsage;
-pub use quotas::Quota;
+pub use quotas::{policy_size, Quota};
 mod principals;
 mod profiles;
 mod tags;

@@ -6,7 +6,6 @@ use super::*;
 const SELECT_DEVICES: &str = "SELECT d.*, p.name AS user_name FROM mfa_devices d LEFT JOIN principals p ON \
      p.account_id = d.account_id AND p.kind = 'user' AND p.name_key = d.user_key";
 
-
 impl Store {
     /// Creates an unassigned virtual MFA device; the name is unique in the account.
     pub async fn create_mfa_device(&self, device: &MfaDevice) -> Result<()> {

@@ -242,7 +242,9 @@ impl Store {
 
     // ----- inline policies -----
 
-    /// Creates or replaces an inline policy of a user, group or role (which must exist).
+    /// Creates or replaces an inline policy of a user, group or role (which must exist). The
+    /// owner's inline policies together must stay within its kind's size quota, checked in the
+    /// same transaction as the write, so that concurrent puts cannot pass it together.
     pub async fn put_inline_policy(
         &self,
         account_id: &str,
@@ -251,22 +253,51 @@ impl Store {
         name: &str,
         document: &str,
     ) -> Result<()> {
-        self.execute_checked(
-            account_id,
-            &[(kind, owner)],
-            None,
-            sqlx::query(
-                "INSERT INTO inline_policies (account_id, kind, owner_key, name, document) VALUES (?, ?, ?, ?, ?) \
-                 ON CONFLICT (account_id, kind, owner_key, name) DO UPDATE SET document = excluded.document",
-            )
-            .bind(account_id.to_owned())
-            .bind(kind.as_str())
-            .bind(key(owner))
-            .bind(name.to_owned())
-            .bind(document.to_owned()),
-        )
-        .await?;
-        Ok(())
+        let (account_id, owner, name, document) =
+            (account_id.to_owned(), owner.to_owned(), name.to_owned(), document.to_owned());
+        self.writes
+            .write(move |tx| {
+                Box::pin(async move {
+                    let found =
+                        sqlx::query("SELECT 1 FROM principals WHERE account_id = ? AND kind = ? AND name_key = ?")
+                            .bind(&account_id)
+                            .bind(kind.as_str())
+                            .bind(key(&owner))
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                    if found.is_none() {
+                        return Err(not_found(kind, &owner));
+                    }
+                    let others: Vec<String> = sqlx::query_scalar(
+                        "SELECT document FROM inline_policies WHERE account_id = ? AND kind = ? AND owner_key = ? \
+                         AND name <> ?",
+                    )
+                    .bind(&account_id)
+                    .bind(kind.as_str())
+                    .bind(key(&owner))
+                    .bind(&name)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                    let quota = Quota::inline_policy_size(kind);
+                    let total: i64 = others.iter().map(|d| policy_size(d)).sum::<i64>() + policy_size(&document);
+                    if total > quota.value() {
+                        return Err(StoreError::LimitExceeded(Limit::InlinePolicySize(kind, quota.value())));
+                    }
+                    sqlx::query(
+                        "INSERT INTO inline_policies (account_id, kind, owner_key, name, document) VALUES (?, ?, ?, ?, ?) \
+                         ON CONFLICT (account_id, kind, owner_key, name) DO UPDATE SET document = excluded.document",
+                    )
+                    .bind(&account_id)
+                    .bind(kind.as_str())
+                    .bind(key(&owner))
+                    .bind(&name)
+                    .bind(&document)
+                    .execute(&mut *tx)
+                    .await?;
+                    Ok(())
+                })
+            })
+            .await
     }
 
     /// One inline policy's document.

@@ -52,6 +52,8 @@ impl Store {
     }
 
     /// Puts a role in an instance profile (which holds at most one: AWS's quota) or takes it out.
+    /// The checks and the change are one conditional write in one transaction, so that of two
+    /// concurrent additions one succeeds and the other is refused.
     pub async fn set_instance_profile_role(
         &self,
         account_id: &str,
@@ -59,47 +61,91 @@ impl Store {
         role: &str,
         add: bool,
     ) -> Result<()> {
-        self.require_principal(account_id, PrincipalKind::Role, role).await?;
-        let current = self
-            .instance_profile(account_id, profile)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(Missing::InstanceProfile(profile.to_string())))?;
-        match (add, current.role_name) {
-            (true, Some(_)) => {
-                return Err(StoreError::LimitExceeded(Limit::RolesPerInstanceProfile(Quota::RolesPerInstanceProfile.value())))
-            }
-            (false, Some(r)) if key(&r) == key(role) => {}
-            (false, _) => {
-                return Err(StoreError::NotFound(Missing::RoleInInstanceProfile(role.to_string(), profile.to_string())))
-            }
-            (true, None) => {}
-        }
-        self.execute(
-            sqlx::query("UPDATE instance_profiles SET role_key = ? WHERE account_id = ? AND name_key = ?")
-                .bind(add.then(|| key(role)))
-                .bind(account_id.to_owned())
-                .bind(key(profile)),
-        )
-        .await?;
-        Ok(())
+        let (account_id, profile, role) = (account_id.to_owned(), profile.to_owned(), role.to_owned());
+        self.writes
+            .write(move |tx| {
+                Box::pin(async move {
+                    let role_exists =
+                        sqlx::query("SELECT 1 FROM principals WHERE account_id = ? AND kind = 'role' AND name_key = ?")
+                            .bind(&account_id)
+                            .bind(key(&role))
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                    if role_exists.is_none() {
+                        return Err(not_found(PrincipalKind::Role, &role));
+                    }
+                    let changed = if add {
+                        sqlx::query(
+                            "UPDATE instance_profiles SET role_key = ? WHERE account_id = ? AND name_key = ? \
+                             AND role_key IS NULL",
+                        )
+                        .bind(key(&role))
+                        .bind(&account_id)
+                        .bind(key(&profile))
+                        .execute(&mut *tx)
+                        .await?
+                    } else {
+                        sqlx::query(
+                            "UPDATE instance_profiles SET role_key = NULL WHERE account_id = ? AND name_key = ? \
+                             AND role_key = ?",
+                        )
+                        .bind(&account_id)
+                        .bind(key(&profile))
+                        .bind(key(&role))
+                        .execute(&mut *tx)
+                        .await?
+                    };
+                    if changed.rows_affected() == 1 {
+                        return Ok(());
+                    }
+                    // Nothing changed: say why, from the same transaction's view.
+                    let exists = sqlx::query("SELECT 1 FROM instance_profiles WHERE account_id = ? AND name_key = ?")
+                        .bind(&account_id)
+                        .bind(key(&profile))
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    Err(match (exists, add) {
+                        (None, _) => StoreError::NotFound(Missing::InstanceProfile(profile.clone())),
+                        (Some(_), true) => StoreError::LimitExceeded(Limit::RolesPerInstanceProfile(
+                            Quota::RolesPerInstanceProfile.value(),
+                        )),
+                        (Some(_), false) => {
+                            StoreError::NotFound(Missing::RoleInInstanceProfile(role.clone(), profile.clone()))
+                        }
+                    })
+                })
+            })
+            .await
     }
 
-    /// Deletes an instance profile, which must hold no role.
+    /// Deletes an instance profile, which must hold no role (checked by the delete itself).
     pub async fn delete_instance_profile(&self, account_id: &str, name: &str) -> Result<()> {
-        let current = self
-            .instance_profile(account_id, name)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(Missing::InstanceProfile(name.to_string())))?;
-        if current.role_name.is_some() {
-            return Err(StoreError::Conflict(Conflict::InstanceProfile));
-        }
-        self.execute(
-            sqlx::query("DELETE FROM instance_profiles WHERE account_id = ? AND name_key = ?")
-                .bind(account_id.to_owned())
-                .bind(key(name)),
-        )
-        .await?;
-        Ok(())
+        let (account_id, name) = (account_id.to_owned(), name.to_owned());
+        self.writes
+            .write(move |tx| {
+                Box::pin(async move {
+                    let deleted = sqlx::query(
+                        "DELETE FROM instance_profiles WHERE account_id = ? AND name_key = ? AND role_key IS NULL",
+                    )
+                    .bind(&account_id)
+                    .bind(key(&name))
+                    .execute(&mut *tx)
+                    .await?;
+                    if deleted.rows_affected() == 1 {
+                        return Ok(());
+                    }
+                    let exists = sqlx::query("SELECT 1 FROM instance_profiles WHERE account_id = ? AND name_key = ?")
+                        .bind(&account_id)
+                        .bind(key(&name))
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    Err(match exists {
+                        None => StoreError::NotFound(Missing::InstanceProfile(name.clone())),
+                        Some(_) => StoreError::Conflict(Conflict::InstanceProfile),
+                    })
+                })
+            })
+            .await
     }
 
     /// Counts of each entity kind in an account (GetAccountSummary).

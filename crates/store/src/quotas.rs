@@ -47,7 +47,21 @@ pub enum Quota {
     VersionsPerPolicy,
 }
 
+/// A policy's size as IAM's size quotas count it: its characters, whitespace left out.
+pub fn policy_size(document: &str) -> i64 {
+    i64::try_from(document.chars().filter(|c| !c.is_whitespace()).count()).unwrap_or(i64::MAX)
+}
+
 impl Quota {
+    /// The quota on the inline policies of one user, group or role, together.
+    pub fn inline_policy_size(kind: crate::PrincipalKind) -> Quota {
+        match kind {
+            crate::PrincipalKind::User => Quota::UserPolicySize,
+            crate::PrincipalKind::Group => Quota::GroupPolicySize,
+            crate::PrincipalKind::Role => Quota::RolePolicySize,
+        }
+    }
+
     /// Every quota.
     pub const ALL: [Quota; 20] = [
         Quota::AccessKeysPerUser,

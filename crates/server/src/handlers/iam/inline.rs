@@ -1,19 +1,9 @@
 //! Inline policies of users, groups and roles.
 
-use monban_store::{PrincipalKind, Quota};
+use monban_store::{Limit, PrincipalKind, StoreError};
 use serde_json::{json, Value};
 
 use super::*;
-
-/// The inline policy size quota of an owner kind.
-pub(super) fn inline_quota(kind: PrincipalKind) -> i64 {
-    match kind {
-        User => Quota::UserPolicySize,
-        Group => Quota::GroupPolicySize,
-        Role => Quota::RolePolicySize,
-    }
-    .value()
-}
 
 pub(super) async fn put_inline(
     call: &Call<'_>,
@@ -27,25 +17,17 @@ pub(super) async fn put_inline(
     existing.ok_or_else(|| not_found(kind, owner))?;
     let document = text(input, "PolicyDocument");
     let (policy_name, account) = (text(input, "PolicyName"), call.account());
-    // The quota counts every inline policy of the owner together.
-    let others: usize = call
-        .state
-        .store
-        .inline_policies(account, kind, owner)
-        .await?
-        .iter()
-        .filter(|(n, _)| n != policy_name)
-        .map(|(_, d)| d.chars().filter(|c| !c.is_whitespace()).count())
-        .sum();
-    let size = document.chars().filter(|c| !c.is_whitespace()).count();
-    if i64::try_from(others + size).unwrap_or(i64::MAX) > inline_quota(kind) {
-        return Err(ApiError::limit_exceeded(format!(
-            "Maximum policy size of {} bytes exceeded for {kind_name} {owner}",
-            inline_quota(kind)
-        )));
-    }
     validate_document(document, DocumentKind::Identity)?;
-    call.state.store.put_inline_policy(account, kind, owner, policy_name, document).await?;
+    // The quota counts every inline policy of the owner together; the store checks it in the
+    // write's transaction.
+    match call.state.store.put_inline_policy(account, kind, owner, policy_name, document).await {
+        Err(StoreError::LimitExceeded(Limit::InlinePolicySize(_, n))) => {
+            return Err(ApiError::limit_exceeded(format!(
+                "Maximum policy size of {n} bytes exceeded for {kind_name} {owner}"
+            )));
+        }
+        other => other?,
+    }
     Ok(json!({}))
 }
 

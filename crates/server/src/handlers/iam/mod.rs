@@ -113,9 +113,8 @@ fn check_resource(resource: &str) -> Result<(), ApiError> {
 
 /// AWS counts policy size without white space.
 fn check_size(document: &str, quota: monban_store::Quota, what: &str) -> Result<(), ApiError> {
-    let size = document.chars().filter(|c| !c.is_whitespace()).count();
     let limit = quota.value();
-    if i64::try_from(size).unwrap_or(i64::MAX) > limit {
+    if monban_store::policy_size(document) > limit {
         return Err(ApiError::limit_exceeded(format!("Maximum policy size of {limit} bytes exceeded for {what}")));
     }
     Ok(())
