@@ -12,6 +12,7 @@ mod compare;
 mod effective;
 mod escalation;
 mod eval;
+mod generate;
 mod lint;
 mod serve;
 
@@ -66,6 +67,8 @@ enum Command {
     Escalation(escalation::EscalationArgs),
     /// Show what a principal can do after groups, boundary and SCPs, by service and access level
     Effective(effective::EffectiveArgs),
+    /// Generate the least-privilege policy of a principal from its activity, proven by the engine
+    Generate(generate::GenerateArgs),
 }
 
 fn main() -> ExitCode {
@@ -87,6 +90,7 @@ fn main() -> ExitCode {
         Command::Audit(args) => audit::run(args),
         Command::Escalation(args) => escalation::run(args),
         Command::Effective(args) => effective::run(args),
+        Command::Generate(args) => generate::run(args),
     };
     match result {
         Ok(exit) => exit.into(),

@@ -139,6 +139,8 @@ pub(crate) struct Call {
     pub(crate) request_id: String,
     /// When the call arrived.
     pub(crate) time: SystemTime,
+    /// Every (action, resource) the call was authorized for, in order.
+    pub(crate) authorizations: Vec<(String, String)>,
 }
 
 impl Call {
@@ -178,6 +180,11 @@ impl Call {
             "userAgent": self.user_agent,
             "requestParameters": request,
             "responseElements": response,
+            "resources": resources(&self.authorizations),
+            // CloudTrail's field for what a service adds; monban adds what the call needed.
+            "additionalEventData": {"authorizations": self.authorizations.iter()
+                .map(|(action, resource)| json!({"action": action, "resource": resource}))
+                .collect::<Vec<_>>()},
             "errorCode": self.error.as_ref().map(|e| e.0),
             "errorMessage": self.error.map(|e| e.1),
             "requestID": self.request_id,
@@ -188,6 +195,32 @@ impl Call {
             "recipientAccountId": identity.account(),
         })
     }
+}
+
+/// CloudTrail's `resources`: each distinct resource ARN the call was authorized for, with its
+/// account and, for IAM's entities, CloudTrail's type name ("CloudTrail record contents").
+fn resources(authorizations: &[(String, String)]) -> Vec<Value> {
+    let mut seen: Vec<&str> = Vec::new();
+    for (_, arn) in authorizations {
+        if arn != "*" && !seen.contains(&arn.as_str()) {
+            seen.push(arn);
+        }
+    }
+    seen.into_iter()
+        .map(|arn| {
+            let parsed = monban_policy::arn::Arn::parse(arn);
+            let account = parsed.as_ref().map_or("", |a| a.account());
+            let kind = match parsed.as_ref().map(|a| (a.service(), a.resource_type())) {
+                Some(("iam", "user")) => Some("AWS::IAM::User"),
+                Some(("iam", "role")) => Some("AWS::IAM::Role"),
+                Some(("iam", "group")) => Some("AWS::IAM::Group"),
+                Some(("iam", "policy")) => Some("AWS::IAM::Policy"),
+                Some(("iam", "instance-profile")) => Some("AWS::IAM::InstanceProfile"),
+                _ => None,
+            };
+            json!({"ARN": arn, "accountId": account, "type": kind})
+        })
+        .collect()
 }
 
 /// Records an authenticated call; a mutating call waits until its record is written.

@@ -42,6 +42,9 @@ pub struct Call<'a> {
     pub context: auth::CallContext<'a>,
     /// The request id.
     pub request_id: String,
+    /// Every (action, resource) the call was authorized for, allowed or not, in order: what the
+    /// audit record names as the call's needs, so that `monban generate` grants exactly them.
+    pub authorizations: std::sync::Mutex<Vec<(String, String)>>,
 }
 
 impl Call<'_> {
@@ -62,6 +65,9 @@ impl Call<'_> {
 
     /// Authorizes an operation (see [`auth::check`]).
     pub async fn authorize(&self, what: auth::Authorization<'_>) -> Result<(), ApiError> {
+        if let Ok(mut seen) = self.authorizations.lock() {
+            seen.push((what.action.to_string(), what.resource.to_string()));
+        }
         auth::check(self.state, &self.context, what).await
     }
 }
@@ -119,8 +125,10 @@ pub(crate) async fn handle(
             region: service.requested_region(&scope.region).to_string(),
         },
         request_id: request_id.clone(),
+        authorizations: std::sync::Mutex::default(),
     };
     let outcome = dispatch(&call, service, model, &action, &params).await;
+    let authorizations = call.authorizations.into_inner().unwrap_or_default();
     log_request(&state, &identity, &outcome, &action, now);
     let Outcome { operation, input, output, result } = outcome;
     let (response, error) = match result {
@@ -143,6 +151,7 @@ pub(crate) async fn handle(
             error,
             request_id,
             time,
+            authorizations,
         };
         audit::call(&state, record);
     }

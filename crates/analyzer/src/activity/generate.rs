@@ -1,0 +1,266 @@
+//! Least privilege from activity: the policy that allows what a principal was seen doing and
+//! nothing else, proven by the engine on every call it was generated from.
+//!
+//! Each successful call of the principal contributes what it needed: for monban's records, the
+//! actions and resources the server authorized it for; for CloudTrail's, the action named by the
+//! service's IAM prefix and the operation (confirmed in the catalog) on the resources the record
+//! lists, or on `*` when it lists none (reported). Denied calls are listed as needed but not
+//! granted, never granted.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use monban_catalog::Catalog;
+use monban_policy::arn::Arn;
+use monban_policy::{authorize, Caller, Outcome, Policy, PolicySet, Request};
+use serde_json::{json, Value};
+
+use super::records::Event;
+use crate::compare::{compare, Comparison};
+
+/// CloudTrail event sources whose endpoint name is not the service's IAM prefix.
+const SOURCE_PREFIXES: &[(&str, &str)] = &[("monitoring", "cloudwatch"), ("email", "ses")];
+
+/// What `generate` found for one principal.
+#[derive(Debug)]
+pub struct Generated {
+    /// The principal.
+    pub principal: String,
+    /// The generated policy document.
+    pub document: Value,
+    /// The principal's calls that were allowed (and so contributed to the policy).
+    pub allowed_calls: usize,
+    /// Of those, how many the generated policy allows, decided by the engine.
+    pub verified_calls: usize,
+    /// Needed but not granted: (action or operation, resource) and how many calls were denied.
+    pub not_granted: BTreeMap<(String, String), usize>,
+    /// Calls whose action the catalog does not know: `source:operation` and how many.
+    pub unmapped: BTreeMap<String, usize>,
+    /// Actions granted on `*` because their calls named no resource.
+    pub on_any_resource: BTreeSet<String>,
+}
+
+/// Whether `event` is a call of `principal`: a user or root by its ARN, a role by any of its
+/// sessions, or one assumed-role session by its ARN.
+pub fn is_of(principal: &str, event: &Event) -> bool {
+    if event.caller == principal || event.session_issuer.as_deref() == Some(principal) {
+        return true;
+    }
+    let (Some(role), Some(session)) = (Arn::parse(principal), Arn::parse(&event.caller)) else { return false };
+    role.service() == "iam"
+        && role.resource_type() == "role"
+        && session.service() == "sts"
+        && session.account() == role.account()
+        && session.resource().strip_prefix("assumed-role/").and_then(|r| r.split('/').next())
+            == Some(role.resource_name())
+}
+
+/// The (action, resource) pairs a call needed; `None` when its action is not in the catalog.
+fn needs(catalog: &Catalog, event: &Event) -> Option<Vec<(String, String)>> {
+    if !event.authorizations.is_empty() {
+        return Some(event.authorizations.clone());
+    }
+    let prefix = SOURCE_PREFIXES.iter().find(|(s, _)| *s == event.source).map_or(event.source.as_str(), |(_, p)| p);
+    let action = catalog.find_action(&format!("{prefix}:{}", event.name))?.to_string();
+    let resources = if event.resources.is_empty() { vec!["*".to_string()] } else { event.resources.clone() };
+    Some(resources.into_iter().map(|r| (action.clone(), r)).collect())
+}
+
+/// Generates the policy for `principal` from `events` (any order; others' events are skipped).
+pub fn generate(catalog: &Catalog, principal: &str, events: &[Event]) -> Generated {
+    let mine: Vec<&Event> = events.iter().filter(|e| is_of(principal, e)).collect();
+    let mut granted: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut generated = Generated {
+        principal: principal.to_string(),
+        document: Value::Null,
+        allowed_calls: 0,
+        verified_calls: 0,
+        not_granted: BTreeMap::new(),
+        unmapped: BTreeMap::new(),
+        on_any_resource: BTreeSet::new(),
+    };
+    let mut allowed: Vec<(&Event, Vec<(String, String)>)> = Vec::new();
+    for event in mine {
+        let Some(pairs) = needs(catalog, event) else {
+            *generated.unmapped.entry(format!("{}:{}", event.source, event.name)).or_default() += 1;
+            continue;
+        };
+        if event.is_denied() {
+            // Of a denied call, the last authorization is the one refused; the earlier ones passed.
+            if let Some(refused) = pairs.last() {
+                *generated.not_granted.entry(refused.clone()).or_default() += 1;
+            }
+            continue;
+        }
+        for (action, resource) in &pairs {
+            if resource == "*" && event.authorizations.is_empty() {
+                generated.on_any_resource.insert(action.clone());
+            }
+            granted.entry(action.clone()).or_default().insert(resource.clone());
+        }
+        allowed.push((event, pairs));
+    }
+    generated.document = document(&granted);
+    generated.allowed_calls = allowed.len();
+    let policy = Policy::parse(&generated.document.to_string()).ok().map(Arc::new);
+    let set = PolicySet { identity: policy.into_iter().collect(), ..PolicySet::default() };
+    let role = Arn::parse(principal).filter(|a| a.resource_type() == "role").map(|_| principal);
+    generated.verified_calls = allowed
+        .iter()
+        .filter(|(event, pairs)| {
+            let Ok(caller) = Caller::from_arn(&event.caller, role.or(event.session_issuer.as_deref())) else {
+                return false;
+            };
+            pairs.iter().all(|(action, resource)| {
+                authorize(&Request::new(caller.clone(), action, resource), &set).outcome == Outcome::Allow
+            })
+        })
+        .count();
+    generated
+}
+
+/// The policy document: one statement per set of resources, with the actions granted on exactly
+/// those, sorted; a resource `*` stands for every resource of its actions.
+fn document(granted: &BTreeMap<String, BTreeSet<String>>) -> Value {
+    let mut by_resources: BTreeMap<Vec<String>, Vec<String>> = BTreeMap::new();
+    for (action, resources) in granted {
+        let resources =
+            if resources.contains("*") { vec!["*".to_string()] } else { resources.iter().cloned().collect() };
+        by_resources.entry(resources).or_default().push(action.clone());
+    }
+    let one_or_many = |items: Vec<String>| match <[String; 1]>::try_from(items) {
+        Ok([one]) => Value::String(one),
+        Err(many) => json!(many),
+    };
+    let mut statements: Vec<(String, Value)> = by_resources
+        .into_iter()
+        .map(|(resources, actions)| {
+            let first = actions.first().cloned().unwrap_or_default();
+            (first, json!({"Effect": "Allow", "Action": one_or_many(actions), "Resource": one_or_many(resources)}))
+        })
+        .collect();
+    statements.sort_by(|a, b| a.0.cmp(&b.0));
+    json!({"Version": "2012-10-17", "Statement": statements.into_iter().map(|(_, s)| s).collect::<Vec<_>>()})
+}
+
+impl Generated {
+    /// What `existing` grants that the principal never used: `existing` compared with the
+    /// generated policy.
+    pub fn unused(&self, catalog: &Catalog, existing: &Policy) -> Option<Comparison> {
+        let generated = Policy::parse(&self.document.to_string()).ok()?;
+        Some(compare(catalog, existing, &generated))
+    }
+
+    /// The report for people: the evidence, the proof, and what was not granted.
+    pub fn to_text(&self) -> String {
+        let mut s = format!(
+            "{}: {} allowed by the generated policy, decided by the engine\n",
+            self.principal,
+            proof(self.verified_calls, self.allowed_calls)
+        );
+        let statements = self.document["Statement"].as_array().map_or(0, Vec::len);
+        s.push_str(&format!("{}\n", crate::text::counted(statements, "statement", "statements")));
+        if !self.on_any_resource.is_empty() {
+            let actions: Vec<&String> = self.on_any_resource.iter().collect();
+            s.push_str(&format!(
+                "granted on any resource (the records name none): {}\n",
+                crate::text::wrap(&actions, 50, 2)
+            ));
+        }
+        if !self.not_granted.is_empty() {
+            s.push_str("needed but not granted (denied):\n");
+            for ((action, resource), n) in &self.not_granted {
+                s.push_str(&format!("  {action} on {resource} ({})\n", crate::text::counted(*n, "call", "calls")));
+            }
+        }
+        if !self.unmapped.is_empty() {
+            s.push_str("calls whose action the catalog does not know (not granted):\n");
+            for (call, n) in &self.unmapped {
+                s.push_str(&format!("  {call} ({})\n", crate::text::counted(*n, "call", "calls")));
+            }
+        }
+        s
+    }
+
+    /// The report for programs.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "principal": self.principal,
+            "policy": self.document,
+            "allowed_calls": self.allowed_calls,
+            "verified_calls": self.verified_calls,
+            "not_granted": self.not_granted.iter().map(|((a, r), n)| json!({"action": a, "resource": r, "calls": n})).collect::<Vec<_>>(),
+            "unmapped": self.unmapped.iter().map(|(c, n)| json!({"call": c, "calls": n})).collect::<Vec<_>>(),
+            "on_any_resource": self.on_any_resource,
+        })
+    }
+}
+
+fn proof(verified: usize, of: usize) -> String {
+    format!("{verified} of {}", crate::text::counted(of, "call", "calls"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(caller: &str, name: &str, error: Option<&str>, authorizations: &[(&str, &str)]) -> Event {
+        Event {
+            caller: caller.into(),
+            session_issuer: None,
+            source: "iam".into(),
+            name: name.into(),
+            error: error.map(Into::into),
+            resources: Vec::new(),
+            authorizations: authorizations.iter().map(|(a, r)| (a.to_string(), r.to_string())).collect(),
+            time: String::new(),
+        }
+    }
+
+    #[test]
+    fn the_policy_allows_what_was_used_and_nothing_else() {
+        let catalog = Catalog::embedded().unwrap();
+        let dev = "arn:aws:iam::111122223333:user/dev";
+        let events = [
+            event(dev, "CreateUser", None, &[("iam:CreateUser", "arn:aws:iam::111122223333:user/a")]),
+            event(dev, "CreateUser", None, &[("iam:CreateUser", "arn:aws:iam::111122223333:user/b")]),
+            event(dev, "ListUsers", None, &[("iam:ListUsers", "*")]),
+            event(dev, "GetUser", Some("NoSuchEntity"), &[("iam:GetUser", "arn:aws:iam::111122223333:user/c")]),
+            event(dev, "DeleteUser", Some("AccessDenied"), &[("iam:DeleteUser", "arn:aws:iam::111122223333:user/a")]),
+            event("arn:aws:iam::111122223333:user/other", "DeleteRole", None, &[("iam:DeleteRole", "*")]),
+            event(dev, "GetAccountSummary", None, &[]),
+            Event { source: "s3".into(), ..event(dev, "FrobnicateBucket", None, &[]) },
+        ];
+        let g = generate(catalog, dev, &events);
+        assert_eq!((g.verified_calls, g.allowed_calls), (5, 5), "{}", g.to_text());
+        let statements = g.document["Statement"].as_array().unwrap();
+        assert_eq!(
+            statements[0],
+            json!({"Effect": "Allow", "Action": "iam:CreateUser", "Resource": ["arn:aws:iam::111122223333:user/a", "arn:aws:iam::111122223333:user/b"]})
+        );
+        assert!(g.document.to_string().contains("iam:GetAccountSummary"), "{}", g.document);
+        assert!(!g.document.to_string().contains("iam:DeleteUser"), "a denied call is not granted");
+        assert!(!g.document.to_string().contains("iam:DeleteRole"), "another principal's call is not granted");
+        assert_eq!(g.not_granted.len(), 1);
+        assert_eq!(g.unmapped.get("s3:FrobnicateBucket"), Some(&1));
+        assert!(g.on_any_resource.contains("iam:GetAccountSummary"));
+        // The engine agrees with the construction: an unused action on a used resource is denied.
+        let set = PolicySet {
+            identity: vec![Arc::new(Policy::parse(&g.document.to_string()).unwrap())],
+            ..PolicySet::default()
+        };
+        let caller = Caller::from_arn(dev, None).unwrap();
+        let request = Request::new(caller, "iam:DeleteUser", "arn:aws:iam::111122223333:user/a");
+        assert_eq!(authorize(&request, &set).outcome, Outcome::ImplicitDeny);
+    }
+
+    #[test]
+    fn a_role_is_every_one_of_its_sessions() {
+        let role = "arn:aws:iam::111122223333:role/app";
+        let session = event("arn:aws:sts::111122223333:assumed-role/app/s1", "GetUser", None, &[]);
+        assert!(is_of(role, &session));
+        assert!(!is_of("arn:aws:iam::111122223333:role/ap", &session));
+        assert!(!is_of("arn:aws:iam::444455556666:role/app", &session));
+        assert!(is_of("arn:aws:sts::111122223333:assumed-role/app/s1", &session));
+    }
+}

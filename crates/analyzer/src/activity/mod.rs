@@ -1,0 +1,5 @@
+//! Least privilege from activity: what principals were seen doing ([`records`]), and the policy
+//! that allows exactly that, proven by the engine ([`generate`]).
+
+pub mod generate;
+pub mod records;
