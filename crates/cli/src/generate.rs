@@ -29,9 +29,10 @@ pub struct GenerateArgs {
     /// monban's audit.log
     #[arg(required = true)]
     sources: Vec<PathBuf>,
-    /// The user, role (all its sessions) or assumed-role session (ARN)
+    /// The user, role (all its sessions) or assumed-role session (ARN); without it, one policy for
+    /// each principal the records show
     #[arg(long)]
-    principal: String,
+    principal: Option<String>,
     /// A policy the principal has now: the report adds what it grants that was never used
     #[arg(long)]
     existing: Option<PathBuf>,
@@ -40,36 +41,72 @@ pub struct GenerateArgs {
     format: Format,
 }
 
-/// Runs `monban generate`: exit 0 when the engine allows every call the policy was generated
+/// Runs `monban generate`: exit 0 when the engine allows every call each policy was generated
 /// from with it, 2 when it does not (which would be a defect), 1 on error.
 pub fn run(args: GenerateArgs) -> anyhow::Result<Exit> {
     let catalog = Catalog::embedded()?;
     let mut events = Vec::new();
     records::read(&args.sources, |event| {
-        if generate::is_of(&args.principal, &event) {
+        let wanted = match &args.principal {
+            Some(principal) => generate::is_of(principal, &event),
+            None => generate::principal_of(&event).is_some(),
+        };
+        if wanted {
             events.push(event);
         }
     })?;
-    let generated = generate::generate(catalog, &args.principal, &events);
-    let existing = args.existing.as_deref().map(read_policy).transpose()?;
-    let unused = existing.as_ref().and_then(|p| generated.unused(catalog, p));
-    let mut out = std::io::stdout().lock();
-    match args.format {
-        Format::Policy => writeln!(out, "{}", serde_json::to_string_pretty(&generated.document)?)?,
-        Format::Report => {
-            write!(out, "{}", generated.to_text())?;
-            if let (Some(unused), Some(path)) = (&unused, &args.existing) {
-                writeln!(out, "\ngranted by {} but never used:", path.display())?;
-                write!(out, "{}", unused.to_text(catalog))?;
-            }
+    let principals: Vec<String> = match &args.principal {
+        Some(principal) => vec![principal.clone()],
+        None => {
+            let found: std::collections::BTreeSet<String> = events.iter().filter_map(generate::principal_of).collect();
+            found.into_iter().collect()
         }
-        Format::Json => {
-            let mut report = generated.to_json();
-            if let Some(unused) = &unused {
-                report["unused"] = unused.to_json(catalog);
+    };
+    let existing = args.existing.as_deref().map(read_policy).transpose()?;
+    let mut out = std::io::stdout().lock();
+    let mut proven = true;
+    let mut documents = serde_json::Map::new();
+    let mut reports = Vec::new();
+    for principal in &principals {
+        let generated = generate::generate(catalog, principal, &events);
+        proven &= generated.verified_calls == generated.allowed_calls;
+        let unused = existing.as_ref().and_then(|p| generated.unused(catalog, p));
+        match args.format {
+            Format::Policy => {
+                documents.insert(principal.clone(), generated.document.clone());
             }
-            writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
+            Format::Report => {
+                let mut text = generated.to_text();
+                if let (Some(unused), Some(path)) = (&unused, &args.existing) {
+                    text.push_str(&format!(
+                        "\ngranted by {} but never used:\n{}",
+                        path.display(),
+                        unused.to_text(catalog)
+                    ));
+                }
+                reports.push(serde_json::Value::String(text));
+            }
+            Format::Json => {
+                let mut report = generated.to_json();
+                if let Some(unused) = &unused {
+                    report["unused"] = unused.to_json(catalog);
+                }
+                reports.push(report);
+            }
         }
     }
-    Ok(if generated.verified_calls == generated.allowed_calls { Exit::Ok } else { Exit::No })
+    match (args.format, &args.principal) {
+        // One principal: its policy alone, ready for `aws iam put-role-policy`.
+        (Format::Policy, Some(principal)) => {
+            let document = documents.remove(principal).unwrap_or_default();
+            writeln!(out, "{}", serde_json::to_string_pretty(&document)?)?;
+        }
+        (Format::Policy, None) => writeln!(out, "{}", serde_json::to_string_pretty(&documents)?)?,
+        (Format::Report, _) => {
+            let texts: Vec<&str> = reports.iter().filter_map(serde_json::Value::as_str).collect();
+            write!(out, "{}", texts.join("\n"))?;
+        }
+        (Format::Json, _) => writeln!(out, "{}", serde_json::to_string_pretty(&reports)?)?,
+    }
+    Ok(if proven { Exit::Ok } else { Exit::No })
 }

@@ -78,6 +78,13 @@ fn the_generated_policy_allows_the_calls_made_and_nothing_else() {
     );
     assert!(out.contains("granted by") && out.contains("but never used:") && out.contains("DeleteRole"), "{out}");
 
+    // Without --principal, one policy for each principal the log shows (root is governed by none).
+    let (code, out, _) = monban(&["generate", log]);
+    assert_eq!(code, 0);
+    let all: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(all.as_object().unwrap().keys().collect::<Vec<_>>(), [&user]);
+    assert_eq!(all[&user], policy);
+
     let (code, _, err) = monban(&["generate", "/nonexistent/trail", "--principal", &user]);
     assert_eq!(code, 1);
     assert!(err.contains("/nonexistent/trail"), "{err}");

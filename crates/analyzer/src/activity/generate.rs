@@ -55,6 +55,23 @@ pub fn is_of(principal: &str, event: &Event) -> bool {
             == Some(role.resource_name())
 }
 
+/// The principal whose permissions a call used: a session's role (its issuer, or the role its ARN
+/// names), otherwise the caller; `None` for the root user, whom policies do not govern.
+pub fn principal_of(event: &Event) -> Option<String> {
+    if let Some(issuer) = &event.session_issuer {
+        return Some(issuer.clone());
+    }
+    let arn = Arn::parse(&event.caller)?;
+    match (arn.service(), arn.resource_type()) {
+        (_, "root") => None,
+        ("sts", "assumed-role") => {
+            let role = arn.resource().strip_prefix("assumed-role/")?.split('/').next()?;
+            Some(format!("arn:{}:iam::{}:role/{role}", arn.partition(), arn.account()))
+        }
+        _ => Some(event.caller.clone()),
+    }
+}
+
 /// The (action, resource) pairs a call needed; `None` when its action is not in the catalog.
 fn needs(catalog: &Catalog, event: &Event) -> Option<Vec<(String, String)>> {
     if !event.authorizations.is_empty() {
@@ -252,6 +269,17 @@ mod tests {
         let caller = Caller::from_arn(dev, None).unwrap();
         let request = Request::new(caller, "iam:DeleteUser", "arn:aws:iam::111122223333:user/a");
         assert_eq!(authorize(&request, &set).outcome, Outcome::ImplicitDeny);
+    }
+
+    #[test]
+    fn each_call_belongs_to_a_principal() {
+        let session = event("arn:aws:sts::111122223333:assumed-role/app/s1", "GetUser", None, &[]);
+        assert_eq!(principal_of(&session).as_deref(), Some("arn:aws:iam::111122223333:role/app"));
+        let issued = Event { session_issuer: Some("arn:aws:iam::111122223333:role/team/app".into()), ..session };
+        assert_eq!(principal_of(&issued).as_deref(), Some("arn:aws:iam::111122223333:role/team/app"));
+        assert_eq!(principal_of(&event("arn:aws:iam::111122223333:root", "GetUser", None, &[])), None);
+        let user = event("arn:aws:iam::111122223333:user/dev", "GetUser", None, &[]);
+        assert_eq!(principal_of(&user).as_deref(), Some("arn:aws:iam::111122223333:user/dev"));
     }
 
     #[test]

@@ -97,7 +97,8 @@ impl Event {
 }
 
 /// Reads every event in `sources`: files, or directories walked recursively (files ending in
-/// `.json`, `.jsonl` or `.log`, in name order). Records without a caller (failed authentication)
+/// `.json`, `.json.gz` as CloudTrail delivers them, `.jsonl` or `.log`, in name order; CloudTrail's
+/// digest files, under `CloudTrail-Digest/`, hold no events and are skipped). Records without a caller (failed authentication)
 /// are skipped: nobody's permissions are shown by them.
 pub fn read(sources: &[PathBuf], mut each: impl FnMut(Event)) -> Result<(), RecordsError> {
     for source in sources {
@@ -118,9 +119,12 @@ fn files(path: &Path) -> Result<Vec<PathBuf>, RecordsError> {
     entries.sort();
     let mut out = Vec::new();
     for entry in entries {
+        let name = entry.file_name().and_then(|n| n.to_str()).unwrap_or_default();
         if entry.is_dir() {
-            out.extend(files(&entry)?);
-        } else if entry.extension().is_some_and(|e| e == "json" || e == "jsonl" || e == "log") {
+            if name != "CloudTrail-Digest" {
+                out.extend(files(&entry)?);
+            }
+        } else if [".json", ".json.gz", ".jsonl", ".log"].iter().any(|suffix| name.ends_with(suffix)) {
             out.push(entry);
         }
     }
@@ -128,7 +132,15 @@ fn files(path: &Path) -> Result<Vec<PathBuf>, RecordsError> {
 }
 
 fn read_file(path: &Path, each: &mut impl FnMut(Event)) -> Result<(), RecordsError> {
-    let text = std::fs::read_to_string(path).map_err(|source| RecordsError::Io { path: path.to_path_buf(), source })?;
+    let io = |source| RecordsError::Io { path: path.to_path_buf(), source };
+    let text = if path.extension().is_some_and(|e| e == "gz") {
+        let mut text = String::new();
+        let file = std::fs::File::open(path).map_err(io)?;
+        std::io::Read::read_to_string(&mut flate2::read::MultiGzDecoder::new(file), &mut text).map_err(io)?;
+        text
+    } else {
+        std::fs::read_to_string(path).map_err(io)?
+    };
     let format = |line: usize, message: String| RecordsError::Format { path: path.to_path_buf(), line, message };
     // A whole-file document: CloudTrail's log file, or `aws cloudtrail lookup-events` output.
     if let Ok(document) = serde_json::from_str::<Value>(&text) {
@@ -187,8 +199,14 @@ mod tests {
     fn cloudtrail_files_and_audit_lines_read_into_events() {
         let dir = std::env::temp_dir().join(format!("monban-records-{}", std::process::id()));
         std::fs::create_dir_all(dir.join("AWSLogs/888888888888/CloudTrail/us-east-1/2023/07/19")).unwrap();
-        let trail = dir.join("AWSLogs/888888888888/CloudTrail/us-east-1/2023/07/19/a.json");
-        std::fs::write(&trail, CLOUDTRAIL).unwrap();
+        // As CloudTrail delivers it: gzipped JSON, next to a digest directory that holds no events.
+        let trail = dir.join("AWSLogs/888888888888/CloudTrail/us-east-1/2023/07/19/a.json.gz");
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        std::io::Write::write_all(&mut gz, CLOUDTRAIL.as_bytes()).unwrap();
+        std::fs::write(&trail, gz.finish().unwrap()).unwrap();
+        let digests = dir.join("AWSLogs/888888888888/CloudTrail-Digest/us-east-1");
+        std::fs::create_dir_all(&digests).unwrap();
+        std::fs::write(digests.join("d.json.gz"), b"not gzip").unwrap();
         let audit = dir.join("audit.log");
         std::fs::write(
             &audit,
