@@ -18,8 +18,63 @@ use serde_json::{json, Value};
 use super::records::Event;
 use crate::compare::{compare, Comparison};
 
-/// CloudTrail event sources whose endpoint name is not the service's IAM prefix.
-const SOURCE_PREFIXES: &[(&str, &str)] = &[("monitoring", "cloudwatch"), ("email", "ses")];
+/// The exceptions to "the service's prefix and the operation's name", each citing its page.
+static EXCEPTIONS: &str = include_str!("../../data/activity-exceptions.json");
+
+#[derive(serde::Deserialize)]
+struct Exceptions {
+    rules: Vec<Rule>,
+    prefixes: Vec<Prefix>,
+}
+
+#[derive(serde::Deserialize)]
+struct Rule {
+    source: String,
+    event: String,
+    #[serde(default)]
+    actions: Option<Vec<String>>,
+    #[serde(default)]
+    strip_version: bool,
+}
+
+#[derive(serde::Deserialize)]
+struct Prefix {
+    source: String,
+    prefix: String,
+}
+
+fn exceptions() -> &'static Exceptions {
+    static PARSED: std::sync::OnceLock<Exceptions> = std::sync::OnceLock::new();
+    // The file is part of the build and its tests parse it; an empty table is the fallback.
+    PARSED.get_or_init(|| {
+        serde_json::from_str(EXCEPTIONS).unwrap_or(Exceptions { rules: Vec::new(), prefixes: Vec::new() })
+    })
+}
+
+/// The actions a CloudTrail call needs: an exception's, or the service's prefix and the operation's
+/// name confirmed in the catalog. `Some(empty)` for a call that needs no permission; `None` when
+/// the catalog knows no such action.
+fn actions_of(catalog: &Catalog, source: &str, event: &str) -> Option<Vec<String>> {
+    let table = exceptions();
+    let mut name = event;
+    for rule in table.rules.iter().filter(|r| r.source == source && (r.event == event || r.event == "*")) {
+        if let Some(actions) = &rule.actions {
+            return Some(actions.clone());
+        }
+        if rule.strip_version {
+            // `CreateFunction20150331`, `UpdateFunctionConfiguration20150331v2`: eight digits of a
+            // date, then perhaps `v` and a revision.
+            let revision = name.trim_end_matches(|c: char| c.is_ascii_digit());
+            let dated = revision.strip_suffix('v').filter(|_| revision.len() < name.len()).unwrap_or(name);
+            let undated = dated.trim_end_matches(|c: char| c.is_ascii_digit());
+            if dated.len() - undated.len() == 8 {
+                name = undated;
+            }
+        }
+    }
+    let prefix = table.prefixes.iter().find(|p| p.source == source).map_or(source, |p| p.prefix.as_str());
+    Some(vec![catalog.find_action(&format!("{prefix}:{name}"))?.to_string()])
+}
 
 /// What `generate` found for one principal.
 #[derive(Debug)]
@@ -77,10 +132,9 @@ fn needs(catalog: &Catalog, event: &Event) -> Option<Vec<(String, String)>> {
     if !event.authorizations.is_empty() {
         return Some(event.authorizations.clone());
     }
-    let prefix = SOURCE_PREFIXES.iter().find(|(s, _)| *s == event.source).map_or(event.source.as_str(), |(_, p)| p);
-    let action = catalog.find_action(&format!("{prefix}:{}", event.name))?.to_string();
+    let actions = actions_of(catalog, &event.source, &event.name)?;
     let resources = if event.resources.is_empty() { vec!["*".to_string()] } else { event.resources.clone() };
-    Some(resources.into_iter().map(|r| (action.clone(), r)).collect())
+    Some(actions.iter().flat_map(|a| resources.iter().map(move |r| (a.clone(), r.clone()))).collect())
 }
 
 /// Generates the policy for `principal` from `events` (any order; others' events are skipped).
@@ -269,6 +323,37 @@ mod tests {
         let caller = Caller::from_arn(dev, None).unwrap();
         let request = Request::new(caller, "iam:DeleteUser", "arn:aws:iam::111122223333:user/a");
         assert_eq!(authorize(&request, &set).outcome, Outcome::ImplicitDeny);
+    }
+
+    /// Every action the exceptions table names is one the catalog knows, and the table parses.
+    #[test]
+    fn the_exceptions_name_known_actions() {
+        let catalog = Catalog::embedded().unwrap();
+        let table: Exceptions = serde_json::from_str(EXCEPTIONS).unwrap();
+        assert!(table.rules.len() > 10);
+        for rule in &table.rules {
+            for action in rule.actions.iter().flatten() {
+                assert!(catalog.find_action(action).is_some(), "{}:{} names unknown {action}", rule.source, rule.event);
+            }
+        }
+        for prefix in &table.prefixes {
+            assert!(catalog.service(&prefix.prefix).is_some(), "{}", prefix.prefix);
+        }
+        let actions = |source: &str, event: &str| actions_of(catalog, source, event);
+        assert_eq!(actions("s3", "ListObjectsV2").unwrap(), ["s3:ListBucket"]);
+        assert_eq!(actions("s3", "CopyObject").unwrap(), ["s3:GetObject", "s3:PutObject"]);
+        assert_eq!(actions("s3", "GetObject").unwrap(), ["s3:GetObject"]);
+        assert_eq!(actions("lambda", "CreateFunction20150331").unwrap(), ["lambda:CreateFunction"]);
+        assert_eq!(
+            actions("lambda", "UpdateFunctionConfiguration20150331v2").unwrap(),
+            ["lambda:UpdateFunctionConfiguration"]
+        );
+        assert_eq!(actions("lambda", "Invoke").unwrap(), ["lambda:InvokeFunction"]);
+        assert_eq!(actions("monitoring", "PutMetricData").unwrap(), ["cloudwatch:PutMetricData"]);
+        assert_eq!(actions("sts", "GetCallerIdentity").unwrap(), Vec::<String>::new());
+        assert_eq!(actions("s3", "FrobnicateBucket"), None);
+        assert_eq!(actions("lambda", "GetFunction20150331v2").unwrap(), ["lambda:GetFunction"]);
+        assert_eq!(actions("lambda", "ListFunctions").unwrap(), ["lambda:ListFunctions"]);
     }
 
     #[test]
