@@ -45,30 +45,29 @@ pub struct GenerateArgs {
 /// from with it, 2 when it does not (which would be a defect), 1 on error.
 pub fn run(args: GenerateArgs) -> anyhow::Result<Exit> {
     let catalog = Catalog::embedded()?;
-    let mut events = Vec::new();
-    records::read(&args.sources, |event| {
-        let wanted = match &args.principal {
-            Some(principal) => generate::is_of(principal, &event),
-            None => generate::principal_of(&event).is_some(),
-        };
-        if wanted {
-            events.push(event);
+    // The events stream through: memory holds what they add up to, per principal.
+    let mut activity = generate::Activity::new(catalog);
+    records::read(&args.sources, |event| match &args.principal {
+        Some(principal) if generate::is_of(principal, &event) => activity.add(principal, &event),
+        Some(_) => {}
+        None => {
+            if let Some(principal) = generate::principal_of(&event) {
+                activity.add(&principal, &event);
+            }
         }
     })?;
-    let principals: Vec<String> = match &args.principal {
-        Some(principal) => vec![principal.clone()],
-        None => {
-            let found: std::collections::BTreeSet<String> = events.iter().filter_map(generate::principal_of).collect();
-            found.into_iter().collect()
-        }
-    };
+    let mut all = activity.finish();
+    if let (Some(principal), true) = (&args.principal, all.is_empty()) {
+        // A principal with no calls: the policy that allows nothing.
+        all = vec![generate::generate(catalog, principal, &[])];
+    }
     let existing = args.existing.as_deref().map(read_policy).transpose()?;
     let mut out = std::io::stdout().lock();
     let mut proven = true;
     let mut documents = serde_json::Map::new();
     let mut reports = Vec::new();
-    for principal in &principals {
-        let generated = generate::generate(catalog, principal, &events);
+    for generated in &all {
+        let principal = &generated.principal;
         proven &= generated.verified_calls == generated.allowed_calls;
         let unused = existing.as_ref().and_then(|p| generated.unused(catalog, p));
         match args.format {

@@ -7,7 +7,7 @@
 //! lists, or on `*` when it lists none (reported). Denied calls are listed as needed but not
 //! granted, never granted.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use monban_catalog::Catalog;
@@ -137,57 +137,113 @@ fn needs(catalog: &Catalog, event: &Event) -> Option<Vec<(String, String)>> {
     Some(actions.iter().flat_map(|a| resources.iter().map(move |r| (a.clone(), r.clone()))).collect())
 }
 
-/// Generates the policy for `principal` from `events` (any order; others' events are skipped).
+/// One distinct allowed call: the caller, its session's issuer, and the (action, resource) pairs
+/// it needed.
+type CallKey = (String, Option<String>, Vec<(String, String)>);
+
+/// What one principal's calls add up to, kept as the events stream by: memory grows with the
+/// distinct actions, resources and calls, not with the number of events.
+#[derive(Debug, Default)]
+struct Accumulator {
+    granted: BTreeMap<String, BTreeSet<String>>,
+    /// Each distinct allowed call (caller, session issuer, needs) and how many times it was made:
+    /// what the engine re-decides with the generated policy.
+    calls: HashMap<CallKey, usize>,
+    not_granted: BTreeMap<(String, String), usize>,
+    unmapped: BTreeMap<String, usize>,
+    on_any_resource: BTreeSet<String>,
+}
+
+/// Activity being read: one accumulator per principal, fed one event at a time.
+pub struct Activity<'c> {
+    catalog: &'c Catalog,
+    principals: BTreeMap<String, Accumulator>,
+}
+
+impl<'c> Activity<'c> {
+    /// No activity yet.
+    pub fn new(catalog: &'c Catalog) -> Activity<'c> {
+        Activity { catalog, principals: BTreeMap::new() }
+    }
+
+    /// Adds one call of `principal` (see [`is_of`] and [`principal_of`]).
+    pub fn add(&mut self, principal: &str, event: &Event) {
+        let acc = match self.principals.get_mut(principal) {
+            Some(acc) => acc,
+            None => self.principals.entry(principal.to_string()).or_default(),
+        };
+        let Some(pairs) = needs(self.catalog, event) else {
+            *acc.unmapped.entry(format!("{}:{}", event.source, event.name)).or_default() += 1;
+            return;
+        };
+        if event.is_denied() {
+            // Of a denied call, the last authorization is the one refused; the earlier ones passed.
+            if let Some(refused) = pairs.last() {
+                *acc.not_granted.entry(refused.clone()).or_default() += 1;
+            }
+            return;
+        }
+        for (action, resource) in &pairs {
+            if resource == "*" && event.authorizations.is_empty() {
+                acc.on_any_resource.insert(action.clone());
+            }
+            if !acc.granted.get(action).is_some_and(|r| r.contains(resource)) {
+                acc.granted.entry(action.clone()).or_default().insert(resource.clone());
+            }
+        }
+        *acc.calls.entry((event.caller.clone(), event.session_issuer.clone(), pairs)).or_default() += 1;
+    }
+
+    /// Each principal's policy, proven: every distinct allowed call is decided again by the engine
+    /// with the generated policy.
+    pub fn finish(self) -> Vec<Generated> {
+        self.principals.into_iter().map(|(principal, acc)| prove(principal, acc)).collect()
+    }
+}
+
+fn prove(principal: String, acc: Accumulator) -> Generated {
+    let document = document(&acc.granted);
+    let policy = Policy::parse(&document.to_string()).ok().map(Arc::new);
+    let set = PolicySet { identity: policy.into_iter().collect(), ..PolicySet::default() };
+    let role = Arn::parse(&principal).filter(|a| a.resource_type() == "role").map(|_| principal.clone());
+    let (mut allowed_calls, mut verified_calls) = (0, 0);
+    for ((caller, issuer, pairs), count) in &acc.calls {
+        allowed_calls += count;
+        let Ok(caller) = Caller::from_arn(caller, role.as_deref().or(issuer.as_deref())) else { continue };
+        let allowed = pairs.iter().all(|(action, resource)| {
+            authorize(&Request::new(caller.clone(), action, resource), &set).outcome == Outcome::Allow
+        });
+        if allowed {
+            verified_calls += count;
+        }
+    }
+    Generated {
+        principal,
+        document,
+        allowed_calls,
+        verified_calls,
+        not_granted: acc.not_granted,
+        unmapped: acc.unmapped,
+        on_any_resource: acc.on_any_resource,
+    }
+}
+
+/// Generates the policy for `principal` from `events` (others' events are skipped).
 pub fn generate(catalog: &Catalog, principal: &str, events: &[Event]) -> Generated {
-    let mine: Vec<&Event> = events.iter().filter(|e| is_of(principal, e)).collect();
-    let mut granted: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    let mut generated = Generated {
+    let mut activity = Activity::new(catalog);
+    for event in events.iter().filter(|e| is_of(principal, e)) {
+        activity.add(principal, event);
+    }
+    let empty = Generated {
         principal: principal.to_string(),
-        document: Value::Null,
+        document: document(&BTreeMap::new()),
         allowed_calls: 0,
         verified_calls: 0,
         not_granted: BTreeMap::new(),
         unmapped: BTreeMap::new(),
         on_any_resource: BTreeSet::new(),
     };
-    let mut allowed: Vec<(&Event, Vec<(String, String)>)> = Vec::new();
-    for event in mine {
-        let Some(pairs) = needs(catalog, event) else {
-            *generated.unmapped.entry(format!("{}:{}", event.source, event.name)).or_default() += 1;
-            continue;
-        };
-        if event.is_denied() {
-            // Of a denied call, the last authorization is the one refused; the earlier ones passed.
-            if let Some(refused) = pairs.last() {
-                *generated.not_granted.entry(refused.clone()).or_default() += 1;
-            }
-            continue;
-        }
-        for (action, resource) in &pairs {
-            if resource == "*" && event.authorizations.is_empty() {
-                generated.on_any_resource.insert(action.clone());
-            }
-            granted.entry(action.clone()).or_default().insert(resource.clone());
-        }
-        allowed.push((event, pairs));
-    }
-    generated.document = document(&granted);
-    generated.allowed_calls = allowed.len();
-    let policy = Policy::parse(&generated.document.to_string()).ok().map(Arc::new);
-    let set = PolicySet { identity: policy.into_iter().collect(), ..PolicySet::default() };
-    let role = Arn::parse(principal).filter(|a| a.resource_type() == "role").map(|_| principal);
-    generated.verified_calls = allowed
-        .iter()
-        .filter(|(event, pairs)| {
-            let Ok(caller) = Caller::from_arn(&event.caller, role.or(event.session_issuer.as_deref())) else {
-                return false;
-            };
-            pairs.iter().all(|(action, resource)| {
-                authorize(&Request::new(caller.clone(), action, resource), &set).outcome == Outcome::Allow
-            })
-        })
-        .count();
-    generated
+    activity.finish().pop().unwrap_or(empty)
 }
 
 /// The policy document: one statement per set of resources, with the actions granted on exactly

@@ -7,6 +7,7 @@
 //! add, in `additionalEventData.authorizations`, every action and resource the call was authorized
 //! for: exactly what the call needed.
 
+use std::io::{BufRead, BufReader, Read as _};
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
@@ -133,47 +134,64 @@ fn files(path: &Path) -> Result<Vec<PathBuf>, RecordsError> {
 
 fn read_file(path: &Path, each: &mut impl FnMut(Event)) -> Result<(), RecordsError> {
     let io = |source| RecordsError::Io { path: path.to_path_buf(), source };
-    let text = if path.extension().is_some_and(|e| e == "gz") {
-        let mut text = String::new();
-        let file = std::fs::File::open(path).map_err(io)?;
-        std::io::Read::read_to_string(&mut flate2::read::MultiGzDecoder::new(file), &mut text).map_err(io)?;
-        text
-    } else {
-        std::fs::read_to_string(path).map_err(io)?
-    };
     let format = |line: usize, message: String| RecordsError::Format { path: path.to_path_buf(), line, message };
-    // A whole-file document: CloudTrail's log file, or `aws cloudtrail lookup-events` output.
-    if let Ok(document) = serde_json::from_str::<Value>(&text) {
-        if let Some(records) = document.get("Records").and_then(Value::as_array) {
-            records.iter().filter_map(Event::from_record).for_each(each);
-            return Ok(());
-        }
-        if let Some(events) = document.get("Events").and_then(Value::as_array) {
-            for event in events {
-                let Some(inner) = event.get("CloudTrailEvent").and_then(Value::as_str) else { continue };
-                let record: Value = serde_json::from_str(inner).map_err(|e| format(1, e.to_string()))?;
-                if let Some(event) = Event::from_record(&record) {
-                    each(event);
-                }
-            }
-            return Ok(());
-        }
-        if document.get("eventSource").is_some() {
-            if let Some(event) = Event::from_record(&document) {
-                each(event);
-            }
-            return Ok(());
-        }
-        return Err(format(1, "not CloudTrail records: no `Records` or `Events` list".into()));
+    let file = std::fs::File::open(path).map_err(io)?;
+    let mut input: Box<dyn BufRead> = if path.extension().is_some_and(|e| e == "gz") {
+        Box::new(BufReader::new(flate2::read::MultiGzDecoder::new(file)))
+    } else {
+        Box::new(BufReader::new(file))
+    };
+    let mut first = String::new();
+    input.read_line(&mut first).map_err(io)?;
+    let first_record = serde_json::from_str::<Value>(&first).ok().filter(|v| v.get("eventSource").is_some());
+    let Some(first_record) = first_record else {
+        // A whole-file document: CloudTrail's log file, or `aws cloudtrail lookup-events` output.
+        let mut text = first;
+        input.read_to_string(&mut text).map_err(io)?;
+        let document: Value = serde_json::from_str(&text).map_err(|e| format(e.line(), e.to_string()))?;
+        return read_document(&document, each).map_err(|message| format(1, message));
+    };
+    // One record per line (monban's audit log), read a line at a time.
+    if let Some(event) = Event::from_record(&first_record) {
+        each(event);
     }
-    // One record per line: monban's audit log.
-    for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-        let record: Value = serde_json::from_str(line).map_err(|e| format(i + 1, e.to_string()))?;
+    let mut line = String::new();
+    for number in 2.. {
+        line.clear();
+        if input.read_line(&mut line).map_err(io)? == 0 {
+            break;
+        }
+        if line.trim().is_empty() {
+            continue;
+        }
+        let record: Value = serde_json::from_str(&line).map_err(|e| format(number, e.to_string()))?;
         if let Some(event) = Event::from_record(&record) {
             each(event);
         }
     }
     Ok(())
+}
+
+fn read_document(document: &Value, each: &mut impl FnMut(Event)) -> Result<(), String> {
+    if let Some(records) = document.get("Records").and_then(Value::as_array) {
+        records.iter().filter_map(Event::from_record).for_each(each);
+        return Ok(());
+    }
+    if let Some(events) = document.get("Events").and_then(Value::as_array) {
+        for event in events {
+            let Some(inner) = event.get("CloudTrailEvent").and_then(Value::as_str) else { continue };
+            let record: Value = serde_json::from_str(inner).map_err(|e| e.to_string())?;
+            if let Some(event) = Event::from_record(&record) {
+                each(event);
+            }
+        }
+        return Ok(());
+    }
+    if let Some(event) = document.get("eventSource").and(Event::from_record(document)) {
+        each(event);
+        return Ok(());
+    }
+    Err("not CloudTrail records: no `Records` or `Events` list".into())
 }
 
 #[cfg(test)]
