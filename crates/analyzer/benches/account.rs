@@ -9,14 +9,9 @@ use std::time::Instant;
 use monban_analyzer::account::credentials::CredentialReport;
 use monban_analyzer::account::{audit, escalation, synthetic, Account, Directory, Options};
 
-fn peak_memory() -> String {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines().find(|l| l.starts_with("VmHWM:")).map(|l| l.trim_start_matches("VmHWM:").trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown".into())
-}
+mod common;
+
+use common::peak_memory;
 
 fn main() {
     let roles: usize = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(5000);

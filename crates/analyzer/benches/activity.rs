@@ -12,14 +12,9 @@ use std::time::Instant;
 use monban_analyzer::activity::{generate, records};
 use monban_catalog::Catalog;
 
-fn peak_memory() -> String {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines().find(|l| l.starts_with("VmHWM:")).map(|l| l.trim_start_matches("VmHWM:").trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown".into())
-}
+mod common;
+
+use common::peak_memory;
 
 /// (event source, event name, resource ARN or none) of the synthetic calls.
 const CALLS: &[(&str, &str, Option<&str>)] = &[

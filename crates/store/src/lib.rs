@@ -584,16 +584,7 @@ impl Store {
             .write(move |tx| {
                 Box::pin(async move {
                     for (kind, name) in &required {
-                        let found =
-                            sqlx::query("SELECT 1 FROM principals WHERE account_id = ? AND kind = ? AND name_key = ?")
-                                .bind(&account_id)
-                                .bind(kind.as_str())
-                                .bind(key(name))
-                                .fetch_optional(&mut *tx)
-                                .await?;
-                        if found.is_none() {
-                            return Err(not_found(*kind, name));
-                        }
+                        require_in(&mut *tx, &account_id, *kind, name).await?;
                     }
                     if let Some(quota) = quota {
                         let mut count = sqlx::query_scalar::<_, i64>(quota.count);
@@ -728,6 +719,18 @@ fn already_exists<T>(
         }
         other => other,
     }
+}
+
+/// `NotFound` unless the principal exists, as seen by the write's own transaction: the check that
+/// a write's target exists belongs to the write.
+async fn require_in(tx: &mut sqlx::SqliteConnection, account_id: &str, kind: PrincipalKind, name: &str) -> Result<()> {
+    let found = sqlx::query("SELECT 1 FROM principals WHERE account_id = ? AND kind = ? AND name_key = ?")
+        .bind(account_id)
+        .bind(kind.as_str())
+        .bind(key(name))
+        .fetch_optional(tx)
+        .await?;
+    found.map(|_| ()).ok_or_else(|| not_found(kind, name))
 }
 
 fn not_found(kind: PrincipalKind, name: &str) -> StoreError {

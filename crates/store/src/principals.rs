@@ -258,16 +258,7 @@ impl Store {
         self.writes
             .write(move |tx| {
                 Box::pin(async move {
-                    let found =
-                        sqlx::query("SELECT 1 FROM principals WHERE account_id = ? AND kind = ? AND name_key = ?")
-                            .bind(&account_id)
-                            .bind(kind.as_str())
-                            .bind(key(&owner))
-                            .fetch_optional(&mut *tx)
-                            .await?;
-                    if found.is_none() {
-                        return Err(not_found(kind, &owner));
-                    }
+                    require_in(&mut *tx, &account_id, kind, &owner).await?;
                     let others: Vec<String> = sqlx::query_scalar(
                         "SELECT document FROM inline_policies WHERE account_id = ? AND kind = ? AND owner_key = ? \
                          AND name <> ?",

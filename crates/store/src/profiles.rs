@@ -65,15 +65,7 @@ impl Store {
         self.writes
             .write(move |tx| {
                 Box::pin(async move {
-                    let role_exists =
-                        sqlx::query("SELECT 1 FROM principals WHERE account_id = ? AND kind = 'role' AND name_key = ?")
-                            .bind(&account_id)
-                            .bind(key(&role))
-                            .fetch_optional(&mut *tx)
-                            .await?;
-                    if role_exists.is_none() {
-                        return Err(not_found(PrincipalKind::Role, &role));
-                    }
+                    require_in(&mut *tx, &account_id, PrincipalKind::Role, &role).await?;
                     let changed = if add {
                         sqlx::query(
                             "UPDATE instance_profiles SET role_key = ? WHERE account_id = ? AND name_key = ? \
