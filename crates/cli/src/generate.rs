@@ -36,6 +36,16 @@ pub struct GenerateArgs {
     /// A policy the principal has now: the report adds what it grants that was never used
     #[arg(long)]
     existing: Option<PathBuf>,
+    /// Only calls from this time on (ISO 8601 in UTC, as CloudTrail writes it: 2026-12-01 or
+    /// 2026-12-01T09:30:00Z)
+    #[arg(long, value_parser = parse_time)]
+    since: Option<String>,
+    /// Only calls before this time (same form)
+    #[arg(long, value_parser = parse_time)]
+    until: Option<String>,
+    /// Grant more than this many resources under one path prefix as `prefix*`
+    #[arg(long, default_value_t = generate::COLLAPSE)]
+    collapse: usize,
     /// Output format
     #[arg(long, value_enum, default_value = "policy")]
     format: Format,
@@ -46,13 +56,22 @@ pub struct GenerateArgs {
 pub fn run(args: GenerateArgs) -> anyhow::Result<Exit> {
     let catalog = Catalog::embedded()?;
     // The events stream through: memory holds what they add up to, per principal.
-    let mut activity = generate::Activity::new(catalog);
-    records::read(&args.sources, |event| match &args.principal {
-        Some(principal) if generate::is_of(principal, &event) => activity.add(principal, &event),
-        Some(_) => {}
-        None => {
-            if let Some(principal) = generate::principal_of(&event) {
-                activity.add(&principal, &event);
+    let mut activity = generate::Activity::new(catalog).collapse_over(args.collapse);
+    let mut seen = records::Seen::default();
+    let since = args.since.as_deref().unwrap_or("");
+    records::read(&args.sources, |event| {
+        let in_window =
+            event.time.as_str() >= since && args.until.as_deref().is_none_or(|until| event.time.as_str() < until);
+        if !in_window || !seen.first(&event) {
+            return;
+        }
+        match &args.principal {
+            Some(principal) if generate::is_of(principal, &event) => activity.add(principal, &event),
+            Some(_) => {}
+            None => {
+                if let Some(principal) = generate::principal_of(&event) {
+                    activity.add(&principal, &event);
+                }
             }
         }
     })?;
@@ -108,4 +127,25 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<Exit> {
         (Format::Json, _) => writeln!(out, "{}", serde_json::to_string_pretty(&reports)?)?,
     }
     Ok(if proven { Exit::Ok } else { Exit::No })
+}
+
+/// A time as CloudTrail writes `eventTime` (UTC), or its date: compared as text with it.
+fn parse_time(text: &str) -> Result<String, String> {
+    let digits = |part: &str, n: usize| part.len() == n && part.bytes().all(|b| b.is_ascii_digit());
+    let (date, time) = text.split_once('T').map_or((text, None), |(d, t)| (d, Some(t)));
+    let date_ok =
+        matches!(date.split('-').collect::<Vec<_>>()[..], [y, m, d] if digits(y, 4) && digits(m, 2) && digits(d, 2));
+    let time_ok = time.is_none_or(|t| {
+        let t = t.strip_suffix('Z').unwrap_or(t);
+        match t.split(':').collect::<Vec<_>>()[..] {
+            [h, m] => digits(h, 2) && digits(m, 2),
+            [h, m, sec] => digits(h, 2) && digits(m, 2) && digits(sec, 2),
+            _ => false,
+        }
+    });
+    if date_ok && time_ok {
+        Ok(text.to_string())
+    } else {
+        Err("a UTC time is 2026-12-01 or 2026-12-01T09:30:00Z".into())
+    }
 }

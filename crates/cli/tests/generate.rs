@@ -85,6 +85,18 @@ fn the_generated_policy_allows_the_calls_made_and_nothing_else() {
     assert_eq!(all.as_object().unwrap().keys().collect::<Vec<_>>(), [&user]);
     assert_eq!(all[&user], policy);
 
+    // A record delivered twice counts once; a window without calls grants nothing.
+    let twice = dir.path().join("twice");
+    std::fs::create_dir(&twice).unwrap();
+    std::fs::copy(&audit_log, twice.join("a.log")).unwrap();
+    std::fs::copy(&audit_log, twice.join("b.log")).unwrap();
+    let (_, out, _) = monban(&["generate", twice.to_str().unwrap(), "--principal", &user, "--format", "report"]);
+    assert!(out.starts_with(&format!("{user}: 4 of 4 calls")), "{out}");
+    let (_, out, _) = monban(&["generate", log, "--principal", &user, "--until", "2000-01-01"]);
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&out).unwrap()["Statement"], serde_json::json!([]));
+    let (code, _, err) = monban(&["generate", log, "--principal", &user, "--since", "yesterday"]);
+    assert_eq!(code, 64, "{err}");
+
     let (code, _, err) = monban(&["generate", "/nonexistent/trail", "--principal", &user]);
     assert_eq!(code, 1);
     assert!(err.contains("/nonexistent/trail"), "{err}");

@@ -93,7 +93,14 @@ pub struct Generated {
     pub unmapped: BTreeMap<String, usize>,
     /// Actions granted on `*` because their calls named no resource.
     pub on_any_resource: BTreeSet<String>,
+    /// Resources granted as `prefix*` because more than the threshold of them share the prefix,
+    /// with how many there were.
+    pub collapsed: BTreeMap<String, usize>,
 }
+
+/// More resources than this under one prefix (up to a `/`) are granted as `prefix*`: object keys
+/// of a bucket path, for instance. `monban generate --collapse N` changes it.
+pub const COLLAPSE: usize = 10;
 
 /// Whether `event` is a call of `principal`: a user or root by its ARN, a role by any of its
 /// sessions, or one assumed-role session by its ARN.
@@ -158,12 +165,19 @@ struct Accumulator {
 pub struct Activity<'c> {
     catalog: &'c Catalog,
     principals: BTreeMap<String, Accumulator>,
+    collapse: usize,
 }
 
 impl<'c> Activity<'c> {
     /// No activity yet.
     pub fn new(catalog: &'c Catalog) -> Activity<'c> {
-        Activity { catalog, principals: BTreeMap::new() }
+        Activity { catalog, principals: BTreeMap::new(), collapse: COLLAPSE }
+    }
+
+    /// Grants more than `threshold` resources under one prefix as `prefix*`.
+    pub fn collapse_over(mut self, threshold: usize) -> Activity<'c> {
+        self.collapse = threshold;
+        self
     }
 
     /// Adds one call of `principal` (see [`is_of`] and [`principal_of`]).
@@ -197,11 +211,13 @@ impl<'c> Activity<'c> {
     /// Each principal's policy, proven: every distinct allowed call is decided again by the engine
     /// with the generated policy.
     pub fn finish(self) -> Vec<Generated> {
-        self.principals.into_iter().map(|(principal, acc)| prove(principal, acc)).collect()
+        let collapse = self.collapse;
+        self.principals.into_iter().map(|(principal, acc)| prove(principal, acc, collapse)).collect()
     }
 }
 
-fn prove(principal: String, acc: Accumulator) -> Generated {
+fn prove(principal: String, mut acc: Accumulator, collapse: usize) -> Generated {
+    let collapsed = collapse_prefixes(&mut acc.granted, collapse);
     let document = document(&acc.granted);
     let policy = Policy::parse(&document.to_string()).ok().map(Arc::new);
     let set = PolicySet { identity: policy.into_iter().collect(), ..PolicySet::default() };
@@ -225,7 +241,33 @@ fn prove(principal: String, acc: Accumulator) -> Generated {
         not_granted: acc.not_granted,
         unmapped: acc.unmapped,
         on_any_resource: acc.on_any_resource,
+        collapsed,
     }
+}
+
+/// Replaces, for each action, more than `threshold` resources that share a prefix up to a `/` by
+/// `prefix*`; returns each prefix collapsed and how many resources it stood for.
+fn collapse_prefixes(granted: &mut BTreeMap<String, BTreeSet<String>>, threshold: usize) -> BTreeMap<String, usize> {
+    let mut collapsed = BTreeMap::new();
+    for resources in granted.values_mut() {
+        let mut by_prefix: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for resource in resources.iter() {
+            // Only the resource part of an ARN has paths: `arn:aws:s3:::bucket/logs/a.gz`.
+            let resource_part = resource.splitn(6, ':').nth(5).map_or(0, |r| resource.len() - r.len());
+            if let Some(slash) = resource[resource_part..].rfind('/') {
+                by_prefix.entry(resource[..resource_part + slash + 1].to_string()).or_default().push(resource.clone());
+            }
+        }
+        for (prefix, members) in by_prefix.into_iter().filter(|(_, m)| m.len() > threshold) {
+            for member in &members {
+                resources.remove(member);
+            }
+            let wildcard = format!("{prefix}*");
+            *collapsed.entry(wildcard.clone()).or_default() += members.len();
+            resources.insert(wildcard);
+        }
+    }
+    collapsed
 }
 
 /// Generates the policy for `principal` from `events` (others' events are skipped).
@@ -242,6 +284,7 @@ pub fn generate(catalog: &Catalog, principal: &str, events: &[Event]) -> Generat
         not_granted: BTreeMap::new(),
         unmapped: BTreeMap::new(),
         on_any_resource: BTreeSet::new(),
+        collapsed: BTreeMap::new(),
     };
     activity.finish().pop().unwrap_or(empty)
 }
@@ -294,6 +337,12 @@ impl Generated {
                 crate::text::wrap(&actions, 50, 2)
             ));
         }
+        for (prefix, n) in &self.collapsed {
+            s.push_str(&format!(
+                "granted as {prefix}: {} under that prefix\n",
+                crate::text::counted(*n, "resource", "resources")
+            ));
+        }
         if !self.not_granted.is_empty() {
             s.push_str("needed but not granted (denied):\n");
             for ((action, resource), n) in &self.not_granted {
@@ -319,6 +368,7 @@ impl Generated {
             "not_granted": self.not_granted.iter().map(|((a, r), n)| json!({"action": a, "resource": r, "calls": n})).collect::<Vec<_>>(),
             "unmapped": self.unmapped.iter().map(|(c, n)| json!({"call": c, "calls": n})).collect::<Vec<_>>(),
             "on_any_resource": self.on_any_resource,
+            "collapsed": self.collapsed,
         })
     }
 }
@@ -341,6 +391,7 @@ mod tests {
             resources: Vec::new(),
             authorizations: authorizations.iter().map(|(a, r)| (a.to_string(), r.to_string())).collect(),
             time: String::new(),
+            id: String::new(),
         }
     }
 
@@ -410,6 +461,40 @@ mod tests {
         assert_eq!(actions("s3", "FrobnicateBucket"), None);
         assert_eq!(actions("lambda", "GetFunction20150331v2").unwrap(), ["lambda:GetFunction"]);
         assert_eq!(actions("lambda", "ListFunctions").unwrap(), ["lambda:ListFunctions"]);
+    }
+
+    #[test]
+    fn many_keys_under_one_prefix_become_the_prefix() {
+        let catalog = Catalog::embedded().unwrap();
+        let dev = "arn:aws:iam::111122223333:user/dev";
+        let mut events: Vec<Event> = (0..12)
+            .map(|i| Event {
+                source: "s3".into(),
+                resources: vec![format!("arn:aws:s3:::logs/2026/12/{i}.gz")],
+                ..event(dev, "GetObject", None, &[])
+            })
+            .collect();
+        events.push(Event {
+            source: "s3".into(),
+            resources: vec!["arn:aws:s3:::logs/other.gz".into()],
+            ..event(dev, "GetObject", None, &[])
+        });
+        let g = generate(catalog, dev, &events);
+        assert_eq!(
+            g.document["Statement"][0]["Resource"],
+            json!(["arn:aws:s3:::logs/2026/12/*", "arn:aws:s3:::logs/other.gz"])
+        );
+        assert_eq!(g.collapsed.get("arn:aws:s3:::logs/2026/12/*"), Some(&12));
+        assert_eq!((g.verified_calls, g.allowed_calls), (13, 13));
+        // A bucket's own ARN has no path: buckets are never collapsed into `arn:aws:s3:::*`.
+        let buckets: Vec<Event> = (0..12)
+            .map(|i| Event {
+                source: "s3".into(),
+                resources: vec![format!("arn:aws:s3:::b{i}")],
+                ..event(dev, "ListObjectsV2", None, &[])
+            })
+            .collect();
+        assert!(generate(catalog, dev, &buckets).collapsed.is_empty());
     }
 
     #[test]

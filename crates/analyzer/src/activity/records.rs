@@ -52,8 +52,40 @@ pub struct Event {
     pub resources: Vec<String>,
     /// Every (action, resource) the call was authorized for, when the record says so (monban's).
     pub authorizations: Vec<(String, String)>,
-    /// `eventTime`.
+    /// `eventTime`, in UTC as CloudTrail writes it (`2026-12-02T10:00:00Z`).
     pub time: String,
+    /// `eventID`: CloudTrail may deliver a record more than once, with the same id.
+    pub id: String,
+}
+
+/// The event ids seen lately, to drop CloudTrail's duplicate deliveries: a record delivered again
+/// within the last [`Seen::WINDOW`] records is counted once.
+#[derive(Default)]
+pub struct Seen {
+    ids: std::collections::HashSet<String>,
+    order: std::collections::VecDeque<String>,
+}
+
+impl Seen {
+    /// How many recent ids are remembered.
+    pub const WINDOW: usize = 100_000;
+
+    /// Whether this is the first delivery of `event` (events without an id always are).
+    pub fn first(&mut self, event: &Event) -> bool {
+        if event.id.is_empty() {
+            return true;
+        }
+        if !self.ids.insert(event.id.clone()) {
+            return false;
+        }
+        self.order.push_back(event.id.clone());
+        if self.order.len() > Self::WINDOW {
+            if let Some(old) = self.order.pop_front() {
+                self.ids.remove(&old);
+            }
+        }
+        true
+    }
 }
 
 impl Event {
@@ -93,6 +125,7 @@ impl Event {
             resources,
             authorizations,
             time: record.get("eventTime").and_then(text).unwrap_or_default(),
+            id: record.get("eventID").and_then(text).unwrap_or_default(),
         })
     }
 }
