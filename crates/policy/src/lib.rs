@@ -28,6 +28,7 @@ pub mod input;
 pub mod json;
 pub mod pattern;
 pub mod policy;
+pub mod quotas;
 pub mod request;
 
 pub use eval::{authorize, explain, Decision, Explanation, Outcome, PolicySet, PolicyType, StatementRef};

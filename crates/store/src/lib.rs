@@ -33,7 +33,6 @@ use sqlx::sqlite::{
 use sqlx::{Sqlite, SqlitePool};
 
 pub mod migrations;
-pub mod quotas;
 mod readers;
 mod writer;
 
@@ -667,8 +666,8 @@ impl Store {
 mod credentials;
 mod mfa;
 mod policies;
+pub use monban_policy::quotas::{policy_size, Quota};
 pub use policies::PolicyUsage;
-pub use quotas::{policy_size, Quota};
 mod principals;
 mod profiles;
 mod tags;

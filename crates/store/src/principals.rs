@@ -269,7 +269,11 @@ impl Store {
                     .bind(&name)
                     .fetch_all(&mut *tx)
                     .await?;
-                    let quota = Quota::inline_policy_size(kind);
+                    let quota = match kind {
+                        PrincipalKind::User => Quota::UserPolicySize,
+                        PrincipalKind::Group => Quota::GroupPolicySize,
+                        PrincipalKind::Role => Quota::RolePolicySize,
+                    };
                     let total: i64 = others.iter().map(|d| policy_size(d)).sum::<i64>() + policy_size(&document);
                     if total > quota.value() {
                         return Err(StoreError::LimitExceeded(Limit::InlinePolicySize(kind, quota.value())));

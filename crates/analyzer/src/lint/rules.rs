@@ -13,22 +13,27 @@ use super::document::{Document, Step};
 use super::{position, Finding, FindingType, Linter, Location, PolicyKind};
 use crate::check::pins_caller;
 use crate::compare::glob::{Glob, Variables};
+use monban_policy::quotas::{policy_size, Quota};
 
 /// Partitions AWS has (IAM User Guide, "IAM identifiers": ARN partitions).
 const PARTITIONS: &[&str] =
     &["aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc"];
 
-/// Policy size quotas, in characters without white space ("IAM and AWS STS quotas"; Organizations
-/// "Quotas": SCPs and RCPs 5,120 characters; S3 bucket policies 20 KB).
-fn quota(kind: PolicyKind) -> (usize, &'static str, FindingType) {
+/// The size quota of each kind of policy (the one table, `monban_policy::quotas`) with Access
+/// Analyzer's finding for a document over it.
+fn quota(kind: PolicyKind) -> (Quota, &'static str, FindingType) {
     match kind {
         PolicyKind::Identity | PolicyKind::Boundary => {
-            (6_144, "POLICY_SIZE_EXCEEDS_IDENTITY_POLICY_QUOTA", FindingType::Warning)
+            (Quota::PolicySize, "POLICY_SIZE_EXCEEDS_IDENTITY_POLICY_QUOTA", FindingType::Warning)
         }
-        PolicyKind::Trust => (2_048, "POLICY_SIZE_EXCEEDS_TRUST_POLICY_QUOTA", FindingType::Warning),
-        PolicyKind::Resource => (20_480, "POLICY_SIZE_EXCEEDS_RESOURCE_POLICY_QUOTA", FindingType::Warning),
-        PolicyKind::Scp => (5_120, "POLICY_SIZE_EXCEEDS_SCP_QUOTA", FindingType::Error),
-        PolicyKind::Rcp => (5_120, "POLICY_SIZE_EXCEEDS_RCP_QUOTA", FindingType::Error),
+        PolicyKind::Trust => {
+            (Quota::AssumeRolePolicySize, "POLICY_SIZE_EXCEEDS_TRUST_POLICY_QUOTA", FindingType::Warning)
+        }
+        PolicyKind::Resource => {
+            (Quota::ResourcePolicySize, "POLICY_SIZE_EXCEEDS_RESOURCE_POLICY_QUOTA", FindingType::Warning)
+        }
+        PolicyKind::Scp => (Quota::ScpSize, "POLICY_SIZE_EXCEEDS_SCP_QUOTA", FindingType::Error),
+        PolicyKind::Rcp => (Quota::RcpSize, "POLICY_SIZE_EXCEEDS_RCP_QUOTA", FindingType::Error),
     }
 }
 
@@ -132,8 +137,8 @@ impl Context<'_, '_, '_, '_> {
             };
             out.push(self.at(FindingType::Warning, "MISSING_VERSION", message.to_string(), &[Step::Key("Version")]));
         }
-        let (limit, code, finding_type) = quota(self.kind);
-        let size = size_without_white_space(self.doc.text);
+        let (quota, code, finding_type) = quota(self.kind);
+        let (limit, size) = (quota.value(), policy_size(self.doc.text));
         if size > limit {
             out.push(self.at(
                 finding_type,
@@ -1031,30 +1036,4 @@ fn did_you_mean(suggestions: &[String]) -> String {
         [] => String::new(),
         _ => format!(" (did you mean `{}`?)", suggestions.join("`, `")),
     }
-}
-
-/// Characters outside white space between JSON tokens: IAM does not count white space against
-/// the size quota ("IAM and AWS STS quotas").
-fn size_without_white_space(text: &str) -> usize {
-    let mut count = 0;
-    let mut in_string = false;
-    let mut escaped = false;
-    for c in text.chars() {
-        if in_string {
-            count += 1;
-            if escaped {
-                escaped = false;
-            } else if c == '\\' {
-                escaped = true;
-            } else if c == '"' {
-                in_string = false;
-            }
-        } else if c == '"' {
-            in_string = true;
-            count += 1;
-        } else if !c.is_whitespace() {
-            count += 1;
-        }
-    }
-    count
 }

@@ -16,9 +16,6 @@ use crate::handlers::iam::{self, text};
 use crate::operation::{Handler, StsOperation};
 use crate::{util, Call};
 
-/// The longest inline session policy, in characters.
-const MAX_SESSION_POLICY_CHARS: usize = 2048;
-
 /// The handler of each STS operation, or `None` for those monban does not implement (see
 /// [`crate::handlers::iam::handler`]).
 pub(crate) fn handler(op: StsOperation) -> Option<Handler<StsOperation>> {
@@ -134,10 +131,11 @@ async fn assume_role(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> 
     if let Some(policy) = input.get("Policy").and_then(Value::as_str) {
         // "The plaintext that you use for both inline and managed session policies can't exceed
         // 2,048 characters" (STS API Reference, AssumeRole: Policy); checked before parsing.
-        if policy.chars().count() > MAX_SESSION_POLICY_CHARS {
+        let limit = monban_store::Quota::SessionPolicySize.value();
+        if i64::try_from(policy.chars().count()).unwrap_or(i64::MAX) > limit {
             return Err(ApiError::validation(format!(
                 "1 validation error detected: Value at 'policy' failed to satisfy constraint: Member must have \
-                 length less than or equal to {MAX_SESSION_POLICY_CHARS}"
+                 length less than or equal to {limit}"
             )));
         }
         let parsed = monban_policy::Policy::parse(policy)

@@ -1,6 +1,7 @@
-//! IAM's quotas, in one table ("IAM and AWS STS quotas", IAM User Guide): the store enforces the
-//! count quotas inside the write that could exceed them, the server the size quotas, and
-//! GetAccountSummary reports them under AWS's names. A quota changes here and nowhere else.
+//! IAM's quotas, in one table ("IAM and AWS STS quotas", IAM User Guide; Organizations "Quotas"
+//! for SCPs and RCPs; S3 "Bucket policies" for resource policies): the store enforces the count
+//! quotas inside the write that could exceed them, the server the size quotas, `lint` warns of
+//! documents over them, and GetAccountSummary reports them under AWS's names. A quota changes here and nowhere else.
 
 /// One of IAM's quotas, at AWS's default value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -31,12 +32,20 @@ pub enum Quota {
     PolicySize,
     /// Managed policy versions in use (attached) in an account.
     PolicyVersionsInUse,
+    /// Characters in a resource-based policy (an S3 bucket policy's 20 KB).
+    ResourcePolicySize,
     /// Characters in a role's inline policies, in all.
     RolePolicySize,
     /// Roles in an account.
     Roles,
     /// Roles in an instance profile.
     RolesPerInstanceProfile,
+    /// Characters in a resource control policy.
+    RcpSize,
+    /// Characters in a service control policy.
+    ScpSize,
+    /// Characters of an AssumeRole session policy's plaintext, white space included.
+    SessionPolicySize,
     /// Tags on one IAM entity.
     TagsPerEntity,
     /// Characters in a user's inline policies, in all.
@@ -47,23 +56,35 @@ pub enum Quota {
     VersionsPerPolicy,
 }
 
-/// A policy's size as IAM's size quotas count it: its characters, whitespace left out.
+/// A policy's size as IAM's size quotas count it: "IAM does not count white space" ("IAM and AWS
+/// STS quotas"), meaning the white space between JSON tokens; inside a string every character
+/// counts.
 pub fn policy_size(document: &str) -> i64 {
-    i64::try_from(document.chars().filter(|c| !c.is_whitespace()).count()).unwrap_or(i64::MAX)
+    let mut count: i64 = 0;
+    let (mut in_string, mut escaped) = (false, false);
+    for c in document.chars() {
+        if in_string {
+            count += 1;
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+            }
+        } else if c == '"' {
+            in_string = true;
+            count += 1;
+        } else if !c.is_whitespace() {
+            count += 1;
+        }
+    }
+    count
 }
 
 impl Quota {
-    /// The quota on the inline policies of one user, group or role, together.
-    pub fn inline_policy_size(kind: crate::PrincipalKind) -> Quota {
-        match kind {
-            crate::PrincipalKind::User => Quota::UserPolicySize,
-            crate::PrincipalKind::Group => Quota::GroupPolicySize,
-            crate::PrincipalKind::Role => Quota::RolePolicySize,
-        }
-    }
-
     /// Every quota.
-    pub const ALL: [Quota; 20] = [
+    pub const ALL: [Quota; 24] = [
         Quota::AccessKeysPerUser,
         Quota::AssumeRolePolicySize,
         Quota::AttachedPoliciesPerGroup,
@@ -77,9 +98,13 @@ impl Quota {
         Quota::Policies,
         Quota::PolicySize,
         Quota::PolicyVersionsInUse,
+        Quota::ResourcePolicySize,
         Quota::RolePolicySize,
         Quota::Roles,
         Quota::RolesPerInstanceProfile,
+        Quota::RcpSize,
+        Quota::ScpSize,
+        Quota::SessionPolicySize,
         Quota::TagsPerEntity,
         Quota::UserPolicySize,
         Quota::Users,
@@ -103,6 +128,9 @@ impl Quota {
             Quota::RolePolicySize => 10240,
             Quota::Roles => 1000,
             Quota::RolesPerInstanceProfile => 1,
+            Quota::ResourcePolicySize => 20_480,
+            Quota::RcpSize | Quota::ScpSize => 5120,
+            Quota::SessionPolicySize => 2048,
             Quota::TagsPerEntity => 50,
             Quota::UserPolicySize => 2048,
             Quota::Users => 5000,
@@ -130,7 +158,25 @@ impl Quota {
             Quota::UserPolicySize => "UserPolicySizeQuota",
             Quota::Users => "UsersQuota",
             Quota::VersionsPerPolicy => "VersionsPerPolicyQuota",
-            Quota::MfaDevicesPerUser | Quota::RolesPerInstanceProfile | Quota::TagsPerEntity => return None,
+            Quota::MfaDevicesPerUser
+            | Quota::RolesPerInstanceProfile
+            | Quota::TagsPerEntity
+            | Quota::ResourcePolicySize
+            | Quota::RcpSize
+            | Quota::ScpSize
+            | Quota::SessionPolicySize => return None,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn white_space_counts_only_inside_strings() {
+        assert_eq!(policy_size("{ \"a\" : [ 1 ,\n 2 ] }"), 11);
+        assert_eq!(policy_size(r#"{"Sid": "a b"}"#), 13);
+        assert_eq!(policy_size(r#"{"x": "\" "}"#), 11);
     }
 }
