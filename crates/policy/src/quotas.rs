@@ -1,7 +1,8 @@
 //! IAM's quotas, in one table ("IAM and AWS STS quotas", IAM User Guide; Organizations "Quotas"
 //! for SCPs and RCPs; S3 "Bucket policies" for resource policies): the store enforces the count
 //! quotas inside the write that could exceed them, the server the size quotas, `lint` warns of
-//! documents over them, and GetAccountSummary reports them under AWS's names. A quota changes here and nowhere else.
+//! documents over them, and GetAccountSummary reports them under AWS's names. A quota changes
+//! here and nowhere else.
 
 /// One of IAM's quotas, at AWS's default value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
