@@ -14,7 +14,8 @@ use crate::Exit;
 /// What `generate` prints.
 #[derive(Clone, Copy, ValueEnum)]
 pub enum Format {
-    /// The policy document alone, ready for `aws iam put-role-policy`.
+    /// The policy document alone, ready for `aws iam put-role-policy` (a list of documents, with a
+    /// warning, when one cannot hold it within IAM's size quota).
     Policy,
     /// For people: the proof, what was granted on any resource, what was denied or unknown.
     Report,
@@ -90,8 +91,18 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<Exit> {
         proven &= generated.verified_calls == generated.allowed_calls;
         let unused = existing.as_ref().and_then(|p| generated.unused(catalog, p));
         match args.format {
-            Format::Policy => {
+            Format::Policy if generated.split.is_empty() => {
                 documents.insert(principal.clone(), generated.document.clone());
+            }
+            Format::Policy => {
+                // Over the managed-policy size quota: the policies that together hold it.
+                eprintln!(
+                    "warning: the policy of {principal} is over IAM's {}-character quota for a managed policy; \
+                     printed as {} policies that each fit",
+                    monban_policy::quotas::Quota::PolicySize.value(),
+                    generated.split.len()
+                );
+                documents.insert(principal.clone(), serde_json::Value::Array(generated.split.clone()));
             }
             Format::Report => {
                 let mut text = generated.to_text();

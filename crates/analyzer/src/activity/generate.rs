@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use monban_catalog::Catalog;
 use monban_policy::arn::Arn;
+use monban_policy::quotas::{policy_size, Quota};
 use monban_policy::{authorize, Caller, Outcome, Policy, PolicySet, Request};
 use serde_json::{json, Value};
 
@@ -83,6 +84,9 @@ pub struct Generated {
     pub principal: String,
     /// The generated policy document.
     pub document: Value,
+    /// When the document is over IAM's quota for a managed policy: the same statements in several
+    /// documents, each within it (empty otherwise).
+    pub split: Vec<Value>,
     /// The principal's calls that were allowed (and so contributed to the policy).
     pub allowed_calls: usize,
     /// Of those, how many the generated policy allows, decided by the engine.
@@ -233,9 +237,11 @@ fn prove(principal: String, mut acc: Accumulator, collapse: usize) -> Generated 
             verified_calls += count;
         }
     }
+    let split = split(&document, Quota::PolicySize.value());
     Generated {
         principal,
         document,
+        split,
         allowed_calls,
         verified_calls,
         not_granted: acc.not_granted,
@@ -243,6 +249,29 @@ fn prove(principal: String, mut acc: Accumulator, collapse: usize) -> Generated 
         on_any_resource: acc.on_any_resource,
         collapsed,
     }
+}
+
+/// The document's statements in as few documents as fit `limit` each, in order; empty when the
+/// document fits as it is. A statement larger than the limit on its own gets a document of its own.
+fn split(document: &Value, limit: i64) -> Vec<Value> {
+    if policy_size(&document.to_string()) <= limit {
+        return Vec::new();
+    }
+    let wrap = |statements: &[Value]| json!({"Version": "2012-10-17", "Statement": statements});
+    let mut out = Vec::new();
+    let mut current: Vec<Value> = Vec::new();
+    for statement in document["Statement"].as_array().into_iter().flatten() {
+        current.push(statement.clone());
+        if current.len() > 1 && policy_size(&wrap(&current).to_string()) > limit {
+            let last = current.pop();
+            out.push(wrap(&current));
+            current = last.into_iter().collect();
+        }
+    }
+    if !current.is_empty() {
+        out.push(wrap(&current));
+    }
+    out
 }
 
 /// Replaces, for each action, more than `threshold` resources that share a prefix up to a `/` by
@@ -279,6 +308,7 @@ pub fn generate(catalog: &Catalog, principal: &str, events: &[Event]) -> Generat
     let empty = Generated {
         principal: principal.to_string(),
         document: document(&BTreeMap::new()),
+        split: Vec::new(),
         allowed_calls: 0,
         verified_calls: 0,
         not_granted: BTreeMap::new(),
@@ -330,6 +360,13 @@ impl Generated {
         );
         let statements = self.document["Statement"].as_array().map_or(0, Vec::len);
         s.push_str(&format!("{}\n", crate::text::counted(statements, "statement", "statements")));
+        if !self.split.is_empty() {
+            s.push_str(&format!(
+                "over IAM's {}-character quota for a managed policy: split into {} policies\n",
+                Quota::PolicySize.value(),
+                self.split.len()
+            ));
+        }
         if !self.on_any_resource.is_empty() {
             let actions: Vec<&String> = self.on_any_resource.iter().collect();
             s.push_str(&format!(
@@ -363,6 +400,7 @@ impl Generated {
         json!({
             "principal": self.principal,
             "policy": self.document,
+            "split": self.split,
             "allowed_calls": self.allowed_calls,
             "verified_calls": self.verified_calls,
             "not_granted": self.not_granted.iter().map(|((a, r), n)| json!({"action": a, "resource": r, "calls": n})).collect::<Vec<_>>(),
@@ -495,6 +533,34 @@ mod tests {
             })
             .collect();
         assert!(generate(catalog, dev, &buckets).collapsed.is_empty());
+    }
+
+    #[test]
+    fn a_policy_over_the_size_quota_is_split_into_policies_that_fit() {
+        let catalog = Catalog::embedded().unwrap();
+        let dev = "arn:aws:iam::111122223333:user/dev";
+        let actions =
+            ["GetUser", "ListUserTags", "GetLoginProfile", "ListAccessKeys", "ListGroupsForUser", "ListUserPolicies"];
+        let events: Vec<Event> = actions
+            .iter()
+            .flat_map(|action| {
+                // A path of its own for each, so that none is collapsed into `path/*`.
+                (0..15).map(move |i| {
+                    let user = format!("arn:aws:iam::111122223333:user/team-{i}/a-rather-long-user-name-{action}");
+                    event(dev, action, None, &[(&format!("iam:{action}"), &user)])
+                })
+            })
+            .collect();
+        let g = generate(catalog, dev, &events);
+        assert!(policy_size(&g.document.to_string()) > Quota::PolicySize.value());
+        assert!(g.split.len() > 1, "{}", g.to_text());
+        let mut statements = Vec::new();
+        for part in &g.split {
+            assert!(policy_size(&part.to_string()) <= Quota::PolicySize.value());
+            statements.extend(part["Statement"].as_array().unwrap().iter().cloned());
+        }
+        assert_eq!(&statements, g.document["Statement"].as_array().unwrap());
+        assert!(g.to_text().contains("split into"), "{}", g.to_text());
     }
 
     #[test]
