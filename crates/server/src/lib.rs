@@ -157,6 +157,12 @@ pub struct StateInner {
     config: Config,
     audit: Option<audit::AuditLog>,
     key_use: Mutex<HashMap<String, SystemTime>>,
+    /// Attempts not yet recorded as last-accessed data: the latest per (principal id, action),
+    /// written by the recorder task (see [`StateInner::note_access`]).
+    accesses: Mutex<HashMap<(String, String), (String, String)>>,
+    /// GenerateServiceLastAccessedDetails jobs by id (they complete at once; kept for the life of
+    /// the server, as AWS keeps a report for a while).
+    jobs: Mutex<HashMap<String, handlers::LastAccessedJob>>,
     /// The data directory's lock, held while the server runs.
     _lock: Option<std::fs::File>,
 }
@@ -172,6 +178,14 @@ impl StateInner {
     /// Invalidates cached policy sets after a write.
     fn bump(&self) {
         self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Notes an attempt of `action` by the principal with unique id `principal_id`, allowed or
+    /// not (last-accessed data counts every attempt): only a map insert on the call's path.
+    fn note_access(&self, principal_id: &str, action: &str, time: String, region: &str) {
+        if let Ok(mut pending) = self.accesses.lock() {
+            pending.insert((principal_id.to_string(), action.to_string()), (time, region.to_string()));
+        }
     }
 
     /// Records key use for GetAccessKeyLastUsed, at most once a minute per key, off the call's
@@ -257,8 +271,11 @@ impl Server {
             config,
             audit,
             key_use: Mutex::new(HashMap::new()),
+            accesses: Mutex::new(HashMap::new()),
+            jobs: Mutex::new(HashMap::new()),
             _lock: lock,
         });
+        record_accesses(Arc::downgrade(&state));
         let generated_root = bootstrap(&state).await.map_err(|e| StartError::Bootstrap(e.message))?;
         check_secret_key(&state).await?;
         Ok(Server { state, generated_root })
@@ -283,6 +300,38 @@ impl Server {
         let app = self.router().into_make_service_with_connect_info::<SocketAddr>();
         axum::serve(listener, app).await
     }
+}
+
+/// How often noted attempts are written: what a crash can lose of last-accessed data.
+const RECORD_ACCESSES_EVERY: Duration = Duration::from_millis(500);
+
+/// Writes the attempts noted since the last round, in one write, until the server is gone. The
+/// map holds one entry per principal and action, so it stays bounded however many calls come.
+fn record_accesses(state: std::sync::Weak<StateInner>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(RECORD_ACCESSES_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let Some(state) = state.upgrade() else { return };
+            let pending = state.accesses.lock().map(|mut p| std::mem::take(&mut *p)).unwrap_or_default();
+            if pending.is_empty() {
+                continue;
+            }
+            let accesses = pending
+                .into_iter()
+                .map(|((principal_id, action), (time, region))| monban_store::LastAccess {
+                    principal_id,
+                    action,
+                    time,
+                    region,
+                })
+                .collect();
+            if let Err(e) = state.store.record_last_accessed(accesses).await {
+                eprintln!("monban: last-accessed data was not recorded: {e}");
+            }
+        }
+    });
 }
 
 fn load_or_create_key(path: &std::path::Path) -> std::io::Result<[u8; 32]> {

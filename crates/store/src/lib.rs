@@ -609,6 +609,7 @@ impl Store {
                         "mfa_devices",
                         "login_profiles",
                         "instance_profiles",
+                        "last_accessed",
                         "sessions",
                         "access_keys",
                         "tags",
@@ -664,6 +665,8 @@ impl Store {
 }
 
 mod credentials;
+mod last_accessed;
+pub use last_accessed::LastAccess;
 mod mfa;
 mod policies;
 pub use monban_policy::quotas::{policy_size, Quota};

@@ -16,6 +16,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("../migrations/0005_principal_ids.sql")),
     (6, include_str!("../migrations/0006_foreign_keys.sql")),
     (7, include_str!("../migrations/0007_boundary_index.sql")),
+    (8, include_str!("../migrations/0008_last_accessed.sql")),
 ];
 
 /// Applies every migration newer than the database's version.

@@ -25,7 +25,7 @@ pub async fn managed_policy(state: &State, arn: &str) -> Result<Option<Arc<Polic
     Ok(Some(state.policies.compile(&policy.name, &default.document)?))
 }
 
-pub(super) async fn principal_policies(
+pub(crate) async fn principal_policies(
     state: &State,
     account: &str,
     kind: PrincipalKind,
@@ -259,6 +259,14 @@ pub async fn check(state: &State, call: &CallContext<'_>, what: Authorization<'_
         None => &*policies,
     };
     let decision = authorize(&request, policies);
+    let principal_id = match identity {
+        Identity::User { user, .. } => Some(&user.id),
+        Identity::Session { role, .. } => Some(&role.id),
+        Identity::Root { .. } => None,
+    };
+    if let Some(id) = principal_id {
+        state.note_access(id, what.action, crate::util::iso8601(call.now), &call.region);
+    }
     let message = match decision.outcome {
         Outcome::Allow => return Ok(()),
         Outcome::ExplicitDeny => {

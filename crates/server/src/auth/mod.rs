@@ -10,6 +10,7 @@ pub(crate) mod references;
 
 pub use authenticate::authenticate;
 pub(crate) use authenticate::*;
+pub(crate) use authorize::principal_policies;
 pub use authorize::{check, managed_policy, policy_set, trust_policy, Authorization, CallContext};
 pub use cache::PolicyCache;
 pub use identity::Identity;

@@ -20,6 +20,7 @@ use PrincipalKind::{Group, Role, User};
 mod account;
 mod credentials;
 mod inline;
+pub(crate) mod last_accessed;
 pub(crate) mod mfa;
 mod policies;
 mod principals;
@@ -292,6 +293,8 @@ pub(crate) fn handler(op: IamOperation) -> Option<Handler<IamOperation>> {
         Op::GetAccessKeyLastUsed => |_, c, i| Box::pin(access_key_last_used(c, i)),
         Op::GetAccountAuthorizationDetails => |_, c, i| Box::pin(authorization_details(c, i)),
         Op::GetAccountSummary => |_, c, _| Box::pin(account_summary(c)),
+        Op::GenerateServiceLastAccessedDetails => |_, c, i| Box::pin(last_accessed::generate(c, i)),
+        Op::GetServiceLastAccessedDetails => |_, c, i| Box::pin(last_accessed::get(c, i)),
         Op::GetGroup => |_, c, i| Box::pin(get_group(c, i)),
         Op::GetGroupPolicy => |op, c, i| Box::pin(get_inline(c, op, Group, i)),
         Op::GetInstanceProfile => |_, c, i| Box::pin(get_instance_profile(c, i)),
@@ -370,7 +373,6 @@ pub(crate) fn handler(op: IamOperation) -> Option<Handler<IamOperation>> {
         | Op::EnableOutboundWebIdentityFederation
         | Op::GenerateCredentialReport
         | Op::GenerateOrganizationsAccessReport
-        | Op::GenerateServiceLastAccessedDetails
         | Op::GetAccountPasswordPolicy
         | Op::GetAccountProperties
         | Op::GetContextKeysForCustomPolicy
@@ -386,7 +388,6 @@ pub(crate) fn handler(op: IamOperation) -> Option<Handler<IamOperation>> {
         | Op::GetSAMLProvider
         | Op::GetSSHPublicKey
         | Op::GetServerCertificate
-        | Op::GetServiceLastAccessedDetails
         | Op::GetServiceLastAccessedDetailsWithEntities
         | Op::GetServiceLinkedRoleDeletionStatus
         | Op::ListDelegationRequests

@@ -74,7 +74,13 @@ pub(super) async fn get_principal(
     let existing = on_principal(call, kind, name, op.action(), |a| a).await?;
     let p = current_trust(call, existing.ok_or_else(|| not_found(kind, name))?).await?;
     let tags = call.state.store.tags(call.account(), Owner::Principal(kind), name).await?;
-    Ok(json!({ kind.title(): principal_json(&p, Some(&tags)) }))
+    let mut out = principal_json(&p, Some(&tags));
+    if kind == Role {
+        if let Some(last_used) = super::last_accessed::role_last_used(call, &p.id).await? {
+            out["RoleLastUsed"] = last_used;
+        }
+    }
+    Ok(json!({ kind.title(): out }))
 }
 
 pub(super) async fn get_group(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
