@@ -140,21 +140,21 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<Exit> {
     Ok(if proven { Exit::Ok } else { Exit::No })
 }
 
-/// A time as CloudTrail writes `eventTime` (UTC), or its date: compared as text with it.
+/// A time as CloudTrail writes `eventTime` (`2026-12-01T09:30:00Z`, UTC), or a date: either is
+/// compared as text with `eventTime`, which only these two forms allow.
 fn parse_time(text: &str) -> Result<String, String> {
     let digits = |part: &str, n: usize| part.len() == n && part.bytes().all(|b| b.is_ascii_digit());
-    let (date, time) = text.split_once('T').map_or((text, None), |(d, t)| (d, Some(t)));
-    let date_ok =
-        matches!(date.split('-').collect::<Vec<_>>()[..], [y, m, d] if digits(y, 4) && digits(m, 2) && digits(d, 2));
-    let time_ok = time.is_none_or(|t| {
-        let t = t.strip_suffix('Z').unwrap_or(t);
-        match t.split(':').collect::<Vec<_>>()[..] {
-            [h, m] => digits(h, 2) && digits(m, 2),
-            [h, m, sec] => digits(h, 2) && digits(m, 2) && digits(sec, 2),
-            _ => false,
+    let date_ok = |date: &str| matches!(date.split('-').collect::<Vec<_>>()[..], [y, m, d] if digits(y, 4) && digits(m, 2) && digits(d, 2));
+    let ok = match text.split_once('T') {
+        None => date_ok(text),
+        Some((date, time)) => {
+            date_ok(date)
+                && time.strip_suffix('Z').is_some_and(|t| {
+                    matches!(t.split(':').collect::<Vec<_>>()[..], [h, m, sec] if digits(h, 2) && digits(m, 2) && digits(sec, 2))
+                })
         }
-    });
-    if date_ok && time_ok {
+    };
+    if ok {
         Ok(text.to_string())
     } else {
         Err("a UTC time is 2026-12-01 or 2026-12-01T09:30:00Z".into())

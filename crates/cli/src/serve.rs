@@ -112,9 +112,35 @@ pub fn run(args: ServeArgs) -> anyhow::Result<Exit> {
         let _ = writeln!(stdout, "listening on {endpoint}\nexport {}", line.join(" "));
         let _ = stdout.flush();
         drop(stdout);
-        server.serve(listener).await.context("server stopped")?;
+        // Ctrl-C or SIGTERM: finish the calls in flight, write the audit queue, remove an in-memory
+        // database's directory.
+        server.serve_until(listener, stopped()).await.context("server stopped")?;
         Ok(Exit::Ok)
     })
+}
+
+/// Completes on Ctrl-C or, on Unix, SIGTERM.
+async fn stopped() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    {
+        let terminate = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut signal) => {
+                    signal.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
+            }
+        };
+        tokio::select! {
+            () = interrupt => {}
+            () = terminate => {}
+        }
+    }
+    #[cfg(not(unix))]
+    interrupt.await;
 }
 
 /// Writes generated root credentials as the AWS CLI's credentials file (profile `default`), readable

@@ -57,7 +57,18 @@ enum Record {
 
 /// The audit log file and the thread that appends to it.
 pub(crate) struct AuditLog {
-    queue: mpsc::SyncSender<Entry>,
+    queue: Option<mpsc::SyncSender<Entry>>,
+    writer: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for AuditLog {
+    /// Writes what is queued before the server goes: the queue closes, the thread drains it.
+    fn drop(&mut self) {
+        drop(self.queue.take());
+        if let Some(writer) = self.writer.take() {
+            let _ = writer.join();
+        }
+    }
 }
 
 impl AuditLog {
@@ -65,10 +76,10 @@ impl AuditLog {
     /// is dropped.
     pub(crate) fn start(file: File) -> std::io::Result<AuditLog> {
         let (queue, entries) = mpsc::sync_channel::<Entry>(QUEUE);
-        std::thread::Builder::new()
+        let writer = std::thread::Builder::new()
             .name("monban-audit".into())
             .spawn(move || write_all(BufWriter::new(file), &entries))?;
-        Ok(AuditLog { queue })
+        Ok(AuditLog { queue: Some(queue), writer: Some(writer) })
     }
 
     /// Queues a record; with `wait`, returns once it has been handed to the operating system.
@@ -79,7 +90,8 @@ impl AuditLog {
         } else {
             (None, None)
         };
-        if self.queue.send(Entry { record, written }).is_err() {
+        let Some(queue) = &self.queue else { return };
+        if queue.send(Entry { record, written }).is_err() {
             return;
         }
         if let Some(done) = done {
@@ -88,13 +100,26 @@ impl AuditLog {
     }
 }
 
+/// Records written at most before a caller waiting for its record is told, however busy the queue.
+const ACKNOWLEDGE_EVERY: usize = 256;
+
 /// The writer thread: writes what is queued, flushes when the queue is empty (one `write(2)` for
-/// many records under load), then tells the callers that wait.
+/// many records under load) or when a caller has waited [`ACKNOWLEDGE_EVERY`] records, then tells
+/// the callers that wait.
 fn write_all(mut out: BufWriter<File>, entries: &mpsc::Receiver<Entry>) {
-    let mut waiting = Vec::new();
+    let mut waiting: Vec<mpsc::SyncSender<()>> = Vec::new();
     while let Ok(first) = entries.recv() {
         let mut next = Some(first);
+        let mut since_flush = 0;
         while let Some(entry) = next {
+            since_flush += 1;
+            if !waiting.is_empty() && since_flush >= ACKNOWLEDGE_EVERY {
+                let _ = out.flush();
+                waiting.drain(..).for_each(|w| {
+                    let _ = w.send(());
+                });
+                since_flush = 0;
+            }
             let record = match entry.record {
                 Record::Call(call) => call.record(),
                 Record::Made(record) => record,

@@ -297,8 +297,18 @@ impl Server {
 
     /// Serves until the listener fails or the process is stopped.
     pub async fn serve(self, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+        self.serve_until(listener, std::future::pending()).await
+    }
+
+    /// Serves until `shutdown` completes, then finishes the calls in flight and returns, so that
+    /// what the server holds (the audit queue, an in-memory database's directory) is put away.
+    pub async fn serve_until(
+        self,
+        listener: tokio::net::TcpListener,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
         let app = self.router().into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(listener, app).await
+        axum::serve(listener, app).with_graceful_shutdown(shutdown).await
     }
 }
 

@@ -445,6 +445,7 @@ fn accounts_in_one_data_directory_are_isolated() {
         ),
         ("AttachUserPolicy", vec![("UserName", "u"), ("PolicyArn", other_policy.as_str())]),
         ("PutUserPermissionsBoundary", vec![("UserName", "u"), ("PermissionsBoundary", other_policy.as_str())]),
+        ("GenerateServiceLastAccessedDetails", vec![("Arn", other_policy.as_str())]),
     ] {
         let reply = c.call(&root(), action, &params).unwrap();
         assert_ne!(reply.status, 200, "{action} on another account's policy: {}", reply.body);

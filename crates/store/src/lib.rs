@@ -518,7 +518,9 @@ impl Store {
     pub async fn open_in_memory() -> Result<Store> {
         let shm = Path::new("/dev/shm");
         let parent = if shm.is_dir() { shm.to_path_buf() } else { std::env::temp_dir() };
-        let dir = tempfile::Builder::new().prefix("monban-").tempdir_in(parent).map_err(StoreError::Scratch)?;
+        remove_orphans(&parent);
+        let prefix = format!("monban-{}-", std::process::id());
+        let dir = tempfile::Builder::new().prefix(&prefix).tempdir_in(parent).map_err(StoreError::Scratch)?;
         let path = dir.path().join("monban.db");
         Store::open_file(&path, SqliteSynchronous::Off, Some(Arc::new(dir))).await
     }
@@ -720,6 +722,25 @@ fn already_exists<T>(
             Err(StoreError::AlreadyExists(existing()))
         }
         other => other,
+    }
+}
+
+/// Removes the in-memory databases of processes that are gone (killed before they could remove
+/// their own): their directories are named `monban-PID-...`, and Linux lists live processes in
+/// `/proc`. Elsewhere nothing is removed.
+fn remove_orphans(parent: &Path) {
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(parent) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(|n| n.strip_prefix("monban-")).and_then(|n| n.split('-').next()) else {
+            continue;
+        };
+        if pid.parse::<u32>().is_ok() && !Path::new("/proc").join(pid).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
     }
 }
 

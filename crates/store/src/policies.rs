@@ -203,8 +203,9 @@ impl Store {
 
     /// Every version of a policy, newest first.
     pub async fn policy_versions(&self, arn: &str) -> Result<Vec<PolicyVersion>> {
-        // One read, so the default and the versions are of the same committed state.
-        self.reader.read(|conn| {
+        // One snapshot, so the default and the versions are of the same committed state: a version
+        // list without its default would drop the policy from a caller's policies.
+        self.reader.snapshot(|conn| {
             let default: Option<String> = conn
                 .prepare_cached("SELECT default_version FROM managed_policies WHERE arn = ?")?
                 .query_row([arn], |r| r.get(0))

@@ -60,6 +60,16 @@ impl Readers {
         result
     }
 
+    /// Runs several reads that must see one committed state: in autocommit mode each statement
+    /// reads the state of its own moment, so a write committed between two of them would be half
+    /// seen. A read transaction holds one snapshot for all of them.
+    pub(crate) fn snapshot<T>(&self, read: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        self.read(|conn| {
+            let snapshot = conn.unchecked_transaction()?;
+            read(&snapshot)
+        })
+    }
+
     /// The rows of `sql`, each mapped by `map`.
     pub(crate) fn all<T>(
         &self,

@@ -172,8 +172,13 @@ class Server:
         return cls(process, match.group(1))
 
     def stop(self) -> None:
+        """SIGTERM, as a person stopping the server: it finishes and removes its in-memory state."""
         if self.process.poll() is None:
-            self.process.kill()
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
         self.process.wait()
 
     def reset(self) -> int:

@@ -140,8 +140,10 @@ pub fn principal_of(event: &Event) -> Option<String> {
 
 /// The (action, resource) pairs a call needed; `None` when its action is not in the catalog.
 fn needs(catalog: &Catalog, event: &Event) -> Option<Vec<(String, String)>> {
-    if !event.authorizations.is_empty() {
-        return Some(event.authorizations.clone());
+    // monban's records say exactly what a call needed, nothing included (a call refused before
+    // authorization, such as an unimplemented operation, needed nothing).
+    if let Some(authorizations) = &event.authorizations {
+        return Some(authorizations.clone());
     }
     let actions = actions_of(catalog, &event.source, &event.name)?;
     let resources = if event.resources.is_empty() { vec!["*".to_string()] } else { event.resources.clone() };
@@ -202,11 +204,12 @@ impl<'c> Activity<'c> {
             return;
         }
         for (action, resource) in &pairs {
-            if resource == "*" && event.authorizations.is_empty() {
+            if resource == "*" && event.authorizations.is_none() {
                 acc.on_any_resource.insert(action.clone());
             }
-            if !acc.granted.get(action).is_some_and(|r| r.contains(resource)) {
-                acc.granted.entry(action.clone()).or_default().insert(resource.clone());
+            let resource = escape(resource);
+            if !acc.granted.get(action).is_some_and(|r| r.contains(&resource)) {
+                acc.granted.entry(action.clone()).or_default().insert(resource);
             }
         }
         *acc.calls.entry((event.caller.clone(), event.session_issuer.clone(), pairs)).or_default() += 1;
@@ -319,6 +322,28 @@ pub fn generate(catalog: &Catalog, principal: &str, events: &[Event]) -> Generat
     activity.finish().pop().unwrap_or(empty)
 }
 
+/// A resource as a policy must write it to mean exactly it: `*`, `?` and `$` in a name (an S3
+/// key may hold them) are written `${*}`, `${?}`, `${$}` (IAM User Guide, "IAM policy elements:
+/// Variables and tags", special characters), so that they do not widen the grant. `*` alone, the
+/// resource of actions that take none, stays.
+fn escape(resource: &str) -> String {
+    if resource == "*" || !resource.contains(['*', '?', '$']) {
+        return resource.to_string();
+    }
+    let mut out = String::with_capacity(resource.len() + 8);
+    for c in resource.chars() {
+        match c {
+            '*' | '?' | '$' => {
+                out.push_str("${");
+                out.push(c);
+                out.push('}');
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// The policy document: one statement per set of resources, with the actions granted on exactly
 /// those, sorted; a resource `*` stands for every resource of its actions.
 fn document(granted: &BTreeMap<String, BTreeSet<String>>) -> Value {
@@ -427,7 +452,8 @@ mod tests {
             name: name.into(),
             error: error.map(Into::into),
             resources: Vec::new(),
-            authorizations: authorizations.iter().map(|(a, r)| (a.to_string(), r.to_string())).collect(),
+            authorizations: (!authorizations.is_empty())
+                .then(|| authorizations.iter().map(|(a, r)| (a.to_string(), r.to_string())).collect()),
             time: String::new(),
             id: String::new(),
         }
@@ -446,9 +472,15 @@ mod tests {
             event("arn:aws:iam::111122223333:user/other", "DeleteRole", None, &[("iam:DeleteRole", "*")]),
             event(dev, "GetAccountSummary", None, &[]),
             Event { source: "s3".into(), ..event(dev, "FrobnicateBucket", None, &[]) },
+            // monban's record of a call refused before authorization: it needed nothing.
+            Event {
+                authorizations: Some(Vec::new()),
+                ..event(dev, "GetAccountPasswordPolicy", Some("NotImplemented"), &[])
+            },
         ];
         let g = generate(catalog, dev, &events);
-        assert_eq!((g.verified_calls, g.allowed_calls), (5, 5), "{}", g.to_text());
+        assert_eq!((g.verified_calls, g.allowed_calls), (6, 6), "{}", g.to_text());
+        assert!(!g.document.to_string().contains("GetAccountPasswordPolicy"), "{}", g.document);
         let statements = g.document["Statement"].as_array().unwrap();
         assert_eq!(
             statements[0],
@@ -604,6 +636,24 @@ mod tests {
         assert_eq!(principal_of(&event("arn:aws:iam::111122223333:root", "GetUser", None, &[])), None);
         let user = event("arn:aws:iam::111122223333:user/dev", "GetUser", None, &[]);
         assert_eq!(principal_of(&user).as_deref(), Some("arn:aws:iam::111122223333:user/dev"));
+    }
+
+    #[test]
+    fn wildcard_characters_in_names_grant_only_themselves() {
+        let catalog = Catalog::embedded().unwrap();
+        let dev = "arn:aws:iam::111122223333:user/dev";
+        let key = "arn:aws:s3:::b/odd*name?$";
+        let events = [Event { source: "s3".into(), resources: vec![key.into()], ..event(dev, "GetObject", None, &[]) }];
+        let g = generate(catalog, dev, &events);
+        assert_eq!(g.document["Statement"][0]["Resource"], json!("arn:aws:s3:::b/odd${*}name${?}${$}"));
+        assert_eq!((g.verified_calls, g.allowed_calls), (1, 1));
+        let set = PolicySet {
+            identity: vec![Arc::new(Policy::parse(&g.document.to_string()).unwrap())],
+            ..PolicySet::default()
+        };
+        let caller = Caller::from_arn(dev, None).unwrap();
+        let other = Request::new(caller, "s3:GetObject", "arn:aws:s3:::b/oddXXnameY$");
+        assert_eq!(authorize(&other, &set).outcome, Outcome::ImplicitDeny);
     }
 
     #[test]

@@ -50,8 +50,9 @@ pub struct Event {
     pub error: Option<String>,
     /// The resource ARNs the record lists.
     pub resources: Vec<String>,
-    /// Every (action, resource) the call was authorized for, when the record says so (monban's).
-    pub authorizations: Vec<(String, String)>,
+    /// Every (action, resource) the call was authorized for, when the record says so (monban's):
+    /// an empty list is a call that needed nothing, or failed before it was authorized.
+    pub authorizations: Option<Vec<(String, String)>>,
     /// `eventTime`, in UTC as CloudTrail writes it (`2026-12-02T10:00:00Z`).
     pub time: String,
     /// `eventID`: CloudTrail may deliver a record more than once, with the same id.
@@ -109,13 +110,10 @@ impl Event {
             .and_then(Value::as_array)
             .map(|list| list.iter().filter_map(|r| r.get("ARN").and_then(text)).collect())
             .unwrap_or_default();
-        let authorizations = record
-            .pointer("/additionalEventData/authorizations")
-            .and_then(Value::as_array)
-            .map(|list| {
+        let authorizations =
+            record.pointer("/additionalEventData/authorizations").and_then(Value::as_array).map(|list| {
                 list.iter().filter_map(|a| Some((text(a.get("action")?)?, text(a.get("resource")?)?))).collect()
-            })
-            .unwrap_or_default();
+            });
         Some(Event {
             caller: text(identity.get("arn")?)?,
             session_issuer: identity.pointer("/sessionContext/sessionIssuer/arn").and_then(text),
@@ -176,7 +174,14 @@ fn read_file(path: &Path, each: &mut impl FnMut(Event)) -> Result<(), RecordsErr
     };
     let mut first = String::new();
     input.read_line(&mut first).map_err(io)?;
-    let first_record = serde_json::from_str::<Value>(&first).ok().filter(|v| v.get("eventSource").is_some());
+    if first.trim().is_empty() && input.fill_buf().map_err(io)?.is_empty() {
+        return Ok(()); // an empty log: no calls yet
+    }
+    // A first line that is a whole object, and not a list of records, starts a log of one record
+    // per line (monban's audit log, whose first record may be a failed authentication's).
+    let first_record = serde_json::from_str::<Value>(&first)
+        .ok()
+        .filter(|v| v.is_object() && v.get("Records").is_none() && v.get("Events").is_none());
     let Some(first_record) = first_record else {
         // A whole-file document: CloudTrail's log file, or `aws cloudtrail lookup-events` output.
         let mut text = first;
@@ -261,11 +266,13 @@ mod tests {
         let audit = dir.join("audit.log");
         std::fs::write(
             &audit,
-            r#"{"userIdentity": {"arn": "arn:aws:sts::1:assumed-role/app/s"}, "eventSource": "iam.amazonaws.com", "eventName": "GetUser", "errorCode": "AccessDenied", "additionalEventData": {"authorizations": [{"action": "iam:GetUser", "resource": "arn:aws:iam::1:user/x"}]}}
-{"userIdentity": null, "eventName": "CreateUser", "errorCode": "SignatureDoesNotMatch"}
+            // A failed authentication's record, which names no event source, may come first.
+            r#"{"userIdentity": null, "eventName": "CreateUser", "errorCode": "SignatureDoesNotMatch"}
+{"userIdentity": {"arn": "arn:aws:sts::1:assumed-role/app/s"}, "eventSource": "iam.amazonaws.com", "eventName": "GetUser", "errorCode": "AccessDenied", "additionalEventData": {"authorizations": [{"action": "iam:GetUser", "resource": "arn:aws:iam::1:user/x"}]}}
 "#,
         )
         .unwrap();
+        std::fs::write(dir.join("empty.log"), "").unwrap();
         let mut events = Vec::new();
         read(std::slice::from_ref(&dir), |e| events.push(e)).unwrap();
         std::fs::remove_dir_all(&dir).unwrap();
@@ -273,7 +280,9 @@ mod tests {
         assert_eq!((events[0].source.as_str(), events[0].name.as_str()), ("iam", "CreateUser"));
         assert_eq!(events[0].caller, "arn:aws:iam::888888888888:user/Mary");
         assert!(events[1].is_denied());
-        assert_eq!(events[1].authorizations, [("iam:GetUser".to_string(), "arn:aws:iam::1:user/x".to_string())]);
+        let expected = vec![("iam:GetUser".to_string(), "arn:aws:iam::1:user/x".to_string())];
+        assert_eq!(events[1].authorizations, Some(expected));
+        assert_eq!(events[0].authorizations, None, "CloudTrail's own records do not say");
     }
 
     #[test]

@@ -290,11 +290,15 @@ pub async fn check(state: &State, call: &CallContext<'_>, what: Authorization<'_
             )
         }
     };
-    let mut decided_by = deciding_statement(&decision, policies);
-    if let Some(near) = near_miss(&request, policies, decision.missing_allow) {
-        decided_by = format!("{decided_by}; {near}");
-    }
-    let decided_by = Some(decided_by.into());
+    // Only the request log reads what decided, so a denial costs an explanation only when someone
+    // looks: a caller cannot make the server explain on demand.
+    let decided_by = (state.config.request_log != crate::RequestLog::Off).then(|| {
+        let decided_by = deciding_statement(&decision, policies);
+        match near_miss(&request, policies, decision.missing_allow) {
+            Some(near) => format!("{decided_by}; {near}").into(),
+            None => decided_by.into(),
+        }
+    });
     Err(ApiError { decided_by, ..ApiError::access_denied(message) })
 }
 

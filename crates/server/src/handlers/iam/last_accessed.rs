@@ -13,6 +13,9 @@ use serde_json::{json, Value};
 
 use super::*;
 
+/// Reports kept at most; asking for more forgets the oldest, so that asking cannot fill memory.
+const MAX_JOBS: usize = 1000;
+
 /// A report asked for: whose, at which granularity, and when. It completes at once: the data is
 /// read when the report is fetched.
 #[derive(Debug, Clone)]
@@ -45,12 +48,15 @@ async fn subject(call: &Call<'_>, arn: &str) -> Result<Subject, ApiError> {
         "group" => Some(Group),
         _ => None,
     };
+    // Only this account's entities, and AWS's managed policies, are the caller's to report on.
+    if parsed.account() != account && !(parsed.account() == "aws" && kind.is_none()) {
+        return Err(missing());
+    }
     if let Some(kind) = kind {
-        if parsed.account() != account {
-            return Err(missing());
-        }
         let name = parsed.resource_name();
-        let principal = call.state.store.principal(account, kind, name).await?.ok_or_else(missing)?;
+        let principal = call.state.store.principal(account, kind, name).await?;
+        // The whole ARN must match: a path names another entity.
+        let principal = principal.filter(|p| p.arn == arn).ok_or_else(missing)?;
         crate::auth::principal_policies(call.state, account, kind, name, &mut subject.policies).await?;
         match kind {
             Group => {
@@ -102,6 +108,13 @@ pub(super) async fn generate(call: &Call<'_>, input: &Value) -> Result<Value, Ap
         created: call.now(),
     };
     if let Ok(mut jobs) = call.state.jobs.lock() {
+        // Reports are kept for a while, as AWS keeps them; the oldest go first past the cap.
+        if jobs.len() >= MAX_JOBS {
+            let oldest = jobs.iter().min_by(|a, b| a.1.created.cmp(&b.1.created)).map(|(id, _)| id.clone());
+            if let Some(oldest) = oldest {
+                jobs.remove(&oldest);
+            }
+        }
         jobs.insert(id.clone(), job);
     }
     Ok(json!({"JobId": id}))
