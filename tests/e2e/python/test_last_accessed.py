@@ -45,6 +45,17 @@ def test_services_last_accessed_of_users_groups_and_roles(root, make_user, assum
     root.iam.add_user_to_group(GroupName="readers", UserName="alice")
     _, services = report(root, f"arn:aws:iam::{ACCOUNT}:group/readers")
     assert services["iam"]["LastAuthenticatedEntity"] == alice_arn, "a group's report is its members' use"
+    # IAM API reference, GetServiceLastAccessedDetailsWithEntities: the group's members, each with
+    # when it last attempted the service.
+    job = root.iam.generate_service_last_accessed_details(Arn=f"arn:aws:iam::{ACCOUNT}:group/readers")["JobId"]
+    make_user("carol")  # a member who never used IAM
+    root.iam.add_user_to_group(GroupName="readers", UserName="carol")
+    entities = root.iam.get_service_last_accessed_details_with_entities(JobId=job, ServiceNamespace="iam")
+    assert entities["JobStatus"] == "COMPLETED"
+    by_name = {e["EntityInfo"]["Name"]: e for e in entities["EntityDetailsList"]}
+    assert set(by_name) == {"alice", "carol"}, by_name
+    assert by_name["alice"]["EntityInfo"]["Type"] == "USER" and "LastAuthenticated" in by_name["alice"]
+    assert "LastAuthenticated" not in by_name["carol"]
 
     root.iam.create_role(RoleName="app", AssumeRolePolicyDocument=trust_account())
     assert "RoleLastUsed" not in root.iam.get_role(RoleName="app")["Role"] or \

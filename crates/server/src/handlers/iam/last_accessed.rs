@@ -29,7 +29,7 @@ pub(crate) struct LastAccessedJob {
 /// Whom a report is about: each principal's unique id and ARN, and the policies whose services
 /// the report lists.
 struct Subject {
-    principals: Vec<(String, String)>,
+    principals: Vec<monban_store::Principal>,
     policies: Vec<Arc<Policy>>,
 }
 
@@ -61,7 +61,7 @@ async fn subject(call: &Call<'_>, arn: &str) -> Result<Subject, ApiError> {
         match kind {
             Group => {
                 for user in call.state.store.users_in_group(account, name).await? {
-                    subject.principals.push((user.id, user.arn));
+                    subject.principals.push(user);
                 }
             }
             _ => {
@@ -71,7 +71,7 @@ async fn subject(call: &Call<'_>, arn: &str) -> Result<Subject, ApiError> {
                             .await?;
                     }
                 }
-                subject.principals.push((principal.id, principal.arn));
+                subject.principals.push(principal);
             }
         }
         return Ok(subject);
@@ -86,7 +86,7 @@ async fn subject(call: &Call<'_>, arn: &str) -> Result<Subject, ApiError> {
             Group => call.state.store.users_in_group(account, &name).await?,
             _ => call.state.store.principal(account, kind, &name).await?.into_iter().collect(),
         };
-        subject.principals.extend(members.into_iter().map(|p| (p.id, p.arn)));
+        subject.principals.extend(members);
     }
     Ok(subject)
 }
@@ -120,17 +120,20 @@ pub(super) async fn generate(call: &Call<'_>, input: &Value) -> Result<Value, Ap
     Ok(json!({"JobId": id}))
 }
 
-pub(super) async fn get(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
-    call.authorize(Authorization::new("iam:GetServiceLastAccessedDetails", "*")).await?;
+/// The caller's report job of that id; another account's job is not the caller's to read.
+fn job(call: &Call<'_>, input: &Value) -> Result<LastAccessedJob, ApiError> {
     let id = text(input, "JobId");
     let job = call.state.jobs.lock().ok().and_then(|jobs| jobs.get(id).cloned());
-    // Another account's job is not this caller's to read.
-    let job = job
-        .filter(|j| j.account == call.account())
-        .ok_or_else(|| ApiError::no_such_entity(format!("The job with ID {id} cannot be found.")))?;
+    job.filter(|j| j.account == call.account())
+        .ok_or_else(|| ApiError::no_such_entity(format!("The job with ID {id} cannot be found.")))
+}
+
+pub(super) async fn get(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
+    call.authorize(Authorization::new("iam:GetServiceLastAccessedDetails", "*")).await?;
+    let job = job(call, input)?;
     let subject = subject(call, &job.arn).await?;
-    let ids: Vec<String> = subject.principals.iter().map(|(id, _)| id.clone()).collect();
-    let arns: BTreeMap<&str, &str> = subject.principals.iter().map(|(id, arn)| (id.as_str(), arn.as_str())).collect();
+    let ids: Vec<String> = subject.principals.iter().map(|p| p.id.clone()).collect();
+    let arns: BTreeMap<&str, &str> = subject.principals.iter().map(|p| (p.id.as_str(), p.arn.as_str())).collect();
     let accesses = call.state.store.last_accessed(&ids).await?;
     let catalog = Catalog::embedded().map_err(|e| ApiError::internal(e.to_string()))?;
     let mut by_service: BTreeMap<String, Vec<&LastAccess>> = BTreeMap::new();
@@ -179,6 +182,49 @@ pub(super) async fn get(call: &Call<'_>, input: &Value) -> Result<Value, ApiErro
     let mut out = listing("ServicesLastAccessed", page, marker);
     out["JobStatus"] = json!("COMPLETED");
     out["JobType"] = json!(if job.action_level { "ACTION_LEVEL" } else { "SERVICE_LEVEL" });
+    out["JobCreationDate"] = json!(job.created);
+    out["JobCompletionDate"] = json!(job.created);
+    Ok(out)
+}
+
+/// The entities of a report and when each last attempted one service (`ServiceNamespace`).
+pub(super) async fn get_with_entities(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
+    call.authorize(Authorization::new("iam:GetServiceLastAccessedDetailsWithEntities", "*")).await?;
+    let job = job(call, input)?;
+    let namespace = text(input, "ServiceNamespace").to_lowercase();
+    let subject = subject(call, &job.arn).await?;
+    let ids: Vec<String> = subject.principals.iter().map(|p| p.id.clone()).collect();
+    let accesses = call.state.store.last_accessed(&ids).await?;
+    let mut principals = subject.principals;
+    principals.sort_by(|a, b| a.name.cmp(&b.name));
+    principals.dedup_by(|a, b| a.id == b.id);
+    let entities: Vec<Value> = principals
+        .iter()
+        .map(|p| {
+            let kind = match p.kind {
+                User => "USER",
+                Role => "ROLE",
+                Group => "GROUP",
+            };
+            let mut entity =
+                json!({"EntityInfo": {"Arn": p.arn, "Name": p.name, "Type": kind, "Id": p.id, "Path": p.path}});
+            let last = accesses
+                .iter()
+                .filter(|a| {
+                    a.principal_id == p.id
+                        && a.action.split(':').next().is_some_and(|s| s.eq_ignore_ascii_case(&namespace))
+                })
+                .map(|a| a.time.as_str())
+                .max();
+            if let Some(last) = last {
+                entity["LastAuthenticated"] = json!(last);
+            }
+            entity
+        })
+        .collect();
+    let (page, marker) = page(input, entities);
+    let mut out = listing("EntityDetailsList", page, marker);
+    out["JobStatus"] = json!("COMPLETED");
     out["JobCreationDate"] = json!(job.created);
     out["JobCompletionDate"] = json!(job.created);
     Ok(out)

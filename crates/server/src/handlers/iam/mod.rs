@@ -295,6 +295,7 @@ pub(crate) fn handler(op: IamOperation) -> Option<Handler<IamOperation>> {
         Op::GetAccountSummary => |_, c, _| Box::pin(account_summary(c)),
         Op::GenerateServiceLastAccessedDetails => |_, c, i| Box::pin(last_accessed::generate(c, i)),
         Op::GetServiceLastAccessedDetails => |_, c, i| Box::pin(last_accessed::get(c, i)),
+        Op::GetServiceLastAccessedDetailsWithEntities => |_, c, i| Box::pin(last_accessed::get_with_entities(c, i)),
         Op::GetGroup => |_, c, i| Box::pin(get_group(c, i)),
         Op::GetGroupPolicy => |op, c, i| Box::pin(get_inline(c, op, Group, i)),
         Op::GetInstanceProfile => |_, c, i| Box::pin(get_instance_profile(c, i)),
@@ -388,7 +389,6 @@ pub(crate) fn handler(op: IamOperation) -> Option<Handler<IamOperation>> {
         | Op::GetSAMLProvider
         | Op::GetSSHPublicKey
         | Op::GetServerCertificate
-        | Op::GetServiceLastAccessedDetailsWithEntities
         | Op::GetServiceLinkedRoleDeletionStatus
         | Op::ListDelegationRequests
         | Op::ListInstanceProfileTags
