@@ -91,17 +91,13 @@ impl Store {
                         return Ok(());
                     }
                     // Nothing changed: say why, from the same transaction's view.
-                    let exists = sqlx::query("SELECT 1 FROM instance_profiles WHERE account_id = ? AND name_key = ?")
-                        .bind(&account_id)
-                        .bind(key(&profile))
-                        .fetch_optional(&mut *tx)
-                        .await?;
+                    let exists = profile_exists(&mut *tx, &account_id, &profile).await?;
                     Err(match (exists, add) {
-                        (None, _) => StoreError::NotFound(Missing::InstanceProfile(profile.clone())),
-                        (Some(_), true) => StoreError::LimitExceeded(Limit::RolesPerInstanceProfile(
+                        (false, _) => StoreError::NotFound(Missing::InstanceProfile(profile.clone())),
+                        (true, true) => StoreError::LimitExceeded(Limit::RolesPerInstanceProfile(
                             Quota::RolesPerInstanceProfile.value(),
                         )),
-                        (Some(_), false) => {
+                        (true, false) => {
                             StoreError::NotFound(Missing::RoleInInstanceProfile(role.clone(), profile.clone()))
                         }
                     })
@@ -126,14 +122,10 @@ impl Store {
                     if deleted.rows_affected() == 1 {
                         return Ok(());
                     }
-                    let exists = sqlx::query("SELECT 1 FROM instance_profiles WHERE account_id = ? AND name_key = ?")
-                        .bind(&account_id)
-                        .bind(key(&name))
-                        .fetch_optional(&mut *tx)
-                        .await?;
+                    let exists = profile_exists(&mut *tx, &account_id, &name).await?;
                     Err(match exists {
-                        None => StoreError::NotFound(Missing::InstanceProfile(name.clone())),
-                        Some(_) => StoreError::Conflict(Conflict::InstanceProfile),
+                        false => StoreError::NotFound(Missing::InstanceProfile(name.clone())),
+                        true => StoreError::Conflict(Conflict::InstanceProfile),
                     })
                 })
             })
@@ -174,4 +166,15 @@ fn instance_profile_from_row(r: &rusqlite::Row) -> Result<InstanceProfile> {
         created: r.get("created")?,
         role_name: r.get("role_name")?,
     })
+}
+
+/// Whether the instance profile exists, as the write's own transaction sees it: why a conditional
+/// write changed nothing.
+async fn profile_exists(tx: &mut sqlx::SqliteConnection, account_id: &str, name: &str) -> Result<bool> {
+    let found = sqlx::query("SELECT 1 FROM instance_profiles WHERE account_id = ? AND name_key = ?")
+        .bind(account_id)
+        .bind(key(name))
+        .fetch_optional(tx)
+        .await?;
+    Ok(found.is_some())
 }
