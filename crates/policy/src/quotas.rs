@@ -55,6 +55,22 @@ pub enum Quota {
     Users,
     /// Versions of a managed policy.
     VersionsPerPolicy,
+    /// SSH public keys per user.
+    SshPublicKeysPerUser,
+    /// Signing certificates per user.
+    SigningCertificatesPerUser,
+    /// Service-specific credentials per user and service.
+    ServiceSpecificCredentialsPerService,
+    /// Server certificates in an account.
+    ServerCertificates,
+    /// OpenID Connect providers in an account.
+    OpenIdConnectProviders,
+    /// SAML providers in an account.
+    SamlProviders,
+    /// Client IDs (audiences) of one OpenID Connect provider.
+    ClientIdsPerOpenIdConnectProvider,
+    /// Thumbprints of one OpenID Connect provider.
+    ThumbprintsPerOpenIdConnectProvider,
 }
 
 /// A policy's size as IAM's size quotas count it: "IAM does not count white space" ("IAM and AWS
@@ -85,7 +101,7 @@ pub fn policy_size(document: &str) -> i64 {
 
 impl Quota {
     /// Every quota.
-    pub const ALL: [Quota; 24] = [
+    pub const ALL: [Quota; 32] = [
         Quota::AccessKeysPerUser,
         Quota::AssumeRolePolicySize,
         Quota::AttachedPoliciesPerGroup,
@@ -110,6 +126,14 @@ impl Quota {
         Quota::UserPolicySize,
         Quota::Users,
         Quota::VersionsPerPolicy,
+        Quota::SshPublicKeysPerUser,
+        Quota::SigningCertificatesPerUser,
+        Quota::ServiceSpecificCredentialsPerService,
+        Quota::ServerCertificates,
+        Quota::OpenIdConnectProviders,
+        Quota::SamlProviders,
+        Quota::ClientIdsPerOpenIdConnectProvider,
+        Quota::ThumbprintsPerOpenIdConnectProvider,
     ];
 
     /// AWS's default value.
@@ -136,6 +160,50 @@ impl Quota {
             Quota::UserPolicySize => 2048,
             Quota::Users => 5000,
             Quota::VersionsPerPolicy => 5,
+            Quota::SshPublicKeysPerUser => 5,
+            Quota::SigningCertificatesPerUser => 2,
+            Quota::ServiceSpecificCredentialsPerService => 2,
+            Quota::ServerCertificates => 20,
+            Quota::OpenIdConnectProviders | Quota::SamlProviders | Quota::ClientIdsPerOpenIdConnectProvider => 100,
+            Quota::ThumbprintsPerOpenIdConnectProvider => 5,
+        }
+    }
+
+    /// The name IAM gives it in `LimitExceeded` messages ("Cannot exceed quota for NAME: N").
+    pub fn name(self) -> &'static str {
+        match self {
+            Quota::AccessKeysPerUser => "AccessKeysPerUser",
+            Quota::AssumeRolePolicySize => "AssumeRolePolicySize",
+            Quota::AttachedPoliciesPerGroup => "AttachedPoliciesPerGroup",
+            Quota::AttachedPoliciesPerRole => "AttachedPoliciesPerRole",
+            Quota::AttachedPoliciesPerUser => "AttachedPoliciesPerUser",
+            Quota::GroupPolicySize => "GroupPolicySize",
+            Quota::GroupsPerUser => "GroupsPerUser",
+            Quota::Groups => "GroupsPerAccount",
+            Quota::InstanceProfiles => "InstanceProfilesPerAccount",
+            Quota::MfaDevicesPerUser => "MFADevicesPerUser",
+            Quota::Policies => "PoliciesPerAccount",
+            Quota::PolicySize => "PolicySize",
+            Quota::PolicyVersionsInUse => "PolicyVersionsInUse",
+            Quota::ResourcePolicySize => "ResourcePolicySize",
+            Quota::RolePolicySize => "RolePolicySize",
+            Quota::Roles => "RolesPerAccount",
+            Quota::RolesPerInstanceProfile => "InstanceSessionsPerInstanceProfile",
+            Quota::RcpSize => "RcpSize",
+            Quota::ScpSize => "ScpSize",
+            Quota::SessionPolicySize => "SessionPolicySize",
+            Quota::TagsPerEntity => "TagsPerEntity",
+            Quota::UserPolicySize => "UserPolicySize",
+            Quota::Users => "UsersPerAccount",
+            Quota::VersionsPerPolicy => "VersionsPerPolicy",
+            Quota::SshPublicKeysPerUser => "PublicKeysPerUser",
+            Quota::SigningCertificatesPerUser => "CertificatesPerUser",
+            Quota::ServiceSpecificCredentialsPerService => "ServiceSpecificCredentialsPerUserPerService",
+            Quota::ServerCertificates => "ServerCertificatesPerAccount",
+            Quota::OpenIdConnectProviders => "OpenIdConnectProvidersPerAccount",
+            Quota::SamlProviders => "SAMLProvidersPerAccount",
+            Quota::ClientIdsPerOpenIdConnectProvider => "ClientIdsPerOpenIdConnectProvider",
+            Quota::ThumbprintsPerOpenIdConnectProvider => "ThumbprintsPerOpenIdConnectProvider",
         }
     }
 
@@ -159,7 +227,15 @@ impl Quota {
             Quota::UserPolicySize => "UserPolicySizeQuota",
             Quota::Users => "UsersQuota",
             Quota::VersionsPerPolicy => "VersionsPerPolicyQuota",
+            Quota::SigningCertificatesPerUser => "SigningCertificatesPerUserQuota",
+            Quota::ServerCertificates => "ServerCertificatesQuota",
             Quota::MfaDevicesPerUser
+            | Quota::SshPublicKeysPerUser
+            | Quota::ServiceSpecificCredentialsPerService
+            | Quota::OpenIdConnectProviders
+            | Quota::SamlProviders
+            | Quota::ClientIdsPerOpenIdConnectProvider
+            | Quota::ThumbprintsPerOpenIdConnectProvider
             | Quota::RolesPerInstanceProfile
             | Quota::TagsPerEntity
             | Quota::ResourcePolicySize

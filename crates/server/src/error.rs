@@ -3,7 +3,7 @@
 //! Internal details (database errors, model inconsistencies) are logged and never returned: the
 //! client sees `ServiceFailure` with a request id to quote.
 
-use monban_store::{Conflict, Existing, Limit, Missing, StoreError};
+use monban_store::{Conflict, Existing, Limit, Missing, StoreError, UserCredentialKind};
 
 /// An error as AWS returns it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,6 +69,32 @@ errors! {
     request_entity_too_large => "RequestEntityTooLarge", 413;
     /// AssumeRole's policy is too large.
     packed_policy_too_large => "PackedPolicyTooLarge", 400;
+    /// A password breaks the account password policy.
+    password_policy_violation => "PasswordPolicyViolation", 400;
+    /// The caller is not the kind of identity the operation is for (ChangePassword: an IAM user).
+    invalid_user_type => "InvalidUserType", 400;
+    /// The entity changed while the request was checked against it.
+    entity_temporarily_unmodifiable => "EntityTemporarilyUnmodifiable", 409;
+    /// The SSH public key is on the user already.
+    duplicate_ssh_public_key => "DuplicateSSHPublicKey", 400;
+    /// The SSH public key is not a usable key.
+    invalid_public_key => "InvalidPublicKey", 400;
+    /// The SSH public key is in neither the SSH nor the PEM encoding.
+    unrecognized_public_key_encoding => "UnrecognizedPublicKeyEncoding", 400;
+    /// The certificate cannot be parsed.
+    malformed_certificate => "MalformedCertificate", 400;
+    /// The certificate is not valid (expired, not yet valid).
+    invalid_certificate => "InvalidCertificate", 400;
+    /// The certificate is on a user of the account already.
+    duplicate_certificate => "DuplicateCertificate", 409;
+    /// The private key is not the certificate's.
+    key_pair_mismatch => "KeyPairMismatch", 400;
+    /// The service has no service-specific credentials.
+    not_supported_service => "NotSupportedService", 404;
+    /// No credential report has been generated.
+    report_not_present => "ReportNotPresent", 410;
+    /// The credential report is older than four hours.
+    report_expired => "ReportExpired", 410;
 }
 
 impl ApiError {
@@ -134,7 +160,31 @@ impl From<StoreError> for ApiError {
                 Missing::VirtualMfaDevice(serial) => {
                     format!("VirtualMFADevice with serial number {serial} doesn't exist.")
                 }
+                Missing::PasswordPolicy(account) => {
+                    format!("The Password Policy with domain name {account} cannot be found.")
+                }
+                Missing::UserCredential(kind, id) => match kind {
+                    UserCredentialKind::SshPublicKey => format!("The Public Key with id {id} cannot be found."),
+                    UserCredentialKind::SigningCertificate => format!("The Certificate with id {id} cannot be found."),
+                    UserCredentialKind::ServiceSpecific => {
+                        format!("The Service Specific Credential with id {id} cannot be found.")
+                    }
+                },
+                Missing::ServerCertificate(name) => format!("The Server Certificate with name {name} cannot be found."),
+                Missing::IdentityProvider(arn) if arn.contains(":saml-provider/") => {
+                    format!("Manifest not found for arn {arn}")
+                }
+                Missing::IdentityProvider(arn) => format!("OpenIDConnect Provider not found for arn {arn}"),
             }),
+            StoreError::AlreadyExists(Existing::UserCredential(UserCredentialKind::SshPublicKey)) => {
+                ApiError::duplicate_ssh_public_key(
+                    "The request was rejected because the SSH public key is already associated with the specified \
+                     IAM user.",
+                )
+            }
+            StoreError::AlreadyExists(Existing::UserCredential(_)) => ApiError::duplicate_certificate(
+                "The request was rejected because the same certificate is associated with an IAM user in the account.",
+            ),
             StoreError::AlreadyExists(existing) => ApiError::already_exists(match existing {
                 Existing::Principal(kind, name) => format!("{} with name {name} already exists.", kind.title()),
                 Existing::ManagedPolicy(name) => {
@@ -144,6 +194,9 @@ impl From<StoreError> for ApiError {
                 Existing::InstanceProfile(name) => format!("Instance Profile {name} already exists."),
                 Existing::MfaDevice => "MFADevice entity at the same path and name already exists.".into(),
                 Existing::MfaDeviceInUse => "MFA Device is already in use.".into(),
+                Existing::ServerCertificate(name) => format!("The Server Certificate with name {name} already exists."),
+                Existing::IdentityProvider(arn) => format!("Provider with arn {arn} already exists."),
+                Existing::UserCredential(_) => "The credential already exists.".into(),
             }),
             StoreError::Conflict(conflict) => ApiError::delete_conflict(match conflict {
                 Conflict::MfaDevice => "Cannot delete entity, must delete MFA device first.",
@@ -160,6 +213,16 @@ impl From<StoreError> for ApiError {
                 }
                 Conflict::DefaultVersion => "Cannot delete the default version of a policy.",
                 Conflict::MfaDeviceInUse => "MFA VirtualDevice in use. Must deactivate first.",
+                Conflict::PasswordChanged => "The password changed while the request was checked; try again.",
+                Conflict::UserCredentials(UserCredentialKind::SigningCertificate) => {
+                    "Cannot delete entity, must delete signing certificates first."
+                }
+                Conflict::UserCredentials(UserCredentialKind::SshPublicKey) => {
+                    "Cannot delete entity, must delete SSH public keys first."
+                }
+                Conflict::UserCredentials(UserCredentialKind::ServiceSpecific) => {
+                    "Cannot delete entity, must delete service specific credentials first."
+                }
             }),
             StoreError::LimitExceeded(limit) => ApiError::limit_exceeded(match limit {
                 Limit::AccessKeysPerUser(n) => format!("Cannot exceed quota for AccessKeysPerUser: {n}"),
@@ -178,6 +241,7 @@ impl From<StoreError> for ApiError {
                 Limit::InlinePolicySize(kind, n) => {
                     format!("Maximum policy size of {n} bytes exceeded for {}", kind.as_str())
                 }
+                Limit::Reached(quota) => format!("Cannot exceed quota for {}: {}", quota.name(), quota.value()),
             }),
             other => ApiError::internal(other.to_string()),
         }

@@ -37,6 +37,7 @@ mod audit;
 pub mod auth;
 pub mod error;
 mod handlers;
+mod key_material;
 pub mod managed;
 pub mod operation;
 mod operations;
@@ -163,6 +164,9 @@ pub struct StateInner {
     /// GenerateServiceLastAccessedDetails jobs by id (they complete at once; kept for the life of
     /// the server, as AWS keeps a report for a while).
     jobs: Mutex<HashMap<String, handlers::LastAccessedJob>>,
+    /// The latest credential report of each account (kept for the life of the server; a restart
+    /// answers ReportNotPresent until one is generated again).
+    credential_reports: Mutex<HashMap<String, handlers::CredentialReport>>,
     /// The data directory's lock, held while the server runs.
     _lock: Option<std::fs::File>,
 }
@@ -178,6 +182,16 @@ impl StateInner {
     /// Invalidates cached policy sets after a write.
     fn bump(&self) {
         self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+
+    fn credential_report(&self, account: &str) -> Option<handlers::CredentialReport> {
+        self.credential_reports.lock().ok()?.get(account).cloned()
+    }
+
+    fn set_credential_report(&self, account: &str, report: handlers::CredentialReport) {
+        if let Ok(mut reports) = self.credential_reports.lock() {
+            reports.insert(account.to_string(), report);
+        }
     }
 
     /// Notes an attempt of `action` by the principal with unique id `principal_id`, allowed or
@@ -273,6 +287,7 @@ impl Server {
             key_use: Mutex::new(HashMap::new()),
             accesses: Mutex::new(HashMap::new()),
             jobs: Mutex::new(HashMap::new()),
+            credential_reports: Mutex::new(HashMap::new()),
             _lock: lock,
         });
         record_accesses(Arc::downgrade(&state));
@@ -476,6 +491,12 @@ async fn reset(AxumState(state): AxumState<State>) -> Response {
     }
     let result = async {
         state.store.reset().await?;
+        if let Ok(mut reports) = state.credential_reports.lock() {
+            reports.clear();
+        }
+        if let Ok(mut jobs) = state.jobs.lock() {
+            jobs.clear();
+        }
         bootstrap(&state).await?;
         Ok::<_, ApiError>(())
     }

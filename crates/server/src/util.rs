@@ -86,6 +86,37 @@ impl SecretBox {
     }
 }
 
+/// Hashes a password for storage: argon2id with the crate's default cost (OWASP's minimum), a
+/// random salt, as a PHC string. Runs on a blocking thread: a hash takes milliseconds on purpose.
+pub async fn hash_password(password: &str) -> Result<String, ApiError> {
+    use argon2::password_hash::{PasswordHasher as _, SaltString};
+    let password = password.to_owned();
+    let salt_bytes = random_bytes::<16>()?;
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::encode_b64(&salt_bytes).map_err(|e| ApiError::internal(format!("salt: {e}")))?;
+        argon2::Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|hash| hash.to_string())
+            .map_err(|e| ApiError::internal(format!("password hash: {e}")))
+    })
+    .await
+    .map_err(|e| ApiError::internal(format!("password hash task: {e}")))?
+}
+
+/// Whether `password` is the one any of `hashes` (PHC strings) was made from.
+pub async fn password_matches(password: &str, hashes: Vec<String>) -> Result<bool, ApiError> {
+    use argon2::password_hash::{PasswordHash, PasswordVerifier as _};
+    let password = password.to_owned();
+    tokio::task::spawn_blocking(move || {
+        hashes.iter().any(|hash| {
+            PasswordHash::new(hash)
+                .is_ok_and(|parsed| argon2::Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+        })
+    })
+    .await
+    .map_err(|e| ApiError::internal(format!("password check task: {e}")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,8 +3,22 @@
 //! disagree. `UPDATE_COMPATIBILITY=1 cargo test -p monban-server --test compatibility` rewrites it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+/// Notes by operation, from crates/server/data/compatibility-notes.tsv.
+fn notes() -> Vec<(String, String)> {
+    let text = include_str!("../data/compatibility-notes.tsv");
+    text.lines()
+        .filter(|line| !line.starts_with('#') && !line.trim().is_empty())
+        .map(|line| {
+            let (op, note) = line.split_once('\t').expect("operation<TAB>note");
+            (op.to_string(), note.to_string())
+        })
+        .collect()
+}
+
 fn render() -> String {
     let operations = monban_server::operations();
+    let notes = notes();
+    let note_of = |name: &str| notes.iter().find(|(op, _)| op == name).map_or("", |(_, note)| note.as_str());
     let implemented = operations.iter().filter(|(_, _, i)| *i).count();
     let mut page = String::from(
         "# IAM and STS compatibility\n\n\
@@ -12,13 +26,19 @@ fn render() -> String {
          list them, and whether `monban serve` implements it. An operation marked \"not yet\" answers with\n\
          AWS's error shape: HTTP 501, code `NotImplemented`. This page is checked by\n\
          `crates/server/tests/compatibility.rs`; regenerate it with\n\
-         `UPDATE_COMPATIBILITY=1 cargo test -p monban-server --test compatibility`.\n\n",
+         `UPDATE_COMPATIBILITY=1 cargo test -p monban-server --test compatibility`; the notes come from\n\
+         `crates/server/data/compatibility-notes.tsv`: why an operation is not implemented, and where\n\
+         monban differs from AWS or answers with a message no AWS page documents (\"unverified\").\n\n",
     );
     page.push_str(&format!("{implemented} of {} operations are implemented.\n", operations.len()));
     for service in ["iam", "sts"] {
-        page.push_str(&format!("\n## {}\n\n| operation | status |\n| --- | --- |\n", service.to_uppercase()));
+        page.push_str(&format!(
+            "\n## {}\n\n| operation | status | notes |\n| --- | --- | --- |\n",
+            service.to_uppercase()
+        ));
         for (_, name, done) in operations.iter().filter(|(s, _, _)| *s == service) {
-            page.push_str(&format!("| {name} | {} |\n", if *done { "implemented" } else { "not yet" }));
+            let status = if *done { "implemented" } else { "not yet" };
+            page.push_str(&format!("| {name} | {status} | {} |\n", note_of(name)));
         }
     }
     page
@@ -33,6 +53,14 @@ fn compatibility_page_matches_the_server() {
     }
     let actual = std::fs::read_to_string(path).unwrap_or_default();
     assert!(actual == expected, "docs/compatibility.md is out of date: run UPDATE_COMPATIBILITY=1 cargo test -p monban-server --test compatibility");
+}
+
+#[test]
+fn every_note_names_an_operation() {
+    let operations = monban_server::operations();
+    for (op, _) in notes() {
+        assert!(operations.iter().any(|(_, name, _)| *name == op), "compatibility-notes.tsv: no operation {op}");
+    }
 }
 
 #[test]

@@ -1,4 +1,4 @@
-//! Access keys, STS sessions and login profiles.
+//! Access keys and STS sessions.
 
 use super::*;
 
@@ -164,62 +164,6 @@ impl Store {
                 })
             },
         )
-    }
-
-    // ----- login profiles -----
-
-    /// A user's login profile: (creation time, password reset required), if it has one.
-    pub async fn login_profile(&self, account_id: &str, user: &str) -> Result<Option<(String, bool)>> {
-        self.reader.one(
-            "SELECT created, reset_required FROM login_profiles WHERE account_id = ? AND user_key = ?",
-            (account_id, key(user)),
-            |r| Ok((r.get("created")?, r.get::<_, i64>("reset_required")? != 0)),
-        )
-    }
-
-    /// Creates (`create`) or updates a user's login profile.
-    pub async fn put_login_profile(
-        &self,
-        account_id: &str,
-        user: &str,
-        now: &str,
-        reset_required: bool,
-        create: bool,
-    ) -> Result<()> {
-        let sql = if create {
-            "INSERT INTO login_profiles (account_id, user_key, created, reset_required) VALUES (?, ?, ?, ?)"
-        } else {
-            "UPDATE login_profiles SET reset_required = ?4 WHERE account_id = ?1 AND user_key = ?2"
-        };
-        let result = self
-            .execute_checked(
-                account_id,
-                &[(PrincipalKind::User, user)],
-                None,
-                sqlx::query(sql)
-                    .bind(account_id.to_owned())
-                    .bind(key(user))
-                    .bind(now.to_owned())
-                    .bind(i64::from(reset_required)),
-            )
-            .await;
-        let done = already_exists(result, || Existing::LoginProfile(user.to_string()))?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound(Missing::LoginProfile(user.to_string())));
-        }
-        Ok(())
-    }
-
-    /// Deletes a user's login profile.
-    pub async fn delete_login_profile(&self, account_id: &str, user: &str) -> Result<()> {
-        self.require_principal(account_id, PrincipalKind::User, user).await?;
-        self.execute_existing(
-            sqlx::query("DELETE FROM login_profiles WHERE account_id = ? AND user_key = ?")
-                .bind(account_id.to_owned())
-                .bind(key(user)),
-            || StoreError::NotFound(Missing::LoginProfile(user.to_string())),
-        )
-        .await
     }
 }
 

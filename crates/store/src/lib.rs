@@ -101,6 +101,14 @@ pub enum Missing {
     MfaDevice(String),
     /// A virtual MFA device, by serial number.
     VirtualMfaDevice(String),
+    /// The password policy of an account, by account id.
+    PasswordPolicy(String),
+    /// An SSH public key, signing certificate or service-specific credential, by id.
+    UserCredential(UserCredentialKind, String),
+    /// A server certificate, by name.
+    ServerCertificate(String),
+    /// An OpenID Connect or SAML provider, by ARN.
+    IdentityProvider(String),
 }
 
 /// What already exists.
@@ -116,6 +124,12 @@ pub enum Existing {
     InstanceProfile(String),
     /// A virtual MFA device of that path and name.
     MfaDevice,
+    /// The same SSH public key on the user, or the same signing certificate in the account.
+    UserCredential(UserCredentialKind),
+    /// A server certificate of that name.
+    ServerCertificate(String),
+    /// An identity provider of that ARN.
+    IdentityProvider(String),
     /// The MFA device is assigned to a user already.
     MfaDeviceInUse,
 }
@@ -145,6 +159,10 @@ pub enum Conflict {
     DefaultVersion,
     /// A virtual MFA device is still assigned to a user.
     MfaDeviceInUse,
+    /// The password changed since the change to it was checked.
+    PasswordChanged,
+    /// A user still has SSH public keys, signing certificates or service-specific credentials.
+    UserCredentials(UserCredentialKind),
 }
 
 /// Which quota ("IAM and AWS STS quotas") would be exceeded.
@@ -166,6 +184,8 @@ pub enum Limit {
     RolesPerInstanceProfile(i64),
     /// Characters in the inline policies of one user, group or role, together.
     InlinePolicySize(PrincipalKind, i64),
+    /// A count quota named by the table of quotas.
+    Reached(Quota),
 }
 
 /// Users, groups and roles: the identities that own policies.
@@ -207,13 +227,24 @@ impl PrincipalKind {
     }
 }
 
-/// Anything that can carry tags or own policies: the three principal kinds and managed policies.
+/// Anything that can carry tags or own policies: the three principal kinds, managed policies and
+/// the other taggable IAM resources ("Tagging IAM resources" lists them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Owner {
-    /// A user, group or role.
+    /// A user, group or role (keyed by name).
     Principal(PrincipalKind),
     /// A customer managed policy (keyed by ARN).
     Policy,
+    /// An instance profile (keyed by name).
+    InstanceProfile,
+    /// A virtual MFA device (keyed by serial number).
+    MfaDevice,
+    /// An OpenID Connect provider (keyed by ARN).
+    OidcProvider,
+    /// A SAML provider (keyed by ARN).
+    SamlProvider,
+    /// A server certificate (keyed by name).
+    ServerCertificate,
 }
 
 impl Owner {
@@ -221,6 +252,11 @@ impl Owner {
         match self {
             Owner::Principal(kind) => kind.as_str(),
             Owner::Policy => "policy",
+            Owner::InstanceProfile => "instance-profile",
+            Owner::MfaDevice => "mfa",
+            Owner::OidcProvider => "oidc-provider",
+            Owner::SamlProvider => "saml-provider",
+            Owner::ServerCertificate => "server-certificate",
         }
     }
 }
@@ -446,6 +482,7 @@ impl Limit {
             | Limit::Tags(n)
             | Limit::RolesPerInstanceProfile(n)
             | Limit::InlinePolicySize(_, n) => n,
+            Limit::Reached(quota) => quota.value(),
         }
     }
 }
@@ -608,6 +645,10 @@ impl Store {
             .write(move |tx| {
                 Box::pin(async move {
                     for table in [
+                        "identity_providers",
+                        "server_certificates",
+                        "user_credentials",
+                        "password_policies",
                         "mfa_devices",
                         "login_profiles",
                         "instance_profiles",
@@ -667,21 +708,41 @@ impl Store {
 }
 
 mod credentials;
+mod identity_providers;
+pub use identity_providers::{IdentityProvider, ProviderKind};
 mod last_accessed;
 pub use last_accessed::LastAccess;
 mod mfa;
+mod passwords;
+pub use passwords::{LoginProfile, LoginProfileUpdate, PasswordPolicy};
 mod policies;
 pub use monban_policy::quotas::{policy_size, Quota};
 pub use policies::PolicyUsage;
 mod principals;
 mod profiles;
+mod server_certificates;
+pub use server_certificates::ServerCertificate;
 mod tags;
+mod user_credentials;
+pub use user_credentials::{UserCredential, UserCredentialKind};
 
+/// Entities named by the caller are keyed by their name regardless of case, the others by ARN.
 fn owner_key_for(owner: Owner, owner_key: &str) -> String {
     match owner {
-        Owner::Policy => owner_key.to_string(),
-        Owner::Principal(_) => key(owner_key),
+        Owner::Policy | Owner::MfaDevice | Owner::OidcProvider | Owner::SamlProvider => owner_key.to_string(),
+        Owner::Principal(_) | Owner::InstanceProfile | Owner::ServerCertificate => key(owner_key),
     }
+}
+
+/// Removes an entity's tags, in the transaction that deletes it.
+async fn delete_tags(conn: &mut sqlx::SqliteConnection, account_id: &str, owner: Owner, owner_key: &str) -> Result<()> {
+    sqlx::query("DELETE FROM tags WHERE account_id = ? AND kind = ? AND owner_key = ?")
+        .bind(account_id)
+        .bind(owner.as_str())
+        .bind(owner_key_for(owner, owner_key))
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 async fn insert_tags(
@@ -762,4 +823,11 @@ fn not_found(kind: PrincipalKind, name: &str) -> StoreError {
 
 fn policy_not_found(arn: &str) -> StoreError {
     StoreError::NotFound(Missing::ManagedPolicy(arn.to_string()))
+}
+
+impl Store {
+    /// When the account was created (its first start), if it exists.
+    pub async fn account_created(&self, account_id: &str) -> Result<Option<String>> {
+        self.reader.one("SELECT created FROM accounts WHERE account_id = ?", [account_id], |r| Ok(r.get(0)?))
+    }
 }

@@ -7,25 +7,30 @@ const SELECT_DEVICES: &str = "SELECT d.*, p.name AS user_name FROM mfa_devices d
      p.account_id = d.account_id AND p.kind = 'user' AND p.name_key = d.user_key";
 
 impl Store {
-    /// Creates an unassigned virtual MFA device; the name is unique in the account.
-    pub async fn create_mfa_device(&self, device: &MfaDevice) -> Result<()> {
-        let result = self
-            .execute(
-                sqlx::query(
-                    "INSERT INTO mfa_devices (serial, account_id, name_key, name, path, seed, created) \
-                     VALUES (?, ?, ?, ?, ?, ?, ?)",
-                )
-                .bind(device.serial.clone())
-                .bind(device.account_id.clone())
-                .bind(key(&device.name))
-                .bind(device.name.clone())
-                .bind(device.path.clone())
-                .bind(device.seed.clone())
-                .bind(device.created.clone()),
-            )
-            .await;
-        already_exists(result, || Existing::MfaDevice)?;
-        Ok(())
+    /// Creates an unassigned virtual MFA device with its tags; the name is unique in the account.
+    pub async fn create_mfa_device(&self, device: &MfaDevice, tags: &[Tag]) -> Result<()> {
+        let (device, tags) = (device.clone(), tags.to_vec());
+        self.writes
+            .write(move |tx| {
+                Box::pin(async move {
+                    let result = sqlx::query(
+                        "INSERT INTO mfa_devices (serial, account_id, name_key, name, path, seed, created) \
+                         VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    )
+                    .bind(&device.serial)
+                    .bind(&device.account_id)
+                    .bind(key(&device.name))
+                    .bind(&device.name)
+                    .bind(&device.path)
+                    .bind(&device.seed)
+                    .bind(&device.created)
+                    .execute(&mut *tx)
+                    .await;
+                    already_exists(result, || Existing::MfaDevice)?;
+                    insert_tags(tx, &device.account_id, Owner::MfaDevice, &device.serial, &tags).await
+                })
+            })
+            .await
     }
 
     /// A device by serial number.
@@ -131,7 +136,7 @@ impl Store {
                                 .bind(&serial)
                                 .execute(&mut *tx)
                                 .await?;
-                            Ok(())
+                            delete_tags(&mut *tx, &account_id, Owner::MfaDevice, &serial).await
                         }
                     }
                 })

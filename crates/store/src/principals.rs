@@ -5,7 +5,7 @@ use super::*;
 
 /// What must be gone before a user, group or role can be deleted (bound as ?1 account, ?2 kind,
 /// ?3 name key), with the conflict each is.
-const DELETE_CONFLICTS: [(&str, Conflict); 7] = [
+const DELETE_CONFLICTS: [(&str, Conflict); 10] = [
     ("SELECT COUNT(*) FROM mfa_devices WHERE account_id = ?1 AND ?2 = 'user' AND user_key = ?3", Conflict::MfaDevice),
     (
         "SELECT COUNT(*) FROM login_profiles WHERE account_id = ?1 AND ?2 = 'user' AND user_key = ?3",
@@ -28,6 +28,21 @@ const DELETE_CONFLICTS: [(&str, Conflict); 7] = [
         "SELECT COUNT(*) FROM group_members WHERE account_id = ?1 AND \
          ((?2 = 'user' AND user_key = ?3) OR (?2 = 'group' AND group_key = ?3))",
         Conflict::GroupMembers,
+    ),
+    (
+        "SELECT COUNT(*) FROM user_credentials WHERE account_id = ?1 AND ?2 = 'user' AND user_key = ?3 \
+         AND kind = 'signing-certificate'",
+        Conflict::UserCredentials(UserCredentialKind::SigningCertificate),
+    ),
+    (
+        "SELECT COUNT(*) FROM user_credentials WHERE account_id = ?1 AND ?2 = 'user' AND user_key = ?3 \
+         AND kind = 'ssh-public-key'",
+        Conflict::UserCredentials(UserCredentialKind::SshPublicKey),
+    ),
+    (
+        "SELECT COUNT(*) FROM user_credentials WHERE account_id = ?1 AND ?2 = 'user' AND user_key = ?3 \
+         AND kind = 'service-specific'",
+        Conflict::UserCredentials(UserCredentialKind::ServiceSpecific),
     ),
 ];
 
@@ -164,12 +179,7 @@ impl Store {
                             return Err(StoreError::Conflict(message));
                         }
                     }
-                    sqlx::query("DELETE FROM tags WHERE account_id = ? AND kind = ? AND owner_key = ?")
-                        .bind(account_id)
-                        .bind(kind.as_str())
-                        .bind(&name_key)
-                        .execute(&mut *tx)
-                        .await?;
+                    delete_tags(&mut *tx, account_id, Owner::Principal(kind), name).await?;
                     sqlx::query("DELETE FROM principals WHERE account_id = ? AND kind = ? AND name_key = ?")
                         .bind(account_id)
                         .bind(kind.as_str())

@@ -4,24 +4,29 @@ use super::*;
 
 impl Store {
     /// Creates an instance profile; fails if the name is taken.
-    pub async fn create_instance_profile(&self, account_id: &str, p: &InstanceProfile) -> Result<()> {
-        let result = self
-            .execute(
-                sqlx::query(
-                    "INSERT INTO instance_profiles (account_id, name_key, name, id, path, arn, created) VALUES (?, ?, \
-                     ?, ?, ?, ?, ?)",
-                )
-                .bind(account_id.to_owned())
-                .bind(key(&p.name))
-                .bind(p.name.clone())
-                .bind(p.id.clone())
-                .bind(p.path.clone())
-                .bind(p.arn.clone())
-                .bind(p.created.clone()),
-            )
-            .await;
-        already_exists(result, || Existing::InstanceProfile(p.name.clone()))?;
-        Ok(())
+    pub async fn create_instance_profile(&self, account_id: &str, p: &InstanceProfile, tags: &[Tag]) -> Result<()> {
+        let (account_id, p, tags) = (account_id.to_owned(), p.clone(), tags.to_vec());
+        self.writes
+            .write(move |tx| {
+                Box::pin(async move {
+                    let result = sqlx::query(
+                        "INSERT INTO instance_profiles (account_id, name_key, name, id, path, arn, created) \
+                         VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    )
+                    .bind(&account_id)
+                    .bind(key(&p.name))
+                    .bind(&p.name)
+                    .bind(&p.id)
+                    .bind(&p.path)
+                    .bind(&p.arn)
+                    .bind(&p.created)
+                    .execute(&mut *tx)
+                    .await;
+                    already_exists(result, || Existing::InstanceProfile(p.name.clone()))?;
+                    insert_tags(tx, &account_id, Owner::InstanceProfile, &key(&p.name), &tags).await
+                })
+            })
+            .await
     }
 
     /// An instance profile by name.
@@ -120,7 +125,7 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
                     if deleted.rows_affected() == 1 {
-                        return Ok(());
+                        return delete_tags(&mut *tx, &account_id, Owner::InstanceProfile, &name).await;
                     }
                     let exists = profile_exists(&mut *tx, &account_id, &name).await?;
                     Err(match exists {
@@ -134,7 +139,7 @@ impl Store {
 
     /// Counts of each entity kind in an account (GetAccountSummary).
     pub async fn summary(&self, account_id: &str) -> Result<Vec<(&'static str, i64)>> {
-        let queries: [(&'static str, &'static str); 9] = [
+        let queries: [(&'static str, &'static str); 11] = [
             ("Users", "SELECT COUNT(*) FROM principals WHERE account_id = ?1 AND kind = 'user'"),
             ("Groups", "SELECT COUNT(*) FROM principals WHERE account_id = ?1 AND kind = 'group'"),
             ("Roles", "SELECT COUNT(*) FROM principals WHERE account_id = ?1 AND kind = 'role'"),
@@ -147,6 +152,8 @@ impl Store {
                 "AccountAccessKeysPresent",
                 "SELECT COUNT(*) > 0 FROM access_keys WHERE account_id = ?1 AND user_key IS NULL",
             ),
+            ("ServerCertificates", "SELECT COUNT(*) FROM server_certificates WHERE account_id = ?1"),
+            ("Providers", "SELECT COUNT(*) FROM identity_providers WHERE account_id = ?1"),
         ];
         let mut out = Vec::with_capacity(queries.len());
         for (name, sql) in queries {

@@ -61,7 +61,7 @@ async fn a_user_with_keys_policies_or_a_login_profile_cannot_be_deleted() {
     ));
     store.delete_access_key(ACCOUNT, Some("bob"), "AKIAEXAMPLE").await.unwrap();
     store.delete_access_key(ACCOUNT, Some("BOB"), "AKIA2").await.unwrap();
-    store.put_login_profile(ACCOUNT, "bob", NOW, false, true).await.unwrap();
+    store.create_login_profile(ACCOUNT, "bob", NOW, false, "$argon2id$placeholder").await.unwrap();
     match store.delete_principal(ACCOUNT, PrincipalKind::User, "bob").await {
         Err(StoreError::Conflict(c)) => assert_eq!(c, monban_store::Conflict::LoginProfile),
         other => panic!("{other:?}"),

@@ -189,6 +189,27 @@ def test_enable_mfa_device(root):
     assert assigned[0]["User"]["Arn"] == f"arn:aws:iam::{ACCOUNT}:user/alice"
     assert virtual_serials(root, "Unassigned") == []
 
+    # IAM API reference, GetMFADevice: the device of a user, with when it was enabled.
+    got = root.iam.get_mfa_device(SerialNumber=serial)
+    assert (got["UserName"], got["SerialNumber"]) == ("alice", serial) and got["EnableDate"]
+    root.iam.create_user(UserName="bob")
+    expect_error("NoSuchEntity", root.iam.get_mfa_device, SerialNumber=serial, UserName="bob")
+
+
+def test_mfa_devices_carry_tags_from_creation_on(root):
+    """IAM API reference, CreateVirtualMFADevice (Tags), TagMFADevice, ListMFADeviceTags."""
+    device = root.iam.create_virtual_mfa_device(VirtualMFADeviceName="tagged", Tags=[{"Key": "team", "Value": "a"}])
+    serial = device["VirtualMFADevice"]["SerialNumber"]
+    root.iam.tag_mfa_device(SerialNumber=serial, Tags=[{"Key": "owner", "Value": "alice"}])
+    tags = root.iam.list_mfa_device_tags(SerialNumber=serial)["Tags"]
+    assert tags == [{"Key": "team", "Value": "a"}, {"Key": "owner", "Value": "alice"}]
+    root.iam.untag_mfa_device(SerialNumber=serial, TagKeys=["team"])
+    root.iam.delete_virtual_mfa_device(SerialNumber=serial)
+    # A device of the same name later starts without the old one's tags.
+    again = root.iam.create_virtual_mfa_device(VirtualMFADeviceName="tagged")["VirtualMFADevice"]["SerialNumber"]
+    assert root.iam.list_mfa_device_tags(SerialNumber=again)["Tags"] == []
+    expect_error("NoSuchEntity", root.iam.list_mfa_device_tags, SerialNumber=f"arn:aws:iam::{ACCOUNT}:mfa/none")
+
 
 def test_enable_mfa_device_rejects_wrong_codes_and_unknown_users(root):
     root.iam.create_user(UserName="alice")

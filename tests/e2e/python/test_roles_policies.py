@@ -41,6 +41,10 @@ def test_create_get_update_delete_role(root):
     got = root.iam.get_role(RoleName="app")["Role"]
     assert got["MaxSessionDuration"] == 43200
     assert got["Description"] == "changed"
+    # API reference, UpdateRoleDescription: the older form, which answers with the role.
+    described = root.iam.update_role_description(RoleName="app", Description="described")["Role"]
+    assert (described["RoleName"], described["Description"]) == ("app", "described")
+    assert root.iam.get_role(RoleName="app")["Role"]["Description"] == "described"
 
     new_trust = policy_doc(
         {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
@@ -323,7 +327,7 @@ def test_user_permissions_boundary(root):
     root.iam.create_user(UserName="alice")
     root.iam.put_user_permissions_boundary(UserName="alice", PermissionsBoundary=arn)
     user = root.iam.get_user(UserName="alice")["User"]
-    assert user["PermissionsBoundary"] == {"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": arn}
+    assert user["PermissionsBoundary"] == {"PermissionsBoundaryType": "PermissionsBoundaryPolicy", "PermissionsBoundaryArn": arn}
     assert root.iam.get_policy(PolicyArn=arn)["Policy"]["PermissionsBoundaryUsageCount"] == 1
     # A boundary is not an attachment.
     assert root.iam.list_attached_user_policies(UserName="alice").get("AttachedPolicies", []) == []
@@ -340,7 +344,7 @@ def test_role_permissions_boundary(root):
     role = root.iam.create_role(RoleName="app", AssumeRolePolicyDocument=trust_account(), PermissionsBoundary=arn)[
         "Role"
     ]
-    assert role["PermissionsBoundary"] == {"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": arn}
+    assert role["PermissionsBoundary"] == {"PermissionsBoundaryType": "PermissionsBoundaryPolicy", "PermissionsBoundaryArn": arn}
     root.iam.delete_role_permissions_boundary(RoleName="app")
     assert "PermissionsBoundary" not in root.iam.get_role(RoleName="app")["Role"]
     root.iam.put_role_permissions_boundary(RoleName="app", PermissionsBoundary="arn:aws:iam::aws:policy/ReadOnlyAccess")
@@ -373,6 +377,21 @@ def test_instance_profiles(root):
     root.iam.delete_instance_profile(InstanceProfileName="web")
     expect_error("NoSuchEntity", root.iam.get_instance_profile, InstanceProfileName="web", status=404)
     expect_error("EntityAlreadyExists", root.iam.create_role, RoleName="a", AssumeRolePolicyDocument=trust_account())
+
+
+def test_instance_profile_tags(root):
+    """API reference, CreateInstanceProfile (Tags), TagInstanceProfile, ListInstanceProfileTags."""
+    created = root.iam.create_instance_profile(InstanceProfileName="web", Tags=[{"Key": "env", "Value": "prod"}])
+    assert created["InstanceProfile"]["Tags"] == [{"Key": "env", "Value": "prod"}]
+    root.iam.tag_instance_profile(InstanceProfileName="WEB", Tags=[{"Key": "team", "Value": "a"}])
+    got = root.iam.get_instance_profile(InstanceProfileName="web")["InstanceProfile"]
+    assert got["Tags"] == [{"Key": "env", "Value": "prod"}, {"Key": "team", "Value": "a"}]
+    root.iam.untag_instance_profile(InstanceProfileName="web", TagKeys=["env"])
+    assert root.iam.list_instance_profile_tags(InstanceProfileName="web")["Tags"] == [{"Key": "team", "Value": "a"}]
+    root.iam.delete_instance_profile(InstanceProfileName="web")
+    expect_error("NoSuchEntity", root.iam.list_instance_profile_tags, InstanceProfileName="web", status=404)
+    root.iam.create_instance_profile(InstanceProfileName="web")
+    assert root.iam.list_instance_profile_tags(InstanceProfileName="web")["Tags"] == []
 
 
 # Account -------------------------------------------------------------------------------------

@@ -2,5 +2,6 @@
 //! authorizes the exact action and resource AWS would, then reads or writes through the store.
 
 pub(crate) mod iam;
+pub(crate) use iam::credential_report::CredentialReport;
 pub(crate) use iam::last_accessed::LastAccessedJob;
 pub(crate) mod sts;

@@ -1,4 +1,4 @@
-//! Access keys and login profiles.
+//! Access keys.
 
 use monban_store::Principal;
 use serde_json::{json, Value};
@@ -111,36 +111,4 @@ pub(super) async fn access_key_last_used(call: &Call<'_>, input: &Value) -> Resu
         None => json!({"ServiceName": "N/A", "Region": "N/A"}),
     };
     Ok(json!({"UserName": key.user_name.unwrap_or_else(|| call.account().to_string()), "AccessKeyLastUsed": last_used}))
-}
-
-/// Login profiles (console passwords). monban has no console, so the password is checked for
-/// presence only and never stored; the profile's existence matters to policies and audits.
-pub(super) async fn login_profile(call: &Call<'_>, op: IamOperation, input: &Value) -> Result<Value, ApiError> {
-    let name = user_name_or_caller(call, input)?;
-    let existing = on_principal(call, User, &name, op.action(), |a| a).await?;
-    existing.ok_or_else(|| not_found(User, &name))?;
-    let (store, account) = (&call.state.store, call.account());
-    let reset = input.get("PasswordResetRequired").and_then(Value::as_bool).unwrap_or(false);
-    match op {
-        IamOperation::CreateLoginProfile => {
-            if optional(input, "Password").is_none() {
-                return Err(ApiError::validation("Password is required"));
-            }
-            store.put_login_profile(account, &name, &call.now(), reset, true).await?;
-        }
-        IamOperation::UpdateLoginProfile => store.put_login_profile(account, &name, &call.now(), reset, false).await?,
-        IamOperation::DeleteLoginProfile => {
-            store.delete_login_profile(account, &name).await?;
-            return Ok(json!({}));
-        }
-        _ => {}
-    }
-    if op == IamOperation::UpdateLoginProfile {
-        return Ok(json!({}));
-    }
-    let (created, reset_required) = store
-        .login_profile(account, &name)
-        .await?
-        .ok_or_else(|| ApiError::no_such_entity(format!("Login Profile for User {name} cannot be found.")))?;
-    Ok(json!({"LoginProfile": {"UserName": name, "CreateDate": created, "PasswordResetRequired": reset_required}}))
 }

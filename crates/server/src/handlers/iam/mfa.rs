@@ -55,7 +55,7 @@ fn no_such_device(serial: &str) -> ApiError {
 }
 
 /// A device of the caller's account by serial number.
-async fn device(call: &Call<'_>, serial: &str) -> Result<MfaDevice, ApiError> {
+pub(crate) async fn device(call: &Call<'_>, serial: &str) -> Result<MfaDevice, ApiError> {
     let device = call.state.store.mfa_device(serial).await?;
     device.filter(|d| d.account_id == call.account()).ok_or_else(|| no_such_device(serial))
 }
@@ -65,11 +65,8 @@ pub(crate) async fn create(call: &Call<'_>, input: &Value) -> Result<Value, ApiE
     let path = optional(input, "Path").unwrap_or("/");
     let serial = format!("arn:aws:iam::{}:mfa{path}{name}", call.account());
     let tags = iam::tags(input);
+    iam::check_tags(&tags)?;
     call.authorize(Authorization::new("iam:CreateVirtualMFADevice", &serial).with_request_tags(&tags)).await?;
-    if !tags.is_empty() {
-        // Not faked: tags on MFA devices are not stored yet (docs/compatibility.md).
-        return Err(ApiError::invalid_input("monban does not support tags on MFA devices yet."));
-    }
     let seed = base32_encode(&util::random_bytes::<SEED_BYTES>()?);
     let device = MfaDevice {
         serial: serial.clone(),
@@ -81,7 +78,7 @@ pub(crate) async fn create(call: &Call<'_>, input: &Value) -> Result<Value, ApiE
         user_name: None,
         enabled: None,
     };
-    call.state.store.create_mfa_device(&device).await?;
+    call.state.store.create_mfa_device(&device, &tags).await?;
     // `Base32StringSeed` is a blob: its bytes (the base32 text) travel base64-encoded.
     let encoded = base64::engine::general_purpose::STANDARD.encode(seed);
     Ok(json!({"VirtualMFADevice": {"SerialNumber": serial, "Base32StringSeed": encoded}}))
@@ -133,6 +130,22 @@ pub(crate) async fn delete(call: &Call<'_>, input: &Value) -> Result<Value, ApiE
     call.authorize(Authorization::new("iam:DeleteVirtualMFADevice", serial)).await?;
     call.state.store.delete_mfa_device(call.account(), serial).await?;
     Ok(json!({}))
+}
+
+/// GetMFADevice: a device assigned to a user, authorized on that user.
+pub(crate) async fn get(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
+    let serial = text(input, "SerialNumber");
+    let found = device(call, serial).await.ok().filter(|d| d.user_name.is_some());
+    let user = match (optional(input, "UserName"), &found) {
+        (Some(name), _) => name.to_string(),
+        (None, Some(d)) => d.user_name.clone().unwrap_or_default(),
+        (None, None) => user_name_or_caller(call, input)?,
+    };
+    let existing = on_principal(call, PrincipalKind::User, &user, "iam:GetMFADevice", |a| a).await?;
+    let user = existing.ok_or_else(|| iam::not_found(PrincipalKind::User, &user))?;
+    let missing = || ApiError::no_such_entity(format!("MFA Device with serial number {serial} does not exist."));
+    let device = found.filter(|d| d.user_name.as_deref() == Some(user.name.as_str())).ok_or_else(missing)?;
+    Ok(json!({"UserName": user.name, "SerialNumber": device.serial, "EnableDate": device.enabled}))
 }
 
 pub(crate) async fn list_for_user(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {

@@ -5,7 +5,8 @@
 //! AWS: "AWS Identity and Access Management API Reference" and "IAM and AWS STS quotas".
 
 use monban_policy::Policy;
-use monban_store::{Owner, Principal, PrincipalKind, Tag};
+use monban_store::UserCredentialKind::{ServiceSpecific, SigningCertificate, SshPublicKey};
+use monban_store::{Owner, Principal, PrincipalKind, ProviderKind, Tag};
 use serde_json::{json, Map, Value};
 
 use crate::auth::{Authorization, Identity};
@@ -18,18 +19,24 @@ use monban_policy::input::percent_encode;
 use PrincipalKind::{Group, Role, User};
 
 mod account;
+mod certificates;
+pub(crate) mod credential_report;
 mod credentials;
 mod inline;
 pub(crate) mod last_accessed;
 pub(crate) mod mfa;
+mod passwords;
 mod policies;
 mod principals;
 mod profiles;
+mod providers;
 mod tags;
+mod user_credentials;
 
 use account::*;
 use credentials::*;
 use inline::*;
+use passwords::*;
 pub(crate) use policies::*;
 use principals::*;
 use profiles::*;
@@ -174,8 +181,10 @@ pub(crate) fn principal_json(p: &Principal, tags: Option<&[Tag]>) -> Value {
         }
         v["MaxSessionDuration"] = json!(p.max_session_duration.unwrap_or(3600));
     }
+    // The only value of the model's enum (IAM API Reference, "AttachedPermissionsBoundary").
     if let Some(b) = &p.permissions_boundary {
-        v["PermissionsBoundary"] = json!({"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": b});
+        v["PermissionsBoundary"] =
+            json!({"PermissionsBoundaryType": "PermissionsBoundaryPolicy", "PermissionsBoundaryArn": b});
     }
     if let Some(tags) = tags.filter(|t| !t.is_empty()) {
         v["Tags"] = tags_json(tags);
@@ -348,93 +357,97 @@ pub(crate) fn handler(op: IamOperation) -> Option<Handler<IamOperation>> {
         Op::UpdateLoginProfile => |op, c, i| Box::pin(login_profile(c, op, i)),
         Op::UpdateRole => |_, c, i| Box::pin(update_role(c, i)),
         Op::UpdateUser => |op, c, i| Box::pin(rename_principal(c, op, User, i)),
+        Op::AddClientIDToOpenIDConnectProvider => |op, c, i| Box::pin(providers::client_id(c, op, i)),
+        Op::ChangePassword => |_, c, i| Box::pin(change_password(c, i)),
+        Op::CreateOpenIDConnectProvider => |_, c, i| Box::pin(providers::create_oidc(c, i)),
+        Op::CreateSAMLProvider => |_, c, i| Box::pin(providers::create_saml(c, i)),
+        Op::CreateServiceSpecificCredential => {
+            |_, c, i| Box::pin(user_credentials::create_service_specific_credential(c, i))
+        }
+        Op::DeleteAccountPasswordPolicy => |_, c, _| Box::pin(delete_password_policy(c)),
+        Op::DeleteOpenIDConnectProvider => |op, c, i| Box::pin(providers::delete(c, op, Owner::OidcProvider, i)),
+        Op::DeleteSAMLProvider => |op, c, i| Box::pin(providers::delete(c, op, Owner::SamlProvider, i)),
+        Op::DeleteSSHPublicKey => |op, c, i| Box::pin(user_credentials::delete(c, op, SshPublicKey, i)),
+        Op::DeleteServerCertificate => |_, c, i| Box::pin(certificates::delete(c, i)),
+        Op::DeleteServiceSpecificCredential => |op, c, i| Box::pin(user_credentials::delete(c, op, ServiceSpecific, i)),
+        Op::DeleteSigningCertificate => |op, c, i| Box::pin(user_credentials::delete(c, op, SigningCertificate, i)),
+        Op::GenerateCredentialReport => |_, c, _| Box::pin(credential_report::generate(c)),
+        Op::GetAccountPasswordPolicy => |_, c, _| Box::pin(get_password_policy(c)),
+        Op::GetCredentialReport => |_, c, _| Box::pin(credential_report::get(c)),
+        Op::GetMFADevice => |_, c, i| Box::pin(mfa::get(c, i)),
+        Op::GetOpenIDConnectProvider => |_, c, i| Box::pin(providers::get_oidc(c, i)),
+        Op::GetSAMLProvider => |_, c, i| Box::pin(providers::get_saml(c, i)),
+        Op::GetSSHPublicKey => |_, c, i| Box::pin(user_credentials::get_ssh_public_key(c, i)),
+        Op::GetServerCertificate => |_, c, i| Box::pin(certificates::get(c, i)),
+        Op::ListInstanceProfileTags => |op, c, i| Box::pin(list_tags(c, op, Owner::InstanceProfile, i)),
+        Op::ListMFADeviceTags => |op, c, i| Box::pin(list_tags(c, op, Owner::MfaDevice, i)),
+        Op::ListOpenIDConnectProviderTags => |op, c, i| Box::pin(list_tags(c, op, Owner::OidcProvider, i)),
+        Op::ListOpenIDConnectProviders => |op, c, _| Box::pin(providers::list(c, op, ProviderKind::Oidc)),
+        Op::ListSAMLProviderTags => |op, c, i| Box::pin(list_tags(c, op, Owner::SamlProvider, i)),
+        Op::ListSAMLProviders => |op, c, _| Box::pin(providers::list(c, op, ProviderKind::Saml)),
+        Op::ListSSHPublicKeys => |op, c, i| Box::pin(user_credentials::list(c, op, SshPublicKey, i)),
+        Op::ListServerCertificateTags => |op, c, i| Box::pin(list_tags(c, op, Owner::ServerCertificate, i)),
+        Op::ListServerCertificates => |_, c, i| Box::pin(certificates::list(c, i)),
+        Op::ListServiceSpecificCredentials => |op, c, i| Box::pin(user_credentials::list(c, op, ServiceSpecific, i)),
+        Op::ListSigningCertificates => |op, c, i| Box::pin(user_credentials::list(c, op, SigningCertificate, i)),
+        Op::RemoveClientIDFromOpenIDConnectProvider => |op, c, i| Box::pin(providers::client_id(c, op, i)),
+        Op::ResetServiceSpecificCredential => {
+            |_, c, i| Box::pin(user_credentials::reset_service_specific_credential(c, i))
+        }
+        Op::TagInstanceProfile => |op, c, i| Box::pin(tag(c, op, Owner::InstanceProfile, i)),
+        Op::TagMFADevice => |op, c, i| Box::pin(tag(c, op, Owner::MfaDevice, i)),
+        Op::TagOpenIDConnectProvider => |op, c, i| Box::pin(tag(c, op, Owner::OidcProvider, i)),
+        Op::TagSAMLProvider => |op, c, i| Box::pin(tag(c, op, Owner::SamlProvider, i)),
+        Op::TagServerCertificate => |op, c, i| Box::pin(tag(c, op, Owner::ServerCertificate, i)),
+        Op::UntagInstanceProfile => |op, c, i| Box::pin(untag(c, op, Owner::InstanceProfile, i)),
+        Op::UntagMFADevice => |op, c, i| Box::pin(untag(c, op, Owner::MfaDevice, i)),
+        Op::UntagOpenIDConnectProvider => |op, c, i| Box::pin(untag(c, op, Owner::OidcProvider, i)),
+        Op::UntagSAMLProvider => |op, c, i| Box::pin(untag(c, op, Owner::SamlProvider, i)),
+        Op::UntagServerCertificate => |op, c, i| Box::pin(untag(c, op, Owner::ServerCertificate, i)),
+        Op::UpdateAccountPasswordPolicy => |_, c, i| Box::pin(update_password_policy(c, i)),
+        Op::UpdateOpenIDConnectProviderThumbprint => |_, c, i| Box::pin(providers::update_thumbprints(c, i)),
+        Op::UpdateRoleDescription => |_, c, i| Box::pin(update_role_description(c, i)),
+        Op::UpdateSAMLProvider => |_, c, i| Box::pin(providers::update_saml(c, i)),
+        Op::UpdateSSHPublicKey => |op, c, i| Box::pin(user_credentials::update(c, op, SshPublicKey, i)),
+        Op::UpdateServerCertificate => |_, c, i| Box::pin(certificates::update(c, i)),
+        Op::UpdateServiceSpecificCredential => |op, c, i| Box::pin(user_credentials::update(c, op, ServiceSpecific, i)),
+        Op::UpdateSigningCertificate => |op, c, i| Box::pin(user_credentials::update(c, op, SigningCertificate, i)),
+        Op::UploadSSHPublicKey => |_, c, i| Box::pin(user_credentials::upload_ssh_public_key(c, i)),
+        Op::UploadServerCertificate => |_, c, i| Box::pin(certificates::upload(c, i)),
+        Op::UploadSigningCertificate => |_, c, i| Box::pin(user_credentials::upload_signing_certificate(c, i)),
         Op::AcceptDelegationRequest
         | Op::AcquireRole
-        | Op::AddClientIDToOpenIDConnectProvider
         | Op::AssociateDelegationRequest
-        | Op::ChangePassword
         | Op::CreateDelegationRequest
-        | Op::CreateOpenIDConnectProvider
-        | Op::CreateSAMLProvider
         | Op::CreateServiceLinkedRole
-        | Op::CreateServiceSpecificCredential
-        | Op::DeleteAccountPasswordPolicy
-        | Op::DeleteOpenIDConnectProvider
-        | Op::DeleteSAMLProvider
-        | Op::DeleteSSHPublicKey
-        | Op::DeleteServerCertificate
         | Op::DeleteServiceLinkedRole
-        | Op::DeleteServiceSpecificCredential
-        | Op::DeleteSigningCertificate
         | Op::DisableOrganizationsRootCredentialsManagement
         | Op::DisableOrganizationsRootSessions
         | Op::DisableOutboundWebIdentityFederation
         | Op::EnableOrganizationsRootCredentialsManagement
         | Op::EnableOrganizationsRootSessions
         | Op::EnableOutboundWebIdentityFederation
-        | Op::GenerateCredentialReport
         | Op::GenerateOrganizationsAccessReport
-        | Op::GetAccountPasswordPolicy
         | Op::GetAccountProperties
         | Op::GetContextKeysForCustomPolicy
         | Op::GetContextKeysForPrincipalPolicy
-        | Op::GetCredentialReport
         | Op::GetDelegationRequest
         | Op::GetHumanReadableSummary
-        | Op::GetMFADevice
-        | Op::GetOpenIDConnectProvider
         | Op::GetOrganizationsAccessReport
         | Op::GetOutboundWebIdentityFederationInfo
         | Op::GetRoleTemplateVersion
-        | Op::GetSAMLProvider
-        | Op::GetSSHPublicKey
-        | Op::GetServerCertificate
         | Op::GetServiceLinkedRoleDeletionStatus
         | Op::ListDelegationRequests
-        | Op::ListInstanceProfileTags
-        | Op::ListMFADeviceTags
-        | Op::ListOpenIDConnectProviderTags
-        | Op::ListOpenIDConnectProviders
         | Op::ListOrganizationsFeatures
         | Op::ListPoliciesGrantingServiceAccess
-        | Op::ListSAMLProviderTags
-        | Op::ListSAMLProviders
-        | Op::ListSSHPublicKeys
-        | Op::ListServerCertificateTags
-        | Op::ListServerCertificates
-        | Op::ListServiceSpecificCredentials
-        | Op::ListSigningCertificates
         | Op::PutAccountProperties
         | Op::RejectDelegationRequest
-        | Op::RemoveClientIDFromOpenIDConnectProvider
-        | Op::ResetServiceSpecificCredential
         | Op::ResyncMFADevice
         | Op::SendDelegationToken
         | Op::SetSecurityTokenServicePreferences
         | Op::SimulateCustomPolicy
         | Op::SimulatePrincipalPolicy
-        | Op::TagInstanceProfile
-        | Op::TagMFADevice
-        | Op::TagOpenIDConnectProvider
-        | Op::TagSAMLProvider
-        | Op::TagServerCertificate
-        | Op::UntagInstanceProfile
-        | Op::UntagMFADevice
-        | Op::UntagOpenIDConnectProvider
-        | Op::UntagSAMLProvider
-        | Op::UntagServerCertificate
-        | Op::UpdateAccountPasswordPolicy
-        | Op::UpdateDelegationRequest
-        | Op::UpdateOpenIDConnectProviderThumbprint
-        | Op::UpdateRoleDescription
-        | Op::UpdateSAMLProvider
-        | Op::UpdateSSHPublicKey
-        | Op::UpdateServerCertificate
-        | Op::UpdateServiceSpecificCredential
-        | Op::UpdateSigningCertificate
-        | Op::UploadSSHPublicKey
-        | Op::UploadServerCertificate
-        | Op::UploadSigningCertificate => return None,
+        | Op::UpdateDelegationRequest => return None,
     };
     Some(handler)
 }

@@ -166,6 +166,15 @@ pub(super) async fn update_role(call: &Call<'_>, input: &Value) -> Result<Value,
     Ok(json!({}))
 }
 
+/// UpdateRoleDescription: UpdateRole's older form, which answers with the role.
+pub(super) async fn update_role_description(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
+    let mut role = existing_role(call, "iam:UpdateRoleDescription", text(input, "RoleName")).await?;
+    role.description = Some(text(input, "Description").to_string());
+    call.state.store.update_principal(call.account(), &role).await?;
+    let tags = call.state.store.tags(call.account(), Owner::Principal(Role), &role.name).await?;
+    Ok(json!({"Role": principal_json(&role, Some(&tags))}))
+}
+
 /// UpdateUser and UpdateGroup: a new name and/or path, with everything attached to the principal.
 pub(super) async fn rename_principal(
     call: &Call<'_>,

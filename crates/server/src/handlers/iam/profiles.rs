@@ -21,11 +21,17 @@ pub(super) fn instance_profile_arn(call: &Call<'_>, path: &str, name: &str) -> S
     arn(call.account(), "instance-profile", path, name)
 }
 
+pub(super) fn instance_profile_not_found(name: &str) -> ApiError {
+    ApiError::no_such_entity(format!("Instance Profile {name} cannot be found."))
+}
+
 pub(super) async fn create_instance_profile(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
     let name = text(input, "InstanceProfileName");
     let path = optional(input, "Path").unwrap_or("/");
     let target = instance_profile_arn(call, path, name);
-    call.authorize(Authorization::new("iam:CreateInstanceProfile", &target)).await?;
+    let tags = super::tags(input);
+    check_tags(&tags)?;
+    call.authorize(Authorization::new("iam:CreateInstanceProfile", &target).with_request_tags(&tags)).await?;
     let profile = monban_store::InstanceProfile {
         name: name.into(),
         id: util::random_id("AIPA", 21)?,
@@ -34,8 +40,12 @@ pub(super) async fn create_instance_profile(call: &Call<'_>, input: &Value) -> R
         created: call.now(),
         role_name: None,
     };
-    call.state.store.create_instance_profile(call.account(), &profile).await?;
-    Ok(json!({"InstanceProfile": instance_profile_json(call, &profile).await?}))
+    call.state.store.create_instance_profile(call.account(), &profile, &tags).await?;
+    let mut out = instance_profile_json(call, &profile).await?;
+    if !tags.is_empty() {
+        out["Tags"] = tags_json(&tags);
+    }
+    Ok(json!({"InstanceProfile": out}))
 }
 
 pub(super) async fn existing_instance_profile(
@@ -46,12 +56,17 @@ pub(super) async fn existing_instance_profile(
     let existing = call.state.store.instance_profile(call.account(), name).await?;
     let target = existing.as_ref().map_or_else(|| instance_profile_arn(call, "/", name), |p| p.arn.clone());
     call.authorize(Authorization::new(action, &target)).await?;
-    existing.ok_or_else(|| ApiError::no_such_entity(format!("Instance Profile {name} cannot be found.")))
+    existing.ok_or_else(|| instance_profile_not_found(name))
 }
 
 pub(super) async fn get_instance_profile(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
     let profile = existing_instance_profile(call, "iam:GetInstanceProfile", text(input, "InstanceProfileName")).await?;
-    Ok(json!({"InstanceProfile": instance_profile_json(call, &profile).await?}))
+    let mut out = instance_profile_json(call, &profile).await?;
+    let tags = call.state.store.tags(call.account(), monban_store::Owner::InstanceProfile, &profile.name).await?;
+    if !tags.is_empty() {
+        out["Tags"] = tags_json(&tags);
+    }
+    Ok(json!({"InstanceProfile": out}))
 }
 
 pub(super) async fn delete_instance_profile(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {

@@ -1,4 +1,4 @@
-//! Tags on users, roles and customer managed policies.
+//! Tags on every taggable IAM resource ("Tagging IAM resources").
 
 use monban_store::{Owner, Tag};
 use serde_json::{json, Value};
@@ -43,41 +43,62 @@ pub(super) fn tags_json(tags: &[Tag]) -> Value {
 }
 
 /// What a tagging operation works on: the ARN it is authorized against, the key its tags are
-/// stored under, its current tags, and whether it exists (checked only after authorization).
+/// stored under, its current tags, and the error to answer if it does not exist (told only after
+/// authorization).
 pub(super) struct TagTarget {
     pub(super) arn: String,
     pub(super) key: String,
     pub(super) tags: Vec<Tag>,
-    pub(super) exists: bool,
+    pub(super) missing: Option<ApiError>,
 }
 
 impl TagTarget {
     pub(super) async fn read(call: &Call<'_>, owner: Owner, input: &Value) -> Result<TagTarget, ApiError> {
-        match owner {
+        let store = &call.state.store;
+        let account = call.account();
+        let (arn, key, missing) = match owner {
             Owner::Policy => {
                 let arn = text(input, "PolicyArn").to_string();
-                let exists = policy_account(&arn) == Some(call.account())
-                    && call.state.store.managed_policy(&arn).await?.is_some();
-                let tags = call.state.store.tags(call.account(), owner, &arn).await?;
-                Ok(TagTarget { key: arn.clone(), arn, tags, exists })
+                let exists = policy_account(&arn) == Some(account) && store.managed_policy(&arn).await?.is_some();
+                let missing = (!exists).then(|| ApiError::no_such_entity(format!("Policy {arn} was not found.")));
+                (arn.clone(), arn, missing)
             }
             Owner::Principal(kind) => {
                 let (name_key, _) = member_names(kind);
                 let name = text(input, name_key);
                 let (existing, arn) = target(call, kind, name).await?;
-                let tags = call.state.store.tags(call.account(), owner, name).await?;
-                Ok(TagTarget { arn, key: name.to_string(), tags, exists: existing.is_some() })
+                (arn, name.to_string(), existing.is_none().then(|| not_found(kind, name)))
             }
-        }
+            Owner::InstanceProfile => {
+                let name = text(input, "InstanceProfileName");
+                let existing = store.instance_profile(account, name).await?;
+                let arn = existing.as_ref().map_or_else(|| instance_profile_arn(call, "/", name), |p| p.arn.clone());
+                let missing = existing.is_none().then(|| instance_profile_not_found(name));
+                (arn, name.to_string(), missing)
+            }
+            Owner::MfaDevice => {
+                let serial = text(input, "SerialNumber");
+                let missing = mfa::device(call, serial).await.err();
+                (serial.to_string(), serial.to_string(), missing)
+            }
+            Owner::OidcProvider | Owner::SamlProvider => {
+                let arn = text(input, providers::arn_member(owner)).to_string();
+                let missing = providers::existing(call, owner, &arn).await?.err();
+                (arn.clone(), arn, missing)
+            }
+            Owner::ServerCertificate => {
+                let name = text(input, "ServerCertificateName");
+                let (arn, missing) = certificates::server_certificate_target(call, name).await?;
+                (arn, name.to_string(), missing)
+            }
+        };
+        let tags = store.tags(account, owner, &key).await?;
+        Ok(TagTarget { arn, key, tags, missing })
     }
 
     /// After authorization: `NoSuchEntity` when the target does not exist.
-    pub(super) fn require(&self, owner: Owner) -> Result<(), ApiError> {
-        match (self.exists, owner) {
-            (true, _) => Ok(()),
-            (false, Owner::Policy) => Err(ApiError::no_such_entity(format!("Policy {} was not found.", self.arn))),
-            (false, Owner::Principal(kind)) => Err(not_found(kind, &self.key)),
-        }
+    pub(super) fn require(&self) -> Result<(), ApiError> {
+        self.missing.clone().map_or(Ok(()), Err)
     }
 }
 
@@ -89,7 +110,7 @@ pub(super) async fn tag(call: &Call<'_>, op: IamOperation, owner: Owner, input: 
         Authorization::new(op.action(), &target.arn).with_request_tags(&new_tags).with_resource_tags(&target.tags),
     )
     .await?;
-    target.require(owner)?;
+    target.require()?;
     call.state.store.tag(call.account(), owner, &target.key, &new_tags).await?;
     Ok(json!({}))
 }
@@ -100,7 +121,7 @@ pub(super) async fn untag(call: &Call<'_>, op: IamOperation, owner: Owner, input
     let mut authz = Authorization::new(op.action(), &target.arn).with_resource_tags(&target.tags);
     authz.context.push(("aws:TagKeys".into(), monban_policy::ContextValue::multi(keys.clone())));
     call.authorize(authz).await?;
-    target.require(owner)?;
+    target.require()?;
     call.state.store.untag(call.account(), owner, &target.key, &keys).await?;
     Ok(json!({}))
 }
@@ -113,6 +134,6 @@ pub(super) async fn list_tags(
 ) -> Result<Value, ApiError> {
     let target = TagTarget::read(call, owner, input).await?;
     call.authorize(Authorization::new(op.action(), &target.arn)).await?;
-    target.require(owner)?;
+    target.require()?;
     Ok(paginate(input, target.tags.iter().map(|t| json!({"Key": t.key, "Value": t.value})).collect(), "Tags"))
 }

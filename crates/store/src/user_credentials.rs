@@ -1,0 +1,233 @@
+//! A user's SSH public keys, signing certificates and service-specific credentials: each belongs
+//! to one user, has an id, a status and a date, and counts against a per-user quota.
+
+use super::*;
+
+/// Which kind of user credential.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum UserCredentialKind {
+    /// An SSH public key (AWS CodeCommit).
+    SshPublicKey,
+    /// An X.509 signing certificate.
+    SigningCertificate,
+    /// A user name and password for one service (AWS CodeCommit, Amazon Keyspaces, Amazon Bedrock).
+    ServiceSpecific,
+}
+
+impl UserCredentialKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            UserCredentialKind::SshPublicKey => "ssh-public-key",
+            UserCredentialKind::SigningCertificate => "signing-certificate",
+            UserCredentialKind::ServiceSpecific => "service-specific",
+        }
+    }
+
+    fn parse(text: &str) -> UserCredentialKind {
+        match text {
+            "ssh-public-key" => UserCredentialKind::SshPublicKey,
+            "signing-certificate" => UserCredentialKind::SigningCertificate,
+            _ => UserCredentialKind::ServiceSpecific,
+        }
+    }
+
+    /// The per-user quota ("IAM and AWS STS quotas"); service-specific credentials count per service.
+    pub fn quota(self) -> Quota {
+        match self {
+            UserCredentialKind::SshPublicKey => Quota::SshPublicKeysPerUser,
+            UserCredentialKind::SigningCertificate => Quota::SigningCertificatesPerUser,
+            UserCredentialKind::ServiceSpecific => Quota::ServiceSpecificCredentialsPerService,
+        }
+    }
+}
+
+/// One stored user credential.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserCredential {
+    /// The id (`APKA...`, a certificate id, `ACCA...`).
+    pub id: String,
+    /// The owning account.
+    pub account_id: String,
+    /// The owning user's name, as created.
+    pub user_name: String,
+    /// Which kind.
+    pub kind: UserCredentialKind,
+    /// `Active`, `Inactive` (or `Expired` for service-specific credentials).
+    pub status: String,
+    /// The SSH public key or the certificate, as uploaded.
+    pub body: Option<String>,
+    /// What makes two uploads the same key or certificate: the SSH key's MD5 fingerprint, the
+    /// certificate's SHA-256 digest.
+    pub fingerprint: Option<String>,
+    /// Service-specific credentials: the service.
+    pub service_name: Option<String>,
+    /// Service-specific credentials: the user name to sign in with.
+    pub service_user_name: Option<String>,
+    /// Service-specific credentials: the password's argon2id hash.
+    pub secret_hash: Option<String>,
+    /// Upload or creation time.
+    pub created: String,
+}
+
+const SELECT_CREDENTIALS: &str = "SELECT c.*, p.name AS user_name FROM user_credentials c JOIN principals p ON \
+     p.account_id = c.account_id AND p.kind = 'user' AND p.name_key = c.user_key";
+
+impl Store {
+    /// Adds a credential to a user, checking in the same transaction that the user exists, that
+    /// the user's quota is not reached and that the same key or certificate is not there already
+    /// (SSH keys: on this user; certificates: anywhere in the account).
+    pub async fn add_user_credential(&self, c: &UserCredential) -> Result<()> {
+        let c = c.clone();
+        self.writes
+            .write(move |tx| {
+                Box::pin(async move {
+                    require_in(&mut *tx, &c.account_id, PrincipalKind::User, &c.user_name).await?;
+                    let user_key = key(&c.user_name);
+                    let count: i64 = sqlx::query_scalar(
+                        "SELECT COUNT(*) FROM user_credentials WHERE account_id = ? AND user_key = ? AND kind = ? \
+                         AND service_name IS ?",
+                    )
+                    .bind(&c.account_id)
+                    .bind(&user_key)
+                    .bind(c.kind.as_str())
+                    .bind(&c.service_name)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    let quota = c.kind.quota();
+                    if count >= quota.value() {
+                        return Err(StoreError::LimitExceeded(Limit::Reached(quota)));
+                    }
+                    if let Some(fingerprint) = &c.fingerprint {
+                        let same_user = c.kind == UserCredentialKind::SshPublicKey;
+                        let duplicate: Option<i64> = sqlx::query_scalar(
+                            "SELECT 1 FROM user_credentials WHERE account_id = ? AND kind = ? AND fingerprint = ? \
+                             AND (NOT ? OR user_key = ?)",
+                        )
+                        .bind(&c.account_id)
+                        .bind(c.kind.as_str())
+                        .bind(fingerprint)
+                        .bind(same_user)
+                        .bind(&user_key)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                        if duplicate.is_some() {
+                            return Err(StoreError::AlreadyExists(Existing::UserCredential(c.kind)));
+                        }
+                    }
+                    sqlx::query(
+                        "INSERT INTO user_credentials (id, account_id, user_key, kind, status, body, fingerprint, \
+                         service_name, service_user_name, secret_hash, created) \
+                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    )
+                    .bind(&c.id)
+                    .bind(&c.account_id)
+                    .bind(&user_key)
+                    .bind(c.kind.as_str())
+                    .bind(&c.status)
+                    .bind(&c.body)
+                    .bind(&c.fingerprint)
+                    .bind(&c.service_name)
+                    .bind(&c.service_user_name)
+                    .bind(&c.secret_hash)
+                    .bind(&c.created)
+                    .execute(&mut *tx)
+                    .await?;
+                    Ok(())
+                })
+            })
+            .await
+    }
+
+    /// A user's credentials of one kind (every user's, for `None`), oldest first.
+    pub async fn user_credentials(
+        &self,
+        account_id: &str,
+        user: Option<&str>,
+        kind: UserCredentialKind,
+    ) -> Result<Vec<UserCredential>> {
+        self.reader.all(
+            &format!(
+                "{SELECT_CREDENTIALS} WHERE c.account_id = ?1 AND (?2 IS NULL OR c.user_key = ?2) AND c.kind = ?3 \
+                 ORDER BY c.created, c.id"
+            ),
+            (account_id, user.map(key), kind.as_str()),
+            credential_from_row,
+        )
+    }
+
+    /// One of a user's credentials, by id.
+    pub async fn user_credential(
+        &self,
+        account_id: &str,
+        user: &str,
+        kind: UserCredentialKind,
+        id: &str,
+    ) -> Result<Option<UserCredential>> {
+        self.reader.one(
+            &format!("{SELECT_CREDENTIALS} WHERE c.account_id = ? AND c.user_key = ? AND c.kind = ? AND c.id = ?"),
+            (account_id, key(user), kind.as_str(), id),
+            credential_from_row,
+        )
+    }
+
+    /// Sets a credential's status and, for a reset, its password hash.
+    pub async fn update_user_credential(
+        &self,
+        account_id: &str,
+        user: &str,
+        kind: UserCredentialKind,
+        id: &str,
+        status: Option<&str>,
+        secret_hash: Option<&str>,
+    ) -> Result<()> {
+        self.execute_existing(
+            sqlx::query(
+                "UPDATE user_credentials SET status = COALESCE(?, status), secret_hash = COALESCE(?, secret_hash) \
+                 WHERE account_id = ? AND user_key = ? AND kind = ? AND id = ?",
+            )
+            .bind(status.map(str::to_owned))
+            .bind(secret_hash.map(str::to_owned))
+            .bind(account_id.to_owned())
+            .bind(key(user))
+            .bind(kind.as_str())
+            .bind(id.to_owned()),
+            || StoreError::NotFound(Missing::UserCredential(kind, id.to_string())),
+        )
+        .await
+    }
+
+    /// Deletes one of a user's credentials.
+    pub async fn delete_user_credential(
+        &self,
+        account_id: &str,
+        user: &str,
+        kind: UserCredentialKind,
+        id: &str,
+    ) -> Result<()> {
+        self.execute_existing(
+            sqlx::query("DELETE FROM user_credentials WHERE account_id = ? AND user_key = ? AND kind = ? AND id = ?")
+                .bind(account_id.to_owned())
+                .bind(key(user))
+                .bind(kind.as_str())
+                .bind(id.to_owned()),
+            || StoreError::NotFound(Missing::UserCredential(kind, id.to_string())),
+        )
+        .await
+    }
+}
+
+fn credential_from_row(r: &rusqlite::Row) -> Result<UserCredential> {
+    Ok(UserCredential {
+        id: r.get("id")?,
+        account_id: r.get("account_id")?,
+        user_name: r.get("user_name")?,
+        kind: UserCredentialKind::parse(&r.get::<_, String>("kind")?),
+        status: r.get("status")?,
+        body: r.get("body")?,
+        fingerprint: r.get("fingerprint")?,
+        service_name: r.get("service_name")?,
+        service_user_name: r.get("service_user_name")?,
+        secret_hash: r.get("secret_hash")?,
+        created: r.get("created")?,
+    })
+}
