@@ -30,6 +30,7 @@ pub mod pattern;
 pub mod policy;
 pub mod quotas;
 pub mod request;
+pub mod simulate;
 
 pub use eval::{authorize, explain, Decision, Explanation, Outcome, PolicySet, PolicyType, StatementRef};
 pub use input::EvaluationInput;

@@ -30,6 +30,7 @@ mod policies;
 mod principals;
 mod profiles;
 mod providers;
+mod simulate;
 mod tags;
 mod user_credentials;
 
@@ -415,6 +416,10 @@ pub(crate) fn handler(op: IamOperation) -> Option<Handler<IamOperation>> {
         Op::UploadSSHPublicKey => |_, c, i| Box::pin(user_credentials::upload_ssh_public_key(c, i)),
         Op::UploadServerCertificate => |_, c, i| Box::pin(certificates::upload(c, i)),
         Op::UploadSigningCertificate => |_, c, i| Box::pin(user_credentials::upload_signing_certificate(c, i)),
+        Op::GetContextKeysForCustomPolicy => |_, c, i| Box::pin(simulate::context_keys_for_custom(c, i)),
+        Op::GetContextKeysForPrincipalPolicy => |_, c, i| Box::pin(simulate::context_keys_for_principal(c, i)),
+        Op::SimulateCustomPolicy => |_, c, i| Box::pin(simulate::simulate_custom(c, i)),
+        Op::SimulatePrincipalPolicy => |_, c, i| Box::pin(simulate::simulate_principal(c, i)),
         Op::AcceptDelegationRequest
         | Op::AcquireRole
         | Op::AssociateDelegationRequest
@@ -429,8 +434,6 @@ pub(crate) fn handler(op: IamOperation) -> Option<Handler<IamOperation>> {
         | Op::EnableOutboundWebIdentityFederation
         | Op::GenerateOrganizationsAccessReport
         | Op::GetAccountProperties
-        | Op::GetContextKeysForCustomPolicy
-        | Op::GetContextKeysForPrincipalPolicy
         | Op::GetDelegationRequest
         | Op::GetHumanReadableSummary
         | Op::GetOrganizationsAccessReport
@@ -445,8 +448,6 @@ pub(crate) fn handler(op: IamOperation) -> Option<Handler<IamOperation>> {
         | Op::ResyncMFADevice
         | Op::SendDelegationToken
         | Op::SetSecurityTokenServicePreferences
-        | Op::SimulateCustomPolicy
-        | Op::SimulatePrincipalPolicy
         | Op::UpdateDelegationRequest => return None,
     };
     Some(handler)
