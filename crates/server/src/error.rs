@@ -95,6 +95,8 @@ errors! {
     report_not_present => "ReportNotPresent", 410;
     /// The credential report is older than four hours.
     report_expired => "ReportExpired", 410;
+    /// The entity is owned by an AWS service (a service-linked role).
+    unmodifiable_entity => "UnmodifiableEntity", 400;
 }
 
 impl ApiError {

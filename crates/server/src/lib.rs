@@ -167,6 +167,8 @@ pub struct StateInner {
     /// The latest credential report of each account (kept for the life of the server; a restart
     /// answers ReportNotPresent until one is generated again).
     credential_reports: Mutex<HashMap<String, handlers::CredentialReport>>,
+    /// DeleteServiceLinkedRole's task ids, by account (each deletion completes at once).
+    deletion_tasks: Mutex<HashMap<String, Vec<String>>>,
     /// The data directory's lock, held while the server runs.
     _lock: Option<std::fs::File>,
 }
@@ -182,6 +184,16 @@ impl StateInner {
     /// Invalidates cached policy sets after a write.
     fn bump(&self) {
         self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+
+    fn note_deletion_task(&self, account: &str, task: &str) {
+        if let Ok(mut tasks) = self.deletion_tasks.lock() {
+            tasks.entry(account.to_string()).or_default().push(task.to_string());
+        }
+    }
+
+    fn has_deletion_task(&self, account: &str, task: &str) -> bool {
+        self.deletion_tasks.lock().is_ok_and(|tasks| tasks.get(account).is_some_and(|t| t.iter().any(|x| x == task)))
     }
 
     fn credential_report(&self, account: &str) -> Option<handlers::CredentialReport> {
@@ -288,6 +300,7 @@ impl Server {
             accesses: Mutex::new(HashMap::new()),
             jobs: Mutex::new(HashMap::new()),
             credential_reports: Mutex::new(HashMap::new()),
+            deletion_tasks: Mutex::new(HashMap::new()),
             _lock: lock,
         });
         record_accesses(Arc::downgrade(&state));
@@ -496,6 +509,9 @@ async fn reset(AxumState(state): AxumState<State>) -> Response {
         }
         if let Ok(mut jobs) = state.jobs.lock() {
             jobs.clear();
+        }
+        if let Ok(mut tasks) = state.deletion_tasks.lock() {
+            tasks.clear();
         }
         bootstrap(&state).await?;
         Ok::<_, ApiError>(())

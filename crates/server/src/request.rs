@@ -266,7 +266,5 @@ fn adds_only(op: Operation) -> bool {
 }
 
 pub(crate) fn request_id() -> String {
-    let b = util::random_bytes::<16>().unwrap_or([0; 16]);
-    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
+    util::uuid().unwrap_or_else(|_| "00000000-0000-0000-0000-000000000000".into())
 }

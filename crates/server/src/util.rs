@@ -31,6 +31,13 @@ pub fn random_id(prefix: &str, total_len: usize) -> Result<String, ApiError> {
     Ok(prefix.chars().chain(bytes[..n].iter().map(|b| BASE32[usize::from(b % 32)] as char)).collect())
 }
 
+/// A random UUID in its usual form (`xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`): request ids and task ids.
+pub fn uuid() -> Result<String, ApiError> {
+    let b = random_bytes::<16>()?;
+    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    Ok(format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32]))
+}
+
 /// A 40-character secret access key.
 pub fn random_secret() -> Result<String, ApiError> {
     let bytes = random_bytes::<30>()?;

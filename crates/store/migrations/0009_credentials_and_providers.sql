@@ -72,3 +72,7 @@ CREATE TABLE identity_providers (
     created      TEXT NOT NULL
 );
 CREATE INDEX identity_providers_by_account ON identity_providers(account_id, kind);
+
+-- The version of the session tokens STS's global endpoint issues (SetSecurityTokenServicePreferences):
+-- 1 (valid only in Regions enabled by default) or 2 (valid in all Regions).
+ALTER TABLE accounts ADD COLUMN global_endpoint_token_version INTEGER NOT NULL DEFAULT 1;

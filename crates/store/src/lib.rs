@@ -830,4 +830,25 @@ impl Store {
     pub async fn account_created(&self, account_id: &str) -> Result<Option<String>> {
         self.reader.one("SELECT created FROM accounts WHERE account_id = ?", [account_id], |r| Ok(r.get(0)?))
     }
+
+    /// The version of the tokens STS's global endpoint issues for the account (1 or 2).
+    pub async fn global_endpoint_token_version(&self, account_id: &str) -> Result<i64> {
+        let version = self.reader.one(
+            "SELECT global_endpoint_token_version FROM accounts WHERE account_id = ?",
+            [account_id],
+            |r| Ok(r.get(0)?),
+        )?;
+        Ok(version.unwrap_or(1))
+    }
+
+    /// Sets it (SetSecurityTokenServicePreferences).
+    pub async fn set_global_endpoint_token_version(&self, account_id: &str, version: i64) -> Result<()> {
+        self.execute(
+            sqlx::query("UPDATE accounts SET global_endpoint_token_version = ? WHERE account_id = ?")
+                .bind(version)
+                .bind(account_id.to_owned()),
+        )
+        .await?;
+        Ok(())
+    }
 }

@@ -85,6 +85,78 @@ impl Store {
             .await
     }
 
+    /// Creates a service-linked role with the managed policy its service attaches, in one
+    /// transaction (a role without its policy is never seen).
+    pub async fn create_service_linked_role(&self, account_id: &str, role: &Principal, policy_arn: &str) -> Result<()> {
+        let (account_id, role, policy_arn) = (account_id.to_owned(), role.clone(), policy_arn.to_owned());
+        self.writes
+            .write(move |tx| {
+                Box::pin(async move {
+                    let result = sqlx::query(
+                        "INSERT INTO principals (account_id, kind, name_key, name, id, path, arn, created, description, \
+                         trust_policy, max_session_duration) VALUES (?, 'role', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    )
+                    .bind(&account_id)
+                    .bind(key(&role.name))
+                    .bind(&role.name)
+                    .bind(&role.id)
+                    .bind(&role.path)
+                    .bind(&role.arn)
+                    .bind(&role.created)
+                    .bind(&role.description)
+                    .bind(&role.trust_policy)
+                    .bind(role.max_session_duration)
+                    .execute(&mut *tx)
+                    .await;
+                    already_exists(result, || Existing::Principal(PrincipalKind::Role, role.name.clone()))?;
+                    sqlx::query("INSERT INTO attachments (account_id, kind, owner_key, policy_arn) VALUES (?, 'role', ?, ?)")
+                        .bind(&account_id)
+                        .bind(key(&role.name))
+                        .bind(&policy_arn)
+                        .execute(&mut *tx)
+                        .await?;
+                    Ok(())
+                })
+            })
+            .await
+    }
+
+    /// Deletes a service-linked role with its policies and tags, as its service does; a role still
+    /// in an instance profile is in use (`Conflict`).
+    pub async fn delete_service_linked_role(&self, account_id: &str, name: &str) -> Result<()> {
+        let (account_id, name) = (account_id.to_owned(), name.to_owned());
+        self.writes
+            .write(move |tx| {
+                Box::pin(async move {
+                    require_in(&mut *tx, &account_id, PrincipalKind::Role, &name).await?;
+                    let in_profile: i64 = sqlx::query_scalar(
+                        "SELECT COUNT(*) FROM instance_profiles WHERE account_id = ? AND role_key = ?",
+                    )
+                    .bind(&account_id)
+                    .bind(key(&name))
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    if in_profile > 0 {
+                        return Err(StoreError::Conflict(Conflict::InstanceProfile));
+                    }
+                    for sql in [
+                        "DELETE FROM attachments WHERE account_id = ? AND kind = 'role' AND owner_key = ?",
+                        "DELETE FROM inline_policies WHERE account_id = ? AND kind = 'role' AND owner_key = ?",
+                    ] {
+                        sqlx::query(sql).bind(&account_id).bind(key(&name)).execute(&mut *tx).await?;
+                    }
+                    delete_tags(&mut *tx, &account_id, Owner::Principal(PrincipalKind::Role), &name).await?;
+                    sqlx::query("DELETE FROM principals WHERE account_id = ? AND kind = 'role' AND name_key = ?")
+                        .bind(&account_id)
+                        .bind(key(&name))
+                        .execute(&mut *tx)
+                        .await?;
+                    Ok(())
+                })
+            })
+            .await
+    }
+
     /// Looks a principal up by name (case-insensitively).
     pub async fn principal(&self, account_id: &str, kind: PrincipalKind, name: &str) -> Result<Option<Principal>> {
         self.reader.one(

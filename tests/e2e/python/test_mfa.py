@@ -151,6 +151,8 @@ def test_create_and_list_virtual_mfa_device(root):
     # RFC 4226, section 4 (R6): the shared secret is at least 128 bits.
     assert len(base64.b32decode(seed + "=" * (-len(seed) % 8))) >= 16
     assert re.fullmatch(r"\d{6}", totp(seed))
+    # QRCodePNG: a PNG (its signature) of the otpauth URI; src/handlers/iam/mfa.rs reads one back.
+    assert device["QRCodePNG"].startswith(b"\x89PNG\r\n\x1a\n")
 
     # CreateVirtualMFADevice, Errors: EntityAlreadyExists (409).
     expect_error(
@@ -194,6 +196,19 @@ def test_enable_mfa_device(root):
     assert (got["UserName"], got["SerialNumber"]) == ("alice", serial) and got["EnableDate"]
     root.iam.create_user(UserName="bob")
     expect_error("NoSuchEntity", root.iam.get_mfa_device, SerialNumber=serial, UserName="bob")
+
+
+def test_resync_accepts_two_fresh_consecutive_codes_once(root):
+    """IAM API reference, ResyncMFADevice: two consecutive codes; accepted codes are spent."""
+    root.iam.create_user(UserName="alice")
+    serial, seed = create_device(root, "alice-mfa")
+    t = enable(root, "alice", serial, seed)
+    codes = {"AuthenticationCode1": totp(seed, step=t + 1), "AuthenticationCode2": totp(seed, step=t + 2)}
+    root.iam.resync_mfa_device(UserName="alice", SerialNumber=serial, **codes)
+    expect_error("InvalidAuthenticationCode", root.iam.resync_mfa_device, UserName="alice", SerialNumber=serial,
+                 **codes, status=403)
+    expect_error("InvalidAuthenticationCode", root.iam.resync_mfa_device, UserName="alice", SerialNumber=serial,
+                 AuthenticationCode1=wrong_code(seed), AuthenticationCode2=wrong_code(seed))
 
 
 def test_mfa_devices_carry_tags_from_creation_on(root):

@@ -42,6 +42,8 @@ pub(super) async fn account_summary(call: &Call<'_>) -> Result<Value, ApiError> 
     }
     // The root user has no MFA device in monban: root signs in with keys only.
     map.insert("AccountMFAEnabled".into(), json!(0));
+    let version = call.state.store.global_endpoint_token_version(call.account()).await?;
+    map.insert("GlobalEndpointTokenVersion".into(), json!(version));
     Ok(json!({"SummaryMap": map}))
 }
 
@@ -149,4 +151,14 @@ pub(super) async fn authorization_details(call: &Call<'_>, input: &Value) -> Res
     }
     out["Policies"] = Value::Array(policies);
     Ok(out)
+}
+
+/// SetSecurityTokenServicePreferences: which session tokens STS's global endpoint issues
+/// (`v1Token`, valid only in Regions enabled by default, or `v2Token`, valid everywhere), as
+/// GetAccountSummary's `GlobalEndpointTokenVersion` reports (IAM API Reference).
+pub(super) async fn token_preferences(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
+    call.authorize(Authorization::new("iam:SetSecurityTokenServicePreferences", "*")).await?;
+    let version = if text(input, "GlobalEndpointTokenVersion") == "v2Token" { 2 } else { 1 };
+    call.state.store.set_global_endpoint_token_version(call.account(), version).await?;
+    Ok(json!({}))
 }

@@ -100,7 +100,7 @@ pub(super) async fn generate(call: &Call<'_>, input: &Value) -> Result<Value, Ap
         "ACTION_LEVEL" => true,
         other => return Err(ApiError::invalid_input(format!("Granularity {other} is not valid."))),
     };
-    let id = crate::request::request_id();
+    let id = util::uuid()?;
     let job = LastAccessedJob {
         account: call.account().to_string(),
         arn: arn.to_string(),

@@ -22,6 +22,10 @@ const STEP_SECONDS: u64 = 30;
 /// while to type them.
 const ENABLE_WINDOW_STEPS: u64 = 10;
 
+/// How many steps either way ResyncMFADevice looks for its two codes: a device whose clock has
+/// drifted by up to ten minutes.
+const RESYNC_WINDOW_STEPS: u64 = 20;
+
 /// Seed length in bytes; 40 bytes are the 64 base32 characters AWS's seeds have.
 const SEED_BYTES: usize = 40;
 
@@ -37,6 +41,39 @@ fn base32_encode(bytes: &[u8]) -> String {
 
 fn base32_decode(text: &str) -> Option<Vec<u8>> {
     data_encoding::BASE32_NOPAD.decode(text.trim_end_matches('=').as_bytes()).ok()
+}
+
+/// Pixels per QR module and the quiet zone around the code, in modules (ISO/IEC 18004 asks for 4).
+const QR_SCALE: usize = 6;
+const QR_QUIET_MODULES: usize = 4;
+
+/// `QRCodePNG`: a PNG of the `otpauth://totp/NAME@ACCOUNT?secret=SEED` URI an authenticator app
+/// scans (IAM API reference, VirtualMFADevice: "the virtual MFA device's QR code ... in the format
+/// otpauth://totp/$virtualMFADeviceName@$AccountName?secret=$Base32String").
+fn qr_png(uri: &str) -> Result<Vec<u8>, ApiError> {
+    let code = qrcode::QrCode::new(uri.as_bytes()).map_err(|e| ApiError::internal(format!("QR code: {e}")))?;
+    let modules = code.width();
+    let side = (modules + 2 * QR_QUIET_MODULES) * QR_SCALE;
+    let colors = code.to_colors();
+    let mut pixels = vec![255u8; side * side];
+    for (i, color) in colors.iter().enumerate() {
+        if *color == qrcode::Color::Dark {
+            let (x, y) = ((i % modules + QR_QUIET_MODULES) * QR_SCALE, (i / modules + QR_QUIET_MODULES) * QR_SCALE);
+            for row in y..y + QR_SCALE {
+                pixels[row * side + x..row * side + x + QR_SCALE].fill(0);
+            }
+        }
+    }
+    let mut png = Vec::new();
+    let side = u32::try_from(side).map_err(|_| ApiError::internal("QR code too large"))?;
+    let mut encoder = png::Encoder::new(&mut png, side, side);
+    encoder.set_color(png::ColorType::Grayscale);
+    encoder.set_depth(png::BitDepth::Eight);
+    let png_error = |e: png::EncodingError| ApiError::internal(format!("PNG: {e}"));
+    let mut writer = encoder.write_header().map_err(png_error)?;
+    writer.write_image_data(&pixels).map_err(png_error)?;
+    writer.finish().map_err(png_error)?;
+    Ok(png)
 }
 
 /// The current time step.
@@ -79,9 +116,12 @@ pub(crate) async fn create(call: &Call<'_>, input: &Value) -> Result<Value, ApiE
         enabled: None,
     };
     call.state.store.create_mfa_device(&device, &tags).await?;
-    // `Base32StringSeed` is a blob: its bytes (the base32 text) travel base64-encoded.
-    let encoded = base64::engine::general_purpose::STANDARD.encode(seed);
-    Ok(json!({"VirtualMFADevice": {"SerialNumber": serial, "Base32StringSeed": encoded}}))
+    // `Base32StringSeed` and `QRCodePNG` are blobs: their bytes travel base64-encoded.
+    let base64 = base64::engine::general_purpose::STANDARD;
+    let account = call.state.store.account_alias(call.account()).await?.unwrap_or_else(|| call.account().to_string());
+    let qr = qr_png(&format!("otpauth://totp/{name}@{account}?secret={seed}"))?;
+    Ok(json!({"VirtualMFADevice": {"SerialNumber": serial, "Base32StringSeed": base64.encode(&seed),
+        "QRCodePNG": base64.encode(qr)}}))
 }
 
 /// EnableMFADevice: two consecutive codes prove the user holds the seed (IAM API reference).
@@ -108,6 +148,32 @@ pub(crate) async fn enable(call: &Call<'_>, input: &Value) -> Result<Value, ApiE
         return Err(ApiError::invalid_authentication_code("Authentication code for device is not valid."));
     };
     call.state.store.enable_mfa_device(call.account(), &user.name, serial, &call.now(), last as i64).await?;
+    Ok(json!({}))
+}
+
+/// ResyncMFADevice: two consecutive codes from a device whose clock has drifted bring the server
+/// back in step with it; the codes then count as used (IAM API reference).
+pub(crate) async fn resync(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
+    let user = text(input, "UserName");
+    let serial = text(input, "SerialNumber");
+    let existing = on_principal(call, PrincipalKind::User, user, "iam:ResyncMFADevice", |a| a).await?;
+    let user = existing.ok_or_else(|| iam::not_found(PrincipalKind::User, user))?;
+    let device = device(call, serial).await?;
+    if device.user_name.as_deref() != Some(user.name.as_str()) {
+        return Err(ApiError::no_such_entity(format!("MFA Device with serial number {serial} does not exist.")));
+    }
+    let seed = seed_of(call, &device)?;
+    let (first, second) = (text(input, "AuthenticationCode1"), text(input, "AuthenticationCode2"));
+    let now = current_step(call);
+    let window = now.saturating_sub(RESYNC_WINDOW_STEPS)..=now + RESYNC_WINDOW_STEPS;
+    let matched = window.into_iter().find(|step| is_code(&seed, *step, first) && is_code(&seed, step + 1, second));
+    let Some(step) = matched else {
+        return Err(ApiError::invalid_authentication_code("Authentication code for device is not valid."));
+    };
+    // Spent, as any accepted code: a replayed pair fails.
+    if !call.state.store.spend_mfa_step(serial, (step + 1) as i64).await? {
+        return Err(ApiError::invalid_authentication_code("Authentication code for device is not valid."));
+    }
     Ok(json!({}))
 }
 
@@ -220,6 +286,22 @@ mod tests {
             assert!(is_code(seed, time / STEP_SECONDS, &format!("{expected:06}")), "T = {time}");
             assert!(!is_code(seed, time / STEP_SECONDS + 1, &format!("{expected:06}")), "T = {time} + 30");
         }
+    }
+
+    /// The PNG decodes (png crate) to a QR code that a QR reader (rqrr) reads back as the URI.
+    #[test]
+    fn the_qr_code_png_reads_back_as_the_otpauth_uri() {
+        let uri = "otpauth://totp/alice-mfa@123456789012?secret=MZXW6YTBOI";
+        let png = qr_png(uri).unwrap();
+        let mut reader = png::Decoder::new(png.as_slice()).read_info().unwrap();
+        let mut pixels = vec![0; reader.output_buffer_size()];
+        let info = reader.next_frame(&mut pixels).unwrap();
+        let (w, h) = (info.width as usize, info.height as usize);
+        let mut image = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| pixels[y * w + x]);
+        let grids = image.detect_grids();
+        assert_eq!(grids.len(), 1);
+        let (_, content) = grids[0].decode().unwrap();
+        assert_eq!(content, uri);
     }
 
     #[test]

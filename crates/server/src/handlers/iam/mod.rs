@@ -30,6 +30,7 @@ mod policies;
 mod principals;
 mod profiles;
 mod providers;
+mod service_roles;
 mod simulate;
 mod tags;
 mod user_credentials;
@@ -242,6 +243,9 @@ pub(crate) async fn on_principal(
         }
     }
     call.authorize(authz).await?;
+    if let Some(p) = &existing {
+        service_roles::check_modifiable(p, action)?;
+    }
     Ok(existing)
 }
 
@@ -420,12 +424,15 @@ pub(crate) fn handler(op: IamOperation) -> Option<Handler<IamOperation>> {
         Op::GetContextKeysForPrincipalPolicy => |_, c, i| Box::pin(simulate::context_keys_for_principal(c, i)),
         Op::SimulateCustomPolicy => |_, c, i| Box::pin(simulate::simulate_custom(c, i)),
         Op::SimulatePrincipalPolicy => |_, c, i| Box::pin(simulate::simulate_principal(c, i)),
+        Op::SetSecurityTokenServicePreferences => |_, c, i| Box::pin(token_preferences(c, i)),
+        Op::ResyncMFADevice => |_, c, i| Box::pin(mfa::resync(c, i)),
+        Op::CreateServiceLinkedRole => |_, c, i| Box::pin(service_roles::create(c, i)),
+        Op::DeleteServiceLinkedRole => |_, c, i| Box::pin(service_roles::delete(c, i)),
+        Op::GetServiceLinkedRoleDeletionStatus => |_, c, i| Box::pin(service_roles::deletion_status(c, i)),
         Op::AcceptDelegationRequest
         | Op::AcquireRole
         | Op::AssociateDelegationRequest
         | Op::CreateDelegationRequest
-        | Op::CreateServiceLinkedRole
-        | Op::DeleteServiceLinkedRole
         | Op::DisableOrganizationsRootCredentialsManagement
         | Op::DisableOrganizationsRootSessions
         | Op::DisableOutboundWebIdentityFederation
@@ -439,15 +446,12 @@ pub(crate) fn handler(op: IamOperation) -> Option<Handler<IamOperation>> {
         | Op::GetOrganizationsAccessReport
         | Op::GetOutboundWebIdentityFederationInfo
         | Op::GetRoleTemplateVersion
-        | Op::GetServiceLinkedRoleDeletionStatus
         | Op::ListDelegationRequests
         | Op::ListOrganizationsFeatures
         | Op::ListPoliciesGrantingServiceAccess
         | Op::PutAccountProperties
         | Op::RejectDelegationRequest
-        | Op::ResyncMFADevice
         | Op::SendDelegationToken
-        | Op::SetSecurityTokenServicePreferences
         | Op::UpdateDelegationRequest => return None,
     };
     Some(handler)

@@ -24,6 +24,11 @@ pub(super) async fn create_principal(
         authz = authz.with("iam:PermissionsBoundary", b);
     }
     call.authorize(authz).await?;
+    if kind == Role && path.starts_with(service_roles::SERVICE_ROLE_PATH) {
+        return Err(ApiError::invalid_input(
+            "Path prefix '/aws-service-role/' can only be used for AWS Service linked Roles",
+        ));
+    }
     if let Some(b) = boundary {
         require_boundary_policy(call, b).await?;
     }
