@@ -20,6 +20,7 @@
 //! assert_eq!(authorize(&request, &policies).outcome, Outcome::Allow);
 //! ```
 
+pub mod acceptance;
 pub mod arn;
 pub mod condition;
 pub mod context;

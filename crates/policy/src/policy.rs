@@ -680,6 +680,10 @@ impl Compiler<'_> {
         let mut conditions = Vec::new();
         for op_member in self.object(&member.node, &p, "`Condition`")? {
             let op_path = child(&p, &op_member.key);
+            // An operator with no keys tests nothing; IAM takes it whatever its name.
+            if matches!(&op_member.node.value, Value::Object(keys) if keys.is_empty()) {
+                continue;
+            }
             let operator = Operator::parse(&op_member.key)
                 .map_err(|e| self.src.error(e.kind(), &op_path, op_member.key_span, e.to_string()))?;
             for key_member in self.object(&op_member.node, &op_path, "a condition operator's block")? {

@@ -173,7 +173,7 @@ impl Quota {
     pub fn name(self) -> &'static str {
         match self {
             Quota::AccessKeysPerUser => "AccessKeysPerUser",
-            Quota::AssumeRolePolicySize => "AssumeRolePolicySize",
+            Quota::AssumeRolePolicySize => "ACLSizePerRole",
             Quota::AttachedPoliciesPerGroup => "AttachedPoliciesPerGroup",
             Quota::AttachedPoliciesPerRole => "AttachedPoliciesPerRole",
             Quota::AttachedPoliciesPerUser => "AttachedPoliciesPerUser",

@@ -35,3 +35,17 @@ fn every_aws_managed_policy_parses_and_round_trips() {
     }
     assert!(failures.is_empty(), "{} of {} failed:\n{}", failures.len(), policies.len(), failures.join("\n"));
 }
+
+/// IAM accepted every AWS managed policy, so `acceptance` must too: a check that refuses one of
+/// them refuses something IAM takes.
+#[test]
+fn iam_accepts_every_aws_managed_policy() {
+    let mut refused = Vec::new();
+    for (name, text) in managed_policies() {
+        if let Err(why) = monban_policy::acceptance::check(&text, monban_policy::acceptance::PolicyKind::Managed, "aws")
+        {
+            refused.push(format!("{name}: {why}"));
+        }
+    }
+    assert!(refused.is_empty(), "{} refused:\n{}", refused.len(), refused.join("\n"));
+}

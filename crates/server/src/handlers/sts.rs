@@ -138,11 +138,7 @@ async fn assume_role(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> 
                  length less than or equal to {limit}"
             )));
         }
-        let parsed = monban_policy::Policy::parse(policy)
-            .map_err(|e| ApiError::malformed_policy(format!("Syntax errors in policy. {e}")))?;
-        if parsed.statements.iter().any(|s| s.principal.is_some()) {
-            return Err(ApiError::malformed_policy("Policy document should not specify a principal."));
-        }
+        crate::handlers::iam::validate_document(policy, crate::handlers::iam::DocumentKind::Session)?;
         session_documents.push(policy.to_string());
     }
     for arn in input.get("PolicyArns").and_then(Value::as_array).into_iter().flatten() {

@@ -57,77 +57,32 @@ fn arn(account: &str, kind: &str, path: &str, name: &str) -> String {
     format!("arn:aws:iam::{account}:{kind}{path}{name}")
 }
 
-/// Which policy grammar a document must follow.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum DocumentKind {
-    /// Identity-based (inline or managed): no `Principal`.
-    Identity,
-    /// A role trust policy: `Principal` required.
-    Trust,
+/// Which policy grammar a document must follow: IAM's rules differ per kind.
+pub(crate) use monban_policy::acceptance::PolicyKind as DocumentKind;
+
+/// Checks a policy document as IAM does and answers IAM's `MalformedPolicyDocument` message when
+/// IAM would refuse it; returns the compiled policy. A document IAM takes that the engine cannot
+/// compile is refused with IAM's syntax message and the engine's reason, so that the difference
+/// shows. AWS: "IAM JSON policy element reference"; the cases are in
+/// crates/policy/tests/data/policy-acceptance.json.
+pub(crate) fn validate_document(document: &str, kind: DocumentKind) -> Result<Policy, ApiError> {
+    monban_policy::acceptance::check(document, kind, "aws").map_err(|why| ApiError::malformed_policy(why.0))?;
+    Policy::parse(document).map_err(|e| ApiError::malformed_policy(format!("Syntax errors in policy. {e}")))
 }
 
-/// Checks a policy document with the engine's parser and AWS's per-kind rules; returns the
-/// compiled policy. AWS: "IAM JSON policy element reference", "IAM and AWS STS quotas".
-fn validate_document(document: &str, kind: DocumentKind) -> Result<Policy, ApiError> {
-    let policy =
-        Policy::parse(document).map_err(|e| ApiError::malformed_policy(format!("Syntax errors in policy. {e}")))?;
-    let mut sids: Vec<&str> = policy.statements.iter().filter_map(|s| s.sid.as_deref()).collect();
-    if sids.iter().any(|sid| !sid.bytes().all(|b| b.is_ascii_alphanumeric())) {
-        return Err(ApiError::malformed_policy(
-            "Statement IDs (SID) must be alpha-numeric. Check that your input satisfies the regular expression \
-             [0-9A-Za-z]*",
-        ));
-    }
-    sids.sort_unstable();
-    if sids.windows(2).any(|pair| pair[0] == pair[1]) {
-        return Err(ApiError::malformed_policy("Statement IDs (SID) in a single policy must be unique."));
-    }
-    let resources = policy.statements.iter().filter_map(|s| s.resource.as_ref()).flat_map(|r| r.written.iter());
-    for resource in resources {
-        check_resource(resource)?;
-    }
-    for s in &policy.statements {
-        match kind {
-            DocumentKind::Identity if s.principal.is_some() => {
-                return Err(ApiError::malformed_policy("Policy document should not specify a principal."));
-            }
-            DocumentKind::Identity if s.resource.is_none() => {
-                return Err(ApiError::malformed_policy("Policy statement must contain resources."));
-            }
-            DocumentKind::Trust if s.principal.is_none() => {
-                return Err(ApiError::malformed_policy("Missing required field Principal"));
-            }
-            DocumentKind::Trust if s.resource.is_some() => {
-                return Err(ApiError::malformed_policy("Has prohibited field Resource"));
-            }
-            _ => {}
-        }
-    }
-    Ok(policy)
-}
-
-/// A `Resource` or `NotResource` value is `*` or an ARN with all six parts (IAM JSON policy
-/// element reference, "Resource": "you specify a resource using its ARN").
-fn check_resource(resource: &str) -> Result<(), ApiError> {
-    if resource == "*" {
-        return Ok(());
-    }
-    if !resource.starts_with("arn:") {
-        return Err(ApiError::malformed_policy(format!("Resource {resource} must be in ARN format or \"*\".")));
-    }
-    if Arn::parse(resource).is_none() {
-        return Err(ApiError::malformed_policy("Resource vendor must be fully qualified and cannot contain regexes."));
-    }
-    Ok(())
-}
-
-/// AWS counts policy size without white space.
+/// AWS counts policy size without white space. Managed and trust policies have account quotas
+/// ("Cannot exceed quota for PolicySize: 6144"); inline policies count per principal.
 fn check_size(document: &str, quota: monban_store::Quota, what: &str) -> Result<(), ApiError> {
     let limit = quota.value();
-    if monban_store::policy_size(document) > limit {
-        return Err(ApiError::limit_exceeded(format!("Maximum policy size of {limit} bytes exceeded for {what}")));
+    if monban_store::policy_size(document) <= limit {
+        return Ok(());
     }
-    Ok(())
+    Err(ApiError::limit_exceeded(match quota {
+        monban_store::Quota::PolicySize | monban_store::Quota::AssumeRolePolicySize => {
+            format!("Cannot exceed quota for {}: {limit}", quota.name())
+        }
+        _ => format!("Maximum policy size of {limit} bytes exceeded for {what}"),
+    }))
 }
 
 /// Lists with `Marker`/`MaxItems`/`IsTruncated`: the marker is the index of the next item.

@@ -145,7 +145,7 @@ pub(super) async fn create_policy(call: &Call<'_>, input: &Value) -> Result<Valu
     call.authorize(Authorization::new("iam:CreatePolicy", &policy_arn).with_request_tags(&tags)).await?;
     let document = text(input, "PolicyDocument");
     check_size(document, Quota::PolicySize, &format!("policy {policy_arn}"))?;
-    validate_document(document, DocumentKind::Identity)?;
+    validate_document(document, DocumentKind::Managed)?;
     let now = call.now();
     let policy = ManagedPolicy {
         arn: policy_arn,
@@ -241,7 +241,7 @@ pub(super) async fn create_policy_version(call: &Call<'_>, input: &Value) -> Res
     customer_policy(call, "iam:CreatePolicyVersion", policy_arn).await?;
     let document = text(input, "PolicyDocument");
     check_size(document, Quota::PolicySize, &format!("policy {policy_arn}"))?;
-    validate_document(document, DocumentKind::Identity)?;
+    validate_document(document, DocumentKind::Managed)?;
     let set_default = input.get("SetAsDefault").and_then(Value::as_bool).unwrap_or(false);
     let v = call.state.store.create_policy_version(policy_arn, document, set_default, &call.now()).await?;
     Ok(json!({"PolicyVersion": version_json(&v, false)}))
