@@ -350,14 +350,8 @@ fn partition_matches(given: &str, partition: &str) -> bool {
     if !given.contains(['*', '?']) {
         return PARTITIONS.contains(&given) && given == partition;
     }
-    struct NoVariables;
-    impl crate::pattern::Lookup for NoVariables {
-        fn single(&self, _: &str) -> Option<&str> {
-            None
-        }
-    }
     let syntax = crate::pattern::Syntax { wildcards: true, variables: false, ignore_case: false };
-    crate::pattern::Pattern::new(given, syntax).matches(partition, &NoVariables)
+    crate::pattern::Pattern::new(given, syntax).matches(partition, &crate::pattern::NoVariables)
 }
 
 /// An `Action` value: `*`, or `vendor:action` with one colon and a vendor of letters, digits,

@@ -17,6 +17,16 @@ pub trait Lookup {
     fn single(&self, key_lowercase: &str) -> Option<&str>;
 }
 
+/// A lookup that knows no variables: for matching policy text that has none (actions), or for
+/// analyses that match without a request.
+pub struct NoVariables;
+
+impl Lookup for NoVariables {
+    fn single(&self, _: &str) -> Option<&str> {
+        None
+    }
+}
+
 /// A `${key}` or `${key, 'default'}` policy variable.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Variable {

@@ -210,6 +210,15 @@ pub struct Statement {
     pub conditions: Vec<Condition>,
 }
 
+impl Statement {
+    /// Whether the statement's `Action` (or `NotAction`) covers `action_lowercase`, whatever its
+    /// resources and conditions.
+    pub fn matches_action(&self, action_lowercase: &str) -> bool {
+        let listed = self.action.patterns.iter().any(|p| p.matches(action_lowercase, &crate::pattern::NoVariables));
+        listed != self.action.negated
+    }
+}
+
 impl Condition {
     /// The values as written (JSON strings, numbers or booleans), for reports.
     pub fn written_values(&self) -> &[JsonValue] {

@@ -429,6 +429,19 @@ def test_account_summary(root):
     assert summary["GroupsPerUserQuota"] == 10
     assert summary["AttachedPoliciesPerUserQuota"] == 10
     assert summary["AccountMFAEnabled"] == 0
+    # Every key of the API reference's GetAccountSummary example is there.
+    assert {
+        "GroupPolicySizeQuota", "InstanceProfilesQuota", "Policies", "GroupsPerUserQuota", "InstanceProfiles",
+        "AttachedPoliciesPerUserQuota", "Users", "PoliciesQuota", "Providers", "AccountMFAEnabled",
+        "AccessKeysPerUserQuota", "AssumeRolePolicySizeQuota", "PolicyVersionsInUseQuota", "GlobalEndpointTokenVersion",
+        "VersionsPerPolicyQuota", "AttachedPoliciesPerGroupQuota", "PolicySizeQuota", "Groups",
+        "AccountSigningCertificatesPresent", "UsersQuota", "ServerCertificatesQuota", "MFADevices",
+        "UserPolicySizeQuota", "PolicyVersionsInUse", "ServerCertificates", "Roles", "RolesQuota",
+        "SigningCertificatesPerUserQuota", "MFADevicesInUse", "RolePolicySizeQuota", "AttachedPoliciesPerRoleQuota",
+        "AccountAccessKeysPresent", "AccountPasswordPresent", "GroupsQuota",
+    } <= set(summary)
+    root.iam.set_security_token_service_preferences(GlobalEndpointTokenVersion="v2Token")
+    assert root.iam.get_account_summary()["SummaryMap"]["GlobalEndpointTokenVersion"] == 2
 
 
 # AWS managed policies ------------------------------------------------------------------------
@@ -495,3 +508,27 @@ def test_aws_managed_policies_are_not_customer_editable(root):
     with pytest.raises(ClientError):
         root.iam.delete_policy(PolicyArn=arn)
     assert root.iam.get_policy(PolicyArn=arn)["Policy"]["PolicyName"] == "ReadOnlyAccess"
+
+
+def test_policies_granting_service_access(root):
+    """API reference, ListPoliciesGrantingServiceAccess: a user's own and its groups' policies that
+    allow some action of each service, inline ones named with their entity."""
+    root.iam.create_user(UserName="alice")
+    root.iam.create_group(GroupName="devs")
+    root.iam.add_user_to_group(GroupName="devs", UserName="alice")
+    root.iam.put_user_policy(UserName="alice", PolicyName="s3-read",
+                             PolicyDocument=policy_doc({"Effect": "Allow", "Action": "s3:Get*", "Resource": "*"}))
+    root.iam.put_group_policy(GroupName="devs", PolicyName="not-iam",
+                              PolicyDocument=policy_doc({"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}))
+    root.iam.attach_user_policy(UserName="alice", PolicyArn="arn:aws:iam::aws:policy/IAMReadOnlyAccess")
+    entries = root.iam.list_policies_granting_service_access(
+        Arn=f"arn:aws:iam::{ACCOUNT}:user/alice", ServiceNamespaces=["s3", "iam", "ec2"])["PoliciesGrantingServiceAccess"]
+    by_service = {e["ServiceNamespace"]: sorted(p["PolicyName"] for p in e["Policies"]) for e in entries}
+    assert by_service == {"s3": ["not-iam", "s3-read"], "iam": ["IAMReadOnlyAccess"], "ec2": ["not-iam"]}
+    [iam] = [e for e in entries if e["ServiceNamespace"] == "iam"]
+    assert iam["Policies"][0] == {"PolicyName": "IAMReadOnlyAccess", "PolicyType": "MANAGED",
+                                  "PolicyArn": "arn:aws:iam::aws:policy/IAMReadOnlyAccess"}
+    [s3] = [e for e in entries if e["ServiceNamespace"] == "s3"]
+    assert {"PolicyName": "not-iam", "PolicyType": "INLINE", "EntityType": "GROUP", "EntityName": "devs"} in s3["Policies"]
+    expect_error("NoSuchEntity", root.iam.list_policies_granting_service_access,
+                 Arn=f"arn:aws:iam::{ACCOUNT}:user/nobody", ServiceNamespaces=["s3"])

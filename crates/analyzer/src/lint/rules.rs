@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use monban_catalog::{Action, ActionId, ConditionKeyType, ResourceType};
 use monban_policy::condition::{Family, SetQualifier, Values};
-use monban_policy::pattern::{ArnPattern, Piece};
+use monban_policy::pattern::{ArnPattern, NoVariables, Piece};
 use monban_policy::policy::{Condition, PrincipalMatcher};
 use monban_policy::{DocumentError, DocumentErrorKind, Effect, Policy, Statement, Version};
 
@@ -905,15 +905,6 @@ impl Context<'_, '_, '_, '_> {
                 ));
             }
         }
-    }
-}
-
-/// A lookup with no variables: action patterns have none.
-struct NoVariables;
-
-impl monban_policy::pattern::Lookup for NoVariables {
-    fn single(&self, _: &str) -> Option<&str> {
-        None
     }
 }
 

@@ -40,8 +40,11 @@ pub(super) async fn account_summary(call: &Call<'_>) -> Result<Value, ApiError> 
             map.insert(key.into(), json!(quota.value()));
         }
     }
-    // The root user has no MFA device in monban: root signs in with keys only.
-    map.insert("AccountMFAEnabled".into(), json!(0));
+    // monban's root user signs in with access keys only: no MFA device, password or signing
+    // certificate of its own.
+    for key in ["AccountMFAEnabled", "AccountPasswordPresent", "AccountSigningCertificatesPresent"] {
+        map.insert(key.into(), json!(0));
+    }
     let version = call.state.store.global_endpoint_token_version(call.account()).await?;
     map.insert("GlobalEndpointTokenVersion".into(), json!(version));
     Ok(json!({"SummaryMap": map}))

@@ -42,31 +42,15 @@ async fn subject(call: &Call<'_>, arn: &str) -> Result<Subject, ApiError> {
     })?;
     let account = call.account();
     let mut subject = Subject { principals: Vec::new(), policies: Vec::new() };
-    let kind = match parsed.resource_type() {
-        "user" => Some(User),
-        "role" => Some(Role),
-        "group" => Some(Group),
-        _ => None,
-    };
-    // Only this account's entities, and AWS's managed policies, are the caller's to report on.
-    if parsed.account() != account && !(parsed.account() == "aws" && kind.is_none()) {
-        return Err(missing());
-    }
-    if let Some(kind) = kind {
-        let name = parsed.resource_name();
-        let principal = call.state.store.principal(account, kind, name).await?;
-        // The whole ARN must match: a path names another entity.
-        let principal = principal.filter(|p| p.arn == arn).ok_or_else(missing)?;
-        crate::auth::principal_policies(call.state, account, kind, name, &mut subject.policies).await?;
+    if let Some((kind, name, principal)) = principal_at(call, arn).await? {
+        // Only this account's entities at exactly this ARN (a path names another entity).
+        let principal = principal.ok_or_else(missing)?;
+        crate::auth::principal_policies(call.state, account, kind, &name, &mut subject.policies).await?;
         match kind {
-            Group => {
-                for user in call.state.store.users_in_group(account, name).await? {
-                    subject.principals.push(user);
-                }
-            }
+            Group => subject.principals.extend(call.state.store.users_in_group(account, &name).await?),
             _ => {
                 if kind == User {
-                    for group in call.state.store.groups_for_user(account, name).await? {
+                    for group in call.state.store.groups_for_user(account, &name).await? {
                         crate::auth::principal_policies(call.state, account, Group, &group.name, &mut subject.policies)
                             .await?;
                     }
@@ -75,6 +59,10 @@ async fn subject(call: &Call<'_>, arn: &str) -> Result<Subject, ApiError> {
             }
         }
         return Ok(subject);
+    }
+    // Only this account's and AWS's managed policies are the caller's to report on.
+    if parsed.account() != account && parsed.account() != "aws" {
+        return Err(missing());
     }
     if parsed.resource_type() != "policy" {
         return Err(missing());

@@ -204,6 +204,28 @@ pub(crate) async fn on_principal(
     Ok(existing)
 }
 
+/// The user, group or role an ARN names: `None` when the ARN names no IAM principal at all;
+/// otherwise its kind and name, with the principal if it exists in the caller's account at exactly
+/// that ARN (another account's, or another path, is not it).
+pub(crate) async fn principal_at(
+    call: &Call<'_>,
+    principal_arn: &str,
+) -> Result<Option<(PrincipalKind, String, Option<Principal>)>, ApiError> {
+    let Some(parsed) = Arn::parse(principal_arn).filter(|a| a.service() == "iam") else { return Ok(None) };
+    let kind = match parsed.resource_type() {
+        "user" => User,
+        "group" => Group,
+        "role" => Role,
+        _ => return Ok(None),
+    };
+    let name = parsed.resource_name().to_string();
+    let found = match parsed.account() == call.account() {
+        true => call.state.store.principal(call.account(), kind, &name).await?.filter(|p| p.arn == principal_arn),
+        false => None,
+    };
+    Ok(Some((kind, name, found)))
+}
+
 pub(crate) fn not_found(kind: PrincipalKind, name: &str) -> ApiError {
     ApiError::no_such_entity(format!("The {} with name {name} cannot be found.", kind.as_str()))
 }
@@ -384,6 +406,7 @@ pub(crate) fn handler(op: IamOperation) -> Option<Handler<IamOperation>> {
         Op::CreateServiceLinkedRole => |_, c, i| Box::pin(service_roles::create(c, i)),
         Op::DeleteServiceLinkedRole => |_, c, i| Box::pin(service_roles::delete(c, i)),
         Op::GetServiceLinkedRoleDeletionStatus => |_, c, i| Box::pin(service_roles::deletion_status(c, i)),
+        Op::ListPoliciesGrantingServiceAccess => |_, c, i| Box::pin(policies_granting_service_access(c, i)),
         Op::AcceptDelegationRequest
         | Op::AcquireRole
         | Op::AssociateDelegationRequest
@@ -403,7 +426,6 @@ pub(crate) fn handler(op: IamOperation) -> Option<Handler<IamOperation>> {
         | Op::GetRoleTemplateVersion
         | Op::ListDelegationRequests
         | Op::ListOrganizationsFeatures
-        | Op::ListPoliciesGrantingServiceAccess
         | Op::PutAccountProperties
         | Op::RejectDelegationRequest
         | Op::SendDelegationToken

@@ -329,3 +329,65 @@ pub(super) async fn list_entities_for_policy(call: &Call<'_>, input: &Value) -> 
     }
     Ok(out)
 }
+
+/// ListPoliciesGrantingServiceAccess: the identity policies of a user (with its groups'), group or
+/// role that allow at least one action of each service, whatever their resources and conditions
+/// (IAM API Reference: "It only applies permissions policy logic"; boundaries, resource policies
+/// and SCPs are not consulted).
+pub(super) async fn policies_granting_service_access(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
+    let entity = text(input, "Arn");
+    call.authorize(Authorization::new("iam:ListPoliciesGrantingServiceAccess", entity)).await?;
+    let invalid =
+        || ApiError::invalid_input(format!("ARN {entity} is not valid: it names no IAM user, group or role."));
+    let (kind, name, found) = principal_at(call, entity).await?.ok_or_else(invalid)?;
+    let principal = found.ok_or_else(|| not_found(kind, &name))?;
+    let mut owners = vec![principal.clone()];
+    if kind == User {
+        owners.extend(call.state.store.groups_for_user(call.account(), &principal.name).await?);
+    }
+    // (policy name, ARN for managed policies, owner, compiled policy)
+    let mut policies = Vec::new();
+    for owner in &owners {
+        for (policy_name, document) in call.state.store.inline_policies(call.account(), owner.kind, &owner.name).await?
+        {
+            let compiled = call.state.policies.compile(&policy_name, &document)?;
+            policies.push((policy_name, None, owner, compiled));
+        }
+        for arn in call.state.store.attached_policies(call.account(), owner.kind, &owner.name).await? {
+            if let Some(compiled) = crate::auth::managed_policy(call.state, &arn).await? {
+                policies.push((policy_name_of(&arn).to_string(), Some(arn.clone()), owner, compiled));
+            }
+        }
+    }
+    let catalog = monban_catalog::Catalog::embedded().map_err(|e| ApiError::internal(e.to_string()))?;
+    let mut entries = Vec::new();
+    for namespace in input.get("ServiceNamespaces").and_then(Value::as_array).into_iter().flatten() {
+        let namespace = namespace.as_str().unwrap_or_default();
+        let actions: Vec<String> = catalog
+            .service(namespace)
+            .map(|s| s.actions().map(|a| format!("{namespace}:{}", a.name()).to_lowercase()).collect())
+            .unwrap_or_default();
+        let granting = policies.iter().filter(|(_, _, _, policy)| {
+            policy
+                .statements
+                .iter()
+                .any(|s| s.effect == monban_policy::Effect::Allow && actions.iter().any(|a| s.matches_action(a)))
+        });
+        let listed: Vec<Value> = granting
+            .map(|(policy_name, arn, owner, _)| {
+                let mut item = json!({"PolicyName": policy_name,
+                    "PolicyType": if arn.is_some() { "MANAGED" } else { "INLINE" }});
+                match arn {
+                    Some(arn) => item["PolicyArn"] = json!(arn),
+                    None => {
+                        item["EntityType"] = json!(owner.kind.as_str().to_uppercase());
+                        item["EntityName"] = json!(owner.name);
+                    }
+                }
+                item
+            })
+            .collect();
+        entries.push(json!({"ServiceNamespace": namespace, "Policies": listed}));
+    }
+    Ok(json!({"PoliciesGrantingServiceAccess": entries, "IsTruncated": false}))
+}

@@ -36,19 +36,8 @@ fn input_policies(input: &Value, key: &str, kind: SourceType) -> Result<Vec<Sour
 
 /// The principal a PolicySourceArn names in the caller's account.
 async fn source_principal(call: &Call<'_>, arn: &str) -> Result<Principal, ApiError> {
-    let parsed = Arn::parse(arn).filter(|a| a.service() == "iam").ok_or_else(|| invalid_entity(arn))?;
-    let kind = match parsed.resource_type() {
-        "user" => User,
-        "group" => Group,
-        "role" => Role,
-        _ => return Err(invalid_entity(arn)),
-    };
-    let name = parsed.resource_name();
-    let found = match parsed.account() == call.account() {
-        true => call.state.store.principal(call.account(), kind, name).await?,
-        false => None,
-    };
-    found.filter(|p| p.arn == arn).ok_or_else(|| not_found(kind, name))
+    let (kind, name, found) = principal_at(call, arn).await?.ok_or_else(|| invalid_entity(arn))?;
+    found.ok_or_else(|| not_found(kind, &name))
 }
 
 /// What PolicyExclusionList leaves out: whole policy types, managed policies by ARN, inline
