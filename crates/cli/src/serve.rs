@@ -26,6 +26,10 @@ pub struct ServeArgs {
     /// The account created on first start
     #[arg(long, default_value = "123456789012", value_parser = parse_account_id)]
     account_id: String,
+    /// The account's partition (aws, aws-cn or aws-us-gov): its ARNs and the regions requests may
+    /// be signed for; fixed when the account is created
+    #[arg(long, default_value = "aws", value_parser = parse_partition)]
+    partition: monban_server::Partition,
     /// Root access key id to install (with --root-secret-access-key); generated when absent
     #[arg(long, env = "MONBAN_ROOT_ACCESS_KEY_ID", requires = "root_secret_access_key")]
     root_access_key_id: Option<String>,
@@ -48,6 +52,11 @@ pub struct ServeArgs {
     /// With --ephemeral: also write the CloudTrail-format audit log to this file
     #[arg(long, requires = "ephemeral")]
     audit_log: Option<PathBuf>,
+}
+
+fn parse_partition(text: &str) -> Result<monban_server::Partition, String> {
+    monban_server::Partition::parse(text)
+        .ok_or_else(|| format!("`{text}` is not a partition (aws, aws-cn or aws-us-gov)"))
 }
 
 /// The format of the per-request lines.
@@ -79,13 +88,15 @@ pub fn run(args: ServeArgs) -> anyhow::Result<Exit> {
                 (false, LogFormat::Json) => monban_server::RequestLog::Json,
             },
             audit_log: args.audit_log.clone(),
+            partition: args.partition,
         };
         let listener = tokio::net::TcpListener::bind(&args.listen)
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;
         let server = monban_server::Server::start(config).await?;
         let endpoint = format!("http://{}", listener.local_addr()?);
-        let mut exports = vec![("AWS_ENDPOINT_URL", endpoint.clone()), ("AWS_DEFAULT_REGION", "us-east-1".to_string())];
+        let region = args.partition.iam_region().to_string();
+        let mut exports = vec![("AWS_ENDPOINT_URL", endpoint.clone()), ("AWS_DEFAULT_REGION", region)];
         let mut credentials_file = args.data_dir.join("root-credentials");
         match (&server.generated_root, args.ephemeral) {
             // In memory, the credentials exist nowhere else: shown once.

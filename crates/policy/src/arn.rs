@@ -106,3 +106,51 @@ mod tests {
         assert!(root.has_account_id());
     }
 }
+
+/// An AWS partition: a group of regions with its own ARNs, endpoints and accounts (AWS General
+/// Reference, "Amazon Resource Names (ARNs)": partition). An account lives in exactly one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Partition {
+    /// The standard partition.
+    #[default]
+    Aws,
+    /// The China regions.
+    AwsCn,
+    /// AWS GovCloud (US).
+    AwsUsGov,
+}
+
+impl Partition {
+    /// Every partition.
+    pub const ALL: [Partition; 3] = [Partition::Aws, Partition::AwsCn, Partition::AwsUsGov];
+
+    /// `aws`, `aws-cn` or `aws-us-gov`, as ARNs write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Partition::Aws => "aws",
+            Partition::AwsCn => "aws-cn",
+            Partition::AwsUsGov => "aws-us-gov",
+        }
+    }
+
+    /// The partition an ARN's partition field names.
+    pub fn parse(text: &str) -> Option<Partition> {
+        Partition::ALL.into_iter().find(|p| p.as_str() == text)
+    }
+
+    /// The region where IAM, a global service, takes its requests in this partition (AWS General
+    /// Reference, "AWS Identity and Access Management endpoints and quotas").
+    pub fn iam_region(self) -> &'static str {
+        match self {
+            Partition::Aws => "us-east-1",
+            Partition::AwsCn => "cn-north-1",
+            Partition::AwsUsGov => "us-gov-west-1",
+        }
+    }
+}
+
+impl fmt::Display for Partition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

@@ -49,6 +49,8 @@ pub use error::ApiError;
 pub use request::{implemented, operations, Call};
 use util::SecretBox;
 
+pub use monban_policy::arn::Partition;
+
 /// How the server starts.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -68,6 +70,8 @@ pub struct Config {
     pub request_log: RequestLog,
     /// Where the audit log goes when there is no data directory (`--ephemeral`).
     pub audit_log: Option<PathBuf>,
+    /// The account's partition: its ARNs and the regions requests may be signed for.
+    pub partition: Partition,
 }
 
 /// How each call is reported on stderr.
@@ -93,6 +97,7 @@ impl Config {
             secret_key: None,
             request_log: RequestLog::Off,
             audit_log: None,
+            partition: Partition::Aws,
         }
     }
 }
@@ -130,6 +135,22 @@ pub enum StartError {
         stored: String,
         /// The account asked for.
         requested: String,
+    },
+    /// The data directory's account is in another partition.
+    #[error(
+        "data directory `{}` holds account {account} in partition {stored}, not {requested}: start with \
+         --partition {stored} (an account never changes partition)",
+        dir.display()
+    )]
+    OtherPartition {
+        /// The directory.
+        dir: PathBuf,
+        /// The account.
+        account: String,
+        /// Its partition.
+        stored: String,
+        /// The partition asked for.
+        requested: Partition,
     },
     /// The secret key does not open the secrets stored in the data directory.
     #[error(
@@ -287,7 +308,7 @@ impl Server {
             }
         };
         if let Some(dir) = &config.data_dir {
-            check_account(&store, dir, &config.account_id).await?;
+            check_account(&store, dir, &config.account_id, config.partition).await?;
         }
         let state = Arc::new(StateInner {
             store,
@@ -437,13 +458,26 @@ fn lock_data_dir(dir: &std::path::Path) -> Result<std::fs::File, StartError> {
 
 /// A data directory holds one standalone account: starting it as another would silently create a
 /// second account beside the first.
-async fn check_account(store: &Store, dir: &std::path::Path, requested: &str) -> Result<(), StartError> {
+async fn check_account(
+    store: &Store,
+    dir: &std::path::Path,
+    requested: &str,
+    partition: Partition,
+) -> Result<(), StartError> {
     let stored = store.accounts().await?;
-    match stored.first() {
-        Some(first) if !stored.iter().any(|a| a == requested) => Err(StartError::OtherAccount {
+    if let Some(first) = stored.first().filter(|_| !stored.iter().any(|a| a == requested)) {
+        return Err(StartError::OtherAccount {
             dir: dir.to_path_buf(),
             stored: first.clone(),
             requested: requested.to_string(),
+        });
+    }
+    match store.account_partition(requested).await? {
+        Some(stored) if stored != partition.as_str() => Err(StartError::OtherPartition {
+            dir: dir.to_path_buf(),
+            account: requested.to_string(),
+            stored,
+            requested: partition,
         }),
         _ => Ok(()),
     }
@@ -466,7 +500,7 @@ async fn check_secret_key(state: &State) -> Result<(), StartError> {
 async fn bootstrap(state: &State) -> Result<Option<RootCredentials>, ApiError> {
     let config = &state.config;
     let now = util::iso8601(SystemTime::now());
-    state.store.ensure_account(&config.account_id, &now).await?;
+    state.store.ensure_account(&config.account_id, &now, config.partition.as_str()).await?;
     if let (Some(id), Some(secret)) = (&config.root_access_key_id, &config.root_secret_access_key) {
         if state.store.access_key(id).await?.is_none() {
             install_root_key(state, id, secret, &now).await?;

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
+use monban_policy::arn::{Arn, Partition};
 use monban_policy::Policy;
 use serde::Deserialize;
 
@@ -72,6 +73,24 @@ pub fn all() -> &'static HashMap<String, AwsPolicy> {
     })
 }
 
+/// The AWS managed policy `arn` names in `partition`: each partition has the same policies under
+/// its own ARNs (`arn:aws-cn:iam::aws:policy/ReadOnlyAccess`); an ARN of another partition names
+/// none.
+pub fn get(arn: &str, partition: Partition) -> Option<&'static AwsPolicy> {
+    let parsed = Arn::parse(arn).filter(|a| a.partition() == partition.as_str())?;
+    all().get(&format!("arn:aws:iam::aws:{}", parsed.resource()))
+}
+
+impl AwsPolicy {
+    /// Its ARN in `partition`.
+    pub fn arn_in(&self, partition: Partition) -> String {
+        match partition {
+            Partition::Aws => self.arn.clone(),
+            other => self.arn.replacen("arn:aws:", &format!("arn:{other}:"), 1),
+        }
+    }
+}
+
 /// `ANPA` and 17 characters derived from the ARN, so ids are stable across restarts.
 fn stable_id(arn: &str) -> String {
     const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
@@ -88,6 +107,15 @@ fn stable_id(arn: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn each_partition_names_the_same_policies_under_its_own_arns() {
+        use monban_policy::arn::Partition;
+        let china = super::get("arn:aws-cn:iam::aws:policy/ReadOnlyAccess", Partition::AwsCn).unwrap();
+        assert_eq!(china.arn_in(Partition::AwsCn), "arn:aws-cn:iam::aws:policy/ReadOnlyAccess");
+        assert!(super::get("arn:aws-cn:iam::aws:policy/ReadOnlyAccess", Partition::Aws).is_none());
+        assert!(super::get("arn:aws:iam::aws:policy/ReadOnlyAccess", Partition::Aws).is_some());
+    }
+
     #[test]
     fn loads_every_managed_policy() {
         let all = super::all();

@@ -47,11 +47,11 @@ impl Service {
     }
 
     /// `aws:RequestedRegion` for a request signed for `signed_region`. IAM is a global service
-    /// whose requests are made in `us-east-1` whatever region signed them (IAM User Guide, "AWS
-    /// global condition context keys": aws:RequestedRegion).
-    pub fn requested_region(self, signed_region: &str) -> &str {
+    /// whose requests are made in its partition's one region (`us-east-1` in `aws`) whatever region
+    /// signed them (IAM User Guide, "AWS global condition context keys": aws:RequestedRegion).
+    pub fn requested_region(self, signed_region: &str, partition: monban_policy::arn::Partition) -> &str {
         match self {
-            Service::Iam => "us-east-1",
+            Service::Iam => partition.iam_region(),
             Service::Sts => signed_region,
         }
     }

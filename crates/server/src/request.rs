@@ -58,6 +58,17 @@ impl Call<'_> {
         self.context.identity.account()
     }
 
+    /// The caller's account's partition.
+    pub fn partition(&self) -> monban_policy::arn::Partition {
+        self.state.config.partition
+    }
+
+    /// The ARN of an IAM resource of the caller's account (`user/ops/alice`, `root`), in its
+    /// partition.
+    pub fn iam_arn(&self, resource: &str) -> String {
+        format!("arn:{}:iam::{}:{resource}", self.partition(), self.account())
+    }
+
     /// Now, as IAM writes timestamps.
     pub fn now(&self) -> String {
         util::iso8601(self.context.now)
@@ -122,7 +133,7 @@ pub(crate) async fn handle(
             identity: &identity,
             now,
             source_ip: peer.ip().to_string(),
-            region: service.requested_region(&scope.region).to_string(),
+            region: service.requested_region(&scope.region, state.config.partition).to_string(),
         },
         request_id: request_id.clone(),
         authorizations: std::sync::Mutex::default(),

@@ -407,8 +407,8 @@ fn accounts_in_one_data_directory_are_isolated() {
         let runtime = tokio::runtime::Runtime::new().unwrap();
         runtime.block_on(async {
             let store = monban_store::Store::open(&data.path().join("monban.db")).await.unwrap();
-            store.ensure_account(ACCOUNT, "2026-01-01T00:00:00Z").await.unwrap();
-            store.ensure_account(other_account, "2026-01-01T00:00:00Z").await.unwrap();
+            store.ensure_account(ACCOUNT, "2026-01-01T00:00:00Z", "aws").await.unwrap();
+            store.ensure_account(other_account, "2026-01-01T00:00:00Z", "aws").await.unwrap();
             let policy = monban_store::ManagedPolicy {
                 arn: other_policy.clone(),
                 name: "theirs".into(),
@@ -618,5 +618,13 @@ fn a_data_directory_is_locked_and_keeps_its_account() {
     drop(_running);
     let error = start("210987654321").err().expect("another account must not start").to_string();
     assert!(error.contains(&format!("holds account {ACCOUNT}")), "{error}");
+    // An account never changes partition.
+    let in_china = runtime.block_on(monban_server::Server::start(monban_server::Config {
+        data_dir: Some(data.path().to_path_buf()),
+        partition: monban_server::Partition::AwsCn,
+        ..monban_server::Config::ephemeral(ACCOUNT)
+    }));
+    let error = in_china.err().expect("another partition must not start").to_string();
+    assert!(error.contains("in partition aws, not aws-cn"), "{error}");
     assert!(start(ACCOUNT).is_ok());
 }

@@ -76,3 +76,7 @@ CREATE INDEX identity_providers_by_account ON identity_providers(account_id, kin
 -- The version of the session tokens STS's global endpoint issues (SetSecurityTokenServicePreferences):
 -- 1 (valid only in Regions enabled by default) or 2 (valid in all Regions).
 ALTER TABLE accounts ADD COLUMN global_endpoint_token_version INTEGER NOT NULL DEFAULT 1;
+
+-- The account's partition (aws, aws-cn or aws-us-gov): its ARNs and regions follow it, and it
+-- never changes.
+ALTER TABLE accounts ADD COLUMN partition TEXT NOT NULL DEFAULT 'aws';

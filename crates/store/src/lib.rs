@@ -16,7 +16,7 @@
 //! # async fn demo() -> Result<(), monban_store::StoreError> {
 //! use monban_store::{Principal, PrincipalKind, Store};
 //! let store = Store::open_in_memory().await?;
-//! store.ensure_account("123456789012", "2026-01-01T00:00:00Z").await?;
+//! store.ensure_account("123456789012", "2026-01-01T00:00:00Z", "aws").await?;
 //! let user = Principal::new(PrincipalKind::User, "alice", "AIDAEXAMPLE", "/", "arn:aws:iam::123456789012:user/alice", "2026-01-01T00:00:00Z");
 //! store.create_principal("123456789012", &user).await?;
 //! # Ok(()) }
@@ -672,15 +672,21 @@ impl Store {
             .await
     }
 
-    /// Creates the account if it does not exist.
-    pub async fn ensure_account(&self, account_id: &str, now: &str) -> Result<()> {
+    /// Creates the account in `partition` if it does not exist.
+    pub async fn ensure_account(&self, account_id: &str, now: &str, partition: &str) -> Result<()> {
         self.execute(
-            sqlx::query("INSERT OR IGNORE INTO accounts (account_id, created) VALUES (?, ?)")
+            sqlx::query("INSERT OR IGNORE INTO accounts (account_id, created, partition) VALUES (?, ?, ?)")
                 .bind(account_id.to_owned())
-                .bind(now.to_owned()),
+                .bind(now.to_owned())
+                .bind(partition.to_owned()),
         )
         .await?;
         Ok(())
+    }
+
+    /// The account's partition, if the account exists.
+    pub async fn account_partition(&self, account_id: &str) -> Result<Option<String>> {
+        self.reader.one("SELECT partition FROM accounts WHERE account_id = ?", [account_id], |r| Ok(r.get(0)?))
     }
 
     /// Every account the database holds, in order of id.

@@ -118,7 +118,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         for store in [Store::open_in_memory().await.unwrap(), Store::open(&dir.path().join("monban.db")).await.unwrap()]
         {
-            store.ensure_account("111122223333", "2026-01-01T00:00:00Z").await.unwrap();
+            store.ensure_account("111122223333", "2026-01-01T00:00:00Z", "aws").await.unwrap();
             let reader = store.reader.clone();
             let started = std::time::Instant::now();
             let seen_inside = store

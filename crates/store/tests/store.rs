@@ -20,7 +20,7 @@ fn user(name: &str) -> Principal {
 
 async fn store() -> Store {
     let store = Store::open_in_memory().await.unwrap();
-    store.ensure_account(ACCOUNT, NOW).await.unwrap();
+    store.ensure_account(ACCOUNT, NOW, "aws").await.unwrap();
     store
 }
 
@@ -109,7 +109,7 @@ async fn concurrent_writers_all_succeed_and_survive_reopen() {
     let path = dir.path().join("monban.db");
     {
         let store = Store::open(&path).await.unwrap();
-        store.ensure_account(ACCOUNT, NOW).await.unwrap();
+        store.ensure_account(ACCOUNT, NOW, "aws").await.unwrap();
         let mut tasks = Vec::new();
         for client in 0..32 {
             let store = store.clone();
@@ -134,7 +134,7 @@ async fn foreign_keys_refuse_orphans_and_follow_renames() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("monban.db");
     let store = Store::open(&path).await.unwrap();
-    store.ensure_account(ACCOUNT, NOW).await.unwrap();
+    store.ensure_account(ACCOUNT, NOW, "aws").await.unwrap();
     store.create_principal(ACCOUNT, &user("carol")).await.unwrap();
     store.put_inline_policy(ACCOUNT, PrincipalKind::User, "carol", "p", "{}").await.unwrap();
 

@@ -41,7 +41,11 @@ pub(super) async fn key_record(state: &State, key_id: &str) -> Result<Option<Key
 /// endpoint serves, and the scope must name a region of the partition. A request signed for
 /// another service or a region that does not exist is refused with AWS's words before its key is
 /// looked up.
-pub(super) fn scoped_service(scope: &monban_sigv4::CredentialScope, action: &str) -> Result<Service, ApiError> {
+pub(super) fn scoped_service(
+    scope: &monban_sigv4::CredentialScope,
+    action: &str,
+    partition: monban_policy::arn::Partition,
+) -> Result<Service, ApiError> {
     let service = match Service::from_signing_name(&scope.service) {
         Some(service) => service,
         None => {
@@ -54,7 +58,7 @@ pub(super) fn scoped_service(scope: &monban_sigv4::CredentialScope, action: &str
             .into());
         }
     };
-    if !crate::protocol::model::is_region(&scope.region) {
+    if !crate::protocol::model::is_region(partition, &scope.region) {
         return Err(monban_sigv4::Sigv4Error::Scope(monban_sigv4::ScopeMismatch::Region(
             scope.region.chars().take(64).collect(),
         ))
@@ -75,7 +79,7 @@ pub async fn authenticate(
 ) -> Result<(Identity, monban_sigv4::CredentialScope, Service), ApiError> {
     let options = monban_sigv4::Options::new().allow_unsigned_payload(false);
     let claim = monban_sigv4::parse(request, now, &options)?;
-    let service = scoped_service(claim.scope(), action)?;
+    let service = scoped_service(claim.scope(), action, state.config.partition)?;
     let key_id = claim.access_key_id().to_string();
     let invalid = || ApiError::invalid_client_token("The security token included in the request is invalid.");
     let generation = state.generation();
@@ -115,7 +119,9 @@ pub async fn authenticate(
             let verified = claim.verify(Some(monban_sigv4::SigningSecret::new(secret, ())))?;
             let account = key.account_id.clone();
             let identity = match (&key.user_name, user) {
-                (None, _) => Identity::Root { account, access_key_id: key_id.clone() },
+                (None, _) => {
+                    Identity::Root { account, partition: state.config.partition, access_key_id: key_id.clone() }
+                }
                 (Some(_), Some(user)) => Identity::User { account, user: user.clone(), access_key_id: key_id.clone() },
                 (Some(_), None) => return Err(invalid()),
             };

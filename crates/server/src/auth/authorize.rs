@@ -16,7 +16,7 @@ use super::*;
 
 /// The managed policy behind an ARN: customer managed (its default version) or AWS managed.
 pub async fn managed_policy(state: &State, arn: &str) -> Result<Option<Arc<Policy>>, ApiError> {
-    if let Some(aws) = managed::all().get(arn) {
+    if let Some(aws) = managed::get(arn, state.config.partition) {
         return Ok(Some(aws.policy.clone()));
     }
     let Some(policy) = state.store.managed_policy(arn).await? else { return Ok(None) };

@@ -1,5 +1,6 @@
 //! The authenticated caller: root, an IAM user, or a role session.
 
+use monban_policy::arn::{Arn, Partition};
 use monban_policy::Caller;
 use monban_store::{Principal, Session};
 
@@ -12,6 +13,8 @@ pub enum Identity {
     Root {
         /// The account.
         account: String,
+        /// The account's partition.
+        partition: Partition,
         /// The key used.
         access_key_id: String,
     },
@@ -45,13 +48,24 @@ impl Identity {
         }
     }
 
+    /// The caller's partition: the root user's account's, or the one its user's or role's ARN
+    /// was made in.
+    pub fn partition(&self) -> Partition {
+        let of = |arn: &str| Arn::parse(arn).and_then(|a| Partition::parse(a.partition())).unwrap_or_default();
+        match self {
+            Identity::Root { partition, .. } => *partition,
+            Identity::User { user, .. } => of(&user.arn),
+            Identity::Session { role, .. } => of(&role.arn),
+        }
+    }
+
     /// The caller's ARN, as GetCallerIdentity and AccessDenied messages show it.
     pub fn arn(&self) -> String {
         match self {
-            Identity::Root { account, .. } => format!("arn:aws:iam::{account}:root"),
+            Identity::Root { account, partition, .. } => format!("arn:{partition}:iam::{account}:root"),
             Identity::User { user, .. } => user.arn.clone(),
             Identity::Session { account, role, session } => {
-                format!("arn:aws:sts::{account}:assumed-role/{}/{}", role.name, session.session_name)
+                format!("arn:{}:sts::{account}:assumed-role/{}/{}", self.partition(), role.name, session.session_name)
             }
         }
     }

@@ -138,12 +138,12 @@ async fn assume_role(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> 
                  length less than or equal to {limit}"
             )));
         }
-        crate::handlers::iam::validate_document(policy, crate::handlers::iam::DocumentKind::Session)?;
+        crate::handlers::iam::validate_document(call, policy, crate::handlers::iam::DocumentKind::Session)?;
         session_documents.push(policy.to_string());
     }
     for arn in input.get("PolicyArns").and_then(Value::as_array).into_iter().flatten() {
         let arn = text(arn, "arn");
-        let document = match crate::managed::all().get(arn) {
+        let document = match crate::managed::get(arn, call.partition()) {
             Some(aws) => aws.document.clone(),
             // Managed session policies must be in the role's account (STS API Reference,
             // AssumeRole: PolicyArns).
@@ -184,7 +184,7 @@ async fn assume_role(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> 
         "Credentials": {"AccessKeyId": session.access_key_id, "SecretAccessKey": secret,
             "SessionToken": token, "Expiration": expires},
         "AssumedRoleUser": {"AssumedRoleId": format!("{}:{session_name}", role.id),
-            "Arn": format!("arn:aws:sts::{account}:assumed-role/{}/{session_name}", role.name)},
+            "Arn": format!("arn:{}:sts::{account}:assumed-role/{}/{session_name}", call.partition(), role.name)},
     });
     if let Some(source) = &session.source_identity {
         out["SourceIdentity"] = Value::String(source.clone());

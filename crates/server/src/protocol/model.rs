@@ -12,6 +12,7 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
+use monban_policy::arn::Partition;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -94,8 +95,8 @@ pub struct Shape {
 #[derive(Debug, Deserialize)]
 struct Models {
     services: HashMap<String, Service>,
-    /// The regions of the `aws` partition, from botocore's endpoints.json.
-    regions: Vec<String>,
+    /// The regions of each partition, from botocore's endpoints.json.
+    partitions: HashMap<String, Vec<String>>,
 }
 
 fn models() -> Option<&'static Models> {
@@ -108,9 +109,11 @@ pub fn service(name: &str) -> Option<&'static Service> {
     models()?.services.get(name)
 }
 
-/// Whether `region` is a region of the `aws` partition: a credential scope must name one.
-pub fn is_region(region: &str) -> bool {
-    models().is_some_and(|m| m.regions.iter().any(|r| r == region))
+/// Whether `region` is a region of `partition`: a credential scope must name one of its account's.
+pub fn is_region(partition: Partition, region: &str) -> bool {
+    models()
+        .and_then(|m| m.partitions.get(partition.as_str()))
+        .is_some_and(|regions| regions.iter().any(|r| r == region))
 }
 
 /// Query parameters as a tree of their dot-separated names (`Tags.member.1.Key`), built in one
@@ -570,7 +573,9 @@ mod tests {
         let mut input = json!({"UserName": "a", "Password": "p"});
         iam.redact(iam.operations["CreateLoginProfile"].input.as_deref().unwrap(), &mut input);
         assert_eq!(input, json!({"UserName": "a"}));
-        assert!(is_region("eu-west-1") && !is_region("xx-nowhere-1"));
+        assert!(is_region(Partition::Aws, "eu-west-1") && !is_region(Partition::Aws, "xx-nowhere-1"));
+        assert!(is_region(Partition::AwsCn, "cn-north-1") && !is_region(Partition::Aws, "cn-north-1"));
+        assert!(is_region(Partition::AwsUsGov, "us-gov-west-1"));
     }
 
     #[test]

@@ -145,8 +145,9 @@ pub(super) async fn authorization_details(call: &Call<'_>, input: &Value) -> Res
     if wants("AWSManagedPolicy") {
         let mut aws: Vec<&managed::AwsPolicy> = managed::all().values().collect();
         aws.sort_by(|a, b| a.name.cmp(&b.name));
-        for p in aws.into_iter().filter(|p| usage_of(&p.arn).attachments > 0) {
-            let mut v = aws_policy_json(p, usage_of(&p.arn));
+        let partition = call.partition();
+        for p in aws.into_iter().filter(|p| usage_of(&p.arn_in(partition)).attachments > 0) {
+            let mut v = aws_policy_json(p, partition, usage_of(&p.arn_in(partition)));
             v["PolicyVersionList"] = json!([{"Document": percent_encode(&p.document), "VersionId": p.version_id,
                 "IsDefaultVersion": true, "CreateDate": p.updated}]);
             policies.push(v);

@@ -9,7 +9,7 @@ use super::*;
 use crate::key_material::{Certificate, KeyError};
 
 fn certificate_arn(call: &Call<'_>, path: &str, name: &str) -> String {
-    arn(call.account(), "server-certificate", path, name)
+    arn(call, "server-certificate", path, name)
 }
 
 /// The ARN a server certificate operation is authorized against (the stored one, with its path,

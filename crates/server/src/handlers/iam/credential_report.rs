@@ -59,7 +59,7 @@ async fn build(call: &Call<'_>) -> Result<String, ApiError> {
     let created = store.account_created(account).await?.unwrap_or_else(|| call.now());
     let mut root = vec![
         "<root_account>".to_string(),
-        format!("arn:aws:iam::{account}:root"),
+        call.iam_arn("root"),
         time(&created),
         "not_supported".into(),
         "no_information".into(),

@@ -23,7 +23,7 @@ pub(super) async fn key_target(
 ) -> Result<(Option<Principal>, String), ApiError> {
     match owner {
         Some(name) => target(call, User, name).await,
-        None => Ok((None, format!("arn:aws:iam::{}:root", call.account()))),
+        None => Ok((None, call.iam_arn("root"))),
     }
 }
 
@@ -98,8 +98,8 @@ pub(super) async fn access_key_last_used(call: &Call<'_>, input: &Value) -> Resu
     // user of the account, so that only a caller allowed on all of them learns it is missing.
     let target = match key.as_ref().map(|k| &k.user_name) {
         Some(Some(u)) => target(call, User, u).await?.1,
-        Some(None) => format!("arn:aws:iam::{}:root", call.account()),
-        None => format!("arn:aws:iam::{}:user/*", call.account()),
+        Some(None) => call.iam_arn("root"),
+        None => call.iam_arn("user/*"),
     };
     call.authorize(Authorization::new("iam:GetAccessKeyLastUsed", &target)).await?;
     let key =

@@ -17,7 +17,7 @@ pub(super) async fn put_inline(
     existing.ok_or_else(|| not_found(kind, owner))?;
     let document = text(input, "PolicyDocument");
     let (policy_name, account) = (text(input, "PolicyName"), call.account());
-    validate_document(document, DocumentKind::Inline)?;
+    validate_document(call, document, DocumentKind::Inline)?;
     // The quota counts every inline policy of the owner together; the store checks it in the
     // write's transaction.
     match call.state.store.put_inline_policy(account, kind, owner, policy_name, document).await {

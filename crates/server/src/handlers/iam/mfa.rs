@@ -100,7 +100,7 @@ pub(crate) async fn device(call: &Call<'_>, serial: &str) -> Result<MfaDevice, A
 pub(crate) async fn create(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
     let name = text(input, "VirtualMFADeviceName");
     let path = optional(input, "Path").unwrap_or("/");
-    let serial = format!("arn:aws:iam::{}:mfa{path}{name}", call.account());
+    let serial = call.iam_arn(&format!("mfa{path}{name}"));
     let tags = iam::tags(input);
     iam::check_tags(&tags)?;
     call.authorize(Authorization::new("iam:CreateVirtualMFADevice", &serial).with_request_tags(&tags)).await?;

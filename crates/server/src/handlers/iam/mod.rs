@@ -53,8 +53,9 @@ pub(crate) fn optional<'a>(input: &'a Value, key: &str) -> Option<&'a str> {
     input.get(key).and_then(Value::as_str)
 }
 
-fn arn(account: &str, kind: &str, path: &str, name: &str) -> String {
-    format!("arn:aws:iam::{account}:{kind}{path}{name}")
+/// The ARN of a named IAM entity of the caller's account: `user`, `/ops/`, `alice`.
+fn arn(call: &Call<'_>, kind: &str, path: &str, name: &str) -> String {
+    call.iam_arn(&format!("{kind}{path}{name}"))
 }
 
 /// Which policy grammar a document must follow: IAM's rules differ per kind.
@@ -65,8 +66,9 @@ pub(crate) use monban_policy::acceptance::PolicyKind as DocumentKind;
 /// compile is refused with IAM's syntax message and the engine's reason, so that the difference
 /// shows. AWS: "IAM JSON policy element reference"; the cases are in
 /// crates/policy/tests/data/policy-acceptance.json.
-pub(crate) fn validate_document(document: &str, kind: DocumentKind) -> Result<Policy, ApiError> {
-    monban_policy::acceptance::check(document, kind, "aws").map_err(|why| ApiError::malformed_policy(why.0))?;
+pub(crate) fn validate_document(call: &Call<'_>, document: &str, kind: DocumentKind) -> Result<Policy, ApiError> {
+    monban_policy::acceptance::check(document, kind, call.partition().as_str())
+        .map_err(|why| ApiError::malformed_policy(why.0))?;
     Policy::parse(document).map_err(|e| ApiError::malformed_policy(format!("Syntax errors in policy. {e}")))
 }
 
@@ -161,7 +163,7 @@ fn member_names(kind: PrincipalKind) -> (&'static str, &'static str) {
 /// path) when the principal exists, else the ARN the name would have at path `/`.
 async fn target(call: &Call<'_>, kind: PrincipalKind, name: &str) -> Result<(Option<Principal>, String), ApiError> {
     let existing = call.state.store.principal(call.account(), kind, name).await?;
-    let target = existing.as_ref().map_or_else(|| arn(call.account(), kind.as_str(), "/", name), |p| p.arn.clone());
+    let target = existing.as_ref().map_or_else(|| arn(call, kind.as_str(), "/", name), |p| p.arn.clone());
     Ok((existing, target))
 }
 

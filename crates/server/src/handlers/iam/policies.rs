@@ -1,5 +1,6 @@
 //! Managed policies (customer and AWS), their versions, attachments and permissions boundaries.
 
+use monban_policy::arn::Partition;
 use monban_store::{ManagedPolicy, Owner, PolicyUsage, PrincipalKind, Quota, Tag};
 use serde_json::{json, Value};
 
@@ -21,7 +22,7 @@ pub(super) async fn require_boundary_policy(call: &Call<'_>, boundary: &str) -> 
 /// Whether a managed policy ARN names something attachable: an AWS managed policy or a customer
 /// managed policy of this account.
 pub(super) async fn policy_exists(call: &Call<'_>, policy_arn: &str) -> Result<bool, ApiError> {
-    Ok(managed::all().contains_key(policy_arn)
+    Ok(managed::get(policy_arn, call.partition()).is_some()
         || (policy_account(policy_arn) == Some(call.account())
             && call.state.store.managed_policy(policy_arn).await?.is_some()))
 }
@@ -127,9 +128,9 @@ pub(super) fn managed_json(p: &ManagedPolicy, boundary_usage: i64, tags: Option<
 }
 
 /// An AWS managed policy as IAM lists it, with how this account uses it.
-pub(super) fn aws_policy_json(p: &managed::AwsPolicy, usage: PolicyUsage) -> Value {
+pub(super) fn aws_policy_json(p: &managed::AwsPolicy, partition: Partition, usage: PolicyUsage) -> Value {
     json!({
-        "PolicyName": p.name, "PolicyId": p.id, "Arn": p.arn, "Path": p.path,
+        "PolicyName": p.name, "PolicyId": p.id, "Arn": p.arn_in(partition), "Path": p.path,
         "DefaultVersionId": p.version_id, "AttachmentCount": usage.attachments,
         "PermissionsBoundaryUsageCount": usage.boundaries,
         "IsAttachable": true, "CreateDate": p.updated, "UpdateDate": p.updated,
@@ -139,13 +140,13 @@ pub(super) fn aws_policy_json(p: &managed::AwsPolicy, usage: PolicyUsage) -> Val
 pub(super) async fn create_policy(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
     let name = text(input, "PolicyName");
     let path = optional(input, "Path").unwrap_or("/");
-    let policy_arn = arn(call.account(), "policy", path, name);
+    let policy_arn = arn(call, "policy", path, name);
     let tags = tags(input);
     check_tags(&tags)?;
     call.authorize(Authorization::new("iam:CreatePolicy", &policy_arn).with_request_tags(&tags)).await?;
     let document = text(input, "PolicyDocument");
     check_size(document, Quota::PolicySize, &format!("policy {policy_arn}"))?;
-    validate_document(document, DocumentKind::Managed)?;
+    validate_document(call, document, DocumentKind::Managed)?;
     let now = call.now();
     let policy = ManagedPolicy {
         arn: policy_arn,
@@ -180,10 +181,11 @@ pub(super) async fn customer_policy(
 
 pub(super) async fn get_policy(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
     let policy_arn = text(input, "PolicyArn");
-    if let Some(aws) = managed::all().get(policy_arn) {
+    if let Some(aws) = managed::get(policy_arn, call.partition()) {
         call.authorize(Authorization::new("iam:GetPolicy", policy_arn)).await?;
         let usage = call.state.store.policy_usage(call.account()).await?;
-        return Ok(json!({"Policy": aws_policy_json(aws, usage.get(policy_arn).copied().unwrap_or_default())}));
+        let usage = usage.get(policy_arn).copied().unwrap_or_default();
+        return Ok(json!({"Policy": aws_policy_json(aws, call.partition(), usage)}));
     }
     let policy = customer_policy(call, "iam:GetPolicy", policy_arn).await?;
     let tags = call.state.store.tags(call.account(), Owner::Policy, policy_arn).await?;
@@ -213,8 +215,10 @@ pub(super) async fn list_policies(call: &Call<'_>, input: &Value) -> Result<Valu
     }
     let mut items = Vec::new();
     if scope != "Local" {
-        let mut aws: Vec<&managed::AwsPolicy> =
-            managed::all().values().filter(|p| p.path.starts_with(prefix) && wanted(&p.arn)).collect();
+        let mut aws: Vec<&managed::AwsPolicy> = managed::all()
+            .values()
+            .filter(|p| p.path.starts_with(prefix) && wanted(&p.arn_in(call.partition())))
+            .collect();
         aws.sort_by(|a, b| a.name.cmp(&b.name));
         items.extend(aws.into_iter().map(Listed::Aws));
     }
@@ -223,7 +227,7 @@ pub(super) async fn list_policies(call: &Call<'_>, input: &Value) -> Result<Valu
         items.extend(local.into_iter().filter(|p| wanted(&p.arn)).map(Listed::Local));
     }
     Ok(paginate_with(input, items, "Policies", |item| match item {
-        Listed::Aws(p) => aws_policy_json(p, usage_of(&p.arn)),
+        Listed::Aws(p) => aws_policy_json(p, call.partition(), usage_of(&p.arn_in(call.partition()))),
         Listed::Local(p) => managed_json(&p, usage_of(&p.arn).boundaries, None),
     }))
 }
@@ -241,7 +245,7 @@ pub(super) async fn create_policy_version(call: &Call<'_>, input: &Value) -> Res
     customer_policy(call, "iam:CreatePolicyVersion", policy_arn).await?;
     let document = text(input, "PolicyDocument");
     check_size(document, Quota::PolicySize, &format!("policy {policy_arn}"))?;
-    validate_document(document, DocumentKind::Managed)?;
+    validate_document(call, document, DocumentKind::Managed)?;
     let set_default = input.get("SetAsDefault").and_then(Value::as_bool).unwrap_or(false);
     let v = call.state.store.create_policy_version(policy_arn, document, set_default, &call.now()).await?;
     Ok(json!({"PolicyVersion": version_json(&v, false)}))
@@ -255,7 +259,7 @@ pub(super) async fn get_policy_version(call: &Call<'_>, input: &Value) -> Result
             "Policy {policy_arn} version {version_id} does not exist or is not attachable."
         ))
     };
-    if let Some(aws) = managed::all().get(policy_arn) {
+    if let Some(aws) = managed::get(policy_arn, call.partition()) {
         if aws.version_id != version_id {
             return Err(missing());
         }
@@ -270,7 +274,7 @@ pub(super) async fn get_policy_version(call: &Call<'_>, input: &Value) -> Result
 pub(super) async fn list_policy_versions(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
     let policy_arn = text(input, "PolicyArn");
     call.authorize(Authorization::new("iam:ListPolicyVersions", policy_arn)).await?;
-    if let Some(aws) = managed::all().get(policy_arn) {
+    if let Some(aws) = managed::get(policy_arn, call.partition()) {
         let item = json!({"VersionId": aws.version_id, "IsDefaultVersion": true, "CreateDate": aws.updated});
         return Ok(paginate(input, vec![item], "Versions"));
     }

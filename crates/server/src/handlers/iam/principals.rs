@@ -15,7 +15,7 @@ pub(super) async fn create_principal(
     let name = text(input, name_key);
     let path = optional(input, "Path").unwrap_or("/");
     let account = call.account();
-    let principal_arn = arn(account, kind_name, path, name);
+    let principal_arn = arn(call, kind_name, path, name);
     let tags = tags(input);
     check_tags(&tags)?;
     let boundary = optional(input, "PermissionsBoundary");
@@ -42,7 +42,7 @@ pub(super) async fn create_principal(
     if kind == Role {
         let trust = text(input, "AssumeRolePolicyDocument");
         check_size(trust, monban_store::Quota::AssumeRolePolicySize, &format!("role {name}"))?;
-        let policy = validate_document(trust, DocumentKind::Trust)?;
+        let policy = validate_document(call, trust, DocumentKind::Trust)?;
         p.trust_principal_ids = crate::auth::references::record(call.state, &policy).await?;
         p.trust_policy = Some(trust.to_string());
         p.description = optional(input, "Description").map(String::from);
@@ -59,7 +59,7 @@ pub(super) async fn get_user(call: &Call<'_>, input: &Value) -> Result<Value, Ap
         (None, Identity::Root { account, .. }) => {
             // GetUser without a name, called by root, describes the root user.
             return Ok(json!({"User": {"Path": "/", "UserName": account, "UserId": account,
-                "Arn": format!("arn:aws:iam::{account}:root"), "CreateDate": call.now()}}));
+                "Arn": call.iam_arn("root"), "CreateDate": call.now()}}));
         }
         (None, Identity::Session { .. }) => {
             return Err(ApiError::validation("Must specify userName when calling with non-User credentials"));
@@ -152,7 +152,7 @@ pub(super) async fn update_assume_role_policy(call: &Call<'_>, input: &Value) ->
     let mut role = existing_role(call, "iam:UpdateAssumeRolePolicy", name).await?;
     let document = text(input, "PolicyDocument");
     check_size(document, monban_store::Quota::AssumeRolePolicySize, &format!("role {name}"))?;
-    let policy = validate_document(document, DocumentKind::Trust)?;
+    let policy = validate_document(call, document, DocumentKind::Trust)?;
     role.trust_principal_ids = crate::auth::references::record(call.state, &policy).await?;
     role.trust_policy = Some(document.to_string());
     call.state.store.update_principal(call.account(), &role).await?;
@@ -193,7 +193,7 @@ pub(super) async fn rename_principal(
     let current = existing.ok_or_else(|| not_found(kind, name))?;
     let new_name = optional(input, &format!("New{name_key}")).unwrap_or(&current.name);
     let new_path = optional(input, "NewPath").unwrap_or(&current.path);
-    let new_arn = arn(call.account(), kind_name, new_path, new_name);
+    let new_arn = arn(call, kind_name, new_path, new_name);
     // A rename or move is authorized against the new ARN too: otherwise a principal allowed to
     // update only itself could take any name and path (IAM API Reference, UpdateUser and
     // UpdateGroup: "the requester must have appropriate permissions on both the source object and

@@ -18,7 +18,7 @@ pub(super) async fn instance_profile_json(
 }
 
 pub(super) fn instance_profile_arn(call: &Call<'_>, path: &str, name: &str) -> String {
-    arn(call.account(), "instance-profile", path, name)
+    arn(call, "instance-profile", path, name)
 }
 
 pub(super) fn instance_profile_not_found(name: &str) -> ApiError {

@@ -75,7 +75,7 @@ pub(super) async fn create_oidc(call: &Call<'_>, input: &Value) -> Result<Value,
         return Err(ApiError::validation("Invalid Open ID Connect Provider URL"));
     };
     let host = host.trim_end_matches('/');
-    let arn = format!("arn:aws:iam::{}:oidc-provider/{host}", call.account());
+    let arn = call.iam_arn(&format!("oidc-provider/{host}"));
     let tags = super::tags(input);
     check_tags(&tags)?;
     call.authorize(Authorization::new("iam:CreateOpenIDConnectProvider", &arn).with_request_tags(&tags)).await?;
@@ -197,7 +197,7 @@ fn refuse_private_keys(input: &Value) -> Result<(), ApiError> {
 
 pub(super) async fn create_saml(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
     let name = text(input, "Name");
-    let arn = format!("arn:aws:iam::{}:saml-provider/{name}", call.account());
+    let arn = call.iam_arn(&format!("saml-provider/{name}"));
     let tags = super::tags(input);
     check_tags(&tags)?;
     call.authorize(Authorization::new("iam:CreateSAMLProvider", &arn).with_request_tags(&tags)).await?;

@@ -74,7 +74,7 @@ pub(super) async fn create(call: &Call<'_>, input: &Value) -> Result<Value, ApiE
         (None, _) => format!("AWSServiceRoleFor{service_name}"),
     };
     let path = format!("{SERVICE_ROLE_PATH}{service_name}/");
-    let role_arn = arn(call.account(), "role", &path, &role_name);
+    let role_arn = arn(call, "role", &path, &role_name);
     call.authorize(
         Authorization::new("iam:CreateServiceLinkedRole", &role_arn).with("iam:AWSServiceName", service_name),
     )
@@ -94,7 +94,7 @@ pub(super) async fn create(call: &Call<'_>, input: &Value) -> Result<Value, ApiE
     role.trust_policy = Some(trust.to_string());
     role.description = optional(input, "Description").map(String::from);
     role.max_session_duration = Some(3600);
-    let policy_arn = format!("arn:aws:iam::aws:policy/aws-service-role/{}", service.policy);
+    let policy_arn = format!("arn:{}:iam::aws:policy/aws-service-role/{}", call.partition(), service.policy);
     call.state.store.create_service_linked_role(call.account(), &role, &policy_arn).await.map_err(|e| match e {
         monban_store::StoreError::AlreadyExists(_) => ApiError::invalid_input(format!(
             "Service role name {role_name} has been taken in this account, please try a different suffix."
@@ -128,7 +128,7 @@ pub(super) async fn deletion_status(call: &Call<'_>, input: &Value) -> Result<Va
         .map(|(role, _uuid)| role)
         .filter(|role| role.starts_with(&SERVICE_ROLE_PATH[1..]))
         .ok_or_else(|| ApiError::invalid_input(format!("Invalid deletion task id: {task}")))?;
-    let role_arn = format!("arn:aws:iam::{}:role/{role_path}", call.account());
+    let role_arn = call.iam_arn(&format!("role/{role_path}"));
     call.authorize(Authorization::new("iam:GetServiceLinkedRoleDeletionStatus", &role_arn)).await?;
     if !call.state.has_deletion_task(call.account(), task) {
         return Err(ApiError::no_such_entity(format!("Deletion task {task} cannot be found.")));

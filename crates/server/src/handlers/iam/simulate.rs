@@ -91,7 +91,7 @@ impl Exclusions {
 
 /// A managed policy's default document as a simulation source (the policy's name is its id).
 async fn managed_source(call: &Call<'_>, arn: &str) -> Result<Option<Source>, ApiError> {
-    let (document, kind) = match managed::all().get(arn) {
+    let (document, kind) = match managed::get(arn, call.partition()) {
         Some(aws) => (aws.document.clone(), SourceType::AwsManaged),
         None => {
             let versions = call.state.store.policy_versions(arn).await?;
@@ -187,7 +187,7 @@ fn caller(call: &Call<'_>, input: &Value, principal: Option<&Principal>) -> Resu
             ))
         }
         // Without a resource policy, nothing evaluates who the caller is.
-        (None, _) => format!("arn:aws:iam::{}:user/simulated-caller", call.account()),
+        (None, _) => call.iam_arn("user/simulated-caller"),
     };
     Caller::from_arn(&arn, None).map_err(|_| invalid_entity(&arn))
 }

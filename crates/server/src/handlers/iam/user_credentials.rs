@@ -178,7 +178,7 @@ pub(super) async fn list(
 ) -> Result<Value, ApiError> {
     let all_users = kind == ServiceSpecific && input.get("AllUsers").and_then(Value::as_bool) == Some(true);
     let user = if all_users {
-        call.authorize(Authorization::new(op.action(), &format!("arn:aws:iam::{}:user/*", call.account()))).await?;
+        call.authorize(Authorization::new(op.action(), &call.iam_arn("user/*"))).await?;
         None
     } else {
         Some(owner(call, op.action(), input).await?)
