@@ -15,6 +15,7 @@ mod eval;
 mod generate;
 mod lint;
 mod serve;
+mod simulate;
 
 /// Exit codes shared by every subcommand, so scripts can rely on them (the table is in the README).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,6 +70,8 @@ enum Command {
     Effective(effective::EffectiveArgs),
     /// Generate the least-privilege policy of a principal from its activity, proven by the engine
     Generate(generate::GenerateArgs),
+    /// Simulate actions on resources against policies, as IAM's policy simulator does, offline
+    Simulate(simulate::SimulateArgs),
 }
 
 fn main() -> ExitCode {
@@ -91,6 +94,7 @@ fn main() -> ExitCode {
         Command::Escalation(args) => escalation::run(args),
         Command::Effective(args) => effective::run(args),
         Command::Generate(args) => generate::run(args),
+        Command::Simulate(args) => simulate::run(args),
     };
     match result {
         Ok(exit) => exit.into(),

@@ -49,3 +49,41 @@ fn parse_all_managed_policies(bencher: divan::Bencher) {
         }
     });
 }
+
+/// One line of `monban eval --batch` whose policies an earlier line had: reading the request
+/// with the compiled policies taken from the cache (what a batch sharing its policies costs).
+#[divan::bench]
+fn batch_line_with_shared_policies(bencher: divan::Bencher) {
+    let path = format!("{}/benches/requests/realistic.json", env!("CARGO_MANIFEST_DIR"));
+    let line = std::fs::read_to_string(path).unwrap().replace('\n', " ");
+    let mut cache = monban_policy::input::PolicyCache::default();
+    EvaluationInput::from_json_with(&line, &mut cache).unwrap();
+    bencher.bench_local(|| {
+        let input = EvaluationInput::from_json_with(divan::black_box(&line), &mut cache).unwrap();
+        authorize(&input.request, &input.policies).outcome
+    });
+}
+
+/// One action on ten resources through the simulator (`monban simulate`, SimulateCustomPolicy):
+/// the realistic request's policies, explained for each resource.
+#[divan::bench]
+fn simulate_one_action_on_ten_resources(bencher: divan::Bencher) {
+    use monban_policy::simulate::{Simulation, Source, SourceType};
+    let input = load("realistic");
+    let source = |p: &std::sync::Arc<Policy>| Source {
+        id: "policy".into(),
+        kind: SourceType::None,
+        policy: p.clone(),
+        positions: Vec::new(),
+    };
+    let simulation = Simulation {
+        identity: input.policies.identity.iter().map(source).collect(),
+        boundary: input.policies.boundary.as_ref().map(source),
+        resource_policy: None,
+        scps: Vec::new(),
+        caller: input.request.caller.clone(),
+        context: monban_policy::Context::new(),
+    };
+    let resources: Vec<String> = (0..10).map(|i| format!("arn:aws:s3:::deploy-bucket/platform/{i}")).collect();
+    bencher.bench_local(|| simulation.run(divan::black_box("s3:PutObject"), &resources));
+}

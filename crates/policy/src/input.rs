@@ -15,19 +15,42 @@ pub struct EvaluationInput {
     pub request: Request,
     /// The policies that apply.
     pub policies: PolicySet,
+    /// The request's `id` as written (JSON text), if it has one: a batch echoes it with the
+    /// decision.
+    pub id: Option<String>,
 }
 
 impl EvaluationInput {
     /// Reads a request document. Unknown top-level fields (such as a batch line's `id`) are
     /// ignored; inside `principal`, `resource` and `organization` every field must be known.
     pub fn from_json(text: &str) -> Result<EvaluationInput, DocumentError> {
+        EvaluationInput::from_json_with(text, &mut PolicyCache::default())
+    }
+
+    /// [`EvaluationInput::from_json`] for one of many requests: a policy whose text (and name) an
+    /// earlier request had is taken from `cache` instead of being compiled again.
+    pub fn from_json_with(text: &str, cache: &mut PolicyCache) -> Result<EvaluationInput, DocumentError> {
         let node = json::parse(text).map_err(|e| DocumentError::json(text, e))?;
-        Reader { text }.input(&node)
+        Reader { text, cache: std::cell::RefCell::new(cache) }.input(&node)
     }
 }
 
-struct Reader<'t> {
+/// Compiled policies by their source text (a named policy's text includes its name), for a run of
+/// requests that share policies (`monban eval --batch`): each distinct document is compiled once.
+#[derive(Default)]
+pub struct PolicyCache {
+    compiled: std::collections::HashMap<Box<str>, Arc<Policy>>,
+}
+
+impl PolicyCache {
+    /// The most documents kept: a batch of all-different documents gains nothing from more, and
+    /// memory stays bounded.
+    const CAPACITY: usize = 4_096;
+}
+
+struct Reader<'t, 'c> {
     text: &'t str,
+    cache: std::cell::RefCell<&'c mut PolicyCache>,
 }
 
 fn child(path: &str, key: &str) -> String {
@@ -38,7 +61,7 @@ fn child(path: &str, key: &str) -> String {
     }
 }
 
-impl Reader<'_> {
+impl Reader<'_, '_> {
     fn error(&self, path: &str, span: Span, message: impl Into<String>) -> DocumentError {
         DocumentError::at(self.text, DocumentErrorKind::InvalidRequest, path, span.start, message)
     }
@@ -142,7 +165,8 @@ impl Reader<'_> {
         if let Some(account) = resource_account {
             request = request.with_resource_account(&account);
         }
-        Ok(EvaluationInput { request, policies })
+        let id = Self::get(top, "id").and_then(|n| self.text.get(n.span.start..n.span.end)).map(String::from);
+        Ok(EvaluationInput { request, policies, id })
     }
 
     /// A context value: a string, or a number or boolean read as its text.
@@ -225,6 +249,20 @@ impl Reader<'_> {
     /// A policy: a document object, a string holding one (optionally URL-encoded, as the IAM API
     /// returns it), or `{"name": ..., "document": ...}`.
     fn policy(&self, node: &Node<'_>, path: &str) -> Result<Arc<Policy>, DocumentError> {
+        let source = self.text.get(node.span.start..node.span.end).unwrap_or_default();
+        if let Some(policy) = self.cache.borrow().compiled.get(source) {
+            return Ok(policy.clone());
+        }
+        let policy = self.compile_policy(node, path)?;
+        let mut cache = self.cache.borrow_mut();
+        if cache.compiled.len() >= PolicyCache::CAPACITY {
+            cache.compiled.clear();
+        }
+        cache.compiled.insert(source.into(), policy.clone());
+        Ok(policy)
+    }
+
+    fn compile_policy(&self, node: &Node<'_>, path: &str) -> Result<Arc<Policy>, DocumentError> {
         if let Value::Object(members) = &node.value {
             if let Some(document) = members.iter().find(|m| m.key == "document") {
                 let members = self.members(node, path, &["name", "document"])?;
