@@ -97,6 +97,10 @@ errors! {
     report_expired => "ReportExpired", 410;
     /// The entity is owned by an AWS service (a service-linked role).
     unmodifiable_entity => "UnmodifiableEntity", 400;
+    /// A parameter names nothing that exists (STS).
+    invalid_parameter_value => "InvalidParameterValue", 400;
+    /// DecodeAuthorizationMessage was given something that is not an encoded authorization message.
+    invalid_authorization_message => "InvalidAuthorizationMessageException", 400;
 }
 
 impl ApiError {

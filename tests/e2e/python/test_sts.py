@@ -259,3 +259,22 @@ def test_sessions_with_the_same_name_keep_their_own_session_policies(root, make_
     narrow.iam.list_roles()
     expect_error("AccessDenied", narrow.iam.list_users, status=403)
     broad.iam.list_users()
+
+
+def test_access_key_info_names_the_account_of_any_key(root, make_user, assume):
+    """STS API Reference, GetAccessKeyInfo: the account of a long-term or temporary key."""
+    alice = make_user("alice", allow("sts:GetAccessKeyInfo"), allow("sts:AssumeRole"))
+    root.iam.create_role(RoleName="r", AssumeRolePolicyDocument=trust_account())
+    session, _ = assume(alice, f"arn:aws:iam::{ACCOUNT}:role/r")
+    for key in (alice.key_id, session.key_id, root.key_id):
+        assert alice.sts.get_access_key_info(AccessKeyId=key)["Account"] == ACCOUNT
+    expect_error("InvalidParameterValue", alice.sts.get_access_key_info, AccessKeyId="AKIAEXAMPLEUNKNOWN01")
+    bob = make_user("bob")
+    expect_error("AccessDenied", bob.sts.get_access_key_info, AccessKeyId=alice.key_id)
+
+
+def test_monban_issues_no_encoded_authorization_messages(root):
+    """STS API Reference, DecodeAuthorizationMessage: monban's denials are not encoded, so nothing
+    decodes."""
+    expect_error("InvalidAuthorizationMessageException", root.sts.decode_authorization_message,
+                 EncodedMessage="not-an-encoded-message")

@@ -1,4 +1,4 @@
-//! STS operations: GetCallerIdentity and AssumeRole.
+//! STS operations: GetCallerIdentity, AssumeRole, GetAccessKeyInfo and DecodeAuthorizationMessage.
 //!
 //! AWS: "AWS Security Token Service API Reference" (AssumeRole, GetCallerIdentity) and
 //! "Session policies", "Passing session tags in AWS STS".
@@ -23,11 +23,11 @@ pub(crate) fn handler(op: StsOperation) -> Option<Handler<StsOperation>> {
     let handler: Handler<StsOperation> = match op {
         Op::AssumeRole => |_, c, i| Box::pin(assume_role(c, i)),
         Op::GetCallerIdentity => |_, c, _| Box::pin(get_caller_identity(c)),
+        Op::GetAccessKeyInfo => |_, c, i| Box::pin(access_key_info(c, i)),
+        Op::DecodeAuthorizationMessage => |_, c, i| Box::pin(decode_authorization_message(c, i)),
         Op::AssumeRoleWithSAML
         | Op::AssumeRoleWithWebIdentity
         | Op::AssumeRoot
-        | Op::DecodeAuthorizationMessage
-        | Op::GetAccessKeyInfo
         | Op::GetDelegatedAccessToken
         | Op::GetFederationToken
         | Op::GetSessionToken
@@ -40,6 +40,29 @@ pub(crate) fn handler(op: StsOperation) -> Option<Handler<StsOperation>> {
 async fn get_caller_identity(call: &Call<'_>) -> Result<Value, ApiError> {
     let identity = call.identity();
     Ok(json!({"UserId": identity.user_id(), "Account": identity.account(), "Arn": identity.arn()}))
+}
+
+/// GetAccessKeyInfo: the account an access key (long-term or temporary) belongs to, whatever the
+/// account (STS API Reference: "returns the account identifier for the specified access key ID").
+async fn access_key_info(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
+    call.authorize(Authorization::new("sts:GetAccessKeyInfo", "*")).await?;
+    let key_id = text(input, "AccessKeyId");
+    let account = match call.state.store.access_key(key_id).await? {
+        Some(key) => Some(key.account_id),
+        None => call.state.store.session(key_id).await?.map(|s| s.account_id),
+    };
+    let account = account
+        .ok_or_else(|| ApiError::invalid_parameter_value(format!("The access key ID {key_id} does not exist.")))?;
+    Ok(json!({"Account": account}))
+}
+
+/// DecodeAuthorizationMessage: monban's denials carry their explanation in the message itself and
+/// never an encoded authorization message, so no message it is given can be one of its own.
+async fn decode_authorization_message(call: &Call<'_>, _input: &Value) -> Result<Value, ApiError> {
+    call.authorize(Authorization::new("sts:DecodeAuthorizationMessage", "*")).await?;
+    Err(ApiError::invalid_authorization_message(
+        "The encoded authorization message is not one monban issued: monban's AccessDenied messages are not encoded.",
+    ))
 }
 
 async fn assume_role(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
