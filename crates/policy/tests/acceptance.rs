@@ -48,3 +48,24 @@ fn arns_must_be_of_the_account_s_partition() {
     let refused = check(policy, PolicyKind::Managed, "aws-cn").unwrap_err();
     assert_eq!(refused.0, "Partition \"aws\" is not valid for resource \"arn:aws:s3:::b\".");
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2_000))]
+
+    /// Any text, and any mangling of a valid document, is answered without a panic, under every
+    /// policy kind and partition.
+    #[test]
+    fn never_panics(text in "\\PC{0,200}", cut in 0usize..400, insert in "[\\[\\]{}:,\"*$?a-z0-9 -]{0,8}") {
+        let valid = r#"{"Version": "2012-10-17", "Statement": [{"Sid": "a", "Effect": "Allow", "Action": ["s3:Get*"], "Resource": "arn:aws:s3:::b/*", "Condition": {"DateGreaterThan": {"aws:CurrentTime": "2020-01-01T00:00:00Z"}}}]}"#;
+        let cut = cut.min(valid.len());
+        let cut = (0..=cut).rev().find(|i| valid.is_char_boundary(*i)).unwrap_or(0);
+        let mangled = format!("{}{insert}{}", &valid[..cut], &valid[cut..]);
+        for document in [text.as_str(), mangled.as_str()] {
+            for kind in [PolicyKind::Managed, PolicyKind::Inline, PolicyKind::Trust, PolicyKind::Session] {
+                for partition in ["aws", "aws-cn"] {
+                    let _ = check(document, kind, partition);
+                }
+            }
+        }
+    }
+}

@@ -295,4 +295,25 @@ mod tests {
         assert_eq!(SshPublicKey::parse("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA=="), Err(KeyError::Unsupported));
         assert_eq!(SshPublicKey::parse("ssh-rsa AAAAC3NzaC1lZDI1NTE5AAAAIA=="), Err(KeyError::Malformed));
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(1_000))]
+
+        /// Whatever a caller uploads, and however a valid upload is cut, the parsers answer
+        /// without a panic.
+        #[test]
+        fn uploads_never_panic(text in "\\PC{0,300}", cut in 0usize..2000, junk in "[-A-Za-z0-9+/= \n]{0,12}") {
+            for valid in [RSA_CERT, RSA_KEY, EC_KEY, SSH_KEY, SSH_PEM] {
+                let cut = cut.min(valid.len());
+                let mangled = format!("{}{junk}{}", &valid[..cut], &valid[cut..]);
+                for input in [text.as_str(), mangled.as_str()] {
+                    let _ = SshPublicKey::parse(input);
+                    let _ = Certificate::parse_chain(input);
+                    if let Ok(cert) = Certificate::parse(RSA_CERT) {
+                        let _ = cert.matches_private_key(input);
+                    }
+                }
+            }
+        }
+    }
 }
