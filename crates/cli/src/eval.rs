@@ -103,16 +103,26 @@ fn run_batch(path: &PathBuf) -> anyhow::Result<Exit> {
     let mut lines = reader.lines().enumerate();
     loop {
         let mut chunk = Vec::with_capacity(CHUNK_LINES);
+        // A line that cannot be read ends the run, after the lines before it are answered.
+        let mut failed = None;
         for (number, line) in lines.by_ref().take(CHUNK_LINES) {
-            let line = line.with_context(|| format!("cannot read line {} of `{}`", number + 1, path.display()))?;
-            if !line.trim().is_empty() {
-                chunk.push((number, line));
+            match line {
+                Ok(line) if line.trim().is_empty() => {}
+                Ok(line) => chunk.push((number, line)),
+                Err(e) => {
+                    failed = Some(anyhow::Error::new(e).context(format!(
+                        "cannot read line {} of `{}`",
+                        number + 1,
+                        path.display()
+                    )));
+                    break;
+                }
             }
         }
-        if chunk.is_empty() {
+        if chunk.is_empty() && failed.is_none() {
             break;
         }
-        let share = chunk.len().div_ceil(workers);
+        let share = chunk.len().div_ceil(workers).max(1);
         let answers = std::thread::scope(|scope| {
             let running: Vec<_> = chunk
                 .chunks(share)
@@ -128,6 +138,10 @@ fn run_batch(path: &PathBuf) -> anyhow::Result<Exit> {
         })?;
         for answer in answers.iter().flatten() {
             writeln!(out, "{answer}")?;
+        }
+        if let Some(failed) = failed {
+            out.flush()?;
+            return Err(failed);
         }
     }
     out.flush()?;

@@ -48,8 +48,14 @@ pub fn statement_positions(text: &str) -> Vec<(Position, Position)> {
         Value::Array(items) => items.iter().map(|n| n.span).collect(),
         _ => vec![statement.node.span],
     };
+    // One pass over the text finds where each line starts; each position is then a search, so a
+    // document of many statements costs its length once.
+    let line_starts: Vec<usize> = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
     let at = |offset: usize| {
-        let (line, column) = json::line_column(text, offset);
+        let offset = offset.min(text.len());
+        let line = line_starts.partition_point(|start| *start <= offset).max(1);
+        let start = line_starts[line - 1];
+        let column = text.get(start..offset).map_or(0, |s| s.chars().count()) + 1;
         Position { line, column }
     };
     spans.into_iter().map(|s| (at(s.start), at(s.end))).collect()
@@ -173,6 +179,16 @@ pub struct Simulation {
     pub context: Context,
 }
 
+/// An identity policy that allows everything, compiled once: SCPs evaluated against it alone say
+/// whether the organization allows a request.
+fn allow_everything() -> Vec<Arc<Policy>> {
+    static EVERYTHING: std::sync::OnceLock<Option<Arc<Policy>>> = std::sync::OnceLock::new();
+    let policy = EVERYTHING.get_or_init(|| {
+        Policy::parse(r#"{"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}}"#).ok().map(Arc::new)
+    });
+    policy.iter().cloned().collect()
+}
+
 fn restrictiveness(outcome: Outcome) -> u8 {
     match outcome {
         Outcome::Allow => 0,
@@ -260,9 +276,7 @@ impl Simulation {
             authorize(&request, &alone).is_allowed()
         });
         let allowed_by_organizations = (!self.scps.is_empty()).then(|| {
-            let everything = Policy::parse(r#"{"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}}"#);
-            let identity = everything.map(|p| vec![Arc::new(p)]).unwrap_or_default();
-            let alone = PolicySet { identity, scps: set.scps.clone(), ..PolicySet::default() };
+            let alone = PolicySet { identity: allow_everything(), scps: set.scps.clone(), ..PolicySet::default() };
             authorize(&request, &alone).is_allowed()
         });
         ResourceResult {

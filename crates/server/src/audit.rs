@@ -144,6 +144,9 @@ pub(crate) struct Call {
     pub(crate) identity: Identity,
     /// The service the request was signed for.
     pub(crate) service: Service,
+    /// Where AWS takes the request to be made: IAM's region in the partition, or the region STS
+    /// was signed for.
+    pub(crate) region: String,
     /// The service's model, for redaction.
     pub(crate) model: &'static model::Service,
     /// The `Action` parameter as sent.
@@ -200,7 +203,7 @@ impl Call {
             "eventTime": util::iso8601(self.time),
             "eventSource": format!("{}.amazonaws.com", self.service.name()),
             "eventName": self.action,
-            "awsRegion": "us-east-1",
+            "awsRegion": self.region,
             "sourceIPAddress": self.source_ip.to_string(),
             "userAgent": self.user_agent,
             "requestParameters": request,
@@ -276,7 +279,7 @@ pub(crate) fn failed_authentication(
                 "userIdentity": Value::Null,
                 "eventTime": util::iso8601(now),
                 "eventName": event_name,
-                "awsRegion": "us-east-1",
+                "awsRegion": state.config.partition.iam_region(),
                 "sourceIPAddress": peer.ip().to_string(),
                 "userAgent": user_agent(headers),
                 "requestParameters": Value::Null,

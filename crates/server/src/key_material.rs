@@ -56,10 +56,12 @@ fn pem(text: &str) -> Result<x509_parser::pem::Pem, KeyError> {
 }
 
 impl Certificate {
-    /// The first certificate of a PEM text.
+    /// The one certificate of a PEM text: anything after it (a private key pasted with it, a
+    /// chain) is refused, since the body is kept and shown as uploaded.
     pub fn parse(text: &str) -> Result<Certificate, KeyError> {
-        let block = pem(text)?;
-        if block.label != "CERTIFICATE" {
+        let (rest, block) =
+            x509_parser::pem::parse_x509_pem(text.trim_start().as_bytes()).map_err(|_| KeyError::Malformed)?;
+        if block.label != "CERTIFICATE" || !trim_ascii_start(rest).is_empty() {
             return Err(KeyError::Malformed);
         }
         Certificate::from_der(&block.contents)
@@ -183,7 +185,10 @@ impl SshPublicKey {
             let modulus = unsigned(reader.string().ok_or(KeyError::Malformed)?);
             SshPublicKey { modulus, exponent }
         };
-        let bits = key.modulus.len() * 8 - key.modulus.first().map_or(8, |b| b.leading_zeros() as usize);
+        // `unsigned` dropped the leading zeros, so the first byte is non-zero unless the modulus is
+        // zero itself, which is no key.
+        let Some(first) = key.modulus.first() else { return Err(KeyError::Unsupported) };
+        let bits = key.modulus.len() * 8 - first.leading_zeros() as usize;
         if bits < MIN_SSH_KEY_BITS {
             return Err(KeyError::Unsupported);
         }
@@ -279,6 +284,8 @@ mod tests {
         assert!(!ec.matches_private_key(RSA_KEY).unwrap());
         assert_eq!(Certificate::parse("not a certificate"), Err(KeyError::Malformed));
         assert_eq!(Certificate::parse(RSA_KEY), Err(KeyError::Malformed));
+        // A key pasted after the certificate would be kept and shown with it: refused.
+        assert_eq!(Certificate::parse(&format!("{RSA_CERT}{RSA_KEY}")), Err(KeyError::Malformed));
         assert_eq!(Certificate::parse_chain(&format!("{EC_CERT}\n{RSA_CERT}")).unwrap().len(), 2);
     }
 
@@ -292,6 +299,9 @@ mod tests {
         assert_eq!(SshPublicKey::parse(SSH_PEM).unwrap(), key);
         assert!(SSH_KEY.starts_with(&key.ssh()));
         assert_eq!(SshPublicKey::parse("ssh-rsa notbase64!"), Err(KeyError::Malformed));
+        // A zero modulus (an all-zero or empty mpint) is no key, not a huge one.
+        let zero = SshPublicKey { modulus: Vec::new(), exponent: vec![1, 0, 1] };
+        assert_eq!(SshPublicKey::parse(&zero.ssh()), Err(KeyError::Unsupported));
         assert_eq!(SshPublicKey::parse("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA=="), Err(KeyError::Unsupported));
         assert_eq!(SshPublicKey::parse("ssh-rsa AAAAC3NzaC1lZDI1NTE5AAAAIA=="), Err(KeyError::Malformed));
     }

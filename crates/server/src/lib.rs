@@ -188,11 +188,19 @@ pub struct StateInner {
     /// The latest credential report of each account (kept for the life of the server; a restart
     /// answers ReportNotPresent until one is generated again).
     credential_reports: Mutex<HashMap<String, handlers::CredentialReport>>,
+    /// Failed ChangePassword attempts by user id: how many, and when the first of them was.
+    password_failures: Mutex<HashMap<String, (u32, SystemTime)>>,
     /// DeleteServiceLinkedRole's task ids, by account (each deletion completes at once).
     deletion_tasks: Mutex<HashMap<String, Vec<String>>>,
     /// The data directory's lock, held while the server runs.
     _lock: Option<std::fs::File>,
 }
+
+/// Wrong old passwords ChangePassword takes from one user before it pauses them.
+const PASSWORD_ATTEMPTS: u32 = 5;
+
+/// How long a user is paused after too many wrong old passwords.
+const PASSWORD_LOCKOUT: std::time::Duration = std::time::Duration::from_secs(15 * 60);
 
 /// A cheap handle on the server's state.
 pub type State = Arc<StateInner>;
@@ -205,6 +213,31 @@ impl StateInner {
     /// Invalidates cached policy sets after a write.
     fn bump(&self) {
         self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Whether a user may try ChangePassword now: after [`PASSWORD_ATTEMPTS`] wrong old passwords
+    /// within [`PASSWORD_LOCKOUT`], not until that time has passed since the first of them.
+    fn password_attempt_allowed(&self, user_id: &str, now: SystemTime) -> bool {
+        let Ok(mut failures) = self.password_failures.lock() else { return false };
+        match failures.get(user_id) {
+            Some((_, first)) if now.duration_since(*first).unwrap_or_default() >= PASSWORD_LOCKOUT => {
+                failures.remove(user_id);
+                true
+            }
+            Some((count, _)) => *count < PASSWORD_ATTEMPTS,
+            None => true,
+        }
+    }
+
+    /// Counts a wrong old password (`failed`), or forgets the failures after a success.
+    fn note_password_attempt(&self, user_id: &str, now: SystemTime, failed: bool) {
+        if let Ok(mut failures) = self.password_failures.lock() {
+            if failed {
+                failures.entry(user_id.to_string()).or_insert((0, now)).0 += 1;
+            } else {
+                failures.remove(user_id);
+            }
+        }
     }
 
     fn note_deletion_task(&self, account: &str, task: &str) {
@@ -322,6 +355,7 @@ impl Server {
             jobs: Mutex::new(HashMap::new()),
             credential_reports: Mutex::new(HashMap::new()),
             deletion_tasks: Mutex::new(HashMap::new()),
+            password_failures: Mutex::new(HashMap::new()),
             _lock: lock,
         });
         record_accesses(Arc::downgrade(&state));
@@ -546,6 +580,9 @@ async fn reset(AxumState(state): AxumState<State>) -> Response {
         }
         if let Ok(mut tasks) = state.deletion_tasks.lock() {
             tasks.clear();
+        }
+        if let Ok(mut failures) = state.password_failures.lock() {
+            failures.clear();
         }
         bootstrap(&state).await?;
         Ok::<_, ApiError>(())

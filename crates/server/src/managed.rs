@@ -77,7 +77,11 @@ pub fn all() -> &'static HashMap<String, AwsPolicy> {
 /// its own ARNs (`arn:aws-cn:iam::aws:policy/ReadOnlyAccess`); an ARN of another partition names
 /// none.
 pub fn get(arn: &str, partition: Partition) -> Option<&'static AwsPolicy> {
-    let parsed = Arn::parse(arn).filter(|a| a.partition() == partition.as_str())?;
+    // Only the `aws` account's policies are AWS's: `arn:aws:iam::123456789012:policy/AdministratorAccess`
+    // is a customer policy that happens to share a name.
+    let parsed = Arn::parse(arn).filter(|a| {
+        a.partition() == partition.as_str() && a.service() == "iam" && a.region().is_empty() && a.account() == "aws"
+    })?;
     all().get(&format!("arn:aws:iam::aws:{}", parsed.resource()))
 }
 
@@ -114,6 +118,19 @@ mod tests {
         assert_eq!(china.arn_in(Partition::AwsCn), "arn:aws-cn:iam::aws:policy/ReadOnlyAccess");
         assert!(super::get("arn:aws-cn:iam::aws:policy/ReadOnlyAccess", Partition::Aws).is_none());
         assert!(super::get("arn:aws:iam::aws:policy/ReadOnlyAccess", Partition::Aws).is_some());
+    }
+
+    /// A customer policy named like an AWS one is not AWS's (a policy ARN's account decides).
+    #[test]
+    fn only_the_aws_account_s_policies_are_aws_managed() {
+        use monban_policy::arn::Partition;
+        for other in [
+            "arn:aws:iam::123456789012:policy/AdministratorAccess",
+            "arn:aws:iam:us-east-1:aws:policy/AdministratorAccess",
+            "arn:aws:s3::aws:policy/AdministratorAccess",
+        ] {
+            assert!(super::get(other, Partition::Aws).is_none(), "{other}");
+        }
     }
 
     #[test]

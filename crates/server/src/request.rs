@@ -139,6 +139,7 @@ pub(crate) async fn handle(
         authorizations: std::sync::Mutex::default(),
     };
     let outcome = dispatch(&call, service, model, &action, &params).await;
+    let region = call.context.region;
     let authorizations = call.authorizations.into_inner().unwrap_or_default();
     log_request(&state, &identity, &outcome, &action, now);
     let Outcome { operation, input, output, result } = outcome;
@@ -152,6 +153,7 @@ pub(crate) async fn handle(
         let record = audit::Call {
             identity,
             service,
+            region,
             model,
             action,
             source_ip,

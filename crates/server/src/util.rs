@@ -93,12 +93,23 @@ impl SecretBox {
     }
 }
 
+/// At most one argon2 computation per core at a time: each takes milliseconds and 19 MiB on
+/// purpose, so a flood of password calls waits here instead of exhausting threads and memory.
+async fn argon2_permit() -> Result<tokio::sync::SemaphorePermit<'static>, ApiError> {
+    static PERMITS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    let permits = PERMITS.get_or_init(|| {
+        tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get))
+    });
+    permits.acquire().await.map_err(|_| ApiError::internal("password hashing is shut down"))
+}
+
 /// Hashes a password for storage: argon2id with the crate's default cost (OWASP's minimum), a
 /// random salt, as a PHC string. Runs on a blocking thread: a hash takes milliseconds on purpose.
 pub async fn hash_password(password: &str) -> Result<String, ApiError> {
     use argon2::password_hash::{PasswordHasher as _, SaltString};
     let password = password.to_owned();
     let salt_bytes = random_bytes::<16>()?;
+    let _permit = argon2_permit().await?;
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::encode_b64(&salt_bytes).map_err(|e| ApiError::internal(format!("salt: {e}")))?;
         argon2::Argon2::default()
@@ -114,6 +125,7 @@ pub async fn hash_password(password: &str) -> Result<String, ApiError> {
 pub async fn password_matches(password: &str, hashes: Vec<String>) -> Result<bool, ApiError> {
     use argon2::password_hash::{PasswordHash, PasswordVerifier as _};
     let password = password.to_owned();
+    let _permit = argon2_permit().await?;
     tokio::task::spawn_blocking(move || {
         hashes.iter().any(|hash| {
             PasswordHash::new(hash)

@@ -39,6 +39,8 @@ CREATE TABLE user_credentials (
     FOREIGN KEY (account_id, user_kind, user_key) REFERENCES principals(account_id, kind, name_key) ON UPDATE CASCADE
 );
 CREATE INDEX user_credentials_by_user ON user_credentials(account_id, user_key, kind);
+-- A service-specific sign-in name belongs to one credential.
+CREATE UNIQUE INDEX user_credentials_service_user_name ON user_credentials(account_id, service_name, service_user_name);
 
 -- Server certificates: the certificate and its chain as uploaded. The private key is checked
 -- against the certificate and then dropped: monban deploys certificates nowhere, so keeping it
@@ -80,3 +82,7 @@ ALTER TABLE accounts ADD COLUMN global_endpoint_token_version INTEGER NOT NULL D
 -- The account's partition (aws, aws-cn or aws-us-gov): its ARNs and regions follow it, and it
 -- never changes.
 ALTER TABLE accounts ADD COLUMN partition TEXT NOT NULL DEFAULT 'aws';
+
+-- How many 30-second steps an MFA device's clock runs ahead of the server's (negative: behind),
+-- as ResyncMFADevice measured it; codes are checked around the server's time plus this.
+ALTER TABLE mfa_devices ADD COLUMN drift_steps INTEGER NOT NULL DEFAULT 0;

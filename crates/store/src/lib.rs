@@ -451,6 +451,8 @@ pub struct MfaDevice {
     pub user_name: Option<String>,
     /// When it was enabled, if it is.
     pub enabled: Option<String>,
+    /// How many time steps the device's clock runs ahead of the server's (ResyncMFADevice).
+    pub drift_steps: i64,
 }
 
 /// A tag.

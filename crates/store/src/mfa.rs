@@ -82,7 +82,7 @@ impl Store {
                         return Err(StoreError::LimitExceeded(Limit::MfaDevicesPerUser(quota)));
                     }
                     let done = sqlx::query(
-                        "UPDATE mfa_devices SET user_key = ?, enabled = ?, last_step = ? \
+                        "UPDATE mfa_devices SET user_key = ?, enabled = ?, last_step = ?, drift_steps = 0 \
                          WHERE serial = ? AND account_id = ? AND user_key IS NULL",
                     )
                     .bind(&user_key)
@@ -144,6 +144,23 @@ impl Store {
             .await
     }
 
+    /// Records a device's clock drift and the newest step its resynchronizing codes used, if no
+    /// code of that or a later step was used: false means the codes were already spent.
+    pub async fn resync_mfa_device(&self, serial: &str, drift_steps: i64, step: i64) -> Result<bool> {
+        let done = self
+            .execute(
+                sqlx::query(
+                    "UPDATE mfa_devices SET drift_steps = ?1, last_step = ?2 WHERE serial = ?3 \
+                     AND (last_step IS NULL OR last_step < ?2)",
+                )
+                .bind(drift_steps)
+                .bind(step)
+                .bind(serial.to_owned()),
+            )
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// Records that the code of time step `step` was used with a device, if no code of that or a
     /// later step was: false means the code was already spent (a replay).
     pub async fn spend_mfa_step(&self, serial: &str, step: i64) -> Result<bool> {
@@ -170,5 +187,6 @@ fn mfa_device_from_row(r: &rusqlite::Row) -> Result<MfaDevice> {
         created: r.get("created")?,
         user_name: r.get("user_name")?,
         enabled: r.get("enabled")?,
+        drift_steps: r.get("drift_steps")?,
     })
 }

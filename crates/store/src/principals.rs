@@ -157,6 +157,21 @@ impl Store {
             .await
     }
 
+    /// Sets a role's description and nothing else (a concurrent change to its trust policy or
+    /// boundary stands).
+    pub async fn set_role_description(&self, account_id: &str, name: &str, description: &str) -> Result<()> {
+        self.execute_existing(
+            sqlx::query(
+                "UPDATE principals SET description = ? WHERE account_id = ? AND kind = 'role' AND name_key = ?",
+            )
+            .bind(description.to_owned())
+            .bind(account_id.to_owned())
+            .bind(key(name)),
+            || not_found(PrincipalKind::Role, name),
+        )
+        .await
+    }
+
     /// Looks a principal up by name (case-insensitively).
     pub async fn principal(&self, account_id: &str, kind: PrincipalKind, name: &str) -> Result<Option<Principal>> {
         self.reader.one(

@@ -14,6 +14,9 @@ impl Store {
                     let account_id = account_id.as_str();
                     let owner_key = owner_key.as_str();
                     let tags = tags.as_slice();
+                    // Checked in the transaction that writes: tags set on an entity being deleted
+                    // would otherwise outlive it and pass to the next one of its name.
+                    require_owner(&mut *tx, account_id, owner, owner_key).await?;
                     insert_tags(tx, account_id, owner, &owner_key_for(owner, owner_key), tags).await?;
                     let count: i64 = sqlx::query_scalar(
                         "SELECT COUNT(*) FROM tags WHERE account_id = ? AND kind = ? AND owner_key = ?",
@@ -67,4 +70,42 @@ impl Store {
             |r| Ok(Tag { key: r.get("key")?, value: r.get("value")? }),
         )
     }
+}
+
+/// `NotFound` unless the entity that would own tags exists, as the write's transaction sees it.
+async fn require_owner(tx: &mut sqlx::SqliteConnection, account_id: &str, owner: Owner, owner_key: &str) -> Result<()> {
+    let key_for = owner_key_for(owner, owner_key);
+    let (sql, missing) = match owner {
+        Owner::Principal(kind) => (
+            "SELECT 1 FROM principals WHERE account_id = ?1 AND kind = ?3 AND name_key = ?2",
+            Missing::Principal(kind, owner_key.to_string()),
+        ),
+        Owner::Policy => (
+            "SELECT 1 FROM managed_policies WHERE account_id = ?1 AND arn = ?2",
+            Missing::ManagedPolicy(owner_key.to_string()),
+        ),
+        Owner::InstanceProfile => (
+            "SELECT 1 FROM instance_profiles WHERE account_id = ?1 AND name_key = ?2",
+            Missing::InstanceProfile(owner_key.to_string()),
+        ),
+        Owner::MfaDevice => (
+            "SELECT 1 FROM mfa_devices WHERE account_id = ?1 AND serial = ?2",
+            Missing::VirtualMfaDevice(owner_key.to_string()),
+        ),
+        Owner::OidcProvider | Owner::SamlProvider => (
+            "SELECT 1 FROM identity_providers WHERE account_id = ?1 AND arn = ?2",
+            Missing::IdentityProvider(owner_key.to_string()),
+        ),
+        Owner::ServerCertificate => (
+            "SELECT 1 FROM server_certificates WHERE account_id = ?1 AND name_key = ?2",
+            Missing::ServerCertificate(owner_key.to_string()),
+        ),
+    };
+    let kind = match owner {
+        Owner::Principal(kind) => kind.as_str(),
+        _ => "",
+    };
+    let found: Option<i64> =
+        sqlx::query_scalar(sql).bind(account_id).bind(&key_for).bind(kind).fetch_optional(&mut *tx).await?;
+    found.map(|_| ()).ok_or(StoreError::NotFound(missing))
 }

@@ -75,9 +75,11 @@ const SELECT_CREDENTIALS: &str = "SELECT c.*, p.name AS user_name FROM user_cred
 impl Store {
     /// Adds a credential to a user, checking in the same transaction that the user exists, that
     /// the user's quota is not reached and that the same key or certificate is not there already
-    /// (SSH keys: on this user; certificates: anywhere in the account).
-    pub async fn add_user_credential(&self, c: &UserCredential) -> Result<()> {
-        let c = c.clone();
+    /// (SSH keys: on this user; certificates: anywhere in the account). A service-specific
+    /// credential gets its sign-in name here, the first of `user-at-ACCOUNT`, `user+1-at-ACCOUNT`,
+    /// ... that is free, so that no two share one. Returns the credential as stored.
+    pub async fn add_user_credential(&self, c: &UserCredential) -> Result<UserCredential> {
+        let mut c = c.clone();
         self.writes
             .write(move |tx| {
                 Box::pin(async move {
@@ -96,6 +98,22 @@ impl Store {
                     let quota = c.kind.quota();
                     if count >= quota.value() {
                         return Err(StoreError::LimitExceeded(Limit::Reached(quota)));
+                    }
+                    if c.kind == UserCredentialKind::ServiceSpecific {
+                        let taken: Vec<String> = sqlx::query_scalar(
+                            "SELECT service_user_name FROM user_credentials WHERE account_id = ? AND service_name IS ? \
+                             AND service_user_name IS NOT NULL",
+                        )
+                        .bind(&c.account_id)
+                        .bind(&c.service_name)
+                        .fetch_all(&mut *tx)
+                        .await?;
+                        let name = |n: usize| match n {
+                            0 => format!("{}-at-{}", c.user_name, c.account_id),
+                            n => format!("{}+{n}-at-{}", c.user_name, c.account_id),
+                        };
+                        let free = (0..).map(name).find(|candidate| !taken.contains(candidate));
+                        c.service_user_name = free;
                     }
                     if let Some(fingerprint) = &c.fingerprint {
                         let same_user = c.kind == UserCredentialKind::SshPublicKey;
@@ -132,7 +150,7 @@ impl Store {
                     .bind(&c.created)
                     .execute(&mut *tx)
                     .await?;
-                    Ok(())
+                    Ok(c)
                 })
             })
             .await

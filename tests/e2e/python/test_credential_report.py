@@ -24,6 +24,8 @@ def test_the_report_lists_root_and_every_user_with_their_credentials(root, make_
     make_user("alice")
     root.iam.create_login_profile(UserName="alice", Password="Correct-Horse-9")
     root.iam.create_user(UserName="bob")
+    # IAM user names may hold commas: the field is quoted, and the columns stay put.
+    root.iam.create_user(UserName="eve,true")
     assert root.iam.generate_credential_report()["State"] == "STARTED"
     assert root.iam.generate_credential_report()["State"] == "COMPLETE"
     report = root.iam.get_credential_report()
@@ -31,7 +33,8 @@ def test_the_report_lists_root_and_every_user_with_their_credentials(root, make_
     text = report["Content"].decode()
     assert text.splitlines()[0] == COLUMNS
     rows = {row["user"]: row for row in csv.DictReader(io.StringIO(text))}
-    assert set(rows) == {"<root_account>", "alice", "bob"}
+    assert set(rows) == {"<root_account>", "alice", "bob", "eve,true"}
+    assert rows["eve,true"]["mfa_active"] == "false" and rows["eve,true"]["password_enabled"] == "false"
     assert rows["<root_account>"]["arn"] == f"arn:aws:iam::{ACCOUNT}:root"
     assert rows["<root_account>"]["password_enabled"] == "not_supported"
     alice = rows["alice"]

@@ -192,7 +192,7 @@ def test_enable_mfa_device(root):
     assert virtual_serials(root, "Unassigned") == []
 
     # IAM API reference, GetMFADevice: the device of a user, with when it was enabled.
-    got = root.iam.get_mfa_device(SerialNumber=serial)
+    got = root.iam.get_mfa_device(SerialNumber=serial, UserName="alice")
     assert (got["UserName"], got["SerialNumber"]) == ("alice", serial) and got["EnableDate"]
     root.iam.create_user(UserName="bob")
     expect_error("NoSuchEntity", root.iam.get_mfa_device, SerialNumber=serial, UserName="bob")

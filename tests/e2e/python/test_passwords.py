@@ -74,3 +74,13 @@ def test_without_the_setting_a_policy_on_the_user_itself_allows_the_change(root,
 def test_only_iam_users_change_their_own_password(root):
     expect_error("InvalidUserType", root.iam.change_password, OldPassword=GOOD, NewPassword="Another-Good-1")
 
+
+
+def test_wrong_old_passwords_pause_the_user(root, make_user):
+    """Guessing the old password is slowed: after five wrong ones, even the right one waits."""
+    alice = make_user("alice")
+    root.iam.create_login_profile(UserName="alice", Password=GOOD)
+    root.iam.update_account_password_policy(AllowUsersToChangePassword=True)
+    for _ in range(5):
+        expect_error("AccessDenied", alice.iam.change_password, OldPassword="wrong", NewPassword="Another-Good-1")
+    expect_error("LimitExceeded", alice.iam.change_password, OldPassword=GOOD, NewPassword="Another-Good-1")

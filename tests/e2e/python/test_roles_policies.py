@@ -532,3 +532,14 @@ def test_policies_granting_service_access(root):
     assert {"PolicyName": "not-iam", "PolicyType": "INLINE", "EntityType": "GROUP", "EntityName": "devs"} in s3["Policies"]
     expect_error("NoSuchEntity", root.iam.list_policies_granting_service_access,
                  Arn=f"arn:aws:iam::{ACCOUNT}:user/nobody", ServiceNamespaces=["s3"])
+
+
+def test_a_policy_arn_of_this_account_named_like_an_aws_policy_is_not_aws_s(root, make_user):
+    """Only `arn:aws:iam::aws:policy/...` names an AWS managed policy: a caller allowed to attach only
+    its account's policies cannot attach AdministratorAccess by writing its account id in the ARN."""
+    alice = make_user("alice", allow("iam:AttachUserPolicy", f"arn:aws:iam::{ACCOUNT}:user/alice",
+                                     Condition={"ArnLike": {"iam:PolicyARN": f"arn:aws:iam::{ACCOUNT}:policy/*"}}))
+    fake = f"arn:aws:iam::{ACCOUNT}:policy/AdministratorAccess"
+    expect_error("NoSuchEntity", alice.iam.attach_user_policy, UserName="alice", PolicyArn=fake)
+    expect_error("NoSuchEntity", root.iam.get_policy, PolicyArn=fake)
+    expect_error("AccessDenied", alice.iam.create_user, UserName="mallory")

@@ -113,3 +113,16 @@ def test_the_simulator_is_authorized_and_finds_only_this_account_s_principals(ro
     err = expect_error("InvalidInput", root.iam.simulate_principal_policy,
                        PolicySourceArn=f"arn:aws:sts::{ACCOUNT}:assumed-role/r/s", ActionNames=["s3:*"])
     assert err.response["Error"]["Message"].startswith("Invalid Entity Arn")
+
+
+def test_the_simulation_s_work_is_bounded_and_paged(root):
+    """Only the page of actions asked for (MaxItems, 100 by default) is simulated, and a page times
+    the resources is at most 100,000 evaluations."""
+    actions = [f"s3:Action{i}" for i in range(150)]
+    first = root.iam.simulate_custom_policy(PolicyInputList=[S3_READ], ActionNames=actions)
+    assert len(first["EvaluationResults"]) == 100 and first["IsTruncated"]
+    rest = root.iam.simulate_custom_policy(PolicyInputList=[S3_READ], ActionNames=actions, Marker=first["Marker"])
+    assert len(rest["EvaluationResults"]) == 50 and not rest["IsTruncated"]
+    expect_error("InvalidInput", root.iam.simulate_custom_policy, PolicyInputList=[S3_READ],
+                 ActionNames=[f"s3:A{i}" for i in range(1000)], MaxItems=1000,
+                 ResourceArns=[f"arn:aws:s3:::b/{i}" for i in range(101)])

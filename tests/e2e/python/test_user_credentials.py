@@ -52,6 +52,10 @@ def test_signing_certificates_are_x509_two_per_user_and_unique_in_the_account(ro
     err = expect_error("MalformedCertificate", root.iam.upload_signing_certificate, UserName="bob",
                        CertificateBody="invalid-certificate-body")
     assert err.response["Error"]["Message"] == "Certificate invalid-certificate-body is malformed."
+    # A private key pasted with the certificate is refused, and not echoed back.
+    err = expect_error("MalformedCertificate", root.iam.upload_signing_certificate, UserName="bob",
+                       CertificateBody=data("ec-cert.pem") + data("ec-key.pem"))
+    assert "PRIVATE KEY" not in err.response["Error"]["Message"]
     alice.iam.upload_signing_certificate(CertificateBody=data("ec-cert.pem"))
     assert len(alice.iam.list_signing_certificates()["Certificates"]) == 2
     # Bob's certificate is not alice's to manage.
@@ -74,9 +78,17 @@ def test_service_specific_credentials_show_the_password_once(root):
                  ServiceName="s3.amazonaws.com", status=404)
     listed = root.iam.list_service_specific_credentials(UserName="anika")["ServiceSpecificCredentials"]
     assert len(listed) == 2 and all("ServicePassword" not in c for c in listed)
+    # A deleted credential's sign-in name is free again; no two credentials share one.
+    root.iam.delete_service_specific_credential(UserName="anika",
+                                                ServiceSpecificCredentialId=first["ServiceSpecificCredentialId"])
+    again = root.iam.create_service_specific_credential(UserName="anika", ServiceName="codecommit.amazonaws.com")
+    assert again["ServiceSpecificCredential"]["ServiceUserName"] == f"anika-at-{ACCOUNT}"
+    first = again["ServiceSpecificCredential"]
     credential_id = first["ServiceSpecificCredentialId"]
     reset = root.iam.reset_service_specific_credential(UserName="anika", ServiceSpecificCredentialId=credential_id)
     assert reset["ServiceSpecificCredential"]["ServicePassword"] != first["ServicePassword"]
+    expect_error("InvalidInput", root.iam.update_service_specific_credential, UserName="anika",
+                 ServiceSpecificCredentialId=credential_id, Status="Expired")
     root.iam.update_service_specific_credential(UserName="anika", ServiceSpecificCredentialId=credential_id,
                                                 Status="Inactive")
     everyone = root.iam.list_service_specific_credentials(AllUsers=True)["ServiceSpecificCredentials"]

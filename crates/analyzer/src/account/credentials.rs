@@ -81,11 +81,15 @@ impl CredentialReport {
     pub fn from_csv(text: &str, file: &str) -> Result<CredentialReport, AccountError> {
         let error =
             |line: usize, message: String| AccountError::CredentialReport { file: file.to_string(), line, message };
-        let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
-        let Some((_, header)) = lines.next() else {
-            return Err(error(1, "empty credential report".into()));
+        // RFC 4180: a field holding a comma (IAM user names and paths may) is quoted.
+        let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
+        let mut records = reader.records();
+        let header = match records.next() {
+            Some(Ok(header)) => header,
+            Some(Err(e)) => return Err(error(1, e.to_string())),
+            None => return Err(error(1, "empty credential report".into())),
         };
-        let columns: Vec<&str> = header.trim().split(',').collect();
+        let columns: Vec<&str> = header.iter().map(str::trim).collect();
         let mut at = [0usize; REQUIRED.len()];
         for (slot, name) in at.iter_mut().zip(REQUIRED) {
             *slot = columns
@@ -94,15 +98,16 @@ impl CredentialReport {
                 .ok_or_else(|| error(1, format!("not a credential report: no `{name}` column")))?;
         }
         let mut rows = Vec::new();
-        for (n, line) in lines {
-            let cells: Vec<&str> = line.trim().split(',').collect();
-            if cells.len() < columns.len() {
-                return Err(error(
-                    n + 1,
-                    format!("expected {} cells, found {} (truncated?)", columns.len(), cells.len()),
-                ));
+        for record in records {
+            let record = record.map_err(|e| error(e.position().map_or(0, |p| p.line() as usize), e.to_string()))?;
+            let n = record.position().map_or(0, |p| p.line() as usize);
+            if record.iter().all(|c| c.trim().is_empty()) {
+                continue;
             }
-            let cell = |i: usize| cells.get(at[i]).copied().unwrap_or_default();
+            if record.len() < columns.len() {
+                return Err(error(n, format!("expected {} cells, found {} (truncated?)", columns.len(), record.len())));
+            }
+            let cell = |i: usize| record.get(at[i]).unwrap_or_default();
             let flag = |i: usize| matches!(cell(i), "true" | "not_supported");
             rows.push(CredentialRow {
                 user: cell(0).to_string(),
@@ -135,6 +140,10 @@ mod tests {
         assert!(root.is_root() && root.password_enabled && !root.mfa_active);
         assert_eq!(root.active_keys().count(), 1);
         assert_eq!(root.keys[0].last_used, None);
+        // A user name with a comma is quoted and read back whole, not shifting the columns.
+        let quoted = format!("{HEADER}\n\"a,true\",arn:aws:iam::111122223333:user/x,2020-01-01T00:00:00+00:00,false,N/A,N/A,N/A,false,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n");
+        let report = CredentialReport::from_csv(&quoted, "r.csv").unwrap();
+        assert_eq!((report.rows[0].user.as_str(), report.rows[0].mfa_active), ("a,true", false));
         let err = CredentialReport::from_csv("user,arn\nx,y", "r.csv").unwrap_err();
         assert!(err.to_string().contains("no `user_creation_time` column"), "{err}");
     }

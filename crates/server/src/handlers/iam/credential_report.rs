@@ -28,6 +28,16 @@ pub(crate) struct CredentialReport {
     csv: String,
 }
 
+/// A CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break, as IAM user names
+/// and paths may hold commas.
+fn field(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_string()
+    }
+}
+
 /// The report's time form: ISO 8601 with a `+00:00` offset.
 fn time(iso: &str) -> String {
     iso.strip_suffix('Z').map_or_else(|| iso.to_string(), |t| format!("{t}+00:00"))
@@ -77,7 +87,8 @@ async fn build(call: &Call<'_>) -> Result<String, ApiError> {
         let mfa = !store.user_mfa_devices(account, &user.name).await?.is_empty();
         let certificates =
             store.user_credentials(account, Some(&user.name), UserCredentialKind::SigningCertificate).await?;
-        let changed = profile.as_ref().and_then(|p| p.password_changed.clone());
+        // A password set before monban recorded changes was set when its profile was created.
+        let changed = profile.as_ref().map(|p| p.password_changed.clone().unwrap_or_else(|| p.created.clone()));
         let next_rotation = match (&changed, policy.as_ref().and_then(|p| p.max_age_days)) {
             (Some(changed), Some(days)) => monban_policy::condition::parse_date(changed).map_or("N/A".into(), |n| {
                 time(&monban_policy::condition::format_date((n / 1_000_000_000) as i64 + days * 86_400))
@@ -85,8 +96,8 @@ async fn build(call: &Call<'_>) -> Result<String, ApiError> {
             _ => "N/A".into(),
         };
         let mut row = vec![
-            user.name.clone(),
-            user.arn.clone(),
+            field(&user.name),
+            field(&user.arn),
             time(&user.created),
             profile.is_some().to_string(),
             if profile.is_some() { "no_information".into() } else { "N/A".into() },

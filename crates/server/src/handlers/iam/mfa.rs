@@ -114,6 +114,7 @@ pub(crate) async fn create(call: &Call<'_>, input: &Value) -> Result<Value, ApiE
         created: call.now(),
         user_name: None,
         enabled: None,
+        drift_steps: 0,
     };
     call.state.store.create_mfa_device(&device, &tags).await?;
     // `Base32StringSeed` and `QRCodePNG` are blobs: their bytes travel base64-encoded.
@@ -152,7 +153,8 @@ pub(crate) async fn enable(call: &Call<'_>, input: &Value) -> Result<Value, ApiE
 }
 
 /// ResyncMFADevice: two consecutive codes from a device whose clock has drifted bring the server
-/// back in step with it; the codes then count as used (IAM API reference).
+/// back in step with it: the drift is kept and later codes are checked around the device's time;
+/// the codes count as used (IAM API reference).
 pub(crate) async fn resync(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
     let user = text(input, "UserName");
     let serial = text(input, "SerialNumber");
@@ -170,8 +172,10 @@ pub(crate) async fn resync(call: &Call<'_>, input: &Value) -> Result<Value, ApiE
     let Some(step) = matched else {
         return Err(ApiError::invalid_authentication_code("Authentication code for device is not valid."));
     };
-    // Spent, as any accepted code: a replayed pair fails.
-    if !call.state.store.spend_mfa_step(serial, (step + 1) as i64).await? {
+    // The device's clock is where its second code says; later codes are checked around it. The
+    // codes are spent, as any accepted code: a replayed pair fails.
+    let drift = (step + 1) as i64 - now as i64;
+    if !call.state.store.resync_mfa_device(serial, drift, (step + 1) as i64).await? {
         return Err(ApiError::invalid_authentication_code("Authentication code for device is not valid."));
     }
     Ok(json!({}))
@@ -198,18 +202,16 @@ pub(crate) async fn delete(call: &Call<'_>, input: &Value) -> Result<Value, ApiE
     Ok(json!({}))
 }
 
-/// GetMFADevice: a device assigned to a user, authorized on that user.
+/// GetMFADevice: a device assigned to a user, authorized on that user (the named one, or the
+/// caller) before the device is looked up, so that a serial number tells a caller nothing it may
+/// not know.
 pub(crate) async fn get(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
     let serial = text(input, "SerialNumber");
-    let found = device(call, serial).await.ok().filter(|d| d.user_name.is_some());
-    let user = match (optional(input, "UserName"), &found) {
-        (Some(name), _) => name.to_string(),
-        (None, Some(d)) => d.user_name.clone().unwrap_or_default(),
-        (None, None) => user_name_or_caller(call, input)?,
-    };
+    let user = user_name_or_caller(call, input)?;
     let existing = on_principal(call, PrincipalKind::User, &user, "iam:GetMFADevice", |a| a).await?;
     let user = existing.ok_or_else(|| iam::not_found(PrincipalKind::User, &user))?;
     let missing = || ApiError::no_such_entity(format!("MFA Device with serial number {serial} does not exist."));
+    let found = device(call, serial).await.ok();
     let device = found.filter(|d| d.user_name.as_deref() == Some(user.name.as_str())).ok_or_else(missing)?;
     Ok(json!({"UserName": user.name, "SerialNumber": device.serial, "EnableDate": device.enabled}))
 }
@@ -258,7 +260,8 @@ pub(crate) async fn authenticate(call: &Call<'_>, serial: &str, token: &str) -> 
         return Err(failed());
     }
     let seed = seed_of(call, &device)?;
-    let now = current_step(call);
+    // The device's time: the server's plus the drift ResyncMFADevice measured.
+    let now = current_step(call).saturating_add_signed(device.drift_steps);
     // One step of clock drift either way, as authenticator apps are allowed.
     for step in now.saturating_sub(1)..=now + 1 {
         if is_code(&seed, step, token) {

@@ -118,7 +118,22 @@ async fn set_password(
         .ok_or_else(|| ApiError::no_such_entity(format!("Login Profile for User {name} cannot be found.")))?;
     let current: Vec<String> = profile.password_hash.iter().cloned().collect();
     if let Some(old) = old {
-        if !util::password_matches(old, current.clone()).await? {
+        if current.is_empty() {
+            return Err(ApiError::entity_temporarily_unmodifiable(format!(
+                "The password of user {name} was set before monban kept password hashes: an administrator must set \
+                 it again (UpdateLoginProfile) before it can be changed."
+            )));
+        }
+        let user_id = call.identity().user_id();
+        let now = call.context.now;
+        if !call.state.password_attempt_allowed(&user_id, now) {
+            return Err(ApiError::limit_exceeded(
+                "Too many attempts to change the password with a wrong old password; try again later.",
+            ));
+        }
+        let matches = util::password_matches(old, current.clone()).await?;
+        call.state.note_password_attempt(&user_id, now, !matches);
+        if !matches {
             return Err(ApiError::access_denied("The old password is incorrect."));
         }
     }

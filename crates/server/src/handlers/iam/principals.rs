@@ -174,8 +174,9 @@ pub(super) async fn update_role(call: &Call<'_>, input: &Value) -> Result<Value,
 /// UpdateRoleDescription: UpdateRole's older form, which answers with the role.
 pub(super) async fn update_role_description(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
     let mut role = existing_role(call, "iam:UpdateRoleDescription", text(input, "RoleName")).await?;
-    role.description = Some(text(input, "Description").to_string());
-    call.state.store.update_principal(call.account(), &role).await?;
+    let description = text(input, "Description");
+    call.state.store.set_role_description(call.account(), &role.name, description).await?;
+    role.description = Some(description.to_string());
     let tags = call.state.store.tags(call.account(), Owner::Principal(Role), &role.name).await?;
     Ok(json!({"Role": principal_json(&role, Some(&tags))}))
 }

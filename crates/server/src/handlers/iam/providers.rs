@@ -79,14 +79,19 @@ pub(super) async fn create_oidc(call: &Call<'_>, input: &Value) -> Result<Value,
     let tags = super::tags(input);
     check_tags(&tags)?;
     call.authorize(Authorization::new("iam:CreateOpenIDConnectProvider", &arn).with_request_tags(&tags)).await?;
-    let (client_ids, thumbprints) = (strings(input, "ClientIDList"), strings(input, "ThumbprintList"));
+    let thumbprints = strings(input, "ThumbprintList");
     check_thumbprints(&thumbprints)?;
+    // Each client id once, in the order given; the quota counts distinct ones.
+    let mut unique: Vec<String> = Vec::new();
+    for id in strings(input, "ClientIDList") {
+        if !unique.contains(&id) {
+            unique.push(id);
+        }
+    }
     let quota = monban_store::Quota::ClientIdsPerOpenIdConnectProvider;
-    if client_ids.len() as i64 > quota.value() {
+    if unique.len() as i64 > quota.value() {
         return Err(monban_store::StoreError::LimitExceeded(monban_store::Limit::Reached(quota)).into());
     }
-    let mut unique = client_ids.clone();
-    unique.dedup();
     let provider = IdentityProvider {
         arn: arn.clone(),
         account_id: call.account().into(),

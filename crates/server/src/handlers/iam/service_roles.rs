@@ -73,6 +73,12 @@ pub(super) async fn create(call: &Call<'_>, input: &Value) -> Result<Value, ApiE
         (Some(s), None) => s.role.to_string(),
         (None, _) => format!("AWSServiceRoleFor{service_name}"),
     };
+    // IAM role names are at most 64 characters (IAM API Reference, Role: RoleName).
+    if role_name.chars().count() > 64 {
+        return Err(ApiError::invalid_input(format!(
+            "The role name {role_name} would be longer than 64 characters: use a shorter CustomSuffix."
+        )));
+    }
     let path = format!("{SERVICE_ROLE_PATH}{service_name}/");
     let role_arn = arn(call, "role", &path, &role_name);
     call.authorize(

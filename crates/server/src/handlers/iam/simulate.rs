@@ -264,6 +264,10 @@ fn result_json(result: &ActionResult, resources_given: bool) -> Value {
     Value::Object(out)
 }
 
+/// The most action-on-resource evaluations one request may ask for (a page of actions times the
+/// resources): the simulator's work is bounded before it starts.
+const MAX_EVALUATIONS: usize = 100_000;
+
 fn run(simulation: &Simulation, input: &Value) -> Result<Value, ApiError> {
     if let Some(owner) = optional(input, "ResourceOwner") {
         if Arn::parse(owner).is_none() {
@@ -271,9 +275,18 @@ fn run(simulation: &Simulation, input: &Value) -> Result<Value, ApiError> {
         }
     }
     let resources: Vec<String> = strings(input, "ResourceArns").into_iter().map(String::from).collect();
-    let actions = strings(input, "ActionNames");
-    let results: Vec<ActionResult> = actions.iter().map(|a| simulation.run(a, &resources)).collect();
-    Ok(paginate_with(input, results, "EvaluationResults", |r| result_json(&r, !resources.is_empty())))
+    // Only the page of actions asked for is simulated.
+    let (actions, marker) = page(input, strings(input, "ActionNames"));
+    if actions.len().saturating_mul(resources.len().max(1)) > MAX_EVALUATIONS {
+        return Err(ApiError::invalid_input(format!(
+            "The simulation of {} actions on {} resources is too large: at most {MAX_EVALUATIONS} evaluations \
+             per request (use MaxItems to page through the actions).",
+            actions.len(),
+            resources.len()
+        )));
+    }
+    let results = actions.iter().map(|a| result_json(&simulation.run(a, &resources), !resources.is_empty())).collect();
+    Ok(listing("EvaluationResults", results, marker))
 }
 
 pub(super) async fn simulate_principal(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {

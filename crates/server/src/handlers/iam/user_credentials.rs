@@ -104,8 +104,12 @@ pub(super) async fn get_ssh_public_key(call: &Call<'_>, input: &Value) -> Result
 pub(super) async fn upload_signing_certificate(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
     let user = owner(call, "iam:UploadSigningCertificate", input).await?;
     let body = text(input, "CertificateBody");
-    let certificate = Certificate::parse(body)
-        .map_err(|_| ApiError::malformed_certificate(format!("Certificate {body} is malformed.")))?;
+    let certificate = Certificate::parse(body).map_err(|_| {
+        // IAM echoes the body; one holding a private key is not echoed into the answer and the
+        // audit log.
+        let shown = if body.contains("PRIVATE KEY") { "body" } else { body };
+        ApiError::malformed_certificate(format!("Certificate {shown} is malformed."))
+    })?;
     let now = call.context.now.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
     if certificate.not_after < now || certificate.not_before > now {
         return Err(ApiError::invalid_certificate(
@@ -127,19 +131,14 @@ pub(super) async fn create_service_specific_credential(call: &Call<'_>, input: &
     if !SERVICES.contains(&service) {
         return Err(unsupported_service(service));
     }
-    let store = &call.state.store;
-    let existing = store.user_credentials(call.account(), Some(&user), ServiceSpecific).await?;
-    let taken = existing.iter().filter(|c| c.service_name.as_deref() == Some(service)).count();
-    // AWS numbers a second credential for the same service: anika-at-1234..., anika+1-at-1234...
-    let suffix = if taken == 0 { String::new() } else { format!("+{taken}") };
     let password = util::random_secret()?;
-    let mut credential = UserCredential {
+    // The store names it (anika-at-1234..., then anika+1-at-1234... as AWS numbers a second one).
+    let credential = UserCredential {
         service_name: Some(service.into()),
-        service_user_name: Some(format!("{user}{suffix}-at-{}", call.account())),
         secret_hash: Some(util::hash_password(&password).await?),
-        ..new_credential(call, ServiceSpecific, util::random_id("ACCA", 21)?, user.clone())
+        ..new_credential(call, ServiceSpecific, util::random_id("ACCA", 21)?, user)
     };
-    store.add_user_credential(&credential).await?;
+    let mut credential = call.state.store.add_user_credential(&credential).await?;
     credential.secret_hash = None;
     let mut out = json_of(&credential, true);
     out["ServicePassword"] = json!(password);
@@ -212,6 +211,11 @@ pub(super) async fn update(
 ) -> Result<Value, ApiError> {
     let user = owner(call, op.action(), input).await?;
     let (id, status) = (text(input, id_member(kind)), text(input, "Status"));
+    // Only a service-specific credential expires, and only by its age; no one sets a key
+    // `Expired`.
+    if status == "Expired" {
+        return Err(ApiError::invalid_input("Status Expired cannot be set; use Active or Inactive."));
+    }
     call.state.store.update_user_credential(call.account(), &user, kind, id, Some(status), None).await?;
     Ok(json!({}))
 }
