@@ -261,6 +261,24 @@ impl Owner {
     }
 }
 
+/// One attribute of a user or role to change ([`Store::change_principal`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PrincipalChange {
+    /// A role's description.
+    Description(String),
+    /// A role's maximum session duration, in seconds.
+    MaxSessionDuration(i64),
+    /// A user's or role's permissions boundary (`None` removes it).
+    Boundary(Option<String>),
+    /// A role's trust policy, with the unique ids of the principals it names.
+    Trust {
+        /// The document.
+        policy: String,
+        /// The ids, as a JSON object from ARN to id.
+        principal_ids: Option<String>,
+    },
+}
+
 /// A stored user, group or role.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {

@@ -157,21 +157,6 @@ impl Store {
             .await
     }
 
-    /// Sets a role's description and nothing else (a concurrent change to its trust policy or
-    /// boundary stands).
-    pub async fn set_role_description(&self, account_id: &str, name: &str, description: &str) -> Result<()> {
-        self.execute_existing(
-            sqlx::query(
-                "UPDATE principals SET description = ? WHERE account_id = ? AND kind = 'role' AND name_key = ?",
-            )
-            .bind(description.to_owned())
-            .bind(account_id.to_owned())
-            .bind(key(name)),
-            || not_found(PrincipalKind::Role, name),
-        )
-        .await
-    }
-
     /// Looks a principal up by name (case-insensitively).
     pub async fn principal(&self, account_id: &str, kind: PrincipalKind, name: &str) -> Result<Option<Principal>> {
         self.reader.one(
@@ -212,26 +197,41 @@ impl Store {
         )
     }
 
-    /// Updates the fields a principal can change after creation.
-    pub async fn update_principal(&self, account_id: &str, p: &Principal) -> Result<()> {
-        self.execute_existing(
-            sqlx::query(
-                "UPDATE principals SET path = ?, description = ?, trust_policy = ?, max_session_duration = ?, \
-                     permissions_boundary = ?, trust_principal_ids = ? WHERE account_id = ? AND kind = ? AND \
-                     name_key = ?",
-            )
-            .bind(p.path.clone())
-            .bind(p.description.clone())
-            .bind(p.trust_policy.clone())
-            .bind(p.max_session_duration)
-            .bind(p.permissions_boundary.clone())
-            .bind(p.trust_principal_ids.clone())
+    /// Changes one of a user's or role's attributes and nothing else, on the principal with that
+    /// unique id: a concurrent change to another attribute stands, and a principal deleted and
+    /// created again under the same name is another principal (`NotFound`).
+    pub async fn change_principal(&self, account_id: &str, p: &Principal, change: PrincipalChange) -> Result<()> {
+        let (sql, value, principal_ids): (&'static str, Option<String>, Option<String>) = match change {
+            PrincipalChange::Description(d) => (
+                "UPDATE principals SET description = ?1 WHERE account_id = ?2 AND kind = ?3 AND id = ?4",
+                Some(d),
+                None,
+            ),
+            // An integer column: SQLite stores the decimal text it is given as the integer.
+            PrincipalChange::MaxSessionDuration(m) => (
+                "UPDATE principals SET max_session_duration = ?1 WHERE account_id = ?2 AND kind = ?3 AND id = ?4",
+                Some(m.to_string()),
+                None,
+            ),
+            PrincipalChange::Boundary(b) => (
+                "UPDATE principals SET permissions_boundary = ?1 WHERE account_id = ?2 AND kind = ?3 AND id = ?4",
+                b,
+                None,
+            ),
+            PrincipalChange::Trust { policy, principal_ids } => (
+                "UPDATE principals SET trust_policy = ?1, trust_principal_ids = ?5 WHERE account_id = ?2 AND kind = ?3 \
+                 AND id = ?4",
+                Some(policy),
+                principal_ids,
+            ),
+        };
+        let query = sqlx::query(sql)
+            .bind(value)
             .bind(account_id.to_owned())
             .bind(p.kind.as_str())
-            .bind(key(&p.name)),
-            || not_found(p.kind, &p.name),
-        )
-        .await
+            .bind(p.id.clone())
+            .bind(principal_ids);
+        self.execute_existing(query, || not_found(p.kind, &p.name)).await
     }
 
     /// Deletes a principal. As in AWS, it must first have no inline policies, attached policies,

@@ -161,3 +161,30 @@ async fn foreign_keys_refuse_orphans_and_follow_renames() {
     assert_eq!(policies.len(), 1);
     assert!(matches!(store.delete_principal(ACCOUNT, PrincipalKind::User, "dave").await, Err(StoreError::Conflict(_))));
 }
+
+/// A change read from a role applies to that role only: after the role is deleted and another is
+/// created under its name, the old read changes nothing (its trust policy would otherwise trust
+/// whom the deleted role trusted).
+#[tokio::test]
+async fn a_change_applies_to_the_principal_it_was_read_from() {
+    let store = store().await;
+    let role = |id: &str| {
+        let mut r =
+            Principal::new(PrincipalKind::Role, "app", id, "/", &format!("arn:aws:iam::{ACCOUNT}:role/app"), NOW);
+        r.trust_policy = Some(format!("{{\"trusts\": \"{id}\"}}"));
+        r
+    };
+    store.create_principal(ACCOUNT, &role("AROAOLD")).await.unwrap();
+    let read = store.principal(ACCOUNT, PrincipalKind::Role, "app").await.unwrap().unwrap();
+    store.delete_principal(ACCOUNT, PrincipalKind::Role, "app").await.unwrap();
+    store.create_principal(ACCOUNT, &role("AROANEW")).await.unwrap();
+    let change = monban_store::PrincipalChange::Trust { policy: "{\"trusts\": \"stale\"}".into(), principal_ids: None };
+    assert!(matches!(store.change_principal(ACCOUNT, &read, change).await, Err(StoreError::NotFound(_))));
+    let now = store.principal(ACCOUNT, PrincipalKind::Role, "app").await.unwrap().unwrap();
+    assert_eq!(now.trust_policy.as_deref(), Some("{\"trusts\": \"AROANEW\"}"));
+    // The same change on the current role applies, and leaves the rest alone.
+    let change = monban_store::PrincipalChange::Description("new".into());
+    store.change_principal(ACCOUNT, &now, change).await.unwrap();
+    let after = store.principal(ACCOUNT, PrincipalKind::Role, "app").await.unwrap().unwrap();
+    assert_eq!((after.description.as_deref(), after.trust_policy), (Some("new"), now.trust_policy));
+}

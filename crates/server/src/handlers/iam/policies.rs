@@ -102,12 +102,12 @@ pub(super) async fn boundary(
         None => a,
     })
     .await?;
-    let mut p = existing.ok_or_else(|| not_found(kind, owner))?;
+    let p = existing.ok_or_else(|| not_found(kind, owner))?;
     if let Some(b) = boundary_arn {
         require_boundary_policy(call, b).await?;
     }
-    p.permissions_boundary = boundary_arn.map(String::from);
-    call.state.store.update_principal(call.account(), &p).await?;
+    let change = monban_store::PrincipalChange::Boundary(boundary_arn.map(String::from));
+    call.state.store.change_principal(call.account(), &p, change).await?;
     Ok(json!({}))
 }
 

@@ -1,6 +1,6 @@
 //! Users, groups and roles: creation, lookup, listing, updates, renames, deletion and group membership.
 
-use monban_store::{Owner, Principal, PrincipalKind};
+use monban_store::{Owner, Principal, PrincipalChange, PrincipalKind};
 use serde_json::{json, Value};
 
 use super::*;
@@ -149,25 +149,25 @@ pub(super) async fn existing_role(call: &Call<'_>, action: &str, name: &str) -> 
 
 pub(super) async fn update_assume_role_policy(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
     let name = text(input, "RoleName");
-    let mut role = existing_role(call, "iam:UpdateAssumeRolePolicy", name).await?;
+    let role = existing_role(call, "iam:UpdateAssumeRolePolicy", name).await?;
     let document = text(input, "PolicyDocument");
     check_size(document, monban_store::Quota::AssumeRolePolicySize, &format!("role {name}"))?;
     let policy = validate_document(call, document, DocumentKind::Trust)?;
-    role.trust_principal_ids = crate::auth::references::record(call.state, &policy).await?;
-    role.trust_policy = Some(document.to_string());
-    call.state.store.update_principal(call.account(), &role).await?;
+    let principal_ids = crate::auth::references::record(call.state, &policy).await?;
+    let change = PrincipalChange::Trust { policy: document.to_string(), principal_ids };
+    call.state.store.change_principal(call.account(), &role, change).await?;
     Ok(json!({}))
 }
 
 pub(super) async fn update_role(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
-    let mut role = existing_role(call, "iam:UpdateRole", text(input, "RoleName")).await?;
+    let role = existing_role(call, "iam:UpdateRole", text(input, "RoleName")).await?;
+    let store = &call.state.store;
     if let Some(d) = optional(input, "Description") {
-        role.description = Some(d.to_string());
+        store.change_principal(call.account(), &role, PrincipalChange::Description(d.to_string())).await?;
     }
     if let Some(m) = input.get("MaxSessionDuration").and_then(Value::as_i64) {
-        role.max_session_duration = Some(m);
+        store.change_principal(call.account(), &role, PrincipalChange::MaxSessionDuration(m)).await?;
     }
-    call.state.store.update_principal(call.account(), &role).await?;
     Ok(json!({}))
 }
 
@@ -175,7 +175,8 @@ pub(super) async fn update_role(call: &Call<'_>, input: &Value) -> Result<Value,
 pub(super) async fn update_role_description(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
     let mut role = existing_role(call, "iam:UpdateRoleDescription", text(input, "RoleName")).await?;
     let description = text(input, "Description");
-    call.state.store.set_role_description(call.account(), &role.name, description).await?;
+    let change = PrincipalChange::Description(description.to_string());
+    call.state.store.change_principal(call.account(), &role, change).await?;
     role.description = Some(description.to_string());
     let tags = call.state.store.tags(call.account(), Owner::Principal(Role), &role.name).await?;
     Ok(json!({"Role": principal_json(&role, Some(&tags))}))
