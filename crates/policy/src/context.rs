@@ -39,6 +39,17 @@ pub enum PrincipalKind<'a> {
         /// The unique id (`aws:userid`).
         id: &'a str,
     },
+    /// An IAM user signing with its own temporary credentials (GetSessionToken).
+    UserSession {
+        /// The user name (`aws:username`).
+        name: &'a str,
+        /// The unique id (`aws:userid`).
+        id: &'a str,
+        /// When the temporary credentials were issued (`aws:TokenIssueTime`), ISO 8601.
+        token_issued: &'a str,
+        /// Whether the session was made with MFA, and if so how many seconds ago.
+        mfa_age_seconds: Option<i64>,
+    },
     /// A role session.
     AssumedRole {
         /// The role's unique id (`AROA...`).
@@ -99,28 +110,33 @@ pub fn request_context(principal: &Principal<'_>, request: &RequestFacts<'_>) ->
     if let Some(ip) = request.source_ip {
         single("aws:SourceIp", ip);
     }
-    match principal.kind {
-        PrincipalKind::Root => {
-            single("aws:PrincipalType", "Account");
-            single("aws:userid", principal.account);
+    // Temporary credentials: when they were issued, and whether (and how long ago) MFA was used.
+    let mut session = |token_issued: &str, mfa_age_seconds: Option<i64>| {
+        single("aws:TokenIssueTime", token_issued);
+        match mfa_age_seconds {
+            Some(age) => {
+                single("aws:MultiFactorAuthPresent", "true");
+                single("aws:MultiFactorAuthAge", &age.max(0).to_string());
+            }
+            None => single("aws:MultiFactorAuthPresent", "false"),
         }
-        PrincipalKind::User { name, id } => {
-            single("aws:PrincipalType", "User");
-            single("aws:username", name);
-            single("aws:userid", id);
+    };
+    let (principal_type, userid, username) = match principal.kind {
+        PrincipalKind::Root => ("Account", principal.account.to_string(), None),
+        PrincipalKind::User { name, id } => ("User", id.to_string(), Some(name)),
+        PrincipalKind::UserSession { name, id, token_issued, mfa_age_seconds } => {
+            session(token_issued, mfa_age_seconds);
+            ("User", id.to_string(), Some(name))
         }
         PrincipalKind::AssumedRole { role_id, session_name, token_issued, mfa_age_seconds } => {
-            single("aws:PrincipalType", "AssumedRole");
-            single("aws:userid", &format!("{role_id}:{session_name}"));
-            single("aws:TokenIssueTime", token_issued);
-            match mfa_age_seconds {
-                Some(age) => {
-                    single("aws:MultiFactorAuthPresent", "true");
-                    single("aws:MultiFactorAuthAge", &age.max(0).to_string());
-                }
-                None => single("aws:MultiFactorAuthPresent", "false"),
-            }
+            session(token_issued, mfa_age_seconds);
+            ("AssumedRole", format!("{role_id}:{session_name}"), None)
         }
+    };
+    context.insert("aws:PrincipalType", ContextValue::single(principal_type));
+    context.insert("aws:userid", ContextValue::single(userid));
+    if let Some(name) = username {
+        context.insert("aws:username", ContextValue::single(name));
     }
     if !principal.tags.is_empty() {
         for (k, v) in principal.tags {

@@ -118,8 +118,8 @@ impl Store {
         self.execute(
             sqlx::query(
                 "INSERT INTO sessions (access_key_id, account_id, secret, session_token, role_id, role_key, \
-                 session_name, session_policy, session_tags, source_identity, mfa_authenticated, expires, created) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 session_name, session_policy, session_tags, source_identity, mfa_authenticated, expires, created, \
+                 kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             )
             .bind(s.access_key_id.clone())
             .bind(s.account_id.clone())
@@ -133,7 +133,8 @@ impl Store {
             .bind(s.source_identity.clone())
             .bind(s.mfa_authenticated.clone())
             .bind(s.expires.clone())
-            .bind(s.created.clone()),
+            .bind(s.created.clone())
+            .bind(s.kind.as_str()),
         )
         .await?;
         Ok(())
@@ -148,6 +149,7 @@ impl Store {
             [access_key_id],
             |r| {
                 Ok(Session {
+                    kind: SessionKind::parse(&r.get::<_, String>("kind")?),
                     access_key_id: r.get("access_key_id")?,
                     account_id: r.get("account_id")?,
                     secret: r.get("secret")?,

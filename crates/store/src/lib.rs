@@ -401,9 +401,41 @@ pub struct AccessKey {
     pub last_used_region: Option<String>,
 }
 
-/// Temporary credentials issued by STS for a role.
+/// Whose temporary credentials a session is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SessionKind {
+    /// A role's (AssumeRole).
+    #[default]
+    Role,
+    /// An IAM user's own (GetSessionToken).
+    User,
+    /// The root user's own (GetSessionToken).
+    Root,
+}
+
+impl SessionKind {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            SessionKind::Role => "role",
+            SessionKind::User => "user",
+            SessionKind::Root => "root",
+        }
+    }
+
+    pub(crate) fn parse(text: &str) -> SessionKind {
+        match text {
+            "user" => SessionKind::User,
+            "root" => SessionKind::Root,
+            _ => SessionKind::Role,
+        }
+    }
+}
+
+/// Temporary credentials issued by STS: a role's session, or a user's or root's own.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
+    /// Whose credentials they are.
+    pub kind: SessionKind,
     /// The temporary key id (`ASIA...`).
     pub access_key_id: String,
     /// The role's account.
@@ -413,9 +445,10 @@ pub struct Session {
     /// The SHA-256 digest (hex) of the session token the caller must present: the token itself is
     /// never stored.
     pub session_token_sha256: String,
-    /// The assumed role's unique id: the session belongs to that role, not to its name.
+    /// The unique id of the role (or, for a user's own session, the user; for root, the account)
+    /// the session belongs to: it belongs to that principal, not to its name.
     pub role_id: String,
-    /// The assumed role's name.
+    /// The role's (or user's) name.
     pub role_name: String,
     /// The session name.
     pub session_name: String,

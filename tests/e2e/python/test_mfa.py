@@ -15,6 +15,7 @@ and never sends one from the future.
 """
 
 import base64
+import datetime
 import hashlib
 import hmac
 import re
@@ -427,3 +428,39 @@ def test_device_of_another_user_is_denied(root, make_user, assume):
     # With his own device, bob assumes the role.
     session, _ = assume(bob, role, "bob", SerialNumber=bob_serial, TokenCode=totp(bob_seed, step=step))
     assert session.sts.get_caller_identity()["Arn"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/admin/bob"
+
+
+# GetSessionToken ------------------------------------------------------------------------------
+
+
+def test_session_tokens_carry_mfa_to_iam_and_to_mfa_protected_roles(root, make_user, server):
+    """STS API reference, GetSessionToken: a user's own temporary credentials, with its permissions;
+    without MFA they cannot call IAM, with MFA they can and satisfy MFA-protected trust policies;
+    in STS they call only AssumeRole and GetCallerIdentity."""
+    role = make_role(root, "admin", None, allow("iam:ListUsers"))
+    alice = make_user("alice", allow("sts:AssumeRole"), allow("iam:ListUsers"), allow("sts:GetAccessKeyInfo"))
+    serial, seed = create_device(root, "alice-mfa")
+    used = enable(root, "alice", serial, seed)
+
+    plain = alice.sts.get_session_token()["Credentials"]
+    session = server.clients(plain["AccessKeyId"], plain["SecretAccessKey"], plain["SessionToken"])
+    assert session.sts.get_caller_identity()["Arn"] == f"arn:aws:iam::{ACCOUNT}:user/alice"
+    error = expect_error("AccessDenied", session.iam.list_users)
+    assert "issued with MFA" in error.response["Error"]["Message"]
+    expect_error("AccessDenied", session.sts.get_access_key_info, AccessKeyId=alice.key_id)
+    error = expect_error("AccessDenied", session.sts.get_session_token)
+    assert error.response["Error"]["Message"] == "Cannot call GetSessionToken with session credentials"
+    # The MFA-protected role refuses the session made without MFA.
+    expect_error("AccessDenied", session.sts.assume_role, RoleArn=role, RoleSessionName="sess")
+
+    with_mfa = alice.sts.get_session_token(SerialNumber=serial, TokenCode=next_code(seed, used))["Credentials"]
+    mfa_session = server.clients(with_mfa["AccessKeyId"], with_mfa["SecretAccessKey"], with_mfa["SessionToken"])
+    assert [u["UserName"] for u in mfa_session.iam.list_users()["Users"]] == ["alice"]
+    assumed = mfa_session.sts.assume_role(RoleArn=role, RoleSessionName="sess")["Credentials"]
+    admin = server.clients(assumed["AccessKeyId"], assumed["SecretAccessKey"], assumed["SessionToken"])
+    admin.iam.list_users()
+
+    # Root's own session lasts at most an hour, whatever it asks for.
+    root_session = root.sts.get_session_token(DurationSeconds=7200)["Credentials"]
+    lifetime = root_session["Expiration"] - datetime.datetime.now(datetime.timezone.utc)
+    assert lifetime <= datetime.timedelta(hours=1, seconds=5), lifetime

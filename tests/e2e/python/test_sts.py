@@ -278,3 +278,17 @@ def test_monban_issues_no_encoded_authorization_messages(root):
     decodes."""
     expect_error("InvalidAuthorizationMessageException", root.sts.decode_authorization_message,
                  EncodedMessage="not-an-encoded-message")
+
+
+def test_a_user_s_own_session_ends_with_the_user(root, make_user, server):
+    """A GetSessionToken session belongs to the user's unique id: deleting the user ends it, and a
+    new user of the same name does not revive it."""
+    bob = make_user("bob")
+    creds = bob.sts.get_session_token(DurationSeconds=900)["Credentials"]
+    session = server.clients(creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"])
+    assert session.sts.get_caller_identity()["Arn"] == f"arn:aws:iam::{ACCOUNT}:user/bob"
+    root.iam.delete_access_key(UserName="bob", AccessKeyId=bob.key_id)
+    root.iam.delete_user(UserName="bob")
+    expect_error("InvalidClientTokenId", session.sts.get_caller_identity)
+    root.iam.create_user(UserName="bob")
+    expect_error("InvalidClientTokenId", session.sts.get_caller_identity)

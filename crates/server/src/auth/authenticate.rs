@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use monban_store::{AccessKey, Principal, PrincipalKind, Session};
+use monban_store::{AccessKey, Principal, PrincipalKind, Session, SessionKind};
 
 use crate::error::ApiError;
 use crate::operation::{Service, StsOperation};
@@ -16,18 +16,27 @@ use super::*;
 pub(super) enum KeyRecord {
     /// A long-term key: root's, or an IAM user's (`None` if the user is gone).
     LongTerm { key: AccessKey, user: Option<Box<Principal>> },
-    /// Temporary credentials and the role they are a session of (`None` if the role is gone).
-    Session { session: Session, role: Option<Box<Principal>> },
+    /// Temporary credentials and the role (or, for a user's own session, the user) they belong to
+    /// (`None` if it is gone, and for root's own session).
+    Session { session: Session, principal: Option<Box<Principal>> },
 }
 
 /// Reads the records behind an access key id; `None` when there is no such key.
 pub(super) async fn key_record(state: &State, key_id: &str) -> Result<Option<KeyRecord>, ApiError> {
     if key_id.starts_with("ASIA") {
         let Some(session) = state.store.session(key_id).await? else { return Ok(None) };
-        // The session belongs to the role it was issued for, by unique id: a role created later
-        // under the same name is another role.
-        let role = state.store.principal_by_id(&session.role_id).await?.filter(|r| r.kind == PrincipalKind::Role);
-        return Ok(Some(KeyRecord::Session { session, role: role.map(Box::new) }));
+        // The session belongs to the principal it was issued for, by unique id: a role or user
+        // created later under the same name is another.
+        let kind = match session.kind {
+            SessionKind::Role => Some(PrincipalKind::Role),
+            SessionKind::User => Some(PrincipalKind::User),
+            SessionKind::Root => None,
+        };
+        let principal = match kind {
+            Some(kind) => state.store.principal_by_id(&session.role_id).await?.filter(|p| p.kind == kind),
+            None => None,
+        };
+        return Ok(Some(KeyRecord::Session { session, principal: principal.map(Box::new) }));
     }
     let Some(key) = state.store.access_key(key_id).await? else { return Ok(None) };
     let user = match &key.user_name {
@@ -89,8 +98,11 @@ pub async fn authenticate(
             let record = Arc::new(key_record(state, &key_id).await?.ok_or_else(invalid)?);
             // A record whose user or role is gone is not kept: creating one of that name does not
             // invalidate the cache.
-            if matches!(&*record, KeyRecord::LongTerm { user: Some(_), .. } | KeyRecord::Session { role: Some(_), .. })
-                || matches!(&*record, KeyRecord::LongTerm { key, .. } if key.user_name.is_none())
+            if matches!(
+                &*record,
+                KeyRecord::LongTerm { user: Some(_), .. } | KeyRecord::Session { principal: Some(_), .. }
+            ) || matches!(&*record, KeyRecord::LongTerm { key, .. } if key.user_name.is_none())
+                || matches!(&*record, KeyRecord::Session { session, .. } if session.kind == SessionKind::Root)
             {
                 state.policies.keys.put(generation, key_id.clone(), record.clone());
             }
@@ -98,7 +110,7 @@ pub async fn authenticate(
         }
     };
     match &*record {
-        KeyRecord::Session { session, role } => {
+        KeyRecord::Session { session, principal } => {
             if claim.session_token().map(util::sha256_hex).as_deref() != Some(session.session_token_sha256.as_str()) {
                 return Err(invalid());
             }
@@ -106,10 +118,26 @@ pub async fn authenticate(
                 return Err(ApiError::expired_token("The security token included in the request is expired"));
             }
             let secret = state.secrets.open(&session.secret)?;
-            let role = role.clone().ok_or_else(invalid)?;
+            if session.kind != SessionKind::Root && principal.is_none() {
+                return Err(invalid());
+            }
             let verified = claim.verify(Some(monban_sigv4::SigningSecret::new(secret, ())))?;
             let account = session.account_id.clone();
-            Ok((Identity::Session { account, role, session: Box::new(session.clone()) }, verified.scope, service))
+            let boxed = Box::new(session.clone());
+            let identity = match (session.kind, principal.clone()) {
+                (SessionKind::Role, Some(role)) => Identity::Session { account, role, session: boxed },
+                (SessionKind::User, Some(user)) => {
+                    Identity::User { account, user, access_key_id: key_id.clone(), session: Some(boxed) }
+                }
+                (SessionKind::Root, _) => Identity::Root {
+                    account,
+                    partition: state.config.partition,
+                    access_key_id: key_id.clone(),
+                    session: Some(boxed),
+                },
+                _ => return Err(invalid()),
+            };
+            Ok((identity, verified.scope, service))
         }
         KeyRecord::LongTerm { key, user } => {
             if key.status != "Active" {
@@ -119,10 +147,15 @@ pub async fn authenticate(
             let verified = claim.verify(Some(monban_sigv4::SigningSecret::new(secret, ())))?;
             let account = key.account_id.clone();
             let identity = match (&key.user_name, user) {
-                (None, _) => {
-                    Identity::Root { account, partition: state.config.partition, access_key_id: key_id.clone() }
+                (None, _) => Identity::Root {
+                    account,
+                    partition: state.config.partition,
+                    access_key_id: key_id.clone(),
+                    session: None,
+                },
+                (Some(_), Some(user)) => {
+                    Identity::User { account, user: user.clone(), access_key_id: key_id.clone(), session: None }
                 }
-                (Some(_), Some(user)) => Identity::User { account, user: user.clone(), access_key_id: key_id.clone() },
                 (Some(_), None) => return Err(invalid()),
             };
             state.note_key_use(&key_id, now, &verified.scope);

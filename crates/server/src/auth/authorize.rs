@@ -207,6 +207,7 @@ pub(super) fn article(phrase: &str) -> &'static str {
 /// Decides one operation; `AccessDenied` in AWS's message form when it is not allowed.
 pub async fn check(state: &State, call: &CallContext<'_>, what: Authorization<'_>) -> Result<(), ApiError> {
     let identity = call.identity;
+    own_session_limits(identity, &what)?;
     if matches!(identity, Identity::Root { .. }) {
         // AWS: the root user has full access to its account (SCPs aside, which monban's server
         // does not model yet).
@@ -217,18 +218,27 @@ pub async fn check(state: &State, call: &CallContext<'_>, what: Authorization<'_
     let now_secs = i64::try_from(now_secs).unwrap_or(i64::MAX);
     let arn = identity.arn();
     let tags = effective_tags(state, identity).await?;
+    let mfa_age = |session: &monban_store::Session| {
+        session
+            .mfa_authenticated
+            .as_deref()
+            .and_then(monban_policy::condition::parse_date)
+            .map(|when| i64::try_from(i128::from(now_secs) - when / 1_000_000_000).unwrap_or(0))
+    };
     let kind = match identity {
         Identity::Root { .. } => context::PrincipalKind::Root,
-        Identity::User { user, .. } => context::PrincipalKind::User { name: &user.name, id: &user.id },
+        Identity::User { user, session: None, .. } => context::PrincipalKind::User { name: &user.name, id: &user.id },
+        Identity::User { user, session: Some(session), .. } => context::PrincipalKind::UserSession {
+            name: &user.name,
+            id: &user.id,
+            token_issued: &session.created,
+            mfa_age_seconds: mfa_age(session),
+        },
         Identity::Session { role, session, .. } => context::PrincipalKind::AssumedRole {
             role_id: &role.id,
             session_name: &session.session_name,
             token_issued: &session.created,
-            mfa_age_seconds: session
-                .mfa_authenticated
-                .as_deref()
-                .and_then(monban_policy::condition::parse_date)
-                .map(|when| i64::try_from(i128::from(now_secs) - when / 1_000_000_000).unwrap_or(0)),
+            mfa_age_seconds: mfa_age(session),
         },
     };
     let principal_arn = match identity {
@@ -300,6 +310,32 @@ pub async fn check(state: &State, call: &CallContext<'_>, what: Authorization<'_
         }
     });
     Err(ApiError { decided_by, ..ApiError::access_denied(message) })
+}
+
+/// What a user's or root's own temporary credentials (GetSessionToken) may not do, whatever the
+/// policies say (STS API Reference, GetSessionToken): call IAM unless they were issued with MFA,
+/// or call STS beyond AssumeRole (GetCallerIdentity needs no authorization).
+fn own_session_limits(identity: &Identity, what: &Authorization<'_>) -> Result<(), ApiError> {
+    let (Identity::User { session: Some(session), .. } | Identity::Root { session: Some(session), .. }) = identity
+    else {
+        return Ok(());
+    };
+    let action = what.action.to_ascii_lowercase();
+    let refused = if action.starts_with("iam:") && session.mfa_authenticated.is_none() {
+        "temporary credentials from GetSessionToken call IAM only when they were issued with MFA"
+    } else if action.starts_with("sts:")
+        && !matches!(action.as_str(), "sts:assumerole" | "sts:tagsession" | "sts:setsourceidentity")
+    {
+        "temporary credentials from GetSessionToken call only AssumeRole and GetCallerIdentity in STS"
+    } else {
+        return Ok(());
+    };
+    Err(ApiError::access_denied(format!(
+        "User: {} is not authorized to perform: {} on resource: {}: {refused}",
+        identity.arn(),
+        what.action,
+        what.resource
+    )))
 }
 
 /// For a missing allow: the first allow statement of that policy type that matched the action and

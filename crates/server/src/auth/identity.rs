@@ -17,8 +17,10 @@ pub enum Identity {
         partition: Partition,
         /// The key used.
         access_key_id: String,
+        /// Its own temporary credentials (GetSessionToken), when it signed with them.
+        session: Option<Box<Session>>,
     },
-    /// An IAM user with a long-term key.
+    /// An IAM user, with a long-term key or its own temporary credentials.
     User {
         /// The account.
         account: String,
@@ -26,6 +28,8 @@ pub enum Identity {
         user: Box<Principal>,
         /// The key used.
         access_key_id: String,
+        /// Its own temporary credentials (GetSessionToken), when it signed with them.
+        session: Option<Box<Session>>,
     },
     /// An assumed-role session.
     Session {
@@ -84,6 +88,15 @@ impl Identity {
         match self {
             Identity::Root { access_key_id, .. } | Identity::User { access_key_id, .. } => access_key_id,
             Identity::Session { session, .. } => &session.access_key_id,
+        }
+    }
+
+    /// The temporary credentials the caller signed with, if any (a role session's, or a user's or
+    /// root's own).
+    pub fn session(&self) -> Option<&Session> {
+        match self {
+            Identity::Root { session, .. } | Identity::User { session, .. } => session.as_deref(),
+            Identity::Session { session, .. } => Some(session),
         }
     }
 

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use monban_policy::arn::Arn;
-use monban_store::{PrincipalKind, Session};
+use monban_store::{PrincipalKind, Session, SessionKind};
 use serde_json::{json, Value};
 
 use crate::auth::{Authorization, Identity};
@@ -25,12 +25,12 @@ pub(crate) fn handler(op: StsOperation) -> Option<Handler<StsOperation>> {
         Op::GetCallerIdentity => |_, c, _| Box::pin(get_caller_identity(c)),
         Op::GetAccessKeyInfo => |_, c, i| Box::pin(access_key_info(c, i)),
         Op::DecodeAuthorizationMessage => |_, c, i| Box::pin(decode_authorization_message(c, i)),
+        Op::GetSessionToken => |_, c, i| Box::pin(get_session_token(c, i)),
         Op::AssumeRoleWithSAML
         | Op::AssumeRoleWithWebIdentity
         | Op::AssumeRoot
         | Op::GetDelegatedAccessToken
         | Op::GetFederationToken
-        | Op::GetSessionToken
         | Op::GetWebIdentityToken => return None,
     };
     Some(handler)
@@ -63,6 +63,67 @@ async fn decode_authorization_message(call: &Call<'_>, _input: &Value) -> Result
     Err(ApiError::invalid_authorization_message(
         "The encoded authorization message is not one monban issued: monban's AccessDenied messages are not encoded.",
     ))
+}
+
+/// GetSessionToken: an IAM user's (or the root user's) own temporary credentials, with the same
+/// permissions, proving MFA when a device's code is given (STS API Reference, GetSessionToken).
+/// No policy governs it ("You cannot use policies to control authentication operations"); it
+/// takes long-term credentials only. Users' sessions last 900 s to 36 h (12 h by default); root's
+/// at most an hour.
+async fn get_session_token(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
+    let identity = call.identity();
+    if identity.session().is_some() {
+        return Err(ApiError::access_denied("Cannot call GetSessionToken with session credentials"));
+    }
+    let (kind, principal_id, name) = match identity {
+        Identity::User { user, .. } => (SessionKind::User, user.id.clone(), user.name.clone()),
+        Identity::Root { account, .. } => (SessionKind::Root, account.clone(), String::new()),
+        Identity::Session { .. } => {
+            return Err(ApiError::access_denied("Cannot call GetSessionToken with session credentials"))
+        }
+    };
+    let requested = input.get("DurationSeconds").and_then(Value::as_i64);
+    let duration = match kind {
+        // "If you specify a duration longer than one hour, the session for AWS account owners
+        // defaults to one hour."
+        SessionKind::Root => requested.unwrap_or(3600).min(3600),
+        _ => requested.unwrap_or(43_200),
+    };
+    let mfa = match (input.get("SerialNumber").and_then(Value::as_str), input.get("TokenCode").and_then(Value::as_str))
+    {
+        (Some(serial), Some(token)) => {
+            crate::handlers::iam::mfa::authenticate(call, serial, token).await?;
+            Some(call.now())
+        }
+        (None, None) => None,
+        _ => {
+            return Err(ApiError::access_denied(
+                "MultiFactorAuthentication failed, must provide both MFA serial number and one time pass code.",
+            ))
+        }
+    };
+    let secret = util::random_secret()?;
+    let token = util::random_token()?;
+    let expires = util::iso8601(call.context.now + Duration::from_secs(duration.max(0) as u64));
+    let session = Session {
+        kind,
+        access_key_id: util::random_id("ASIA", 20)?,
+        account_id: call.account().into(),
+        secret: call.state.secrets.seal(&secret)?,
+        session_token_sha256: util::sha256_hex(&token),
+        role_id: principal_id,
+        role_name: name,
+        session_name: String::new(),
+        session_policy: None,
+        session_tags: None,
+        source_identity: None,
+        mfa_authenticated: mfa,
+        expires: expires.clone(),
+        created: call.now(),
+    };
+    call.state.store.create_session(&session).await?;
+    Ok(json!({"Credentials": {"AccessKeyId": session.access_key_id, "SecretAccessKey": secret,
+        "SessionToken": token, "Expiration": expires}}))
 }
 
 async fn assume_role(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
@@ -188,6 +249,7 @@ async fn assume_role(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> 
     let token = util::random_token()?;
     let expires = util::iso8601(call.context.now + Duration::from_secs(duration.max(0) as u64));
     let session = Session {
+        kind: SessionKind::Role,
         access_key_id: util::random_id("ASIA", 20)?,
         account_id: account.into(),
         secret: call.state.secrets.seal(&secret)?,
