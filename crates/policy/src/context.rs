@@ -50,6 +50,13 @@ pub enum PrincipalKind<'a> {
         /// Whether the session was made with MFA, and if so how many seconds ago.
         mfa_age_seconds: Option<i64>,
     },
+    /// A federated user (GetFederationToken).
+    FederatedUser {
+        /// The name it was given (`aws:userid` is `ACCOUNT:NAME`).
+        name: &'a str,
+        /// When the temporary credentials were issued (`aws:TokenIssueTime`), ISO 8601.
+        token_issued: &'a str,
+    },
     /// A role session.
     AssumedRole {
         /// The role's unique id (`AROA...`).
@@ -131,6 +138,11 @@ pub fn request_context(principal: &Principal<'_>, request: &RequestFacts<'_>) ->
         PrincipalKind::AssumedRole { role_id, session_name, token_issued, mfa_age_seconds } => {
             session(token_issued, mfa_age_seconds);
             ("AssumedRole", format!("{role_id}:{session_name}"), None)
+        }
+        // A federation token is never issued with MFA.
+        PrincipalKind::FederatedUser { name, token_issued } => {
+            session(token_issued, None);
+            ("FederatedUser", format!("{}:{name}", principal.account), None)
         }
     };
     context.insert("aws:PrincipalType", ContextValue::single(principal_type));

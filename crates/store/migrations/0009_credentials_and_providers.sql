@@ -87,6 +87,7 @@ ALTER TABLE accounts ADD COLUMN partition TEXT NOT NULL DEFAULT 'aws';
 -- as ResyncMFADevice measured it; codes are checked around the server's time plus this.
 ALTER TABLE mfa_devices ADD COLUMN drift_steps INTEGER NOT NULL DEFAULT 0;
 
--- Whose temporary credentials a session is: a role's (AssumeRole), or a user's or the root user's
--- own (GetSessionToken). `role_id` holds the user's unique id, or the account id for root.
-ALTER TABLE sessions ADD COLUMN kind TEXT NOT NULL DEFAULT 'role' CHECK (kind IN ('role', 'user', 'root'));
+-- Whose temporary credentials a session is: a role's (AssumeRole), a user's or the root user's own
+-- (GetSessionToken), or a federated user's (GetFederationToken, named by `session_name`). `role_id`
+-- holds the user's unique id, or the account id for root and for a federated user root made.
+ALTER TABLE sessions ADD COLUMN kind TEXT NOT NULL DEFAULT 'role' CHECK (kind IN ('role', 'user', 'root', 'federated-user'));

@@ -411,6 +411,8 @@ pub enum SessionKind {
     User,
     /// The root user's own (GetSessionToken).
     Root,
+    /// A federated user's, made by an IAM user or root (GetFederationToken).
+    FederatedUser,
 }
 
 impl SessionKind {
@@ -419,6 +421,7 @@ impl SessionKind {
             SessionKind::Role => "role",
             SessionKind::User => "user",
             SessionKind::Root => "root",
+            SessionKind::FederatedUser => "federated-user",
         }
     }
 
@@ -426,6 +429,7 @@ impl SessionKind {
         match text {
             "user" => SessionKind::User,
             "root" => SessionKind::Root,
+            "federated-user" => SessionKind::FederatedUser,
             _ => SessionKind::Role,
         }
     }

@@ -292,3 +292,29 @@ def test_a_user_s_own_session_ends_with_the_user(root, make_user, server):
     expect_error("InvalidClientTokenId", session.sts.get_caller_identity)
     root.iam.create_user(UserName="bob")
     expect_error("InvalidClientTokenId", session.sts.get_caller_identity)
+
+
+def test_federated_users_are_named_by_their_maker_and_call_only_get_caller_identity(root, make_user, server):
+    """STS API Reference, GetFederationToken: an IAM user makes temporary credentials for a named
+    federated user (`arn:aws:sts::ACCOUNT:federated-user/NAME`, id `ACCOUNT:NAME`); they call no
+    IAM or STS operation besides GetCallerIdentity, and end with their maker."""
+    fed_arn = f"arn:aws:sts::{ACCOUNT}:federated-user/partner"
+    alice = make_user("alice", allow("sts:GetFederationToken", fed_arn), allow("iam:*"), allow("sts:AssumeRole"))
+    made = alice.sts.get_federation_token(Name="partner", Policy=policy_doc(allow("s3:GetObject")))
+    assert made["FederatedUser"] == {"FederatedUserId": f"{ACCOUNT}:partner", "Arn": fed_arn}
+    assert 0 < made["PackedPolicySize"] < 100
+    creds = made["Credentials"]
+    partner = server.clients(creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"])
+    identity = partner.sts.get_caller_identity()
+    assert (identity["Arn"], identity["UserId"]) == (fed_arn, f"{ACCOUNT}:partner")
+    expect_error("AccessDenied", partner.iam.list_users)
+    root.iam.create_role(RoleName="r", AssumeRolePolicyDocument=trust_account())
+    expect_error("AccessDenied", partner.sts.assume_role, RoleArn=f"arn:aws:iam::{ACCOUNT}:role/r", RoleSessionName="x1")
+    expect_error("AccessDenied", partner.sts.get_federation_token, Name="again")
+    # Only the names the maker's policy allows.
+    expect_error("AccessDenied", alice.sts.get_federation_token, Name="someone-else")
+    # A federated user ends with the user who made it.
+    root.iam.delete_user_policy(UserName="alice", PolicyName="inline")
+    root.iam.delete_access_key(UserName="alice", AccessKeyId=alice.key_id)
+    root.iam.delete_user(UserName="alice")
+    expect_error("InvalidClientTokenId", partner.sts.get_caller_identity)

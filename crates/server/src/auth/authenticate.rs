@@ -30,7 +30,9 @@ pub(super) async fn key_record(state: &State, key_id: &str) -> Result<Option<Key
         let kind = match session.kind {
             SessionKind::Role => Some(PrincipalKind::Role),
             SessionKind::User => Some(PrincipalKind::User),
-            SessionKind::Root => None,
+            // Root made it when the id is the account's.
+            SessionKind::FederatedUser if session.role_id != session.account_id => Some(PrincipalKind::User),
+            SessionKind::Root | SessionKind::FederatedUser => None,
         };
         let principal = match kind {
             Some(kind) => state.store.principal_by_id(&session.role_id).await?.filter(|p| p.kind == kind),
@@ -102,7 +104,7 @@ pub async fn authenticate(
                 &*record,
                 KeyRecord::LongTerm { user: Some(_), .. } | KeyRecord::Session { principal: Some(_), .. }
             ) || matches!(&*record, KeyRecord::LongTerm { key, .. } if key.user_name.is_none())
-                || matches!(&*record, KeyRecord::Session { session, .. } if session.kind == SessionKind::Root)
+                || matches!(&*record, KeyRecord::Session { session, .. } if session.role_id == session.account_id)
             {
                 state.policies.keys.put(generation, key_id.clone(), record.clone());
             }
@@ -118,7 +120,8 @@ pub async fn authenticate(
                 return Err(ApiError::expired_token("The security token included in the request is expired"));
             }
             let secret = state.secrets.open(&session.secret)?;
-            if session.kind != SessionKind::Root && principal.is_none() {
+            // Only root's own sessions, and federated users root made, belong to no principal.
+            if principal.is_none() && session.role_id != session.account_id {
                 return Err(invalid());
             }
             let verified = claim.verify(Some(monban_sigv4::SigningSecret::new(secret, ())))?;
@@ -135,6 +138,9 @@ pub async fn authenticate(
                     access_key_id: key_id.clone(),
                     session: Some(boxed),
                 },
+                (SessionKind::FederatedUser, user) => {
+                    Identity::Federated { account, partition: state.config.partition, user, session: boxed }
+                }
                 _ => return Err(invalid()),
             };
             Ok((identity, verified.scope, service))

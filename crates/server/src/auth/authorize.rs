@@ -43,6 +43,20 @@ pub(crate) async fn principal_policies(
     Ok(())
 }
 
+/// A user's identity policies: its own and its groups'.
+async fn user_policies(
+    state: &State,
+    account: &str,
+    user: &Principal,
+    into: &mut Vec<Arc<Policy>>,
+) -> Result<(), ApiError> {
+    principal_policies(state, account, PrincipalKind::User, &user.name, into).await?;
+    for group in state.store.groups_for_user(account, &user.name).await? {
+        principal_policies(state, account, PrincipalKind::Group, &group.name, into).await?;
+    }
+    Ok(())
+}
+
 /// A role's trust policy as it applies now (principals it names that are gone match nobody; see
 /// `auth/references.rs`), compiled. Cached by role id until the next write that is not a pure
 /// addition: only a delete or a rename changes what the recorded ids resolve to.
@@ -70,25 +84,43 @@ pub async fn policy_set(state: &State, identity: &Identity) -> Result<Arc<Policy
     }
     let mut set = PolicySet::default();
     let account = identity.account();
+    // A session's policies, when it has any; a federated user always has a list (empty when it was
+    // made without a policy, which leaves it no permissions: STS API Reference, GetFederationToken).
+    let session_policies = |session: &monban_store::Session| -> Result<Option<Vec<Arc<Policy>>>, ApiError> {
+        let Some(documents) = &session.session_policy else { return Ok(None) };
+        let documents: Vec<String> = serde_json::from_str(documents).unwrap_or_default();
+        let mut policies = Vec::with_capacity(documents.len());
+        for (i, d) in documents.iter().enumerate() {
+            policies.push(state.policies.compile(&format!("session policy {i}"), d)?);
+        }
+        Ok(Some(policies))
+    };
     let boundary_arn = match identity {
         Identity::Root { .. } => None,
         Identity::User { user, .. } => {
-            principal_policies(state, account, PrincipalKind::User, &user.name, &mut set.identity).await?;
-            for group in state.store.groups_for_user(account, &user.name).await? {
-                principal_policies(state, account, PrincipalKind::Group, &group.name, &mut set.identity).await?;
-            }
+            user_policies(state, account, user, &mut set.identity).await?;
             user.permissions_boundary.clone()
+        }
+        Identity::Federated { user, session, .. } => {
+            set.session = Some(session_policies(session)?.unwrap_or_default());
+            match user {
+                Some(user) => {
+                    user_policies(state, account, user, &mut set.identity).await?;
+                    user.permissions_boundary.clone()
+                }
+                // Root's federated users are capped by their session policies alone.
+                None => {
+                    set.identity.push(Arc::new(
+                        Policy::parse(r#"{"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}}"#)
+                            .map_err(|e| ApiError::internal(e.to_string()))?,
+                    ));
+                    None
+                }
+            }
         }
         Identity::Session { role, session, .. } => {
             principal_policies(state, account, PrincipalKind::Role, &role.name, &mut set.identity).await?;
-            if let Some(documents) = &session.session_policy {
-                let documents: Vec<String> = serde_json::from_str(documents).unwrap_or_default();
-                let mut policies = Vec::with_capacity(documents.len());
-                for (i, d) in documents.iter().enumerate() {
-                    policies.push(state.policies.compile(&format!("session policy {i}"), d)?);
-                }
-                set.session = Some(policies);
-            }
+            set.session = session_policies(session)?;
             role.permissions_boundary.clone()
         }
     };
@@ -112,6 +144,12 @@ pub(super) async fn effective_tags(state: &State, identity: &Identity) -> Result
         Identity::Root { .. } => return Ok(Arc::default()),
         Identity::User { user, .. } => (PrincipalKind::User, &user.name),
         Identity::Session { role, .. } => (PrincipalKind::Role, &role.name),
+        // A federated user has the tags it was given, not its maker's.
+        Identity::Federated { session, .. } => {
+            let given: HashMap<String, String> =
+                session.session_tags.as_deref().and_then(|t| serde_json::from_str(t).ok()).unwrap_or_default();
+            return Ok(Arc::new(given.into_iter().collect()));
+        }
     };
     let generation = state.generation();
     let key = format!("{}|{}|{name}", identity.account(), kind.as_str());
@@ -240,6 +278,9 @@ pub async fn check(state: &State, call: &CallContext<'_>, what: Authorization<'_
             token_issued: &session.created,
             mfa_age_seconds: mfa_age(session),
         },
+        Identity::Federated { session, .. } => {
+            context::PrincipalKind::FederatedUser { name: &session.session_name, token_issued: &session.created }
+        }
     };
     let principal_arn = match identity {
         Identity::Session { role, .. } => role.arn.clone(),
@@ -272,7 +313,7 @@ pub async fn check(state: &State, call: &CallContext<'_>, what: Authorization<'_
     let principal_id = match identity {
         Identity::User { user, .. } => Some(&user.id),
         Identity::Session { role, .. } => Some(&role.id),
-        Identity::Root { .. } => None,
+        Identity::Root { .. } | Identity::Federated { .. } => None,
     };
     if let Some(id) = principal_id {
         state.note_access(id, what.action, crate::util::iso8601(call.now), &call.region);
@@ -316,11 +357,22 @@ pub async fn check(state: &State, call: &CallContext<'_>, what: Authorization<'_
 /// policies say (STS API Reference, GetSessionToken): call IAM unless they were issued with MFA,
 /// or call STS beyond AssumeRole (GetCallerIdentity needs no authorization).
 fn own_session_limits(identity: &Identity, what: &Authorization<'_>) -> Result<(), ApiError> {
+    let action = what.action.to_ascii_lowercase();
+    // A federated user calls neither IAM nor STS, GetCallerIdentity aside (which needs no
+    // authorization) (STS API Reference, GetFederationToken).
+    if matches!(identity, Identity::Federated { .. }) && (action.starts_with("iam:") || action.starts_with("sts:")) {
+        return Err(ApiError::access_denied(format!(
+            "User: {} is not authorized to perform: {} on resource: {}: a federated user calls neither IAM nor \
+             STS",
+            identity.arn(),
+            what.action,
+            what.resource
+        )));
+    }
     let (Identity::User { session: Some(session), .. } | Identity::Root { session: Some(session), .. }) = identity
     else {
         return Ok(());
     };
-    let action = what.action.to_ascii_lowercase();
     let refused = if action.starts_with("iam:") && session.mfa_authenticated.is_none() {
         "temporary credentials from GetSessionToken call IAM only when they were issued with MFA"
     } else if action.starts_with("sts:")

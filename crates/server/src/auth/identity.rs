@@ -31,6 +31,17 @@ pub enum Identity {
         /// Its own temporary credentials (GetSessionToken), when it signed with them.
         session: Option<Box<Session>>,
     },
+    /// A federated user, made by an IAM user (`user`) or by root (`None`) with GetFederationToken.
+    Federated {
+        /// The account.
+        account: String,
+        /// The account's partition.
+        partition: Partition,
+        /// The IAM user whose permissions cap the federated user's, if a user made it.
+        user: Option<Box<Principal>>,
+        /// The session (its `session_name` is the federated user's name).
+        session: Box<Session>,
+    },
     /// An assumed-role session.
     Session {
         /// The account.
@@ -46,9 +57,10 @@ impl Identity {
     /// The caller's account.
     pub fn account(&self) -> &str {
         match self {
-            Identity::Root { account, .. } | Identity::User { account, .. } | Identity::Session { account, .. } => {
-                account
-            }
+            Identity::Root { account, .. }
+            | Identity::User { account, .. }
+            | Identity::Federated { account, .. }
+            | Identity::Session { account, .. } => account,
         }
     }
 
@@ -57,7 +69,7 @@ impl Identity {
     pub fn partition(&self) -> Partition {
         let of = |arn: &str| Arn::parse(arn).and_then(|a| Partition::parse(a.partition())).unwrap_or_default();
         match self {
-            Identity::Root { partition, .. } => *partition,
+            Identity::Root { partition, .. } | Identity::Federated { partition, .. } => *partition,
             Identity::User { user, .. } => of(&user.arn),
             Identity::Session { role, .. } => of(&role.arn),
         }
@@ -68,17 +80,22 @@ impl Identity {
         match self {
             Identity::Root { account, partition, .. } => format!("arn:{partition}:iam::{account}:root"),
             Identity::User { user, .. } => user.arn.clone(),
+            Identity::Federated { account, partition, session, .. } => {
+                format!("arn:{partition}:sts::{account}:federated-user/{}", session.session_name)
+            }
             Identity::Session { account, role, session } => {
                 format!("arn:{}:sts::{account}:assumed-role/{}/{}", self.partition(), role.name, session.session_name)
             }
         }
     }
 
-    /// `aws:userid`: the account id for root, the user's id, or `ROLEID:session`.
+    /// `aws:userid`: the account id for root, the user's id, `ACCOUNT:NAME` for a federated user,
+    /// or `ROLEID:session`.
     pub fn user_id(&self) -> String {
         match self {
             Identity::Root { account, .. } => account.clone(),
             Identity::User { user, .. } => user.id.clone(),
+            Identity::Federated { account, session, .. } => format!("{account}:{}", session.session_name),
             Identity::Session { role, session, .. } => format!("{}:{}", role.id, session.session_name),
         }
     }
@@ -87,7 +104,7 @@ impl Identity {
     pub fn access_key_id(&self) -> &str {
         match self {
             Identity::Root { access_key_id, .. } | Identity::User { access_key_id, .. } => access_key_id,
-            Identity::Session { session, .. } => &session.access_key_id,
+            Identity::Federated { session, .. } | Identity::Session { session, .. } => &session.access_key_id,
         }
     }
 
@@ -96,7 +113,7 @@ impl Identity {
     pub fn session(&self) -> Option<&Session> {
         match self {
             Identity::Root { session, .. } | Identity::User { session, .. } => session.as_deref(),
-            Identity::Session { session, .. } => Some(session),
+            Identity::Federated { session, .. } | Identity::Session { session, .. } => Some(session),
         }
     }
 
@@ -105,6 +122,7 @@ impl Identity {
         match self {
             Identity::Root { .. } => "Root",
             Identity::User { .. } => "IAMUser",
+            Identity::Federated { .. } => "FederatedUser",
             Identity::Session { .. } => "AssumedRole",
         }
     }
@@ -113,7 +131,9 @@ impl Identity {
     /// role and name can carry different session policies.
     pub(super) fn cache_key(&self) -> String {
         match self {
-            Identity::Session { session, .. } => format!("{}|{}", self.account(), session.access_key_id),
+            Identity::Session { session, .. } | Identity::Federated { session, .. } => {
+                format!("{}|{}", self.account(), session.access_key_id)
+            }
             _ => format!("{}|{}", self.account(), self.arn()),
         }
     }

@@ -26,11 +26,11 @@ pub(crate) fn handler(op: StsOperation) -> Option<Handler<StsOperation>> {
         Op::GetAccessKeyInfo => |_, c, i| Box::pin(access_key_info(c, i)),
         Op::DecodeAuthorizationMessage => |_, c, i| Box::pin(decode_authorization_message(c, i)),
         Op::GetSessionToken => |_, c, i| Box::pin(get_session_token(c, i)),
+        Op::GetFederationToken => |_, c, i| Box::pin(get_federation_token(c, i)),
         Op::AssumeRoleWithSAML
         | Op::AssumeRoleWithWebIdentity
         | Op::AssumeRoot
         | Op::GetDelegatedAccessToken
-        | Op::GetFederationToken
         | Op::GetWebIdentityToken => return None,
     };
     Some(handler)
@@ -78,7 +78,7 @@ async fn get_session_token(call: &Call<'_>, input: &Value) -> Result<Value, ApiE
     let (kind, principal_id, name) = match identity {
         Identity::User { user, .. } => (SessionKind::User, user.id.clone(), user.name.clone()),
         Identity::Root { account, .. } => (SessionKind::Root, account.clone(), String::new()),
-        Identity::Session { .. } => {
+        Identity::Session { .. } | Identity::Federated { .. } => {
             return Err(ApiError::access_denied("Cannot call GetSessionToken with session credentials"))
         }
     };
@@ -124,6 +124,106 @@ async fn get_session_token(call: &Call<'_>, input: &Value) -> Result<Value, ApiE
     call.state.store.create_session(&session).await?;
     Ok(json!({"Credentials": {"AccessKeyId": session.access_key_id, "SecretAccessKey": secret,
         "SessionToken": token, "Expiration": expires}}))
+}
+
+/// GetFederationToken: temporary credentials for a federated user named by the caller, an IAM user
+/// (or root) with long-term credentials. Its permissions are the intersection of the maker's and
+/// the session policies passed; without one it has none. It calls neither IAM nor STS besides
+/// GetCallerIdentity (STS API Reference, GetFederationToken).
+async fn get_federation_token(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
+    let identity = call.identity();
+    let name = text(input, "Name");
+    let account = call.account().to_string();
+    let arn = format!("arn:{}:sts::{account}:federated-user/{name}", call.partition());
+    let (maker_id, user) = match identity {
+        Identity::User { user, session: None, .. } => (user.id.clone(), Some(user)),
+        Identity::Root { session: None, .. } => (account.clone(), None),
+        _ => {
+            return Err(ApiError::access_denied("Cannot call GetFederationToken with session credentials"));
+        }
+    };
+    let tags = iam::tags(input);
+    iam::check_tags(&tags)?;
+    call.authorize(Authorization::new("sts:GetFederationToken", &arn).with_request_tags(&tags)).await?;
+    if !tags.is_empty() {
+        call.authorize(Authorization::new("sts:TagSession", &arn).with_request_tags(&tags)).await?;
+    }
+    let requested = input.get("DurationSeconds").and_then(Value::as_i64);
+    let duration = match user {
+        Some(_) => requested.unwrap_or(43_200),
+        // Root's federated users last at most an hour.
+        None => requested.unwrap_or(3600).min(3600),
+    };
+    let documents = session_policies(call, input, &account).await?;
+    let session_tags: BTreeMap<&str, &str> = tags.iter().map(|t| (t.key.as_str(), t.value.as_str())).collect();
+    let secret = util::random_secret()?;
+    let token = util::random_token()?;
+    let expires = util::iso8601(call.context.now + Duration::from_secs(duration.max(0) as u64));
+    let session = Session {
+        kind: SessionKind::FederatedUser,
+        access_key_id: util::random_id("ASIA", 20)?,
+        account_id: account.clone(),
+        secret: call.state.secrets.seal(&secret)?,
+        session_token_sha256: util::sha256_hex(&token),
+        role_id: maker_id,
+        role_name: user.map(|u| u.name.clone()).unwrap_or_default(),
+        session_name: name.into(),
+        // Always a list: an empty one leaves the federated user no permissions.
+        session_policy: Some(json!(documents).to_string()),
+        session_tags: (!session_tags.is_empty()).then(|| json!(session_tags).to_string()),
+        source_identity: None,
+        mfa_authenticated: None,
+        expires: expires.clone(),
+        created: call.now(),
+    };
+    call.state.store.create_session(&session).await?;
+    let packed: usize = documents.iter().map(|d| monban_store::policy_size(d) as usize).sum();
+    let limit = monban_store::Quota::SessionPolicySize.value() as usize;
+    Ok(json!({
+        "Credentials": {"AccessKeyId": session.access_key_id, "SecretAccessKey": secret,
+            "SessionToken": token, "Expiration": expires},
+        "FederatedUser": {"FederatedUserId": format!("{account}:{name}"), "Arn": arn},
+        "PackedPolicySize": packed * 100 / limit,
+    }))
+}
+
+/// The session policies a request passes (`Policy` and `PolicyArns`), as documents: what caps the
+/// session's permissions (IAM User Guide, "Session policies"). Managed ones must be AWS's or in
+/// `account`.
+async fn session_policies(call: &Call<'_>, input: &Value, account: &str) -> Result<Vec<String>, ApiError> {
+    let mut session_documents = Vec::new();
+    if let Some(policy) = input.get("Policy").and_then(Value::as_str) {
+        // "The plaintext that you use for both inline and managed session policies can't exceed
+        // 2,048 characters" (STS API Reference, AssumeRole: Policy); checked before parsing.
+        let limit = monban_store::Quota::SessionPolicySize.value();
+        if i64::try_from(policy.chars().count()).unwrap_or(i64::MAX) > limit {
+            return Err(ApiError::validation(format!(
+                "1 validation error detected: Value at 'policy' failed to satisfy constraint: Member must have \
+                 length less than or equal to {limit}"
+            )));
+        }
+        crate::handlers::iam::validate_document(call, policy, crate::handlers::iam::DocumentKind::Session)?;
+        session_documents.push(policy.to_string());
+    }
+    for arn in input.get("PolicyArns").and_then(Value::as_array).into_iter().flatten() {
+        let arn = text(arn, "arn");
+        let document = match crate::managed::get(arn, call.partition()) {
+            Some(aws) => aws.document.clone(),
+            // Managed session policies must be in the role's account (STS API Reference,
+            // AssumeRole: PolicyArns).
+            None if crate::handlers::iam::policy_account(arn) != Some(account) => {
+                return Err(ApiError::invalid_input(format!("Policy {arn} does not exist or is not attachable.")));
+            }
+            None => {
+                let versions = call.state.store.policy_versions(arn).await.map_err(|_| {
+                    ApiError::invalid_input(format!("Policy {arn} does not exist or is not attachable."))
+                })?;
+                versions.into_iter().find(|v| v.is_default).map(|v| v.document).unwrap_or_default()
+            }
+        };
+        session_documents.push(document);
+    }
+    Ok(session_documents)
 }
 
 async fn assume_role(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
@@ -211,38 +311,7 @@ async fn assume_role(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> 
         ));
     }
 
-    let mut session_documents = Vec::new();
-    if let Some(policy) = input.get("Policy").and_then(Value::as_str) {
-        // "The plaintext that you use for both inline and managed session policies can't exceed
-        // 2,048 characters" (STS API Reference, AssumeRole: Policy); checked before parsing.
-        let limit = monban_store::Quota::SessionPolicySize.value();
-        if i64::try_from(policy.chars().count()).unwrap_or(i64::MAX) > limit {
-            return Err(ApiError::validation(format!(
-                "1 validation error detected: Value at 'policy' failed to satisfy constraint: Member must have \
-                 length less than or equal to {limit}"
-            )));
-        }
-        crate::handlers::iam::validate_document(call, policy, crate::handlers::iam::DocumentKind::Session)?;
-        session_documents.push(policy.to_string());
-    }
-    for arn in input.get("PolicyArns").and_then(Value::as_array).into_iter().flatten() {
-        let arn = text(arn, "arn");
-        let document = match crate::managed::get(arn, call.partition()) {
-            Some(aws) => aws.document.clone(),
-            // Managed session policies must be in the role's account (STS API Reference,
-            // AssumeRole: PolicyArns).
-            None if crate::handlers::iam::policy_account(arn) != Some(account) => {
-                return Err(ApiError::invalid_input(format!("Policy {arn} does not exist or is not attachable.")));
-            }
-            None => {
-                let versions = call.state.store.policy_versions(arn).await.map_err(|_| {
-                    ApiError::invalid_input(format!("Policy {arn} does not exist or is not attachable."))
-                })?;
-                versions.into_iter().find(|v| v.is_default).map(|v| v.document).unwrap_or_default()
-            }
-        };
-        session_documents.push(document);
-    }
+    let session_documents = session_policies(call, input, account).await?;
     let session_tags: BTreeMap<&str, &str> = tags.iter().map(|t| (t.key.as_str(), t.value.as_str())).collect();
 
     let secret = util::random_secret()?;

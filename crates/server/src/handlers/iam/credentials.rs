@@ -11,7 +11,7 @@ pub(super) fn key_owner<'a>(call: &'a Call<'_>, input: &'a Value) -> Result<Opti
         (Some(name), _) => Ok(Some(name.to_string())),
         (None, Identity::User { user, .. }) => Ok(Some(user.name.clone())),
         (None, Identity::Root { .. }) => Ok(None),
-        (None, Identity::Session { .. }) => {
+        (None, Identity::Session { .. } | Identity::Federated { .. }) => {
             Err(ApiError::validation("Must specify userName when calling with non-User credentials"))
         }
     }

@@ -61,7 +61,7 @@ pub(super) async fn get_user(call: &Call<'_>, input: &Value) -> Result<Value, Ap
             return Ok(json!({"User": {"Path": "/", "UserName": account, "UserId": account,
                 "Arn": call.iam_arn("root"), "CreateDate": call.now()}}));
         }
-        (None, Identity::Session { .. }) => {
+        (None, Identity::Session { .. } | Identity::Federated { .. }) => {
             return Err(ApiError::validation("Must specify userName when calling with non-User credentials"));
         }
     };
