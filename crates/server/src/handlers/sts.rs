@@ -65,6 +65,42 @@ async fn decode_authorization_message(call: &Call<'_>, _input: &Value) -> Result
     ))
 }
 
+/// New temporary credentials of `kind` in `account` for the principal with unique id
+/// `principal_id`, lasting `duration` seconds: the session to store (its secret sealed, its token kept only as a digest)
+/// and the `Credentials` to answer with, the only place the secret and token are ever shown.
+fn issue(
+    call: &Call<'_>,
+    account: &str,
+    kind: SessionKind,
+    principal_id: String,
+    principal_name: String,
+    session_name: &str,
+    duration: i64,
+) -> Result<(Session, Value), ApiError> {
+    let secret = util::random_secret()?;
+    let token = util::random_token()?;
+    let expires = util::iso8601(call.context.now + Duration::from_secs(duration.max(0) as u64));
+    let session = Session {
+        kind,
+        access_key_id: util::random_id("ASIA", 20)?,
+        account_id: account.into(),
+        secret: call.state.secrets.seal(&secret)?,
+        session_token_sha256: util::sha256_hex(&token),
+        role_id: principal_id,
+        role_name: principal_name,
+        session_name: session_name.into(),
+        session_policy: None,
+        session_tags: None,
+        source_identity: None,
+        mfa_authenticated: None,
+        expires: expires.clone(),
+        created: call.now(),
+    };
+    let credentials = json!({"AccessKeyId": session.access_key_id, "SecretAccessKey": secret, "SessionToken": token,
+        "Expiration": expires});
+    Ok((session, credentials))
+}
+
 /// GetSessionToken: an IAM user's (or the root user's) own temporary credentials, with the same
 /// permissions, proving MFA when a device's code is given (STS API Reference, GetSessionToken).
 /// No policy governs it ("You cannot use policies to control authentication operations"); it
@@ -102,28 +138,10 @@ async fn get_session_token(call: &Call<'_>, input: &Value) -> Result<Value, ApiE
             ))
         }
     };
-    let secret = util::random_secret()?;
-    let token = util::random_token()?;
-    let expires = util::iso8601(call.context.now + Duration::from_secs(duration.max(0) as u64));
-    let session = Session {
-        kind,
-        access_key_id: util::random_id("ASIA", 20)?,
-        account_id: call.account().into(),
-        secret: call.state.secrets.seal(&secret)?,
-        session_token_sha256: util::sha256_hex(&token),
-        role_id: principal_id,
-        role_name: name,
-        session_name: String::new(),
-        session_policy: None,
-        session_tags: None,
-        source_identity: None,
-        mfa_authenticated: mfa,
-        expires: expires.clone(),
-        created: call.now(),
-    };
+    let (mut session, credentials) = issue(call, call.account(), kind, principal_id, name, "", duration)?;
+    session.mfa_authenticated = mfa;
     call.state.store.create_session(&session).await?;
-    Ok(json!({"Credentials": {"AccessKeyId": session.access_key_id, "SecretAccessKey": secret,
-        "SessionToken": token, "Expiration": expires}}))
+    Ok(json!({"Credentials": credentials}))
 }
 
 /// GetFederationToken: temporary credentials for a federated user named by the caller, an IAM user
@@ -156,32 +174,17 @@ async fn get_federation_token(call: &Call<'_>, input: &Value) -> Result<Value, A
     };
     let documents = session_policies(call, input, &account).await?;
     let session_tags: BTreeMap<&str, &str> = tags.iter().map(|t| (t.key.as_str(), t.value.as_str())).collect();
-    let secret = util::random_secret()?;
-    let token = util::random_token()?;
-    let expires = util::iso8601(call.context.now + Duration::from_secs(duration.max(0) as u64));
-    let session = Session {
-        kind: SessionKind::FederatedUser,
-        access_key_id: util::random_id("ASIA", 20)?,
-        account_id: account.clone(),
-        secret: call.state.secrets.seal(&secret)?,
-        session_token_sha256: util::sha256_hex(&token),
-        role_id: maker_id,
-        role_name: user.map(|u| u.name.clone()).unwrap_or_default(),
-        session_name: name.into(),
-        // Always a list: an empty one leaves the federated user no permissions.
-        session_policy: Some(json!(documents).to_string()),
-        session_tags: (!session_tags.is_empty()).then(|| json!(session_tags).to_string()),
-        source_identity: None,
-        mfa_authenticated: None,
-        expires: expires.clone(),
-        created: call.now(),
-    };
+    let maker_name = user.map(|u| u.name.clone()).unwrap_or_default();
+    let (mut session, credentials) =
+        issue(call, &account, SessionKind::FederatedUser, maker_id, maker_name, name, duration)?;
+    // Always a list: an empty one leaves the federated user no permissions.
+    session.session_policy = Some(json!(documents).to_string());
+    session.session_tags = (!session_tags.is_empty()).then(|| json!(session_tags).to_string());
     call.state.store.create_session(&session).await?;
     let packed: usize = documents.iter().map(|d| monban_store::policy_size(d) as usize).sum();
     let limit = monban_store::Quota::SessionPolicySize.value() as usize;
     Ok(json!({
-        "Credentials": {"AccessKeyId": session.access_key_id, "SecretAccessKey": secret,
-            "SessionToken": token, "Expiration": expires},
+        "Credentials": credentials,
         "FederatedUser": {"FederatedUserId": format!("{account}:{name}"), "Arn": arn},
         "PackedPolicySize": packed * 100 / limit,
     }))
@@ -314,29 +317,15 @@ async fn assume_role(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> 
     let session_documents = session_policies(call, input, account).await?;
     let session_tags: BTreeMap<&str, &str> = tags.iter().map(|t| (t.key.as_str(), t.value.as_str())).collect();
 
-    let secret = util::random_secret()?;
-    let token = util::random_token()?;
-    let expires = util::iso8601(call.context.now + Duration::from_secs(duration.max(0) as u64));
-    let session = Session {
-        kind: SessionKind::Role,
-        access_key_id: util::random_id("ASIA", 20)?,
-        account_id: account.into(),
-        secret: call.state.secrets.seal(&secret)?,
-        session_token_sha256: util::sha256_hex(&token),
-        role_id: role.id.clone(),
-        role_name: role.name.clone(),
-        session_name: session_name.into(),
-        session_policy: (!session_documents.is_empty()).then(|| json!(session_documents).to_string()),
-        session_tags: (!session_tags.is_empty()).then(|| json!(session_tags).to_string()),
-        source_identity: input.get("SourceIdentity").and_then(Value::as_str).map(String::from),
-        mfa_authenticated: mfa,
-        expires: expires.clone(),
-        created: call.now(),
-    };
+    let (mut session, credentials) =
+        issue(call, account, SessionKind::Role, role.id.clone(), role.name.clone(), session_name, duration)?;
+    session.session_policy = (!session_documents.is_empty()).then(|| json!(session_documents).to_string());
+    session.session_tags = (!session_tags.is_empty()).then(|| json!(session_tags).to_string());
+    session.source_identity = input.get("SourceIdentity").and_then(Value::as_str).map(String::from);
+    session.mfa_authenticated = mfa;
     call.state.store.create_session(&session).await?;
     let mut out = json!({
-        "Credentials": {"AccessKeyId": session.access_key_id, "SecretAccessKey": secret,
-            "SessionToken": token, "Expiration": expires},
+        "Credentials": credentials,
         "AssumedRoleUser": {"AssumedRoleId": format!("{}:{session_name}", role.id),
             "Arn": format!("arn:{}:sts::{account}:assumed-role/{}/{session_name}", call.partition(), role.name)},
     });
