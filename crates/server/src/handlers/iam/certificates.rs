@@ -12,28 +12,33 @@ fn certificate_arn(call: &Call<'_>, path: &str, name: &str) -> String {
     arn(call, "server-certificate", path, name)
 }
 
-/// The ARN a server certificate operation is authorized against (the stored one, with its path,
-/// when it exists) and the error to answer after authorization if it does not.
+/// The certificate `name` names, if it exists, and the ARN an operation on it is authorized
+/// against: the stored one, with its path, or the one it would have at `/`.
+async fn lookup(call: &Call<'_>, name: &str) -> Result<(Option<ServerCertificate>, String), ApiError> {
+    let existing = call.state.store.server_certificate(call.account(), name).await?;
+    let target = existing.as_ref().map_or_else(|| certificate_arn(call, "/", name), |c| c.arn.clone());
+    Ok((existing, target))
+}
+
+fn not_found(name: &str) -> ApiError {
+    monban_store::StoreError::NotFound(monban_store::Missing::ServerCertificate(name.into())).into()
+}
+
+/// For tagging: the ARN to authorize, and the error to answer after authorization if the
+/// certificate does not exist.
 pub(super) async fn server_certificate_target(
     call: &Call<'_>,
     name: &str,
 ) -> Result<(String, Option<ApiError>), ApiError> {
-    let existing = call.state.store.server_certificate(call.account(), name).await?;
-    Ok(match existing {
-        Some(c) => (c.arn, None),
-        None => (
-            certificate_arn(call, "/", name),
-            Some(monban_store::StoreError::NotFound(monban_store::Missing::ServerCertificate(name.into())).into()),
-        ),
-    })
+    let (existing, target) = lookup(call, name).await?;
+    Ok((target, existing.is_none().then(|| not_found(name))))
 }
 
+/// Authorizes `action` on the certificate, then answers it or NoSuchEntity.
 async fn existing(call: &Call<'_>, action: &str, name: &str) -> Result<ServerCertificate, ApiError> {
-    let certificate = call.state.store.server_certificate(call.account(), name).await?;
-    let target = certificate.as_ref().map_or_else(|| certificate_arn(call, "/", name), |c| c.arn.clone());
+    let (certificate, target) = lookup(call, name).await?;
     call.authorize(Authorization::new(action, &target)).await?;
-    certificate
-        .ok_or_else(|| monban_store::StoreError::NotFound(monban_store::Missing::ServerCertificate(name.into())).into())
+    certificate.ok_or_else(|| not_found(name))
 }
 
 fn metadata(c: &ServerCertificate) -> Value {
