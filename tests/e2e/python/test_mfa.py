@@ -464,3 +464,17 @@ def test_session_tokens_carry_mfa_to_iam_and_to_mfa_protected_roles(root, make_u
     root_session = root.sts.get_session_token(DurationSeconds=7200)["Credentials"]
     lifetime = root_session["Expiration"] - datetime.datetime.now(datetime.timezone.utc)
     assert lifetime <= datetime.timedelta(hours=1, seconds=5), lifetime
+
+
+def test_get_mfa_device_is_authorized_before_the_device_is_looked_up(root, make_user):
+    """GetMFADevice without UserName is about the caller: a user allowed only on itself learns
+    nothing of another user's device from its serial number (neither its owner nor that it exists)."""
+    root.iam.create_user(UserName="bob")
+    serial, seed = create_device(root, "bob-mfa")
+    enable(root, "bob", serial, seed)
+    alice = make_user("alice", allow("iam:GetMFADevice", f"arn:aws:iam::{ACCOUNT}:user/alice"))
+    for probe in (serial, f"arn:aws:iam::{ACCOUNT}:mfa/nobody"):
+        error = expect_error("NoSuchEntity", alice.iam.get_mfa_device, SerialNumber=probe)
+        assert "user/bob" not in error.response["Error"]["Message"]
+    error = expect_error("AccessDenied", alice.iam.get_mfa_device, SerialNumber=serial, UserName="bob")
+    assert "user/bob" in error.response["Error"]["Message"]
