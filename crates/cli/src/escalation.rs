@@ -14,7 +14,7 @@ use crate::Exit;
 pub enum Format {
     /// For people: one block per principal, one line per step with its statements.
     Text,
-    /// One JSON object: `{"admins": [...], "paths": [...], "edges": N}`.
+    /// One JSON object: `{"admins": [...], "paths": [...], "decisions": N, "steps_redecided": N}`.
     Json,
     /// Graphviz DOT.
     Dot,

@@ -235,9 +235,27 @@ impl Builder {
     }
 }
 
+/// How the background principals trust each other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Trust {
+    /// Teams: each principal may assume only its team's roles (sparse; the edges grow linearly).
+    #[default]
+    Teams,
+    /// Dense trust, the shape that makes escalation graphs quadratic: every background role trusts
+    /// its account, and every user and every second role holds `sts:AssumeRole` on `*` in an
+    /// inline policy of its own (no two documents alike), denied on `role/*admin*`. Every tenth user
+    /// lacks that deny and so escalates through the planted admin roles.
+    Dense,
+}
+
 /// Generates an account with `roles` background roles (and 30% as many users) and `replicas`
 /// copies of every planted item.
 pub fn generate(roles: usize, replicas: usize) -> Synthetic {
+    generate_shaped(roles, replicas, Trust::Teams)
+}
+
+/// [`generate`] with the background's trust shape chosen.
+pub fn generate_shaped(roles: usize, replicas: usize, trust: Trust) -> Synthetic {
     let mut b = Builder::default();
     // The root user: access key, no MFA, used yesterday.
     b.rows.push(format!(
@@ -247,7 +265,7 @@ pub fn generate(roles: usize, replicas: usize) -> Synthetic {
     for id in ["root.access-key", "root.no-mfa", "root.recent-use"] {
         b.finding(id, &root);
     }
-    background(&mut b, roles);
+    background(&mut b, roles, trust);
     for r in 0..replicas {
         plant(&mut b, r);
     }
@@ -257,7 +275,17 @@ pub fn generate(roles: usize, replicas: usize) -> Synthetic {
 /// Teams: a group with a customer managed policy (assume and pass the team's roles, invoke the
 /// team's functions, read and write the team's bucket), roles trusted by the account and by
 /// Lambda, users with console access and MFA. Clean for every check; many edges, no escalation.
-fn background(b: &mut Builder, roles: usize) {
+fn background(b: &mut Builder, roles: usize, shape: Trust) {
+    let dense = shape == Trust::Dense;
+    // A document of its own for each dense principal; `escalates` leaves the deny out.
+    let assume_anything = |name: &str, escalates: bool| {
+        let sid = format!("Assume{}", name.replace('-', ""));
+        let mut statements = vec![json!({"Sid": sid, "Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"})];
+        if !escalates {
+            statements.push(json!({"Effect": "Deny", "Action": "sts:AssumeRole", "Resource": arn("role", "*admin*")}));
+        }
+        vec![("assume-anything", doc(json!(statements)))]
+    };
     let teams = roles.div_ceil(50).max(1);
     let users = roles * 3 / 10;
     for t in 0..teams {
@@ -286,11 +314,19 @@ fn background(b: &mut Builder, roles: usize) {
         let group = format!("team-{t}");
         b.group(&group, &[&policy]);
         for k in 0..team_roles {
-            let trust = if k % 2 == 0 { trust_account() } else { trust_service("lambda.amazonaws.com") };
-            b.role(&format!("team-{t}-svc-{k}"), trust, &[&role_policy], vec![], None, Some(RECENT), false);
+            let name = format!("team-{t}-svc-{k}");
+            let trust = if k % 2 == 0 || dense { trust_account() } else { trust_service("lambda.amazonaws.com") };
+            let inline = if dense && k % 2 == 0 { assume_anything(&name, false) } else { vec![] };
+            b.role(&name, trust, &[&role_policy], inline, None, Some(RECENT), false);
         }
         for k in 0..team_users {
-            b.user(&format!("team-{t}-user-{k}"), &[&group], &[], vec![], None, Creds::console());
+            let name = format!("team-{t}-user-{k}");
+            let escalates = dense && k % 10 == 0;
+            let inline = if dense { assume_anything(&name, escalates) } else { vec![] };
+            let user = b.user(&name, &[&group], &[], inline, None, Creds::console());
+            if escalates {
+                b.truth.escalations.insert(user);
+            }
         }
     }
 }

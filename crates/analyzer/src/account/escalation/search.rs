@@ -1,0 +1,285 @@
+//! The shortest paths: a search backwards from the targets (admin-equivalent principals and
+//! final steps, or the named principal) over explicit edges and class edges, each principal
+//! settled once. A class edge is followed the first time one of its members is reached, so its
+//! cost is paid once, not once per member.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, VecDeque};
+
+use super::steps::{Analysis, Graph, Hop, Targets};
+use super::{EscalationPath, EscalationReport, Step};
+use crate::account::Directory;
+
+/// How a principal reaches the target in the shortest-path tree.
+#[derive(Clone, Copy)]
+enum Next {
+    /// It is the target (admin-equivalent, or the named principal).
+    Target,
+    /// One hop to a principal that is closer.
+    Hop(Hop, usize),
+    /// Its own final steps (index into the finals).
+    Final(usize),
+}
+
+/// Finds every principal that can reach admin-equivalent permissions (or the principal `to`,
+/// an ARN), with its shortest path.
+pub fn analyze(dir: &Directory, to: Option<&str>) -> EscalationReport {
+    let analysis = Analysis::new(dir);
+    let target = to.and_then(|arn| dir.principal(arn));
+    let mut warnings = dir.warnings.clone();
+    if let (Some(arn), None) = (to, target) {
+        warnings.push(format!("`{arn}` is not a user or role of the accounts read"));
+    }
+    let mut graph = analysis.build(target);
+    let n = dir.principals.len();
+    // "X can make Y admin" is a final step of X once X can reach Y.
+    let makes_admin = std::mem::take(&mut graph.makes_admin);
+    let mut by_actor: HashMap<usize, Vec<(usize, Step)>> = HashMap::new();
+    for (x, y, step) in makes_admin {
+        by_actor.entry(x).or_default().push((y, step));
+    }
+    let mut actors: Vec<usize> = by_actor.keys().copied().collect();
+    actors.sort_unstable();
+    for x in actors {
+        let list = by_actor.remove(&x).unwrap_or_default();
+        let parents = forward(&analysis, &graph, x);
+        for (y, step) in list {
+            let Some(hops) = hops_to(&parents, x, y) else { continue };
+            let mut steps = vec![step];
+            let Some(rest) = redo(&analysis, &hops, &mut warnings) else { continue };
+            steps.extend(rest);
+            let reaches = format!("administrator ({} modified)", dir.principals[y].arn);
+            graph.finals.push((x, steps, reaches));
+        }
+    }
+    let next = backward(&analysis, &graph, dir, to.map(|_| target));
+    let mut paths = Vec::new();
+    let mut steps_redecided = 0;
+    for (i, p) in dir.principals.iter().enumerate() {
+        let Some(first) = next[i] else { continue };
+        if matches!(first, Next::Target) {
+            continue;
+        }
+        let mut hops = Vec::new();
+        let mut at = i;
+        let mut finals: Option<usize> = None;
+        for _ in 0..=n {
+            match next[at] {
+                Some(Next::Hop(hop, to)) => {
+                    hops.push((hop, at, to));
+                    at = to;
+                }
+                Some(Next::Final(f)) => {
+                    finals = Some(f);
+                    break;
+                }
+                Some(Next::Target) | None => break,
+            }
+        }
+        let Some(mut steps) = redo(&analysis, &hops, &mut warnings) else { continue };
+        steps_redecided += steps.len();
+        let reaches = match finals {
+            Some(f) => {
+                let (_, final_steps, what) = &graph.finals[f];
+                steps.extend(final_steps.iter().cloned());
+                what.clone()
+            }
+            None => dir.principals[at].arn.clone(),
+        };
+        paths.push(EscalationPath { principal: p.arn.clone(), kind: p.kind, reaches, steps });
+    }
+    paths.sort_by(|a, b| a.principal.cmp(&b.principal));
+    let mut admins: Vec<String> = (0..n).filter(|&i| dir.is_admin(i)).map(|i| dir.principals[i].arn.clone()).collect();
+    admins.sort();
+    EscalationReport {
+        target: to.map(str::to_string),
+        admins,
+        paths,
+        decisions: analysis.decisions.get(),
+        steps_redecided,
+        warnings,
+    }
+}
+
+/// Each hop decided again on its concrete pair; `None` (with a warning) if the engine refuses
+/// one, which would mean a class decided differently from one of its members.
+fn redo(analysis: &Analysis<'_>, hops: &[(Hop, usize, usize)], warnings: &mut Vec<String>) -> Option<Vec<Step>> {
+    let mut steps = Vec::with_capacity(hops.len());
+    for &(hop, from, to) in hops {
+        match analysis.attempt(hop, from, to) {
+            Some(step) => steps.push(step),
+            None => {
+                warnings.push(format!(
+                    "internal: the step {} -> {} ({hop:?}) was found for its class but refused on re-decision; path dropped",
+                    analysis.p(from).arn,
+                    analysis.p(to).arn
+                ));
+                return None;
+            }
+        }
+    }
+    Some(steps)
+}
+
+/// Dijkstra from the targets over reversed edges: unit weights, final steps weigh their length.
+/// `to` is `None` for admin-equivalence, `Some(target)` for a named principal (`Some(None)` when
+/// the name is not a principal: nothing is reached).
+fn backward(analysis: &Analysis<'_>, graph: &Graph, dir: &Directory, to: Option<Option<usize>>) -> Vec<Option<Next>> {
+    let n = dir.principals.len();
+    let mut dist = vec![usize::MAX; n];
+    let mut next: Vec<Option<Next>> = vec![None; n];
+    let mut heap = BinaryHeap::new();
+    match to {
+        Some(Some(t)) => {
+            dist[t] = 0;
+            next[t] = Some(Next::Target);
+            heap.push(Reverse((0, t)));
+        }
+        Some(None) => {}
+        None => {
+            for i in (0..n).filter(|&i| dir.is_admin(i)) {
+                dist[i] = 0;
+                next[i] = Some(Next::Target);
+                heap.push(Reverse((0, i)));
+            }
+            for (f, (x, steps, _)) in graph.finals.iter().enumerate() {
+                if steps.len() < dist[*x] {
+                    dist[*x] = steps.len();
+                    next[*x] = Some(Next::Final(f));
+                    heap.push(Reverse((steps.len(), *x)));
+                }
+            }
+        }
+    }
+    let mut incoming: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for (e, (_, to, _)) in graph.explicit.iter().enumerate() {
+        incoming[*to].push(e);
+    }
+    // Class edges still waiting, per class, and the classes each principal belongs to.
+    let mut pending: Vec<Vec<usize>> = vec![Vec::new(); analysis.classes.members.len()];
+    // Group edges, by member: a group is walked member by member (its size was paid to find it).
+    let mut into_group: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for (k, edge) in graph.implicit.iter().enumerate() {
+        match &edge.targets {
+            Targets::Class { class, .. } => pending[*class].push(k),
+            Targets::Group(members) => members.iter().for_each(|&m| into_group[m].push(k)),
+        }
+    }
+    let mut member_of: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for (c, members) in analysis.classes.members.iter().enumerate() {
+        if !pending[c].is_empty() {
+            for &m in members {
+                member_of[m].push(c);
+            }
+        }
+    }
+    while let Some(Reverse((d, v))) = heap.pop() {
+        if d > dist[v] {
+            continue;
+        }
+        let mut relax = |u: usize, hop: Hop, heap: &mut BinaryHeap<Reverse<(usize, usize)>>| {
+            if d + 1 < dist[u] {
+                dist[u] = d + 1;
+                next[u] = Some(Next::Hop(hop, v));
+                heap.push(Reverse((d + 1, u)));
+            }
+        };
+        for &e in &incoming[v] {
+            let (u, _, hop) = graph.explicit[e];
+            relax(u, hop, &mut heap);
+        }
+        for &k in &into_group[v] {
+            let edge = &graph.implicit[k];
+            if edge.from != v {
+                relax(edge.from, edge.hop, &mut heap);
+            }
+        }
+        for &c in &member_of[v] {
+            // Settled in order of distance: an edge whose source is already as close can never
+            // improve it, so it leaves the list; one that excepts `v` waits for another member.
+            let mut waiting = std::mem::take(&mut pending[c]);
+            waiting.retain(|&k| {
+                let edge = &graph.implicit[k];
+                let excepted = match &edge.targets {
+                    Targets::Class { except, .. } => except.binary_search(&v).is_ok(),
+                    Targets::Group(_) => false,
+                };
+                if edge.from == v || excepted {
+                    return true;
+                }
+                relax(edge.from, edge.hop, &mut heap);
+                false
+            });
+            pending[c] = waiting;
+        }
+    }
+    next
+}
+
+/// Breadth-first from `x` over explicit and class edges: each principal's parent and hop. A class
+/// is walked once (members that an edge excepts stay for the next edge into the class).
+fn forward(analysis: &Analysis<'_>, graph: &Graph, x: usize) -> HashMap<usize, (usize, Hop)> {
+    let mut explicit_out: HashMap<usize, Vec<usize>> = HashMap::new();
+    for (e, (from, _, _)) in graph.explicit.iter().enumerate() {
+        explicit_out.entry(*from).or_default().push(e);
+    }
+    let mut implicit_out: HashMap<usize, Vec<usize>> = HashMap::new();
+    for (k, edge) in graph.implicit.iter().enumerate() {
+        implicit_out.entry(edge.from).or_default().push(k);
+    }
+    let mut parents: HashMap<usize, (usize, Hop)> = HashMap::new();
+    let mut remaining: HashMap<usize, Vec<usize>> = HashMap::new();
+    let mut queue = VecDeque::from([x]);
+    let mut seen = std::collections::HashSet::from([x]);
+    while let Some(v) = queue.pop_front() {
+        for &e in explicit_out.get(&v).into_iter().flatten() {
+            let (_, to, hop) = graph.explicit[e];
+            if seen.insert(to) {
+                parents.insert(to, (v, hop));
+                queue.push_back(to);
+            }
+        }
+        for &k in implicit_out.get(&v).into_iter().flatten() {
+            let edge = &graph.implicit[k];
+            match &edge.targets {
+                Targets::Class { class, except } => {
+                    let left = remaining.entry(*class).or_insert_with(|| analysis.classes.members[*class].clone());
+                    left.retain(|&m| {
+                        if seen.contains(&m) {
+                            return false;
+                        }
+                        if m == v || except.binary_search(&m).is_ok() {
+                            return true;
+                        }
+                        seen.insert(m);
+                        parents.insert(m, (v, edge.hop));
+                        queue.push_back(m);
+                        false
+                    });
+                }
+                Targets::Group(members) => {
+                    for &m in members.iter() {
+                        if seen.insert(m) {
+                            parents.insert(m, (v, edge.hop));
+                            queue.push_back(m);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    parents
+}
+
+/// The hops from `x` to `y` in a breadth-first tree, in order.
+fn hops_to(parents: &HashMap<usize, (usize, Hop)>, x: usize, y: usize) -> Option<Vec<(Hop, usize, usize)>> {
+    let mut hops = Vec::new();
+    let mut at = y;
+    while at != x {
+        let &(from, hop) = parents.get(&at)?;
+        hops.push((hop, from, at));
+        at = from;
+    }
+    hops.reverse();
+    Some(hops)
+}
