@@ -1,7 +1,8 @@
 //! `monban escalation`: who can reach admin-equivalent permissions (or a named principal), by
 //! which shortest path, decided step by step by the policy engine.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
+use std::time::{Duration, Instant};
 
 use clap::{Args, ValueEnum};
 use monban_analyzer::account::escalation;
@@ -38,7 +39,10 @@ pub struct EscalationArgs {
 /// Runs `monban escalation`: exit 0 when no principal can escalate, 2 when some can, 1 on error.
 pub fn run(args: EscalationArgs) -> anyhow::Result<Exit> {
     let directory = load(&args.inputs)?;
-    let mut report = escalation::analyze(&directory, args.to.as_deref());
+    let mut report = escalation::analyze_with_progress(&directory, args.to.as_deref(), &mut progress());
+    if std::io::stderr().is_terminal() {
+        eprint!("\r\x1b[2K");
+    }
     report.warnings.retain(|w| !directory.warnings.contains(w));
     let mut out = std::io::stdout().lock();
     match args.format {
@@ -56,4 +60,16 @@ pub fn run(args: EscalationArgs) -> anyhow::Result<Exit> {
         }
     }
     Ok(if report.paths.is_empty() { Exit::Ok } else { Exit::No })
+}
+
+/// A progress line on standard error, shown only on a terminal and only once the analysis has
+/// run for a second (short runs print nothing).
+fn progress() -> impl FnMut(usize, usize) {
+    let start = Instant::now();
+    let terminal = std::io::stderr().is_terminal();
+    move |done, total| {
+        if terminal && start.elapsed() > Duration::from_secs(1) {
+            eprint!("\r\x1b[2Kescalation: {done}/{total} principals examined ({:.0?})", start.elapsed());
+        }
+    }
 }

@@ -18,7 +18,7 @@ struct Reached {
 impl Analysis<'_> {
     /// Every edge and final step. Without a target, admins need no path and do not act; with one,
     /// they may be on a path, so they act too.
-    pub(super) fn build(&self, target: Option<usize>) -> Graph {
+    pub(super) fn build(&self, target: Option<usize>, progress: &mut dyn FnMut(usize, usize)) -> Graph {
         let mut graph = Graph::default();
         let acts = |i: usize| target.is_some() || !self.dir.is_admin(i);
         // Trust policies that name a principal: decided pair by pair (the trust alone may allow).
@@ -27,7 +27,11 @@ impl Analysis<'_> {
                 graph.explicit.push((c, r, Hop::Assume));
             }
         }
-        for i in (0..self.dir.principals.len()).filter(|&i| acts(i)) {
+        let total = self.dir.principals.len();
+        for i in (0..total).filter(|&i| acts(i)) {
+            if i % 512 == 0 {
+                progress(i, total);
+            }
             let p = self.p(i);
             let account = p.account_id.as_str();
             let assume = lower("sts:AssumeRole");
@@ -61,6 +65,7 @@ impl Analysis<'_> {
                 graph.makes_admin.append(&mut finals.makes_admin);
             }
         }
+        progress(total, total);
         graph
     }
 
@@ -178,7 +183,7 @@ mod tests {
             let account = details::Account::from_json(&synthetic.details.to_string(), "synthetic.json").unwrap();
             let dir = Directory::new(vec![account], Vec::new(), Options::default()).unwrap();
             let analysis = Analysis::new(&dir);
-            let graph = analysis.build(None);
+            let graph = analysis.build(None, &mut |_, _| {});
             let n = dir.principals.len();
             let mut pairs = 0;
             for from in (0..n).filter(|&i| !dir.is_admin(i)) {

@@ -31,7 +31,7 @@ mod report;
 mod search;
 mod steps;
 
-pub use search::analyze;
+pub use search::{analyze, analyze_with_progress};
 
 /// How one step gains permissions. The ids are stable; `docs/escalation-methods.md` describes each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]

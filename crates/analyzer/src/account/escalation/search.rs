@@ -24,13 +24,23 @@ enum Next {
 /// Finds every principal that can reach admin-equivalent permissions (or the principal `to`,
 /// an ARN), with its shortest path.
 pub fn analyze(dir: &Directory, to: Option<&str>) -> EscalationReport {
+    analyze_with_progress(dir, to, &mut |_, _| {})
+}
+
+/// [`analyze`], telling `progress` how many of the principals have been examined (done, total)
+/// as the graph is built, so that a terminal can show a long analysis moving.
+pub fn analyze_with_progress(
+    dir: &Directory,
+    to: Option<&str>,
+    progress: &mut dyn FnMut(usize, usize),
+) -> EscalationReport {
     let analysis = Analysis::new(dir);
     let target = to.and_then(|arn| dir.principal(arn));
     let mut warnings = dir.warnings.clone();
     if let (Some(arn), None) = (to, target) {
         warnings.push(format!("`{arn}` is not a user or role of the accounts read"));
     }
-    let mut graph = analysis.build(target);
+    let mut graph = analysis.build(target, progress);
     let n = dir.principals.len();
     // "X can make Y admin" is a final step of X once X can reach Y.
     let makes_admin = std::mem::take(&mut graph.makes_admin);
