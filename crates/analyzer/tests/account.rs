@@ -165,6 +165,42 @@ fn create_role_story_and_its_fix() {
     );
 }
 
+/// `--to` follows paths through administrator permissions: a user that can only write its own
+/// policy makes itself admin, then rewrites the target role's trust policy and assumes it.
+#[test]
+fn named_target_is_reached_through_admin_permissions() {
+    let text = r#"{"UserDetailList": [{"UserName": "dev", "UserId": "AIDADEV", "Arn": "arn:aws:iam::000000000000:user/dev",
+      "UserPolicyList": [{"PolicyName": "self", "PolicyDocument": {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "iam:PutUserPolicy", "Resource": "arn:aws:iam::000000000000:user/${aws:username}"}]}}]},
+      {"UserName": "bystander", "UserId": "AIDABY", "Arn": "arn:aws:iam::000000000000:user/bystander", "UserPolicyList": []}],
+      "RoleDetailList": [{"RoleName": "prod", "RoleId": "AROAPROD", "Arn": "arn:aws:iam::000000000000:role/prod",
+      "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}}],
+      "GroupDetailList": [], "Policies": []}"#;
+    let account = Account::from_json(text, "multi.json").unwrap();
+    let dir = Directory::new(vec![account], Vec::new(), Options::default()).unwrap();
+    let report = escalation::analyze(&dir, Some("arn:aws:iam::000000000000:role/prod"));
+    assert_eq!(report.paths.len(), 1, "{:#?}", report.paths);
+    let path = &report.paths[0];
+    assert_eq!(path.principal, "arn:aws:iam::000000000000:user/dev");
+    assert_eq!(path.reaches, "arn:aws:iam::000000000000:role/prod");
+    let methods: Vec<Method> = path.steps.iter().map(|s| s.method).collect();
+    assert_eq!(methods, [Method::PolicyManipulation, Method::UpdateAssumeRolePolicy]);
+    assert!(path.steps[1].statements.iter().any(|s| s.contains("(policy written by the attacker)")), "{path:?}");
+    // A user target is taken over through its credentials.
+    let report = escalation::analyze(&dir, Some("arn:aws:iam::000000000000:user/bystander"));
+    assert_eq!(report.paths.len(), 1);
+    assert_eq!(report.paths[0].steps[1].method, Method::CreateAccessKey);
+    // An SCP that forbids rewriting trust policies leaves the role out of reach.
+    let scp = monban_policy::Policy::parse(
+        r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"},
+        {"Effect": "Deny", "Action": "iam:UpdateAssumeRolePolicy", "Resource": "*"}]}"#,
+    )
+    .unwrap();
+    let account = Account::from_json(text, "multi.json").unwrap();
+    let dir = Directory::new(vec![account], vec![vec![std::sync::Arc::new(scp)]], Options::default()).unwrap();
+    assert!(escalation::analyze(&dir, Some("arn:aws:iam::000000000000:role/prod")).paths.is_empty());
+}
+
 #[test]
 fn scps_apply_to_every_step() {
     let s = synthetic::generate(50, 1);

@@ -17,7 +17,8 @@ struct Reached {
 
 impl Analysis<'_> {
     /// Every edge and final step. Without a target, admins need no path and do not act; with one,
-    /// they may be on a path, so they act too.
+    /// they may be on a path, so they act too. Final steps are found either way: with a target,
+    /// the principal made admin then takes it over (see `search`).
     pub(super) fn build(&self, target: Option<usize>, progress: &mut dyn FnMut(usize, usize)) -> Graph {
         let mut graph = Graph::default();
         let acts = |i: usize| target.is_some() || !self.dir.is_admin(i);
@@ -55,7 +56,7 @@ impl Analysis<'_> {
                 }
             }
             self.compute_edges(&mut graph, i);
-            if target.is_none() {
+            if !self.dir.is_admin(i) {
                 let taken = || self.expand(&graph, &taken, i);
                 let mut finals = Graph::default();
                 self.manipulation(&mut finals, i, &taken);

@@ -6,7 +6,7 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
 
-use super::steps::{Analysis, Graph, Hop, Targets};
+use super::steps::{Analysis, Final, Graph, Hop, Made, Targets};
 use super::{EscalationPath, EscalationReport, Step};
 use crate::account::Directory;
 
@@ -44,22 +44,33 @@ pub fn analyze_with_progress(
     let n = dir.principals.len();
     // "X can make Y admin" is a final step of X once X can reach Y.
     let makes_admin = std::mem::take(&mut graph.makes_admin);
-    let mut by_actor: HashMap<usize, Vec<(usize, Step)>> = HashMap::new();
-    for (x, y, step) in makes_admin {
-        by_actor.entry(x).or_default().push((y, step));
+    let mut by_actor: HashMap<usize, Vec<(usize, Step, Made)>> = HashMap::new();
+    for (x, y, step, made) in makes_admin {
+        by_actor.entry(x).or_default().push((y, step, made));
     }
     let mut actors: Vec<usize> = by_actor.keys().copied().collect();
     actors.sort_unstable();
     for x in actors {
         let list = by_actor.remove(&x).unwrap_or_default();
         let parents = forward(&analysis, &graph, x);
-        for (y, step) in list {
+        for (y, step, made) in list {
             let Some(hops) = hops_to(&parents, x, y) else { continue };
             let mut steps = vec![step];
             let Some(rest) = redo(&analysis, &hops, &mut warnings) else { continue };
             steps.extend(rest);
             let reaches = format!("administrator ({} modified)", dir.principals[y].arn);
-            graph.finals.push((x, steps, reaches));
+            graph.finals.push(Final { actor: x, steps, reaches, made });
+        }
+    }
+    // With a named target, a principal made admin goes on to take it over: one step more.
+    if let Some(t) = target {
+        let finals = std::mem::take(&mut graph.finals);
+        for mut fin in finals {
+            if let Some(step) = analysis.take_over(&fin.made, t) {
+                fin.steps.push(step);
+                fin.reaches = dir.principals[t].arn.clone();
+                graph.finals.push(fin);
+            }
         }
     }
     let next = backward(&analysis, &graph, dir, to.map(|_| target));
@@ -90,9 +101,9 @@ pub fn analyze_with_progress(
         steps_redecided += steps.len();
         let reaches = match finals {
             Some(f) => {
-                let (_, final_steps, what) = &graph.finals[f];
-                steps.extend(final_steps.iter().cloned());
-                what.clone()
+                let fin = &graph.finals[f];
+                steps.extend(fin.steps.iter().cloned());
+                fin.reaches.clone()
             }
             None => dir.principals[at].arn.clone(),
         };
@@ -139,26 +150,22 @@ fn backward(analysis: &Analysis<'_>, graph: &Graph, dir: &Directory, to: Option<
     let mut dist = vec![usize::MAX; n];
     let mut next: Vec<Option<Next>> = vec![None; n];
     let mut heap = BinaryHeap::new();
-    match to {
-        Some(Some(t)) => {
-            dist[t] = 0;
-            next[t] = Some(Next::Target);
-            heap.push(Reverse((0, t)));
-        }
-        Some(None) => {}
-        None => {
-            for i in (0..n).filter(|&i| dir.is_admin(i)) {
-                dist[i] = 0;
-                next[i] = Some(Next::Target);
-                heap.push(Reverse((0, i)));
-            }
-            for (f, (x, steps, _)) in graph.finals.iter().enumerate() {
-                if steps.len() < dist[*x] {
-                    dist[*x] = steps.len();
-                    next[*x] = Some(Next::Final(f));
-                    heap.push(Reverse((steps.len(), *x)));
-                }
-            }
+    let targets: Vec<usize> = match to {
+        Some(Some(t)) => vec![t],
+        Some(None) => return next,
+        None => (0..n).filter(|&i| dir.is_admin(i)).collect(),
+    };
+    for t in targets {
+        dist[t] = 0;
+        next[t] = Some(Next::Target);
+        heap.push(Reverse((0, t)));
+    }
+    for (f, fin) in graph.finals.iter().enumerate() {
+        let x = fin.actor;
+        if fin.steps.len() < dist[x] {
+            dist[x] = fin.steps.len();
+            next[x] = Some(Next::Final(f));
+            heap.push(Reverse((fin.steps.len(), x)));
         }
     }
     let mut incoming: Vec<Vec<usize>> = vec![Vec::new(); n];

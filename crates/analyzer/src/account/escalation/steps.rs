@@ -38,9 +38,29 @@ pub(super) struct Graph {
     /// `from` gains the permissions of every member of a class but the exceptions.
     pub(super) implicit: Vec<Implicit>,
     /// A principal's final steps to administrator permissions (its own, or a reachable principal's).
-    pub(super) finals: Vec<(usize, Vec<Step>, String)>,
+    pub(super) finals: Vec<Final>,
     /// "X can make Y admin" for Y ≠ X; final once X can reach Y.
-    pub(super) makes_admin: Vec<(usize, usize, Step)>,
+    pub(super) makes_admin: Vec<(usize, usize, Step, Made)>,
+}
+
+/// Steps that end with some principal admin-equivalent.
+pub(super) struct Final {
+    /// Who takes the steps.
+    pub(super) actor: usize,
+    pub(super) steps: Vec<Step>,
+    /// What is reached, for the report.
+    pub(super) reaches: String,
+    /// The principal made admin, as it is afterwards.
+    pub(super) made: Made,
+}
+
+/// A principal as an escalation leaves it: an existing one with its policies changed, or one
+/// created. From here it can take over any principal its new permissions reach.
+#[derive(Clone)]
+pub(super) struct Made {
+    pub(super) principal: Principal,
+    pub(super) identity: Vec<Arc<Policy>>,
+    pub(super) boundary: Option<Arc<Policy>>,
 }
 
 /// An edge from one principal to many targets, decided once on one of them.
@@ -406,8 +426,22 @@ impl<'d> Analysis<'d> {
         tags: &[(String, String)],
         resource_policy: Option<&Arc<Policy>>,
     ) -> Option<Vec<String>> {
+        self.allowed_as(self.p(i), &self.sets[i], action, resource, extra, tags, resource_policy)
+    }
+
+    /// [`Analysis::allowed`] for any principal and policy set (one made admin, or created).
+    #[allow(clippy::too_many_arguments)]
+    fn allowed_as(
+        &self,
+        p: &Principal,
+        set: &PolicySet,
+        action: &str,
+        resource: &str,
+        extra: &[(&str, &str)],
+        tags: &[(String, String)],
+        resource_policy: Option<&Arc<Policy>>,
+    ) -> Option<Vec<String>> {
         self.decisions.set(self.decisions.get() + 1);
-        let p = self.p(i);
         let mut context = p.context.clone();
         for (k, v) in extra {
             context.insert(k, ContextValue::single(*v));
@@ -415,15 +449,59 @@ impl<'d> Analysis<'d> {
         add_resource_tags(&mut context, tags);
         let request = Request::new(p.caller.clone(), action, resource).with_context(context);
         let decision = match resource_policy {
-            None => authorize(&request, &self.sets[i]),
+            None => authorize(&request, set),
             Some(policy) => {
-                let mut set = self.sets[i].clone();
+                let mut set = set.clone();
                 set.resource = Some(policy.clone());
                 let decision = authorize(&request, &set);
                 return decision.is_allowed().then(|| Directory::statement_labels(&set, &decision));
             }
         };
-        decision.is_allowed().then(|| Directory::statement_labels(&self.sets[i], &decision))
+        decision.is_allowed().then(|| Directory::statement_labels(set, &decision))
+    }
+
+    /// The step by which a principal made admin takes over principal `t`: rewriting a role's
+    /// trust policy and assuming it, or taking over a user's credentials, decided on the made
+    /// principal's new policies.
+    pub(super) fn take_over(&self, made: &Made, t: usize) -> Option<Step> {
+        let target = self.p(t);
+        let p = &made.principal;
+        if p.arn == target.arn {
+            return None;
+        }
+        let set = PolicySet {
+            identity: made.identity.clone(),
+            boundary: made.boundary.clone(),
+            scps: self.dir.scps.clone(),
+            ..PolicySet::default()
+        };
+        let new_step = |method| Step {
+            from: p.arn.clone(),
+            to: target.arn.clone(),
+            method,
+            actions: Vec::new(),
+            statements: Vec::new(),
+            assumes_existing_resource: false,
+        };
+        match target.kind {
+            PrincipalKind::Role => {
+                let rewritten = trust_naming(&p.arn)?;
+                let s1 =
+                    self.allowed_as(p, &set, "iam:UpdateAssumeRolePolicy", &target.arn, &[], &target.tags, None)?;
+                let s2 =
+                    self.allowed_as(p, &set, "sts:AssumeRole", &target.arn, &[], &target.tags, Some(&rewritten))?;
+                let mut step = new_step(Method::UpdateAssumeRolePolicy);
+                Self::add(&mut step, "iam:UpdateAssumeRolePolicy", &target.arn, s1);
+                Self::add(&mut step, "sts:AssumeRole", &target.arn, s2);
+                Some(step)
+            }
+            PrincipalKind::User => CREDENTIAL_METHODS.iter().find_map(|(action, method)| {
+                let statements = self.allowed_as(p, &set, action, &target.arn, &[], &target.tags, None)?;
+                let mut step = new_step(*method);
+                Self::add(&mut step, action, &target.arn, statements);
+                Some(step)
+            }),
+        }
     }
 
     fn step(&self, from: usize, to: &str, method: Method) -> Step {
@@ -450,12 +528,7 @@ impl<'d> Analysis<'d> {
     /// A trust policy that names principal `i` directly, as an attacker who may rewrite or write
     /// a trust policy would.
     fn trust_naming(&self, i: usize) -> Option<Arc<Policy>> {
-        let p = self.p(i);
-        let text = format!(
-            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"{}"}},"Action":"sts:AssumeRole"}}]}}"#,
-            p.arn
-        );
-        Policy::parse(&text).ok().map(|p| Arc::new(p.named("(trust policy written by the attacker)")))
+        trust_naming(&self.p(i).arn)
     }
 
     /// Redoes one edge on a concrete pair: the step with the statements that allowed each
@@ -676,12 +749,13 @@ impl<'d> Analysis<'d> {
                 continue;
             }
             let groups = if joiners.contains(&y) { joinable.as_slice() } else { &[] };
-            if let Some(step) = self.make_admin(i, y, &may, groups) {
+            if let Some((step, made)) = self.make_admin(i, y, &may, groups) {
                 if y == i {
-                    graph.finals.push((i, vec![step], format!("administrator ({} modified)", p.arn)));
+                    let reaches = format!("administrator ({} modified)", p.arn);
+                    graph.finals.push(Final { actor: i, steps: vec![step], reaches, made });
                     return;
                 } else {
-                    graph.makes_admin.push((i, y, step));
+                    graph.makes_admin.push((i, y, step, made));
                 }
             }
         }
@@ -753,7 +827,7 @@ impl<'d> Analysis<'d> {
     }
 
     /// Whether `i` can make `y` admin-equivalent, and the step that does.
-    fn make_admin(&self, i: usize, y: usize, may: &[bool], joinable: &[&str]) -> Option<Step> {
+    fn make_admin(&self, i: usize, y: usize, may: &[bool], joinable: &[&str]) -> Option<(Step, Made)> {
         let target = self.p(y);
         let is_user = target.kind == PrincipalKind::User;
         // 1. Can `i` add an allow-everything policy to `y`?
@@ -810,11 +884,17 @@ impl<'d> Analysis<'d> {
             }
         }
         if (add.is_some() || unbound.is_some()) && self.admin_after(y, add.is_some(), unbound.is_some()) {
+            let mut identity = target.identity.clone();
+            if add.is_some() {
+                identity.push(self.allow_all.clone());
+            }
+            let boundary = if unbound.is_some() { None } else { target.boundary.clone() };
+            let made = Made { principal: target.clone(), identity, boundary };
             let mut step = self.step(i, &target.arn, Method::PolicyManipulation);
             for (action, resource, s) in add.into_iter().chain(unbound) {
                 Self::add(&mut step, &action, &resource, s);
             }
-            return Some(step);
+            return Some((step, made));
         }
         // 3. A non-default version of one of `y`'s policies that would make it admin.
         if may[7] {
@@ -830,7 +910,8 @@ impl<'d> Analysis<'d> {
                     if let Some(s) = self.allowed(i, "iam:SetDefaultPolicyVersion", arn, &[], &[], None) {
                         let mut step = self.step(i, &target.arn, Method::PolicyManipulation);
                         Self::add(&mut step, "iam:SetDefaultPolicyVersion", &format!("{arn} (to {version})"), s);
-                        return Some(step);
+                        let made = Made { principal: target.clone(), identity, boundary: target.boundary.clone() };
+                        return Some((step, made));
                     }
                 }
             }
@@ -851,7 +932,8 @@ impl<'d> Analysis<'d> {
                 if let Some(s) = self.allowed(i, "iam:AddUserToGroup", &group.arn, &[], &[], None) {
                     let mut step = self.step(i, &target.arn, Method::AddUserToGroup);
                     Self::add(&mut step, "iam:AddUserToGroup", &format!("{} (user {})", group.arn, target.name), s);
-                    return Some(step);
+                    let made = Made { principal: target.clone(), identity, boundary: target.boundary.clone() };
+                    return Some((step, made));
                 }
             }
         }
@@ -938,7 +1020,9 @@ impl<'d> Analysis<'d> {
                         None => continue,
                     },
                 };
-                let Some(new) = self.dir.new_principal(kind, &p.account_id, name) else { continue };
+                let Some(mut new) = self.dir.new_principal(kind, &p.account_id, name) else { continue };
+                new.identity = vec![self.allow_all.clone()];
+                new.boundary.clone_from(&boundary_policy);
                 if self
                     .dir
                     .admin_decision(&new, std::slice::from_ref(&self.allow_all), boundary_policy.as_ref())
@@ -962,7 +1046,9 @@ impl<'d> Analysis<'d> {
                 Self::add(&mut step, create, &create_desc, s_create);
                 Self::add(&mut step, write_action, name, s_write);
                 Self::add(&mut step, use_it, name, s_use);
-                graph.finals.push((i, vec![step], format!("administrator ({name} created)")));
+                let reaches = format!("administrator ({name} created)");
+                let made = Made { identity: new.identity.clone(), boundary: boundary_policy, principal: new };
+                graph.finals.push(Final { actor: i, steps: vec![step], reaches, made });
                 return;
             }
         }
@@ -1045,4 +1131,12 @@ fn service_trusted(role: &Principal, service: &str) -> bool {
     let request = Request::new(Caller::service(service), "sts:AssumeRole", &role.arn);
     let set = PolicySet { resource: Some(trust.clone()), ..PolicySet::default() };
     authorize(&request, &set).is_allowed()
+}
+
+/// A trust policy that names one principal (by ARN), as an attacker writes it.
+fn trust_naming(arn: &str) -> Option<Arc<Policy>> {
+    let text = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"{arn}"}},"Action":"sts:AssumeRole"}}]}}"#
+    );
+    Policy::parse(&text).ok().map(|p| Arc::new(p.named("(trust policy written by the attacker)")))
 }
