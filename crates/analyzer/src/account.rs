@@ -33,6 +33,7 @@ use monban_policy::{
     authorize, context, Caller, Context, ContextValue, Decision, Policy, PolicySet, PolicyType, Request,
 };
 
+mod admin;
 pub mod audit;
 pub mod credentials;
 pub mod details;
@@ -59,6 +60,9 @@ pub enum AccountError {
         /// What is wrong.
         message: String,
     },
+    /// The embedded action catalog, which admin-equivalence is proved over, cannot be read.
+    #[error(transparent)]
+    Catalog(#[from] monban_catalog::CatalogError),
     /// A time given to the analysis is not a date.
     #[error("`{0}` is not a date (use ISO 8601, e.g. 2024-05-01T00:00:00Z)")]
     Date(String),
@@ -193,6 +197,7 @@ pub struct Directory {
     pub warnings: Vec<String>,
     by_arn: HashMap<String, usize>,
     admin: Vec<Option<Decision>>,
+    prover: admin::Prover,
     /// The policy an attacker writes onto a principal: everything.
     pub(crate) allow_all: Arc<Policy>,
 }
@@ -373,6 +378,7 @@ impl Directory {
             warnings,
             by_arn,
             admin: Vec::new(),
+            prover: admin::Prover::new()?,
             allow_all: Arc::new(allow_all),
         };
         directory.admin = (0..directory.principals.len())
@@ -442,10 +448,12 @@ impl Directory {
     }
 
     /// Decides whether a principal with these identity policies and boundary would be
-    /// admin-equivalent: the engine must allow every request of [`ADMIN_PROBES`] on fresh resources
-    /// of its account, with the SCPs applied. A `NotAction` policy that leaves these out is found;
-    /// a condition the caller cannot meet (MFA for an access key) or a narrower boundary is not.
-    /// Returns the first probe's decision when all are allowed.
+    /// admin-equivalent: allowed, on `*`, every catalog action that the SCPs allow anyone (proved
+    /// with one engine decision per class of actions the policies treat alike, see
+    /// [`admin::Prover`]), and every request of [`ADMIN_PROBES`] on fresh resources of its
+    /// account that the SCPs allow anyone. A condition the caller cannot meet (MFA for an access
+    /// key) or a narrower boundary keeps it from being admin. Returns the first allowed probe's
+    /// decision, the evidence a report cites.
     pub fn admin_decision(
         &self,
         p: &Principal,
@@ -460,19 +468,41 @@ impl Directory {
             rcps: Vec::new(),
             resource: None,
         };
+        // What anyone in the account may do: everything, under the SCPs.
+        let ceiling = PolicySet {
+            identity: vec![self.allow_all.clone()],
+            boundary: None,
+            session: None,
+            scps: self.scps.clone(),
+            rcps: Vec::new(),
+            resource: None,
+        };
+        let decide = |action: &str, resource: &str, set: &PolicySet| {
+            let mut context = p.context.clone();
+            if action == "iam:PassRole" {
+                context.insert("iam:PassedToService", ContextValue::single("ec2.amazonaws.com"));
+            }
+            authorize(&Request::new(p.caller.clone(), action, resource).with_context(context), set)
+        };
         let mut first = None;
         for (action, resource) in ADMIN_PROBES {
             let resource = resource.replace("{account}", &p.account_id).replace("{region}", &self.options.region);
-            let mut context = p.context.clone();
-            if *action == "iam:PassRole" {
-                context.insert("iam:PassedToService", ContextValue::single("ec2.amazonaws.com"));
-            }
-            let request = Request::new(p.caller.clone(), action, &resource).with_context(context);
-            let decision = authorize(&request, &set);
-            if !decision.is_allowed() {
+            let decision = decide(action, &resource, &set);
+            if decision.is_allowed() {
+                first.get_or_insert(decision);
+            } else if decide(action, &resource, &ceiling).is_allowed() {
                 return None;
             }
-            first.get_or_insert(decision);
+        }
+        for action in self.prover.representatives(&set).iter() {
+            let decision = decide(action, "*", &set);
+            if decision.is_allowed() {
+                if first.is_none() {
+                    first = Some(decision);
+                }
+            } else if decide(action, "*", &ceiling).is_allowed() {
+                return None;
+            }
         }
         first
     }

@@ -4,7 +4,7 @@
 //! account of a given number of roles (users are 30% of that, in teams with groups, managed
 //! policies, roles they may assume and pass to Lambda), all of it clean for every audit check.
 //! Into it are planted, `replicas` times: admin-equivalent principals (AWS managed, customer
-//! managed, `NotAction`), principals with an escalation path (one per method family, one of two
+//! managed), a `NotAction` role one step from admin, principals with an escalation path (one per method family, one of two
 //! steps), near-misses that must not produce a path (the permissions-boundary fix from the
 //! CreateRole story, a PassRole scoped to a harmless role, an MFA-conditioned CreateAccessKey, an
 //! explicit Deny, a boundary that caps what a self-written policy grants, a role trusted only by a
@@ -347,8 +347,10 @@ fn plant(b: &mut Builder, r: usize) {
         &n("notaction-admin"),
         doc(json!([{"Effect": "Allow", "NotAction": "cloudtrail:DeleteTrail", "Resource": "*"}])),
     );
+    // Everything but one action is not admin-equivalent (proved over the catalog), but it writes
+    // an admin policy onto itself in one step.
     let na_role = b.role(&n("notaction-admin"), trust_account(), &[&not_action], vec![], None, Some(RECENT), false);
-    b.admin(&na_role);
+    b.truth.escalations.insert(na_role);
     b.finding("permissions.service-wildcard", &not_action);
     let lambda_admin = b.role(
         &n("lambda-admin"),

@@ -102,7 +102,7 @@ impl Analysis<'_> {
             let Some(representative) = representative else { continue };
             if self.attempt(hop, i, representative).is_some() {
                 reached.implicit.push(graph.implicit.len());
-                let targets = Targets::Class { class, except: scope.named.clone() };
+                let targets = Targets::Class { class, except: self.intern(scope.named.clone()) };
                 graph.implicit.push(Implicit { from: i, targets, hop });
             }
         }

@@ -103,6 +103,10 @@ impl Pool {
             return self.whole_or(found);
         }
         let variables = pattern.has_variables();
+        // AWS: a variable whose key is absent (and has no default) makes the value match nothing.
+        if variables && !resolvable(pattern, lookup) {
+            return Matched::Some(Rc::from(Vec::new()));
+        }
         if !variables {
             if let Some(found) = self.memo.borrow().get(written) {
                 return self.whole_or(found.clone());
@@ -139,6 +143,18 @@ impl Pool {
     }
 }
 
+/// Whether every variable of the pattern has a value (or a default) for this caller.
+fn resolvable(pattern: &ArnPattern, lookup: &Context) -> bool {
+    let segments: &[monban_policy::pattern::Pattern] = match pattern {
+        ArnPattern::Whole(p) => std::slice::from_ref(p),
+        ArnPattern::Segments(segments) => &segments[..],
+    };
+    segments
+        .iter()
+        .flat_map(|p| p.variables())
+        .all(|v| v.default.is_some() || monban_policy::pattern::Lookup::single(lookup, &v.key).is_some())
+}
+
 /// The literal text a resource segment pattern starts with, variables resolved: every match
 /// starts with it, so it bounds the range of the sorted pool to test.
 fn literal_prefix(pattern: &monban_policy::pattern::Pattern, lookup: &Context) -> String {
@@ -146,7 +162,8 @@ fn literal_prefix(pattern: &monban_policy::pattern::Pattern, lookup: &Context) -
     for piece in pattern.pieces() {
         match piece {
             Piece::Literal(text) => prefix.push_str(&text),
-            Piece::Variable(v) => match monban_policy::pattern::Lookup::single(lookup, &v.key) {
+            Piece::Variable(v) => match monban_policy::pattern::Lookup::single(lookup, &v.key).or(v.default.as_deref())
+            {
                 Some(value) => prefix.push_str(value),
                 None => break,
             },

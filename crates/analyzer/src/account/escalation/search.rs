@@ -142,6 +142,9 @@ fn redo(analysis: &Analysis<'_>, hops: &[(Hop, usize, usize)], warnings: &mut Ve
     Some(steps)
 }
 
+/// Class edges (indices) that except the same members (an interned list).
+type Bucket = (std::rc::Rc<[usize]>, Vec<usize>);
+
 /// Dijkstra from the targets over reversed edges: unit weights, final steps weigh their length.
 /// `to` is `None` for admin-equivalence, `Some(target)` for a named principal (`Some(None)` when
 /// the name is not a principal: nothing is reached).
@@ -172,13 +175,21 @@ fn backward(analysis: &Analysis<'_>, graph: &Graph, dir: &Directory, to: Option<
     for (e, (_, to, _)) in graph.explicit.iter().enumerate() {
         incoming[*to].push(e);
     }
-    // Class edges still waiting, per class, and the classes each principal belongs to.
-    let mut pending: Vec<Vec<usize>> = vec![Vec::new(); analysis.classes.members.len()];
-    // Group edges, by member: a group is walked member by member (its size was paid to find it).
+    // Class edges still waiting, per class, in buckets of equal exceptions (interned, so compared
+    // by address); and group edges by member.
+    let mut pending: Vec<Vec<Bucket>> = vec![Vec::new(); analysis.classes.members.len()];
     let mut into_group: Vec<Vec<usize>> = vec![Vec::new(); n];
+    let mut bucket_of: HashMap<(usize, *const usize), usize> = HashMap::new();
     for (k, edge) in graph.implicit.iter().enumerate() {
         match &edge.targets {
-            Targets::Class { class, .. } => pending[*class].push(k),
+            Targets::Class { class, except } => {
+                let buckets = &mut pending[*class];
+                let at = *bucket_of.entry((*class, except.as_ptr())).or_insert_with(|| {
+                    buckets.push((except.clone(), Vec::new()));
+                    buckets.len() - 1
+                });
+                buckets[at].1.push(k);
+            }
             Targets::Group(members) => members.iter().for_each(|&m| into_group[m].push(k)),
         }
     }
@@ -212,22 +223,22 @@ fn backward(analysis: &Analysis<'_>, graph: &Graph, dir: &Directory, to: Option<
             }
         }
         for &c in &member_of[v] {
-            // Settled in order of distance: an edge whose source is already as close can never
-            // improve it, so it leaves the list; one that excepts `v` waits for another member.
-            let mut waiting = std::mem::take(&mut pending[c]);
-            waiting.retain(|&k| {
-                let edge = &graph.implicit[k];
-                let excepted = match &edge.targets {
-                    Targets::Class { except, .. } => except.binary_search(&v).is_ok(),
-                    Targets::Group(_) => false,
-                };
-                if edge.from == v || excepted {
+            // Settled in order of distance: the first member a bucket does not except gives every
+            // edge in it its shortest hop, and the bucket leaves the search.
+            let mut buckets = std::mem::take(&mut pending[c]);
+            buckets.retain(|(except, edges)| {
+                if except.binary_search(&v).is_ok() {
                     return true;
                 }
-                relax(edge.from, edge.hop, &mut heap);
+                for &k in edges {
+                    let edge = &graph.implicit[k];
+                    if edge.from != v {
+                        relax(edge.from, edge.hop, &mut heap);
+                    }
+                }
                 false
             });
-            pending[c] = waiting;
+            pending[c] = buckets;
         }
     }
     next

@@ -97,6 +97,9 @@ pub(super) struct Analysis<'d> {
     allow_all: Arc<Policy>,
     /// Requests decided by the engine so far.
     pub(super) decisions: Cell<usize>,
+    /// Exception lists by content, so that edges with equal exceptions share one (the search
+    /// handles them together).
+    interned: RefCell<HashSet<Rc<[usize]>>>,
     /// Whether a principal would be admin-equivalent given everything (`true`: an allow-all
     /// policy added) and without its boundary (`true`): a property of the principal alone.
     admin_after: RefCell<HashMap<(usize, bool, bool), bool>>,
@@ -141,6 +144,7 @@ struct Trusted<'p> {
     accounts: Vec<&'p str>,
     everyone: bool,
     named: Vec<&'p str>,
+    services: Vec<&'p str>,
 }
 
 fn trusted<'p>(trust: &'p Policy, role: &'p Principal) -> Trusted<'p> {
@@ -156,6 +160,7 @@ fn trusted<'p>(trust: &'p Policy, role: &'p Principal) -> Trusted<'p> {
                 PrincipalMatcher::Everyone => out.everyone = true,
                 PrincipalMatcher::Account(a) if !out.accounts.contains(&&**a) => out.accounts.push(a),
                 PrincipalMatcher::Role(arn) | PrincipalMatcher::Exact(arn) => out.named.push(arn),
+                PrincipalMatcher::Service(service) => out.services.push(service),
                 _ => {}
             }
         }
@@ -173,6 +178,7 @@ impl<'d> Analysis<'d> {
         let mut trusting: HashMap<&str, Vec<usize>> = HashMap::new();
         let mut open: Vec<usize> = Vec::new();
         let mut named_in_trust = Vec::new();
+        let mut by_service: HashMap<&str, Vec<usize>> = HashMap::new();
         for (i, p) in dir.principals.iter().enumerate() {
             match p.kind {
                 PrincipalKind::User => users.entry(&p.account_id).or_default().push(i),
@@ -189,6 +195,12 @@ impl<'d> Analysis<'d> {
             for arn in who.named {
                 if let Some(c) = dir.principal(arn) {
                     named_in_trust.push((c, i));
+                }
+            }
+            for service in who.services {
+                let list = by_service.entry(service).or_default();
+                if list.last() != Some(&i) {
+                    list.push(i);
                 }
             }
         }
@@ -219,15 +231,26 @@ impl<'d> Analysis<'d> {
         };
         let users = pools(users, &mut classes, false);
         let trusting = pools(trusting, &mut classes, true);
+        let open_roles = open.clone();
         let open = Pool::new(open.into_iter().map(arn_of), by_trust, &mut classes);
         let mut served = HashMap::new();
-        for (account, list) in &roles {
+        for account in roles.keys() {
             for compute in NEW_COMPUTE.iter().chain(EXISTING_COMPUTE) {
                 if served.contains_key(&(*account, compute.service)) {
                     continue;
                 }
-                let members: Vec<usize> =
-                    list.iter().copied().filter(|&r| service_trusted(&dir.principals[r], compute.service)).collect();
+                // Roles whose trust policies name the service or anyone, then decided by the engine.
+                let members: Vec<usize> = by_service
+                    .get(compute.service)
+                    .into_iter()
+                    .flatten()
+                    .chain(&open_roles)
+                    .copied()
+                    .filter(|&r| dir.principals[r].account_id == *account)
+                    .filter(|&r| service_trusted(&dir.principals[r], compute.service))
+                    .collect::<std::collections::BTreeSet<usize>>()
+                    .into_iter()
+                    .collect();
                 let has_profile = |r: usize| {
                     let role = &dir.principals[r];
                     !dir.accounts[role.account].roles[role.index].instance_profiles.is_empty()
@@ -281,6 +304,7 @@ impl<'d> Analysis<'d> {
             sets,
             allow_all: dir.allow_all.clone(),
             decisions: Cell::new(0),
+            interned: RefCell::new(HashSet::new()),
             admin_after: RefCell::new(HashMap::new()),
             classes,
             users,
@@ -295,6 +319,16 @@ impl<'d> Analysis<'d> {
             holders,
             permissive,
         }
+    }
+
+    /// The shared copy of an exception list.
+    pub(super) fn intern(&self, list: Rc<[usize]>) -> Rc<[usize]> {
+        let mut interned = self.interned.borrow_mut();
+        if let Some(known) = interned.get(&list) {
+            return known.clone();
+        }
+        interned.insert(list.clone());
+        list
     }
 
     pub(super) fn p(&self, i: usize) -> &'d Principal {
