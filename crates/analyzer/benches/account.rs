@@ -42,6 +42,18 @@ fn main() {
     );
     assert_eq!(report.paths.len(), s.truth.escalations.len());
 
+    // What `monban escalation` runs by default: once more under each requirement the account's
+    // conditions name (here MFA).
+    let t = Instant::now();
+    let report = escalation::analyze_conditional(&dir, None, &mut |_, _| {});
+    println!(
+        "escalation with conditional paths: {} decisions, {} principals with paths in {:.2?}",
+        report.decisions,
+        report.paths.len(),
+        t.elapsed()
+    );
+    assert_eq!(report.paths.len(), s.truth.escalations.len() + s.truth.conditional.len());
+
     let t = Instant::now();
     let csv = CredentialReport::from_csv(&s.credential_report, "report.csv").unwrap();
     let findings = audit::audit(&dir, &[csv], 90);

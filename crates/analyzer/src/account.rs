@@ -197,9 +197,27 @@ pub struct Directory {
     pub warnings: Vec<String>,
     by_arn: HashMap<String, usize>,
     admin: Vec<Option<Decision>>,
-    prover: admin::Prover,
+    prover: Arc<admin::Prover>,
     /// The policy an attacker writes onto a principal: everything.
     pub(crate) allow_all: Arc<Policy>,
+}
+
+/// Context values that an attacker may be able to supply, and what they mean in words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FactSet {
+    /// What the attacker needs, for the report ("MFA (aws:MultiFactorAuthPresent)").
+    pub label: String,
+    /// The context keys and values.
+    pub facts: Vec<(String, String)>,
+}
+
+/// How many requirements [`Directory::fact_sets`] explores: each costs one more search.
+pub const MAX_FACT_SETS: usize = 8;
+
+/// The first address of an IPv4 or IPv6 network (`10.0.0.0/8` → `10.0.0.0`), or the address.
+fn first_address(cidr: &str) -> Option<String> {
+    let address = cidr.split('/').next()?.trim();
+    address.parse::<std::net::IpAddr>().ok().map(|a| a.to_string())
 }
 
 /// The policy an attacker writes onto a principal it controls.
@@ -378,7 +396,7 @@ impl Directory {
             warnings,
             by_arn,
             admin: Vec::new(),
-            prover: admin::Prover::new()?,
+            prover: Arc::new(admin::Prover::new()?),
             allow_all: Arc::new(allow_all),
         };
         directory.admin = (0..directory.principals.len())
@@ -430,6 +448,100 @@ impl Directory {
             caller,
             context,
         })
+    }
+
+    /// The same accounts with every principal's requests carrying `facts` as well (context keys
+    /// and values an attacker may be able to supply, such as MFA or a source address):
+    /// admin-equivalence decided again under them.
+    pub fn with_facts(&self, facts: &FactSet) -> Directory {
+        let mut principals = self.principals.clone();
+        for p in &mut principals {
+            for (key, value) in &facts.facts {
+                p.context.insert(key, ContextValue::single(value.as_str()));
+            }
+        }
+        let mut directory = Directory {
+            accounts: self.accounts.clone(),
+            principals,
+            scps: self.scps.clone(),
+            options: self.options.clone(),
+            managed: self.managed.clone(),
+            warnings: self.warnings.clone(),
+            by_arn: self.by_arn.clone(),
+            admin: Vec::new(),
+            prover: self.prover.clone(),
+            allow_all: self.allow_all.clone(),
+        };
+        directory.admin = (0..directory.principals.len())
+            .map(|i| {
+                let p = &directory.principals[i];
+                directory.admin_decision(p, &p.identity, p.boundary.as_ref())
+            })
+            .collect();
+        directory
+    }
+
+    /// The facts the account's policies ask for that an attacker may be able to supply: MFA
+    /// (`aws:MultiFactorAuthPresent`, `aws:MultiFactorAuthAge`), a source address in a network a
+    /// condition names (`aws:SourceIp`), a VPC or VPC endpoint a condition names. One set per
+    /// requirement, at most [`MAX_FACT_SETS`], in the order first met.
+    pub fn fact_sets(&self) -> Vec<FactSet> {
+        let mut sets: Vec<FactSet> = Vec::new();
+        let policies = self
+            .principals
+            .iter()
+            .flat_map(|p| p.identity.iter().chain(&p.boundary).chain(&p.trust))
+            .chain(self.scps.iter().flatten())
+            .chain(self.managed.values().flat_map(|m| m.other_versions.iter().map(|(_, d)| d)));
+        let mut seen = std::collections::HashSet::new();
+        for policy in policies {
+            if !seen.insert(Arc::as_ptr(policy) as usize) {
+                continue;
+            }
+            for condition in policy.statements.iter().flat_map(|st| st.conditions.iter()) {
+                let candidates: Vec<FactSet> = match &*condition.key_lowercase {
+                    "aws:multifactorauthpresent" | "aws:multifactorauthage" => vec![FactSet {
+                        label: "MFA (aws:MultiFactorAuthPresent)".into(),
+                        facts: vec![
+                            ("aws:MultiFactorAuthPresent".into(), "true".into()),
+                            ("aws:MultiFactorAuthAge".into(), "0".into()),
+                        ],
+                    }],
+                    "aws:sourceip" => condition
+                        .written_values()
+                        .iter()
+                        .filter_map(serde_json::Value::as_str)
+                        .filter_map(|cidr| {
+                            let address = first_address(cidr)?;
+                            Some(FactSet {
+                                label: format!("a source address in {cidr} (aws:SourceIp)"),
+                                facts: vec![("aws:SourceIp".into(), address)],
+                            })
+                        })
+                        .collect(),
+                    key @ ("aws:sourcevpc" | "aws:sourcevpce") => condition
+                        .written_values()
+                        .iter()
+                        .filter_map(serde_json::Value::as_str)
+                        .filter(|v| !v.contains(['*', '?', '$']))
+                        .map(|v| {
+                            let key = if key == "aws:sourcevpc" { "aws:SourceVpc" } else { "aws:SourceVpce" };
+                            FactSet {
+                                label: format!("a request from {v} ({key})"),
+                                facts: vec![(key.into(), v.into())],
+                            }
+                        })
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                for set in candidates {
+                    if sets.len() < MAX_FACT_SETS && !sets.iter().any(|s| s.label == set.label) {
+                        sets.push(set);
+                    }
+                }
+            }
+        }
+        sets
     }
 
     /// The principal with this ARN.

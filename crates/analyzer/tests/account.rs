@@ -201,6 +201,38 @@ fn named_target_is_reached_through_admin_permissions() {
     assert!(escalation::analyze(&dir, Some("arn:aws:iam::000000000000:role/prod")).paths.is_empty());
 }
 
+/// A step that needs what the attacker may supply (a source address in the network a condition
+/// names) is a conditional path, stated as such, not dropped; without the condition it is plain.
+#[test]
+fn conditional_paths_state_their_requirement() {
+    let text = r#"{"UserDetailList": [{"UserName": "ops", "UserId": "AIDAOPS", "Arn": "arn:aws:iam::000000000000:user/ops",
+      "UserPolicyList": [{"PolicyName": "p", "PolicyDocument": {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "arn:aws:iam::000000000000:role/admin",
+         "Condition": {"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}}}]}}]}],
+      "RoleDetailList": [{"RoleName": "admin", "RoleId": "AROAADMIN", "Arn": "arn:aws:iam::000000000000:role/admin",
+      "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::000000000000:root"}, "Action": "sts:AssumeRole"}]},
+      "AttachedManagedPolicies": [{"PolicyName": "AdministratorAccess", "PolicyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}]}],
+      "GroupDetailList": [], "Policies": []}"#;
+    let dir =
+        Directory::new(vec![Account::from_json(text, "ip.json").unwrap()], Vec::new(), Options::default()).unwrap();
+    assert!(escalation::analyze(&dir, None).paths.is_empty());
+    let report = escalation::analyze_conditional(&dir, None, &mut |_, _| {});
+    assert_eq!(report.paths.len(), 1, "{report:#?}");
+    assert_eq!(report.paths[0].requires.as_deref(), Some("a source address in 203.0.113.0/24 (aws:SourceIp)"));
+    assert!(report.to_text().contains("given a source address in 203.0.113.0/24"));
+    // Without the condition the same path needs nothing.
+    let plain = text.replace(
+        r#",
+         "Condition": {"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}}"#,
+        "",
+    );
+    let dir =
+        Directory::new(vec![Account::from_json(&plain, "ip.json").unwrap()], Vec::new(), Options::default()).unwrap();
+    let report = escalation::analyze_conditional(&dir, None, &mut |_, _| {});
+    assert_eq!(report.paths.len(), 1);
+    assert_eq!(report.paths[0].requires, None);
+}
+
 #[test]
 fn scps_apply_to_every_step() {
     let s = synthetic::generate(50, 1);

@@ -34,12 +34,21 @@ pub struct EscalationArgs {
     /// Output format
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
+    /// Report only paths that need nothing beyond the principal's own keys: skip the searches
+    /// under what the account's conditions ask for (MFA, a source address, a VPC)
+    #[arg(long)]
+    unconditional_only: bool,
 }
 
 /// Runs `monban escalation`: exit 0 when no principal can escalate, 2 when some can, 1 on error.
 pub fn run(args: EscalationArgs) -> anyhow::Result<Exit> {
     let directory = load(&args.inputs)?;
-    let mut report = escalation::analyze_with_progress(&directory, args.to.as_deref(), &mut progress());
+    let to = args.to.as_deref();
+    let mut report = if args.unconditional_only {
+        escalation::analyze_with_progress(&directory, to, &mut progress())
+    } else {
+        escalation::analyze_conditional(&directory, to, &mut progress())
+    };
     if std::io::stderr().is_terminal() {
         eprint!("\r\x1b[2K");
     }

@@ -38,12 +38,32 @@ fn escalation_finds_the_planted_paths_and_exits_2() {
     let out = monban(&["escalation", details.to_str().unwrap(), "--now", NOW, "--format", "json"]);
     assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
     let json: Value = serde_json::from_str(&stdout(&out)).unwrap();
-    let found: std::collections::BTreeSet<String> =
-        json["paths"].as_array().unwrap().iter().map(|p| p["principal"].as_str().unwrap().to_string()).collect();
-    assert_eq!(found, s.truth.escalations);
+    let principals = |json: &Value, conditional: bool| -> std::collections::BTreeSet<String> {
+        json["paths"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p.get("requires").is_some() == conditional)
+            .map(|p| p["principal"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(principals(&json, false), s.truth.escalations);
+    // The MFA-conditioned CreateAccessKey is a path once MFA is supplied, and says so.
+    assert_eq!(principals(&json, true), s.truth.conditional);
+    assert!(json["paths"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["requires"].as_str().is_some_and(|r| r.contains("MFA"))));
     let text = stdout(&monban(&["escalation", details.to_str().unwrap(), "--now", NOW]));
     assert!(text.contains("--create-role-->"), "{text}");
     assert!(text.contains("allowed by"), "{text}");
+    assert!(text.contains("given MFA (aws:MultiFactorAuthPresent)"), "{text}");
+    let only =
+        monban(&["escalation", details.to_str().unwrap(), "--now", NOW, "--format", "json", "--unconditional-only"]);
+    let json: Value = serde_json::from_str(&stdout(&only)).unwrap();
+    assert!(principals(&json, true).is_empty());
+    assert_eq!(principals(&json, false), s.truth.escalations);
     let dot = stdout(&monban(&["escalation", details.to_str().unwrap(), "--now", NOW, "--format", "dot"]));
     assert!(dot.starts_with("digraph escalation {"), "{dot}");
     let mermaid = stdout(&monban(&["escalation", details.to_str().unwrap(), "--now", NOW, "--format", "mermaid"]));

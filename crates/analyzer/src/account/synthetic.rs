@@ -26,6 +26,8 @@ pub struct GroundTruth {
     pub admins: BTreeSet<String>,
     /// Non-admin principals with a path to admin-equivalent permissions (ARNs).
     pub escalations: BTreeSet<String>,
+    /// Principals with a path only when they also supply what a condition asks for (MFA).
+    pub conditional: BTreeSet<String>,
     /// Audit findings as (check id, subject ARN).
     pub findings: BTreeSet<(String, String)>,
 }
@@ -497,7 +499,7 @@ fn plant(b: &mut Builder, r: usize) {
         json!([allow(json!("lambda:UpdateFunctionCode"), json!(format!("arn:aws:lambda:*:{ACCOUNT}:function:*")))]),
     );
 
-    // Near-misses: no path may be found for these.
+    // Near-misses: no path may be found for these (near-mfa has one given MFA: `conditional`).
     let near = |b: &mut Builder, name: &str, statements: Value, boundary: Option<&str>| -> String {
         let policy = b.policy(&format!("{name}-policy"), doc(statements));
         b.user(name, &[], &[&policy], vec![], boundary, Creds::console())
@@ -541,7 +543,7 @@ fn plant(b: &mut Builder, r: usize) {
         ]),
         None,
     );
-    near(
+    let near_mfa = near(
         b,
         &n("near-mfa"),
         json!([
@@ -549,6 +551,7 @@ fn plant(b: &mut Builder, r: usize) {
         ]),
         None,
     );
+    b.truth.conditional.insert(near_mfa);
     near(
         b,
         &n("near-deny"),

@@ -31,7 +31,7 @@ mod report;
 mod search;
 mod steps;
 
-pub use search::{analyze, analyze_with_progress};
+pub use search::{analyze, analyze_conditional, analyze_with_progress};
 
 /// How one step gains permissions. The ids are stable; `docs/escalation-methods.md` describes each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -144,6 +144,10 @@ pub struct EscalationPath {
     pub reaches: String,
     /// The steps, in order.
     pub steps: Vec<Step>,
+    /// What the attacker must also supply for the path to exist (MFA, a source address in a
+    /// named network, ...); `None` for a path that needs nothing more than the principal's keys.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requires: Option<String>,
 }
 
 /// The result of [`analyze`].
@@ -154,7 +158,8 @@ pub struct EscalationReport {
     pub target: Option<String>,
     /// Admin-equivalent principals (ARNs).
     pub admins: Vec<String>,
-    /// Principals that can escalate, with their shortest paths, sorted by ARN.
+    /// Principals that can escalate, with their shortest paths: those that need nothing more
+    /// first, then those that need what `requires` says; each part sorted by ARN.
     pub paths: Vec<EscalationPath>,
     /// The requests the engine decided to find the paths (the search's cost; it grows with the
     /// principals, not with their pairs).

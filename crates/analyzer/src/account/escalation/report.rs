@@ -22,7 +22,8 @@ impl EscalationReport {
         }
         for path in &self.paths {
             let steps = crate::text::counted(path.steps.len(), "step", "steps");
-            let _ = writeln!(s, "\n{} can reach {} in {steps}:", path.principal, path.reaches);
+            let given = path.requires.as_deref().map(|r| format!(", given {r}")).unwrap_or_default();
+            let _ = writeln!(s, "\n{} can reach {} in {steps}{given}:", path.principal, path.reaches);
             for (k, step) in path.steps.iter().enumerate() {
                 let existing = if step.assumes_existing_resource { " [if such a resource exists]" } else { "" };
                 let _ = writeln!(s, "  {}. {} --{}--> {}{existing}", k + 1, step.from, step.method.id(), step.to);

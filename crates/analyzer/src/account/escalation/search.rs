@@ -107,7 +107,7 @@ pub fn analyze_with_progress(
             }
             None => dir.principals[at].arn.clone(),
         };
-        paths.push(EscalationPath { principal: p.arn.clone(), kind: p.kind, reaches, steps });
+        paths.push(EscalationPath { principal: p.arn.clone(), kind: p.kind, reaches, steps, requires: None });
     }
     paths.sort_by(|a, b| a.principal.cmp(&b.principal));
     let mut admins: Vec<String> = (0..n).filter(|&i| dir.is_admin(i)).map(|i| dir.principals[i].arn.clone()).collect();
@@ -120,6 +120,34 @@ pub fn analyze_with_progress(
         steps_redecided,
         warnings,
     }
+}
+
+/// [`analyze_with_progress`], then once more for each requirement the account's conditions name
+/// that an attacker may be able to meet ([`Directory::fact_sets`]: MFA, a source address, a VPC):
+/// principals with no path of their own but one under a requirement are added, with the
+/// requirement stated.
+pub fn analyze_conditional(
+    dir: &Directory,
+    to: Option<&str>,
+    progress: &mut dyn FnMut(usize, usize),
+) -> EscalationReport {
+    let mut report = analyze_with_progress(dir, to, progress);
+    let mut covered: std::collections::HashSet<String> =
+        report.paths.iter().map(|p| p.principal.clone()).chain(report.admins.iter().cloned()).collect();
+    for facts in dir.fact_sets() {
+        let under = dir.with_facts(&facts);
+        let more = analyze_with_progress(&under, to, progress);
+        report.decisions += more.decisions;
+        report.steps_redecided += more.steps_redecided;
+        for mut path in more.paths {
+            if covered.insert(path.principal.clone()) {
+                path.requires = Some(facts.label.clone());
+                report.paths.push(path);
+            }
+        }
+    }
+    report.paths.sort_by(|a, b| (a.requires.is_some(), &a.principal).cmp(&(b.requires.is_some(), &b.principal)));
+    report
 }
 
 /// Each hop decided again on its concrete pair; `None` (with a warning) if the engine refuses
