@@ -40,9 +40,11 @@ pub mod details;
 pub mod effective;
 pub mod escalation;
 mod managed;
+pub mod organization;
 pub mod synthetic;
 
 pub use details::{Account, DetailsError};
+pub use organization::{Levels, Organization};
 
 /// What can go wrong while reading or compiling an account.
 #[derive(Debug, thiserror::Error)]
@@ -148,17 +150,22 @@ pub struct Principal {
     pub caller: Caller,
     /// The context keys AWS sets on every request of this principal.
     pub context: Context,
+    /// The SCP levels that govern its requests (none in a management account, none for a
+    /// service-linked role).
+    pub scps: Levels,
+    /// The RCP levels that govern requests on it as a resource (assuming a role).
+    pub rcps: Levels,
 }
 
 impl Principal {
     /// The policies that apply when this principal makes a request, with `resource` as the
     /// resource-based policy.
-    pub fn policy_set(&self, scps: &[Vec<Arc<Policy>>], resource: Option<Arc<Policy>>) -> PolicySet {
+    pub fn policy_set(&self, resource: Option<Arc<Policy>>) -> PolicySet {
         PolicySet {
             identity: self.identity.clone(),
             boundary: self.boundary.clone(),
             session: None,
-            scps: scps.to_vec(),
+            scps: self.scps.clone(),
             rcps: Vec::new(),
             resource,
         }
@@ -187,8 +194,11 @@ pub struct Directory {
     pub accounts: Vec<Account>,
     /// Every user and role of every account.
     pub principals: Vec<Principal>,
-    /// SCP levels (root first) applied to every account's principals.
-    pub scps: Vec<Vec<Arc<Policy>>>,
+    /// SCP levels (root first) applied to the principals of every account the organization does
+    /// not list (all of them without an organization).
+    pub scps: Levels,
+    /// The organization whose SCPs and RCPs govern its accounts, when one was given.
+    pub organization: Option<Organization>,
     /// Settings.
     pub options: Options,
     /// Managed policies by ARN (customer managed from the input, AWS managed as referenced).
@@ -229,12 +239,30 @@ pub const ADMINISTRATOR_ACCESS: &str = "arn:aws:iam::aws:policy/AdministratorAcc
 impl Directory {
     /// Compiles accounts (several files of one account are merged) and the SCP levels that
     /// govern them, and decides which principals are admin-equivalent.
-    pub fn new(
+    pub fn new(accounts: Vec<Account>, scps: Levels, options: Options) -> Result<Directory, AccountError> {
+        Directory::in_organization(accounts, scps, None, options)
+    }
+
+    /// [`Directory::new`] for accounts of an organization: each account's principals are
+    /// governed by its SCP levels and its roles by its RCP levels; `scps` apply to accounts the
+    /// organization does not list.
+    pub fn in_organization(
         accounts: Vec<Account>,
-        scps: Vec<Vec<Arc<Policy>>>,
+        scps: Levels,
+        organization: Option<Organization>,
         options: Options,
     ) -> Result<Directory, AccountError> {
         let accounts = details::merge(accounts);
+        let guardrails = |account: &str, service_linked: bool| -> (Levels, Levels) {
+            match &organization {
+                Some(org) if org.contains(account) => {
+                    let scps = if service_linked { Vec::new() } else { org.scps_of(account) };
+                    (scps, org.rcps_of(account))
+                }
+                _ if service_linked => (Vec::new(), Vec::new()),
+                _ => (scps.clone(), Vec::new()),
+            }
+        };
         let mut warnings = Vec::new();
         let mut managed: HashMap<String, Arc<ManagedPolicy>> = HashMap::new();
         for account in &accounts {
@@ -311,7 +339,9 @@ impl Directory {
                     DetailsError::new(&account.source, &format!("UserDetailList[{i}].Arn"), message.to_string())
                 })?;
                 let kind = context::PrincipalKind::User { name: &user.name, id: &user.id };
-                let context = base_context(&options, &account.id, &user.arn, kind, &user.tags);
+                let place = organization.as_ref().and_then(|o| o.place(&account.id));
+                let context = base_context(&options, &account.id, &user.arn, kind, &user.tags, place);
+                let (scps, rcps) = guardrails(&account.id, false);
                 principals.push(Principal {
                     kind: PrincipalKind::User,
                     account: a,
@@ -329,6 +359,8 @@ impl Directory {
                     trust: None,
                     caller,
                     context,
+                    scps,
+                    rcps,
                 });
             }
             for (i, role) in account.roles.iter().enumerate() {
@@ -362,7 +394,10 @@ impl Directory {
                     token_issued: &issued,
                     mfa_age_seconds: None,
                 };
-                let context = base_context(&options, &account.id, &role.arn, kind, &role.tags);
+                let place = organization.as_ref().and_then(|o| o.place(&account.id));
+                let context = base_context(&options, &account.id, &role.arn, kind, &role.tags, place);
+                // AWS: SCPs do not restrict service-linked roles.
+                let (scps, rcps) = guardrails(&account.id, role.path.starts_with("/aws-service-role/"));
                 principals.push(Principal {
                     kind: PrincipalKind::Role,
                     account: a,
@@ -380,6 +415,8 @@ impl Directory {
                     trust: role.trust.clone(),
                     caller,
                     context,
+                    scps,
+                    rcps,
                 });
             }
         }
@@ -391,6 +428,7 @@ impl Directory {
             accounts,
             principals,
             scps,
+            organization,
             options,
             managed,
             warnings,
@@ -412,11 +450,12 @@ impl Directory {
     /// the engine would see it acting.
     pub(crate) fn new_principal(&self, kind: PrincipalKind, account_id: &str, arn: &str) -> Option<Principal> {
         let name = arn.rsplit('/').next().unwrap_or_default().to_string();
+        let place = self.organization.as_ref().and_then(|o| o.place(account_id));
         // It has no unique id yet: AWS assigns a fresh one, which no policy can name.
         let (caller, context) = match kind {
             PrincipalKind::User => {
                 let kind = context::PrincipalKind::User { name: &name, id: NEW_PRINCIPAL_ID };
-                (Caller::from_arn(arn, None).ok()?, base_context(&self.options, account_id, arn, kind, &[]))
+                (Caller::from_arn(arn, None).ok()?, base_context(&self.options, account_id, arn, kind, &[], place))
             }
             PrincipalKind::Role => {
                 let session = format!("arn:aws:sts::{account_id}:assumed-role/{name}/monban");
@@ -427,7 +466,10 @@ impl Directory {
                     token_issued: &issued,
                     mfa_age_seconds: None,
                 };
-                (Caller::from_arn(&session, Some(arn)).ok()?, base_context(&self.options, account_id, arn, kind, &[]))
+                (
+                    Caller::from_arn(&session, Some(arn)).ok()?,
+                    base_context(&self.options, account_id, arn, kind, &[], place),
+                )
             }
         };
         Some(Principal {
@@ -447,7 +489,22 @@ impl Directory {
             trust: None,
             caller,
             context,
+            scps: self.scps_of(account_id),
+            rcps: self.rcps_of(account_id),
         })
+    }
+
+    /// The SCP levels of an account's (non-service-linked) principals.
+    pub fn scps_of(&self, account: &str) -> Levels {
+        match &self.organization {
+            Some(org) if org.contains(account) => org.scps_of(account),
+            _ => self.scps.clone(),
+        }
+    }
+
+    /// The RCP levels that govern requests on an account's resources.
+    pub fn rcps_of(&self, account: &str) -> Levels {
+        self.organization.as_ref().map(|org| org.rcps_of(account)).unwrap_or_default()
     }
 
     /// The same accounts with every principal's requests carrying `facts` as well (context keys
@@ -464,6 +521,7 @@ impl Directory {
             accounts: self.accounts.clone(),
             principals,
             scps: self.scps.clone(),
+            organization: self.organization.clone(),
             options: self.options.clone(),
             managed: self.managed.clone(),
             warnings: self.warnings.clone(),
@@ -490,8 +548,7 @@ impl Directory {
         let policies = self
             .principals
             .iter()
-            .flat_map(|p| p.identity.iter().chain(&p.boundary).chain(&p.trust))
-            .chain(self.scps.iter().flatten())
+            .flat_map(|p| p.identity.iter().chain(&p.boundary).chain(&p.trust).chain(p.scps.iter().flatten()))
             .chain(self.managed.values().flat_map(|m| m.other_versions.iter().map(|(_, d)| d)));
         let mut seen = std::collections::HashSet::new();
         for policy in policies {
@@ -576,7 +633,7 @@ impl Directory {
             identity: identity.to_vec(),
             boundary: boundary.cloned(),
             session: None,
-            scps: self.scps.clone(),
+            scps: p.scps.clone(),
             rcps: Vec::new(),
             resource: None,
         };
@@ -585,7 +642,7 @@ impl Directory {
             identity: vec![self.allow_all.clone()],
             boundary: None,
             session: None,
-            scps: self.scps.clone(),
+            scps: p.scps.clone(),
             rcps: Vec::new(),
             resource: None,
         };
@@ -678,8 +735,9 @@ fn base_context(
     arn: &str,
     kind: context::PrincipalKind<'_>,
     tags: &[(String, String)],
+    organization: Option<context::Organization<'_>>,
 ) -> Context {
-    let principal = context::Principal { kind, account, arn, tags };
+    let principal = context::Principal { kind, account, arn, tags, organization };
     // Requests to AWS arrive over TLS.
     let facts = context::RequestFacts {
         epoch_seconds: epoch_seconds(options),

@@ -233,6 +233,63 @@ fn conditional_paths_state_their_requirement() {
     assert_eq!(report.paths[0].requires, None);
 }
 
+/// Several accounts and their organization as one graph: each account's SCP levels govern its
+/// principals (the management account exempt), the RCPs of the role's account govern assuming it.
+#[test]
+fn organization_guardrails_govern_each_account() {
+    let user = |account: &str, name: &str| {
+        format!(
+            r#"{{"UserDetailList": [{{"UserName": "{name}", "UserId": "AIDA{name}", "Arn": "arn:aws:iam::{account}:user/{name}",
+            "UserPolicyList": [{{"PolicyName": "p", "PolicyDocument": {{"Version": "2012-10-17", "Statement": [
+              {{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "arn:aws:iam::222222222222:role/admin"}}]}}}}]}}]}}"#
+        )
+    };
+    let admin = r#"{"RoleDetailList": [{"RoleName": "admin", "RoleId": "AROAADMIN", "Arn": "arn:aws:iam::222222222222:role/admin",
+      "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": [
+        "arn:aws:iam::111111111111:root", "arn:aws:iam::333333333333:root", "arn:aws:iam::444444444444:root"]}, "Action": "sts:AssumeRole"}]},
+      "AttachedManagedPolicies": [{"PolicyName": "AdministratorAccess", "PolicyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}]}]}"#;
+    let accounts = || {
+        vec![
+            Account::from_json(&user("111111111111", "boss"), "management.json").unwrap(),
+            Account::from_json(admin, "prod.json").unwrap(),
+            Account::from_json(&user("333333333333", "sandboxer"), "sandbox.json").unwrap(),
+            Account::from_json(&user("444444444444", "outsider"), "outside.json").unwrap(),
+        ]
+    };
+    let everywhere = r#"[{"TargetId": "r-1"}, {"TargetId": "ou-prod"}, {"TargetId": "ou-sandbox"}, {"TargetId": "111111111111"}, {"TargetId": "222222222222"}, {"TargetId": "333333333333"}]"#;
+    let allow_all = r#"{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"*\",\"Resource\":\"*\"}]}"#;
+    let org = format!(
+        r#"{{"Organization": {{"Id": "o-abc", "MasterAccountId": "111111111111"}}, "Roots": [{{"Id": "r-1"}}],
+        "OrganizationalUnits": [{{"Id": "ou-prod", "ParentId": "r-1"}}, {{"Id": "ou-sandbox", "ParentId": "r-1"}}],
+        "Accounts": [{{"Id": "111111111111", "ParentId": "r-1"}}, {{"Id": "222222222222", "ParentId": "ou-prod"}}, {{"Id": "333333333333", "ParentId": "ou-sandbox"}}],
+        "Policies": [
+          {{"PolicySummary": {{"Name": "FullAWSAccess", "Type": "SERVICE_CONTROL_POLICY"}}, "Content": "{full}", "Targets": {everywhere}}},
+          {{"PolicySummary": {{"Name": "RCPFullAWSAccess", "Type": "RESOURCE_CONTROL_POLICY"}}, "Content": "{allow_all}", "Targets": {everywhere}}},
+          {{"PolicySummary": {{"Name": "NoRoleHopping", "Type": "SERVICE_CONTROL_POLICY"}},
+            "Content": "{{\"Version\":\"2012-10-17\",\"Statement\":[{{\"Effect\":\"Deny\",\"Action\":\"sts:AssumeRole\",\"Resource\":\"*\"}}]}}",
+            "Targets": [{{"TargetId": "ou-sandbox"}}, {{"TargetId": "111111111111"}}]}},
+          {{"PolicySummary": {{"Name": "OrgOnly", "Type": "RESOURCE_CONTROL_POLICY"}},
+            "Content": "{{\"Version\":\"2012-10-17\",\"Statement\":[{{\"Effect\":\"Deny\",\"Principal\":\"*\",\"Action\":\"sts:AssumeRole\",\"Resource\":\"*\",\"Condition\":{{\"StringNotEqualsIfExists\":{{\"aws:PrincipalOrgID\":\"o-abc\"}}}}}}]}}",
+            "Targets": [{{"TargetId": "r-1"}}]}}]}}"#,
+        full = r#"{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"*\",\"Resource\":\"*\"}]}"#,
+    );
+    let paths = |dir: &Directory| -> Vec<String> {
+        escalation::analyze(dir, None)
+            .paths
+            .iter()
+            .map(|p| p.principal.rsplit('/').next().unwrap().to_string())
+            .collect()
+    };
+    // Without the organization, every caller the trust policy names gets in.
+    let plain = Directory::new(accounts(), Vec::new(), Options::default()).unwrap();
+    assert_eq!(paths(&plain), ["boss", "sandboxer", "outsider"]);
+    // With it: the sandbox OU's SCP stops its user, the RCP stops the account outside the
+    // organization, and the SCP attached to the management account does not apply there.
+    let org = monban_analyzer::account::Organization::from_json(&org, "org.json").unwrap();
+    let dir = Directory::in_organization(accounts(), Vec::new(), Some(org), Options::default()).unwrap();
+    assert_eq!(paths(&dir), ["boss"]);
+}
+
 #[test]
 fn scps_apply_to_every_step() {
     let s = synthetic::generate(50, 1);

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use clap::{Args, ValueEnum};
 use monban_analyzer::account::credentials::CredentialReport;
-use monban_analyzer::account::{audit, Account, Directory, Options};
+use monban_analyzer::account::{audit, Account, Directory, Options, Organization};
 use monban_policy::Policy;
 
 use crate::Exit;
@@ -35,6 +35,11 @@ pub struct AccountInputs {
     /// Repeat in order root, OU..., account
     #[arg(long = "scp")]
     pub scps: Vec<PathBuf>,
+    /// The organization the accounts belong to: its OUs, accounts and SCP/RCP attachments, as
+    /// described in docs/organization-input.md. Each account is then governed by its own SCP
+    /// levels (`--scp` levels apply to accounts it does not list), its roles by its RCPs
+    #[arg(long)]
+    pub organization: Option<PathBuf>,
     /// "Now" for ages and `aws:CurrentTime` (ISO 8601 or epoch seconds); default: the clock
     #[arg(long)]
     pub now: Option<String>,
@@ -94,7 +99,11 @@ pub fn load(inputs: &AccountInputs) -> anyhow::Result<Directory> {
             Options::at(&seconds.to_string())?
         }
     };
-    let directory = Directory::new(accounts, scps, options)?;
+    let organization = match &inputs.organization {
+        Some(path) => Some(Organization::from_json(&read(path)?, &path.display().to_string())?),
+        None => None,
+    };
+    let directory = Directory::in_organization(accounts, scps, organization, options)?;
     for w in &directory.warnings {
         eprintln!("warning: {w}");
     }

@@ -82,6 +82,6 @@ fn the_server_and_the_analyzer_build_the_same_context() {
     let directory = Directory::new(vec![account], Vec::new(), Options::default()).unwrap();
     let principal = &directory.principals[directory.principal(&arn).unwrap()];
     let request = Request::new(principal.caller.clone(), "iam:GetUser", &arn).with_context(principal.context.clone());
-    let decision = authorize(&request, &principal.policy_set(&[], None));
+    let decision = authorize(&request, &principal.policy_set(None));
     assert_eq!(decision.outcome, Outcome::Allow, "the analyzer's context differs: {decision:?}");
 }

@@ -12,6 +12,7 @@
 //!     account: "123456789012",
 //!     arn: "arn:aws:iam::123456789012:user/alice",
 //!     tags: &tags,
+//!     organization: None,
 //! };
 //! let facts = RequestFacts {
 //!     epoch_seconds: 1_795_329_344,
@@ -83,6 +84,17 @@ pub struct Principal<'a> {
     pub arn: &'a str,
     /// `aws:PrincipalTag/*` and `aws:PrincipalTagKeys`.
     pub tags: &'a [(String, String)],
+    /// The organization of its account, when it belongs to one.
+    pub organization: Option<Organization<'a>>,
+}
+
+/// Where a principal's account sits in AWS Organizations.
+#[derive(Debug, Clone, Copy)]
+pub struct Organization<'a> {
+    /// `aws:PrincipalOrgID` (`o-...`).
+    pub id: &'a str,
+    /// `aws:PrincipalOrgPaths`: `o-ID/r-ROOT/ou-.../`, when the account's place is known.
+    pub path: Option<&'a str>,
 }
 
 /// Facts about the request itself.
@@ -108,6 +120,12 @@ pub fn request_context(principal: &Principal<'_>, request: &RequestFacts<'_>) ->
     let mut single = |key: &str, value: &str| context.insert(key, ContextValue::single(value));
     single("aws:PrincipalArn", principal.arn);
     single("aws:PrincipalAccount", principal.account);
+    if let Some(org) = principal.organization {
+        single("aws:PrincipalOrgID", org.id);
+        if let Some(path) = org.path {
+            single("aws:PrincipalOrgPaths", path);
+        }
+    }
     single("aws:SecureTransport", if request.secure_transport { "true" } else { "false" });
     single("aws:ViaAWSService", "false");
     single("aws:PrincipalIsAWSService", "false");
@@ -199,6 +217,7 @@ mod tests {
             account: "123456789012",
             arn: "arn:aws:iam::123456789012:role/r",
             tags: &tags,
+            organization: None,
         };
         let facts =
             RequestFacts { epoch_seconds: 1_795_329_344, source_ip: None, region: "eu-west-1", secure_transport: true };
@@ -217,5 +236,13 @@ mod tests {
         assert_eq!(value(&context, "aws:MultiFactorAuthPresent"), None);
         assert_eq!(value(&context, "aws:PrincipalTagKeys"), None);
         assert_eq!(value(&context, "aws:username"), Some(vec!["alice"]));
+        assert_eq!(value(&context, "aws:PrincipalOrgID"), None);
+
+        // A member of an organization carries its id and its place in it.
+        let org = Organization { id: "o-abc", path: Some("o-abc/r-1/ou-1/") };
+        let member = Principal { organization: Some(org), ..user };
+        let context = request_context(&member, &facts);
+        assert_eq!(value(&context, "aws:PrincipalOrgID"), Some(vec!["o-abc"]));
+        assert_eq!(value(&context, "aws:PrincipalOrgPaths"), Some(vec!["o-abc/r-1/ou-1/"]));
     }
 }

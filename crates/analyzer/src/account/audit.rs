@@ -287,7 +287,7 @@ pub fn audit(dir: &Directory, reports: &[CredentialReport], unused_days: i64) ->
             let reserved =
                 role.is_some_and(|r| r.path.starts_with("/aws-service-role/") || r.path.starts_with("/aws-reserved/"));
             if let Some(decision) = dir.admin_evidence(i) {
-                let set = p.policy_set(&dir.scps, None);
+                let set = p.policy_set(None);
                 sink.add(
                     "permissions.admin-equivalent",
                     &p.arn,

@@ -205,7 +205,7 @@ pub fn effective(dir: &Directory, arn: &str) -> Result<EffectiveReport, Effectiv
         gates.push(gate(catalog, std::slice::from_ref(boundary), "boundary"));
         denies.push(boundary);
     }
-    for (level, policies) in dir.scps.iter().enumerate() {
+    for (level, policies) in p.scps.iter().enumerate() {
         gates.push(gate(catalog, policies, &format!("SCP level {level}")));
         denies.extend(policies.iter());
     }

@@ -286,7 +286,9 @@ pub async fn check(state: &State, call: &CallContext<'_>, what: Authorization<'_
         Identity::Session { role, .. } => role.arn.clone(),
         _ => arn.clone(),
     };
-    let principal = context::Principal { kind, account: identity.account(), arn: &principal_arn, tags: &tags };
+    // Accounts are not yet members of an organization in `monban serve`.
+    let principal =
+        context::Principal { kind, account: identity.account(), arn: &principal_arn, tags: &tags, organization: None };
     let facts =
         // monban serves plain HTTP.
         context::RequestFacts {

@@ -170,7 +170,7 @@ fn trusted<'p>(trust: &'p Policy, role: &'p Principal) -> Trusted<'p> {
 
 impl<'d> Analysis<'d> {
     pub(super) fn new(dir: &'d Directory) -> Analysis<'d> {
-        let sets = dir.principals.iter().map(|p| p.policy_set(&dir.scps, None)).collect();
+        let sets = dir.principals.iter().map(|p| p.policy_set(None)).collect();
         let mut classes = Classes::default();
         let arn_of = |i: usize| (i, dir.principals[i].arn.clone());
         let mut users: HashMap<&str, Vec<usize>> = HashMap::new();
@@ -353,7 +353,7 @@ impl<'d> Analysis<'d> {
         };
         names(&mut p.identity.iter())
             && p.boundary.as_ref().is_none_or(|b| names(&mut std::iter::once(b)))
-            && self.dir.scps.iter().all(|level| names(&mut level.iter()))
+            && p.scps.iter().all(|level| names(&mut level.iter()))
     }
 
     /// Which members of `pool` the statements of `i` that cover any of `actions` (lower-cased)
@@ -370,7 +370,7 @@ impl<'d> Analysis<'d> {
         // differently from the rest of the pool.
         let mut hits: Vec<(usize, usize)> = Vec::new();
         let identity = p.identity.iter().map(|policy| (policy, true));
-        let limits = p.boundary.iter().chain(self.dir.scps.iter().flatten()).map(|policy| (policy, false));
+        let limits = p.boundary.iter().chain(p.scps.iter().flatten()).map(|policy| (policy, false));
         let statements = identity
             .chain(limits)
             .flat_map(|(policy, is_identity)| policy.statements.iter().map(move |st| (st, is_identity)));
@@ -485,8 +485,12 @@ impl<'d> Analysis<'d> {
         let decision = match resource_policy {
             None => authorize(&request, set),
             Some(policy) => {
+                // A role's trust policy is a resource-based policy: the RCPs of the role's
+                // account govern assuming it (AWS STS is among the services RCPs cover).
                 let mut set = set.clone();
                 set.resource = Some(policy.clone());
+                let account = monban_policy::arn::Arn::parse(resource).map(|a| a.account().to_string());
+                set.rcps = account.map(|a| self.dir.rcps_of(&a)).unwrap_or_default();
                 let decision = authorize(&request, &set);
                 return decision.is_allowed().then(|| Directory::statement_labels(&set, &decision));
             }
@@ -506,7 +510,7 @@ impl<'d> Analysis<'d> {
         let set = PolicySet {
             identity: made.identity.clone(),
             boundary: made.boundary.clone(),
-            scps: self.dir.scps.clone(),
+            scps: p.scps.clone(),
             ..PolicySet::default()
         };
         let new_step = |method| Step {
