@@ -99,6 +99,48 @@ fn a_large_batch_sharing_policies_keeps_its_order() {
     }
 }
 
+/// Lines may name their policies (`{"ref": NAME}`) from a library given once; an unknown name
+/// is that line's error, naming what the library defines. A line whose policy text differs from
+/// every earlier one by a single character is read in full, so its own error is reported.
+#[test]
+fn batch_lines_refer_to_a_policy_library() {
+    let dir = tempfile::tempdir().unwrap();
+    let library = dir.path().join("library.json");
+    std::fs::write(
+        &library,
+        r#"{"Read": {"Statement": {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}},
+            "Fence": {"name": "Fence", "document": {"Statement": {"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}}}}"#,
+    )
+    .unwrap();
+    let line = |id: u32, action: &str, policy: &str| {
+        format!(
+            r#"{{"id": {id}, "action": "{action}", "principal": {{"arn": "arn:aws:iam::1:user/a", "identity_policies": [{policy}], "permissions_boundary": {{"ref": "Fence"}}}}}}"#
+        )
+    };
+    let input = [
+        line(1, "s3:GetObject", r#"{"ref": "Read"}"#),
+        line(2, "s3:PutObject", r#"{"ref": "Read"}"#),
+        line(3, "s3:GetObject", r#"{"ref": "Nope"}"#),
+        line(4, "s3:GetObject", r#"{"Statement": {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}}"#),
+        line(5, "s3:GetObject", r#"{"Statement": {"Effect": "Alow", "Action": "s3:GetObject", "Resource": "*"}}"#),
+    ]
+    .join("\n");
+    let (code, out, err) =
+        monban(&["eval", "--batch", "-", "--policies", library.to_str().unwrap()], Some(&format!("{input}\n")));
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<serde_json::Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines[0]["decision"], "Allow");
+    assert_eq!(lines[1]["decision"], "ImplicitDeny");
+    let unknown = lines[2]["error"].as_str().unwrap();
+    assert!(unknown.contains("unknown policy `Nope`: the library defines Fence, Read"), "{unknown}");
+    assert_eq!(lines[3]["decision"], "Allow");
+    assert!(lines[4]["error"].as_str().unwrap().contains("Effect"), "{}", lines[4]);
+    // Without a library, a reference says so.
+    let (_, out, _) =
+        monban(&["eval", "--batch", "-"], Some(&format!("{}\n", line(1, "s3:GetObject", r#"{"ref": "Read"}"#))));
+    assert!(out.contains("no policy library was given"), "{out}");
+}
+
 /// Usage errors exit 64 (sysexits' EX_USAGE), apart from 2 ("denied") and 1 ("could not run").
 #[test]
 fn usage_errors_have_their_own_exit_code() {

@@ -30,22 +30,84 @@ impl EvaluationInput {
     /// [`EvaluationInput::from_json`] for one of many requests: a policy whose text (and name) an
     /// earlier request had is taken from `cache` instead of being compiled again.
     pub fn from_json_with(text: &str, cache: &mut PolicyCache) -> Result<EvaluationInput, DocumentError> {
+        // First with the policies only measured, taken from the cache by their text; any policy
+        // not there (or any error) and the request is read in full.
+        let cache = if let Ok(node) = json::parse_skipping(text, POLICY_MEMBERS) {
+            let reader = Reader { text, cache: std::cell::RefCell::new(cache) };
+            if let Ok(input) = reader.input(&node) {
+                return Ok(input);
+            }
+            reader.cache.into_inner()
+        } else {
+            cache
+        };
         let node = json::parse(text).map_err(|e| DocumentError::json(text, e))?;
         Reader { text, cache: std::cell::RefCell::new(cache) }.input(&node)
     }
 }
 
+/// The request members that hold policies (or lists, or levels of them).
+/// With `principal` and `organization`, which are recognised whole.
+const POLICY_MEMBERS: &[&str] = &[
+    "principal",
+    "organization",
+    "identity_policies",
+    "permissions_boundary",
+    "session_policy",
+    "policy",
+    "scps",
+    "rcps",
+];
+
 /// Compiled policies by their source text (a named policy's text includes its name), for a run of
 /// requests that share policies (`monban eval --batch`): each distinct document is compiled once.
+/// It may also hold a library of named policies that requests refer to as `{"ref": "NAME"}`, so
+/// that a line carries a name instead of a document.
 #[derive(Default)]
 pub struct PolicyCache {
-    compiled: std::collections::HashMap<Box<str>, Arc<Policy>>,
+    compiled: std::collections::HashMap<Box<str>, Arc<Policy>, foldhash::fast::RandomState>,
+    /// Whole `principal` and `organization` members by their text: a batch's lines usually share
+    /// them, so they are read once.
+    parts: std::collections::HashMap<Box<str>, Arc<Part>, foldhash::fast::RandomState>,
+    library: std::collections::HashMap<String, Arc<Policy>>,
+}
+
+/// What a `principal` or `organization` member contributes to a request.
+#[derive(Debug)]
+enum Part {
+    Principal {
+        caller: Caller,
+        identity: Vec<Arc<Policy>>,
+        boundary: Option<Arc<Policy>>,
+        session: Option<Vec<Arc<Policy>>>,
+    },
+    Organization {
+        scps: Vec<Vec<Arc<Policy>>>,
+        rcps: Vec<Vec<Arc<Policy>>>,
+    },
 }
 
 impl PolicyCache {
     /// The most documents kept: a batch of all-different documents gains nothing from more, and
     /// memory stays bounded.
     const CAPACITY: usize = 4_096;
+
+    /// A cache whose requests may refer to the policies of a library: a JSON object mapping
+    /// each name to a POLICY (`docs/request-format.md`). Errors point into the library's text.
+    pub fn with_library(text: &str) -> Result<PolicyCache, DocumentError> {
+        let node = json::parse(text).map_err(|e| DocumentError::json(text, e))?;
+        let mut scratch = PolicyCache::default();
+        let reader = Reader { text, cache: std::cell::RefCell::new(&mut scratch) };
+        let members = reader.members(&node, "", &[])?;
+        let mut library = std::collections::HashMap::new();
+        for m in members {
+            let policy = reader.compile_policy(&m.node, &m.key)?;
+            // Named by its key unless the entry names itself.
+            let policy = if policy.name.is_some() { policy } else { Arc::new((*policy).clone().named(m.key.as_ref())) };
+            library.insert(m.key.to_string(), policy);
+        }
+        Ok(PolicyCache { library, ..PolicyCache::default() })
+    }
 }
 
 struct Reader<'t, 'c> {
@@ -89,9 +151,14 @@ impl Reader<'_, '_> {
     }
 
     fn string<'n>(&self, node: &'n Node<'_>, path: &str) -> Result<&'n str, DocumentError> {
+        self.string_at(node, || path.to_string())
+    }
+
+    /// [`Reader::string`] with the path built only for an error (the hot path of a batch).
+    fn string_at<'n>(&self, node: &'n Node<'_>, path: impl FnOnce() -> String) -> Result<&'n str, DocumentError> {
         match &node.value {
             Value::String(s) => Ok(s),
-            other => Err(self.error(path, node.span, format!("expected a string, not {}", other.type_name()))),
+            other => Err(self.error(&path(), node.span, format!("expected a string, not {}", other.type_name()))),
         }
     }
 
@@ -115,7 +182,19 @@ impl Reader<'_, '_> {
 
         let caller = match Self::get(top, "principal") {
             None => Caller::anonymous(),
-            Some(p) => self.principal(p, &mut policies)?,
+            Some(p) => match &*self.part(p, "principal", |node| {
+                let mut read = PolicySet::default();
+                let caller = self.principal(node, &mut read)?;
+                Ok(Part::Principal { caller, identity: read.identity, boundary: read.boundary, session: read.session })
+            })? {
+                Part::Principal { caller, identity, boundary, session } => {
+                    policies.identity.clone_from(identity);
+                    policies.boundary.clone_from(boundary);
+                    policies.session.clone_from(session);
+                    caller.clone()
+                }
+                Part::Organization { .. } => Caller::anonymous(),
+            },
         };
 
         let mut resource_arn = "*".to_string();
@@ -129,33 +208,38 @@ impl Reader<'_, '_> {
                 resource_account = Some(self.string(account, "resource.account")?.to_string());
             }
             if let Some(policy) = Self::get(members, "policy") {
-                policies.resource = Some(self.policy(policy, "resource.policy")?);
+                policies.resource = Some(self.policy(policy, || "resource.policy".into())?);
             }
         }
 
         if let Some(org) = Self::get(top, "organization") {
-            let members = self.members(org, "organization", &["scps", "rcps"])?;
-            if let Some(scps) = Self::get(members, "scps") {
-                policies.scps = self.levels(scps, "organization.scps")?;
-            }
-            if let Some(rcps) = Self::get(members, "rcps") {
-                policies.rcps = self.levels(rcps, "organization.rcps")?;
+            let part = self.part(org, "organization", |node| {
+                let members = self.members(node, "organization", &["scps", "rcps"])?;
+                let scps = Self::get(members, "scps").map(|n| self.levels(n, "organization.scps")).transpose()?;
+                let rcps = Self::get(members, "rcps").map(|n| self.levels(n, "organization.rcps")).transpose()?;
+                Ok(Part::Organization { scps: scps.unwrap_or_default(), rcps: rcps.unwrap_or_default() })
+            })?;
+            if let Part::Organization { scps, rcps } = &*part {
+                policies.scps.clone_from(scps);
+                policies.rcps.clone_from(rcps);
             }
         }
 
         let mut context = Context::new();
         if let Some(c) = Self::get(top, "context") {
-            for m in self.members(c, "context", &[])? {
-                let path = child("context", &m.key);
+            let members = self.members(c, "context", &[])?;
+            context = Context::with_capacity(members.len());
+            for m in members {
+                let path = || child("context", &m.key);
                 let value = match &m.node.value {
                     Value::Array(items) => {
                         let mut values = Vec::with_capacity(items.len());
                         for (i, item) in items.iter().enumerate() {
-                            values.push(self.scalar(item, &format!("{path}[{i}]"))?);
+                            values.push(self.scalar(item, || format!("{}[{i}]", path()))?);
                         }
                         ContextValue::multi(values)
                     }
-                    _ => ContextValue::single(self.scalar(&m.node, &path)?),
+                    _ => ContextValue::single(self.scalar(&m.node, path)?),
                 };
                 context.insert(&m.key, value);
             }
@@ -170,13 +254,13 @@ impl Reader<'_, '_> {
     }
 
     /// A context value: a string, or a number or boolean read as its text.
-    fn scalar(&self, node: &Node<'_>, path: &str) -> Result<String, DocumentError> {
+    fn scalar(&self, node: &Node<'_>, path: impl FnOnce() -> String) -> Result<String, DocumentError> {
         match &node.value {
             Value::String(s) => Ok(s.to_string()),
             Value::Number(n) => Ok(n.to_string()),
             Value::Bool(b) => Ok(b.to_string()),
             other => Err(self.error(
-                path,
+                &path(),
                 node.span,
                 format!("a context value must be a string (or a list of strings), not {}", other.type_name()),
             )),
@@ -200,7 +284,7 @@ impl Reader<'_, '_> {
             ],
         )?;
         let field = |key: &str| -> Result<Option<&str>, DocumentError> {
-            Self::get(members, key).map(|n| self.string(n, &child(path, key))).transpose()
+            Self::get(members, key).map(|n| self.string_at(n, || child(path, key))).transpose()
         };
         let mut caller = match (field("arn")?, field("service")?, field("federated")?) {
             (Some(arn), None, None) => Caller::from_arn(arn, field("role_arn")?).map_err(|message| {
@@ -214,46 +298,76 @@ impl Reader<'_, '_> {
         };
         caller.canonical_user = field("canonical_user")?.map(Box::from);
         if let Some(list) = Self::get(members, "identity_policies") {
-            policies.identity = self.policy_list(list, "principal.identity_policies")?;
+            policies.identity = self.policy_list(list, &|| "principal.identity_policies".into())?;
         }
         if let Some(b) = Self::get(members, "permissions_boundary") {
-            policies.boundary = Some(self.policy(b, "principal.permissions_boundary")?);
+            policies.boundary = Some(self.policy(b, || "principal.permissions_boundary".into())?);
         }
         if let Some(s) = Self::get(members, "session_policy") {
             policies.session = Some(match &s.value {
-                Value::Array(_) => self.policy_list(s, "principal.session_policy")?,
-                _ => vec![self.policy(s, "principal.session_policy")?],
+                Value::Array(_) => self.policy_list(s, &|| "principal.session_policy".into())?,
+                _ => vec![self.policy(s, || "principal.session_policy".into())?],
             });
         }
         Ok(caller)
     }
 
-    fn policy_list(&self, node: &Node<'_>, path: &str) -> Result<Vec<Arc<Policy>>, DocumentError> {
+    /// A list of policies; paths are built only for errors (the hot path of a batch).
+    fn policy_list(&self, node: &Node<'_>, path: &dyn Fn() -> String) -> Result<Vec<Arc<Policy>>, DocumentError> {
         let Value::Array(items) = &node.value else {
             return Err(self.error(
-                path,
+                &path(),
                 node.span,
                 format!("expected a list of policies, not {}", node.value.type_name()),
             ));
         };
-        items.iter().enumerate().map(|(i, item)| self.policy(item, &format!("{path}[{i}]"))).collect()
+        items.iter().enumerate().map(|(i, item)| self.policy(item, || format!("{}[{i}]", path()))).collect()
     }
 
     fn levels(&self, node: &Node<'_>, path: &str) -> Result<Vec<Vec<Arc<Policy>>>, DocumentError> {
         let Value::Array(levels) = &node.value else {
             return Err(self.error(path, node.span, "expected a list of levels (each a list of policies), root first"));
         };
-        levels.iter().enumerate().map(|(i, level)| self.policy_list(level, &format!("{path}[{i}]"))).collect()
+        levels.iter().enumerate().map(|(i, level)| self.policy_list(level, &|| format!("{path}[{i}]"))).collect()
+    }
+
+    /// A `principal` or `organization` member: taken from the cache by its text, or read with
+    /// `read` and remembered. A skipped member not in the cache is an error that sends the caller
+    /// back to a full reading.
+    fn part(
+        &self,
+        node: &Node<'_>,
+        path: &str,
+        read: impl FnOnce(&Node<'_>) -> Result<Part, DocumentError>,
+    ) -> Result<Arc<Part>, DocumentError> {
+        let source = self.text.get(node.span.start..node.span.end).unwrap_or_default();
+        if let Some(part) = self.cache.borrow().parts.get(source) {
+            return Ok(part.clone());
+        }
+        if node.value == Value::Skipped {
+            return Err(self.error(path, node.span, "not read yet"));
+        }
+        let part = Arc::new(read(node)?);
+        let mut cache = self.cache.borrow_mut();
+        if cache.parts.len() >= PolicyCache::CAPACITY {
+            cache.parts.clear();
+        }
+        cache.parts.insert(source.into(), part.clone());
+        Ok(part)
     }
 
     /// A policy: a document object, a string holding one (optionally URL-encoded, as the IAM API
     /// returns it), or `{"name": ..., "document": ...}`.
-    fn policy(&self, node: &Node<'_>, path: &str) -> Result<Arc<Policy>, DocumentError> {
+    fn policy(&self, node: &Node<'_>, path: impl FnOnce() -> String) -> Result<Arc<Policy>, DocumentError> {
         let source = self.text.get(node.span.start..node.span.end).unwrap_or_default();
         if let Some(policy) = self.cache.borrow().compiled.get(source) {
             return Ok(policy.clone());
         }
-        let policy = self.compile_policy(node, path)?;
+        let path = path();
+        if node.value == Value::Skipped {
+            return Err(self.error(&path, node.span, "a policy not read yet"));
+        }
+        let policy = self.compile_policy(node, &path)?;
         let mut cache = self.cache.borrow_mut();
         if cache.compiled.len() >= PolicyCache::CAPACITY {
             cache.compiled.clear();
@@ -264,6 +378,22 @@ impl Reader<'_, '_> {
 
     fn compile_policy(&self, node: &Node<'_>, path: &str) -> Result<Arc<Policy>, DocumentError> {
         if let Value::Object(members) = &node.value {
+            if let [only] = members.as_slice() {
+                if only.key == "ref" {
+                    let name = self.string(&only.node, &child(path, "ref"))?;
+                    let cache = self.cache.borrow();
+                    return cache.library.get(name).cloned().ok_or_else(|| {
+                        let mut known: Vec<&str> = cache.library.keys().map(String::as_str).collect();
+                        known.sort_unstable();
+                        let known = if known.is_empty() {
+                            "no policy library was given (`monban eval --batch --policies FILE`)".to_string()
+                        } else {
+                            format!("the library defines {}", known.join(", "))
+                        };
+                        self.error(&child(path, "ref"), only.node.span, format!("unknown policy `{name}`: {known}"))
+                    });
+                }
+            }
             if let Some(document) = members.iter().find(|m| m.key == "document") {
                 let members = self.members(node, path, &["name", "document"])?;
                 let name = Self::get(members, "name").map(|n| self.string(n, &child(path, "name"))).transpose()?;

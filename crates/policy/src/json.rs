@@ -44,6 +44,9 @@ pub enum Value<'a> {
     Array(Vec<Node<'a>>),
     /// An object, in source order; keys are unique.
     Object(Vec<Member<'a>>),
+    /// A value read only for its extent (its text is the node's span), by [`parse_skipping`]:
+    /// the caller looks the text up instead of reading it.
+    Skipped,
 }
 
 /// One `"key": value` pair of an object.
@@ -67,6 +70,7 @@ impl Value<'_> {
             Value::String(_) => "a string",
             Value::Array(_) => "an array",
             Value::Object(_) => "an object",
+            Value::Skipped => "a value",
         }
     }
 }
@@ -82,7 +86,17 @@ pub struct SyntaxError {
 
 /// Reads one JSON document (surrounding white space allowed, nothing else).
 pub fn parse(text: &str) -> Result<Node<'_>, SyntaxError> {
-    let mut reader = Reader { text, bytes: text.as_bytes(), pos: 0 };
+    parse_skipping(text, &[])
+}
+
+/// [`parse`], except that the value of a member named in `skip` (at any depth) is only measured:
+/// an array keeps its shape, and every other value in it (or the value itself) becomes
+/// [`Value::Skipped`]. For a reader that recognises large values by their text (a batch of
+/// requests sharing policy documents), so that they are scanned, not built. A skipped value is
+/// scanned for its extent only: text that is not JSON there may go unnoticed, so a caller must
+/// read the document with [`parse`] whenever it does not recognise a skipped text.
+pub fn parse_skipping<'a>(text: &'a str, skip: &[&str]) -> Result<Node<'a>, SyntaxError> {
+    let mut reader = Reader { text, bytes: text.as_bytes(), pos: 0, skip };
     reader.skip_ws();
     let node = reader.value(0)?;
     reader.skip_ws();
@@ -102,13 +116,14 @@ pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
-struct Reader<'a> {
+struct Reader<'a, 's> {
     text: &'a str,
     bytes: &'a [u8],
     pos: usize,
+    skip: &'s [&'s str],
 }
 
-impl<'a> Reader<'a> {
+impl<'a> Reader<'a, '_> {
     fn error(&self, message: impl Into<String>) -> SyntaxError {
         SyntaxError { offset: self.pos, message: message.into() }
     }
@@ -197,19 +212,20 @@ impl<'a> Reader<'a> {
         // The opening quote.
         self.pos += 1;
         let start = self.pos;
-        // Fast path: no escapes, borrow from the source.
-        loop {
-            match self.peek() {
-                None => return Err(self.error("unterminated string")),
-                Some(b'"') => {
-                    let s = self.text.get(start..self.pos).unwrap_or_default();
-                    self.pos += 1;
-                    return Ok(Cow::Borrowed(s));
-                }
-                Some(b'\\') => break,
-                Some(b) if b < 0x20 => return Err(self.error("control character in string (escape it)")),
-                Some(_) => self.pos += 1,
+        // Fast path: no escapes, borrow from the source. The scan for the first byte that ends
+        // the fast path is a tight loop over the rest of the text.
+        let rest = self.bytes.get(self.pos..).unwrap_or_default();
+        let stop = rest.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20);
+        self.pos += stop.unwrap_or(rest.len());
+        match self.peek() {
+            None => return Err(self.error("unterminated string")),
+            Some(b'"') => {
+                let s = self.text.get(start..self.pos).unwrap_or_default();
+                self.pos += 1;
+                return Ok(Cow::Borrowed(s));
             }
+            Some(b'\\') => {}
+            Some(_) => return Err(self.error("control character in string (escape it)")),
         }
         let mut owned = String::from(self.text.get(start..self.pos).unwrap_or_default());
         loop {
@@ -305,7 +321,7 @@ impl<'a> Reader<'a> {
 
     fn object(&mut self, depth: usize) -> Result<Value<'a>, SyntaxError> {
         self.pos += 1;
-        let mut members: Vec<Member<'a>> = Vec::new();
+        let mut members: Vec<Member<'a>> = Vec::with_capacity(8);
         self.skip_ws();
         if self.peek() == Some(b'}') {
             self.pos += 1;
@@ -328,7 +344,8 @@ impl<'a> Reader<'a> {
             }
             self.pos += 1;
             self.skip_ws();
-            let node = self.value(depth + 1)?;
+            let node =
+                if self.skip.contains(&key.as_ref()) { self.skimmed(depth + 1)? } else { self.value(depth + 1)? };
             members.push(Member { key, key_span, node });
             self.skip_ws();
             match self.peek() {
@@ -343,9 +360,107 @@ impl<'a> Reader<'a> {
     }
 }
 
+impl<'a> Reader<'a, '_> {
+    /// A skipped member's value: arrays keep their shape, anything else is measured.
+    fn skimmed(&mut self, depth: usize) -> Result<Node<'a>, SyntaxError> {
+        if depth > MAX_DEPTH {
+            return Err(self.error(format!("nesting deeper than {MAX_DEPTH} levels")));
+        }
+        let start = self.pos;
+        if self.peek() != Some(b'[') {
+            self.measure()?;
+            return Ok(Node { value: Value::Skipped, span: Span { start, end: self.pos } });
+        }
+        self.pos += 1;
+        let mut items = Vec::new();
+        self.skip_ws();
+        if self.peek() == Some(b']') {
+            self.pos += 1;
+            return Ok(Node { value: Value::Array(items), span: Span { start, end: self.pos } });
+        }
+        loop {
+            self.skip_ws();
+            items.push(self.skimmed(depth + 1)?);
+            self.skip_ws();
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b']') => {
+                    self.pos += 1;
+                    return Ok(Node { value: Value::Array(items), span: Span { start, end: self.pos } });
+                }
+                _ => return Err(self.error("expected `,` or `]` in array")),
+            }
+        }
+    }
+
+    /// Moves past one value, reading only strings' quotes and escapes and the nesting of
+    /// brackets and braces.
+    fn measure(&mut self) -> Result<(), SyntaxError> {
+        let mut open: usize = 0;
+        loop {
+            match self.peek() {
+                None => return Err(self.error("unexpected end of input inside a value")),
+                Some(b'"') => {
+                    self.pos += 1;
+                    loop {
+                        let rest = self.bytes.get(self.pos..).unwrap_or_default();
+                        self.pos += rest.iter().position(|&b| b == b'"' || b == b'\\').unwrap_or(rest.len());
+                        match self.peek() {
+                            None => return Err(self.error("unterminated string")),
+                            Some(b'\\') => self.pos += 2,
+                            _ => {
+                                self.pos += 1;
+                                break;
+                            }
+                        }
+                    }
+                }
+                Some(b'{' | b'[') => {
+                    open += 1;
+                    self.pos += 1;
+                }
+                Some(b'}' | b']') if open > 0 => {
+                    open -= 1;
+                    self.pos += 1;
+                }
+                // A closing bracket of the enclosing value, or a separator, ends a scalar.
+                Some(b'}' | b']' | b',') if open == 0 => return Ok(()),
+                Some(b' ' | b'\t' | b'\n' | b'\r') if open == 0 => return Ok(()),
+                Some(_) => self.pos += 1,
+            }
+            if open == 0 && matches!(self.bytes.get(self.pos.wrapping_sub(1)), Some(b'}' | b']' | b'"')) {
+                return Ok(());
+            }
+            if open > MAX_DEPTH {
+                return Err(self.error(format!("nesting deeper than {MAX_DEPTH} levels")));
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn skipped_members_are_measured_not_built() {
+        let text = r#"{"keep": {"a": 1}, "policies": [{"x": ["]", "\"}"]}, "s", [{"y": 2}]], "one": {"z": [1, {"w": "}"}]}, "n": 5}"#;
+        let node = parse_skipping(text, &["policies", "one"]).unwrap();
+        let Value::Object(members) = &node.value else { panic!("object") };
+        assert!(matches!(members[0].node.value, Value::Object(_)));
+        let Value::Array(items) = &members[1].node.value else { panic!("array kept") };
+        let texts: Vec<&str> = items.iter().map(|n| &text[n.span.start..n.span.end]).collect();
+        assert_eq!(texts, [r#"{"x": ["]", "\"}"]}"#, r#""s""#, r#"[{"y": 2}]"#]);
+        assert_eq!(items[0].value, Value::Skipped);
+        assert!(matches!(items[2].value, Value::Array(_)), "nested lists keep their shape too");
+        assert_eq!(&text[members[2].node.span.start..members[2].node.span.end], r#"{"z": [1, {"w": "}"}]}"#);
+        assert_eq!(members[3].node.value, Value::Number("5"));
+        // Numbers and keywords in a skipped place are measured up to their delimiter.
+        let node = parse_skipping(r#"{"one": 12.5, "two": [true, null]}"#, &["one", "two"]).unwrap();
+        let Value::Object(members) = &node.value else { panic!("object") };
+        assert_eq!(members[0].node.span, Span { start: 8, end: 12 });
+        assert!(parse_skipping(r#"{"one": {"a": "#, &["one"]).is_err());
+    }
 
     #[test]
     fn reads_nested_values_with_spans() {

@@ -173,9 +173,16 @@ impl Context {
         Context::default()
     }
 
+    /// An empty context with room for `n` keys.
+    pub fn with_capacity(n: usize) -> Context {
+        Context { entries: HashMap::with_capacity_and_hasher(n, BuildHasherDefault::default()) }
+    }
+
     /// Sets a key (replacing any earlier value).
     pub fn insert(&mut self, key: &str, value: ContextValue) {
-        self.entries.insert(key.to_lowercase().into(), value);
+        // Condition keys are nearly always ASCII, whose lower case needs no Unicode tables.
+        let key = if key.is_ascii() { key.to_ascii_lowercase() } else { key.to_lowercase() };
+        self.entries.insert(key.into(), value);
     }
 
     /// Looks a key up by its lower-cased name.
@@ -222,7 +229,8 @@ impl Request {
         Request {
             caller,
             action: action.into(),
-            action_lowercase: action.to_lowercase().into(),
+            action_lowercase: if action.is_ascii() { action.to_ascii_lowercase() } else { action.to_lowercase() }
+                .into(),
             resource: resource.into(),
             resource_account,
             context: Context::new(),
