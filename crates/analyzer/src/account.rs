@@ -42,6 +42,7 @@ pub mod escalation;
 mod managed;
 pub mod organization;
 pub mod synthetic;
+pub mod unused;
 
 pub use details::{Account, DetailsError};
 pub use organization::{Levels, Organization};

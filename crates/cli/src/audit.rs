@@ -62,7 +62,7 @@ pub struct AuditArgs {
     format: Format,
 }
 
-fn read(path: &PathBuf) -> anyhow::Result<String> {
+pub fn read(path: &PathBuf) -> anyhow::Result<String> {
     std::fs::read_to_string(path).with_context(|| format!("cannot read `{}`", path.display()))
 }
 
@@ -110,6 +110,25 @@ pub fn load(inputs: &AccountInputs) -> anyhow::Result<Directory> {
     Ok(directory)
 }
 
+/// Prints findings as text, JSON or SARIF (`monban audit` and `monban unused`).
+pub fn print(out: &mut impl Write, report: &audit::AuditReport, format: Format) -> anyhow::Result<()> {
+    match format {
+        Format::Text => write!(out, "{}", report.to_text())?,
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *out, report)?;
+            writeln!(out)?;
+        }
+        Format::Sarif => {
+            serde_json::to_writer_pretty(&mut *out, &report.to_sarif())?;
+            writeln!(out)?;
+            for w in &report.warnings {
+                eprintln!("warning: {w}");
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Runs `monban audit`: exit 0 without findings, 2 with findings, 1 on error.
 pub fn run(args: AuditArgs) -> anyhow::Result<Exit> {
     let directory = load(&args.inputs)?;
@@ -121,19 +140,6 @@ pub fn run(args: AuditArgs) -> anyhow::Result<Exit> {
     // Unresolved inputs were printed when loading.
     report.warnings.retain(|w| !directory.warnings.contains(w));
     let mut out = std::io::stdout().lock();
-    match args.format {
-        Format::Text => write!(out, "{}", report.to_text())?,
-        Format::Json => {
-            serde_json::to_writer_pretty(&mut out, &report)?;
-            writeln!(out)?;
-        }
-        Format::Sarif => {
-            serde_json::to_writer_pretty(&mut out, &report.to_sarif())?;
-            writeln!(out)?;
-            for w in &report.warnings {
-                eprintln!("warning: {w}");
-            }
-        }
-    }
+    print(&mut out, &report, args.format)?;
     Ok(if report.findings.is_empty() { Exit::Ok } else { Exit::No })
 }

@@ -52,21 +52,26 @@ pub struct GenerateArgs {
     format: Format,
 }
 
-/// Runs `monban generate`: exit 0 when the engine allows every call each policy was generated
-/// from with it, 2 when it does not (which would be a defect), 1 on error.
-pub fn run(args: GenerateArgs) -> anyhow::Result<Exit> {
-    let catalog = Catalog::embedded()?;
-    // The events stream through: memory holds what they add up to, per principal.
-    let mut activity = generate::Activity::new(catalog).collapse_over(args.collapse);
+/// What each principal did in the records of `sources` within `window` (`since` inclusive,
+/// `until` exclusive, either open): one [`generate::Generated`] per principal, or for `principal`
+/// alone (the policy that allows nothing when it made no call). Events stream through; memory holds
+/// what they add up to.
+pub fn activity(
+    catalog: &Catalog,
+    sources: &[PathBuf],
+    principal: Option<&str>,
+    window: (Option<&str>, Option<&str>),
+    collapse: usize,
+) -> anyhow::Result<Vec<generate::Generated>> {
+    let mut activity = generate::Activity::new(catalog).collapse_over(collapse);
     let mut seen = records::Seen::default();
-    let since = args.since.as_deref().unwrap_or("");
-    records::read(&args.sources, |event| {
-        let in_window =
-            event.time.as_str() >= since && args.until.as_deref().is_none_or(|until| event.time.as_str() < until);
+    let (since, until) = (window.0.unwrap_or(""), window.1);
+    records::read(sources, |event| {
+        let in_window = event.time.as_str() >= since && until.is_none_or(|until| event.time.as_str() < until);
         if !in_window || !seen.first(&event) {
             return;
         }
-        match &args.principal {
+        match principal {
             Some(principal) if generate::is_of(principal, &event) => activity.add(principal, &event),
             Some(_) => {}
             None => {
@@ -77,10 +82,19 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<Exit> {
         }
     })?;
     let mut all = activity.finish();
-    if let (Some(principal), true) = (&args.principal, all.is_empty()) {
+    if let (Some(principal), true) = (principal, all.is_empty()) {
         // A principal with no calls: the policy that allows nothing.
         all = vec![generate::generate(catalog, principal, &[])];
     }
+    Ok(all)
+}
+
+/// Runs `monban generate`: exit 0 when the engine allows every call each policy was generated
+/// from with it, 2 when it does not (which would be a defect), 1 on error.
+pub fn run(args: GenerateArgs) -> anyhow::Result<Exit> {
+    let catalog = Catalog::embedded()?;
+    let window = (args.since.as_deref(), args.until.as_deref());
+    let all = activity(catalog, &args.sources, args.principal.as_deref(), window, args.collapse)?;
     let existing = args.existing.as_deref().map(read_policy).transpose()?;
     let mut out = std::io::stdout().lock();
     let mut proven = true;

@@ -22,6 +22,7 @@ mod generate;
 mod lint;
 mod serve;
 mod simulate;
+mod unused;
 
 /// Exit codes shared by every subcommand, so scripts can rely on them (the table is in the README).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,6 +79,8 @@ enum Command {
     Generate(generate::GenerateArgs),
     /// Simulate actions on resources against policies, as IAM's policy simulator does, offline
     Simulate(simulate::SimulateArgs),
+    /// Unused roles, users, keys, passwords and permissions, from activity (Access Analyzer's unused access)
+    Unused(unused::UnusedArgs),
 }
 
 fn main() -> ExitCode {
@@ -101,6 +104,7 @@ fn main() -> ExitCode {
         Command::Effective(args) => effective::run(args),
         Command::Generate(args) => generate::run(args),
         Command::Simulate(args) => simulate::run(args),
+        Command::Unused(args) => unused::run(args),
     };
     match result {
         Ok(exit) => exit.into(),

@@ -127,3 +127,84 @@ fn effective_and_errors() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("bad.json: line 1"));
 }
+
+/// `monban unused`: a role that used part of what it is granted gets an unused-permission finding
+/// with its narrowed policy; a role idle for the window is unused, one whose last-used date is old
+/// but that the activity shows acting is not; activity older than the window does not count.
+#[test]
+fn unused_access_from_activity() {
+    let dir = tempfile::tempdir().unwrap();
+    let account = dir.path().join("account.json");
+    let role = |name: &str, last_used: &str, policy: &str| {
+        format!(
+            r#"{{"RoleName": "{name}", "RoleId": "AROA{name}", "Arn": "arn:aws:iam::111122223333:role/{name}", "Path": "/",
+            "CreateDate": "2024-01-01T00:00:00Z", "RoleLastUsed": {{"LastUsedDate": "{last_used}", "Region": "us-east-1"}},
+            "AssumeRolePolicyDocument": {{"Version": "2012-10-17", "Statement": [{{"Effect": "Allow", "Principal": {{"Service": "ec2.amazonaws.com"}}, "Action": "sts:AssumeRole"}}]}},
+            "RolePolicyList": [{{"PolicyName": "p", "PolicyDocument": {policy}}}], "AttachedManagedPolicies": []}}"#
+        )
+    };
+    let app_policy = r#"{"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": "arn:aws:s3:::data/*"},
+        {"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": "*"}]}"#;
+    let small =
+        r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}"#;
+    let details = format!(
+        r#"{{"UserDetailList": [], "GroupDetailList": [], "Policies": [], "RoleDetailList": [{}, {}, {}]}}"#,
+        role("app", "2024-12-30T00:00:00Z", app_policy),
+        role("old", "2024-01-02T00:00:00Z", small),
+        role("busy", "2024-01-02T00:00:00Z", small),
+    );
+    std::fs::write(&account, details).unwrap();
+    let event = |id: &str, role: &str, time: &str, key: &str| {
+        format!(
+            r#"{{"eventID": "{id}", "eventTime": "{time}", "eventSource": "s3.amazonaws.com", "eventName": "GetObject",
+            "userIdentity": {{"type": "AssumedRole", "arn": "arn:aws:sts::111122223333:assumed-role/{role}/i-1",
+              "sessionContext": {{"sessionIssuer": {{"type": "Role", "arn": "arn:aws:iam::111122223333:role/{role}"}}}}}},
+            "requestParameters": {{"bucketName": "data", "key": "{key}"}},
+            "resources": [{{"type": "AWS::S3::Object", "ARN": "arn:aws:s3:::data/{key}"}}]}}"#
+        )
+    };
+    let trail = dir.path().join("trail.json");
+    let records = [
+        event("e1", "app", "2024-12-20T10:00:00Z", "a.csv"),
+        event("e2", "busy", "2024-12-21T10:00:00Z", "b.csv"),
+        // Before the 90-day window: does not count.
+        event("e3", "old", "2024-06-01T10:00:00Z", "c.csv"),
+    ];
+    std::fs::write(&trail, format!(r#"{{"Records": [{}]}}"#, records.join(","))).unwrap();
+    let out = monban(&[
+        "unused",
+        account.to_str().unwrap(),
+        "--activity",
+        trail.to_str().unwrap(),
+        "--now",
+        NOW,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let findings = json["findings"].as_array().unwrap();
+    let of = |id: &str| -> Vec<&str> {
+        findings.iter().filter(|f| f["id"] == id).map(|f| f["principal"].as_str().unwrap()).collect()
+    };
+    assert_eq!(of("unused.role"), ["arn:aws:iam::111122223333:role/old"]);
+    assert_eq!(of("unused.permission"), ["arn:aws:iam::111122223333:role/app"]);
+    let evidence: Vec<&str> = findings.iter().find(|f| f["id"] == "unused.permission").unwrap()["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e.as_str().unwrap())
+        .collect();
+    assert!(
+        evidence[0].contains("services granted but not used in 90 days") && evidence[0].contains("dynamodb (1)"),
+        "{evidence:?}"
+    );
+    assert!(evidence[1].contains("s3:PutObject") && !evidence[1].contains("s3:GetObject"), "{evidence:?}");
+    assert!(
+        evidence.iter().any(|e| e.starts_with("narrowed policy: ")
+            && e.contains("s3:GetObject")
+            && e.contains("arn:aws:s3:::data/a.csv")),
+        "{evidence:?}"
+    );
+}

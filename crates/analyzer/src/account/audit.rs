@@ -84,6 +84,7 @@ pub const CHECKS: &[Check] = &[
     Check { id: "unused.password", anti_pattern: 5, severity: Severity::Low, title: "console password unused for the period", fix: "delete the user's login profile", help: "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_finding-unused.html" },
     Check { id: "unused.access-key", anti_pattern: 5, severity: Severity::Medium, title: "active access key unused for the period", fix: "deactivate, then delete the key", help: "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_finding-unused.html" },
     Check { id: "unused.role", anti_pattern: 5, severity: Severity::Low, title: "role unused for the period", fix: "delete the role (check its last-accessed information first)", help: "https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_last-accessed.html" },
+    Check { id: "unused.permission", anti_pattern: 5, severity: Severity::Medium, title: "permissions granted but not used for the period (needs activity: `monban unused`)", fix: "replace the principal's policies with the narrowed policy in the evidence (`monban generate`), or remove the services it never uses", help: "https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-findings.html" },
     Check { id: "unused.policy", anti_pattern: 5, severity: Severity::Low, title: "customer managed policy attached to nothing", fix: "delete the policy", help: "https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_manage-delete.html" },
     Check { id: "trust.everyone", anti_pattern: 6, severity: Severity::Critical, title: "role assumable by any AWS principal", fix: "name the principals that may assume the role, or add `aws:PrincipalOrgID`", help: "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html" },
     Check { id: "trust.cross-account", anti_pattern: 6, severity: Severity::High, title: "role assumable by another account without `sts:ExternalId` or an organization condition", fix: "add `sts:ExternalId` (third parties) or `aws:PrincipalOrgID` (own organization) to the trust policy", help: "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_create_for-user_externalid.html" },
@@ -377,9 +378,21 @@ pub fn audit(dir: &Directory, reports: &[CredentialReport], unused_days: i64) ->
         }
         all.extend(sink.findings);
     }
-    all.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.id.cmp(b.id)).then(a.principal.cmp(&b.principal)));
-    all.dedup();
+    sort_findings(&mut all);
     AuditReport { findings: all, warnings }
+}
+
+/// Findings in report order: by severity (highest first), then id, then principal; no repeats.
+pub(crate) fn sort_findings(findings: &mut Vec<Finding>) {
+    findings.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.id.cmp(b.id)).then(a.principal.cmp(&b.principal)));
+    findings.dedup();
+}
+
+/// A finding of check `id` (which must be in [`CHECKS`]).
+pub(crate) fn finding(id: &str, principal: &str, evidence: Vec<String>, source: &str) -> Option<Finding> {
+    let mut sink = Sink { findings: Vec::new(), source };
+    sink.add(id, principal, evidence);
+    sink.findings.pop()
 }
 
 fn statement_label(policy: &Policy, k: usize) -> String {
