@@ -26,6 +26,28 @@ static EXCEPTIONS: &str = include_str!("../../data/activity-exceptions.json");
 struct Exceptions {
     rules: Vec<Rule>,
     prefixes: Vec<Prefix>,
+    #[serde(default)]
+    pass_role: Vec<PassRole>,
+    #[serde(default)]
+    tag_on_create: Vec<TagOnCreate>,
+}
+
+/// A call that hands a role to a service: the request parameters (paths, `*` for every item of
+/// a list) that hold the role's ARN or name.
+#[derive(serde::Deserialize)]
+struct PassRole {
+    source: String,
+    event: String,
+    parameters: Vec<String>,
+}
+
+/// A creation whose tags, given in `parameter`, need `action` on what it creates.
+#[derive(serde::Deserialize)]
+struct TagOnCreate {
+    source: String,
+    event: String,
+    parameter: String,
+    action: String,
 }
 
 #[derive(serde::Deserialize)]
@@ -48,7 +70,12 @@ fn exceptions() -> &'static Exceptions {
     static PARSED: std::sync::OnceLock<Exceptions> = std::sync::OnceLock::new();
     // The file is part of the build and its tests parse it; an empty table is the fallback.
     PARSED.get_or_init(|| {
-        serde_json::from_str(EXCEPTIONS).unwrap_or(Exceptions { rules: Vec::new(), prefixes: Vec::new() })
+        serde_json::from_str(EXCEPTIONS).unwrap_or(Exceptions {
+            rules: Vec::new(),
+            prefixes: Vec::new(),
+            pass_role: Vec::new(),
+            tag_on_create: Vec::new(),
+        })
     })
 }
 
@@ -57,22 +84,15 @@ fn exceptions() -> &'static Exceptions {
 /// the catalog knows no such action.
 fn actions_of(catalog: &Catalog, source: &str, event: &str) -> Option<Vec<String>> {
     let table = exceptions();
-    let mut name = event;
-    for rule in table.rules.iter().filter(|r| r.source == source && (r.event == event || r.event == "*")) {
-        if let Some(actions) = &rule.actions {
-            return Some(actions.clone());
-        }
-        if rule.strip_version {
-            // `CreateFunction20150331`, `UpdateFunctionConfiguration20150331v2`: eight digits of a
-            // date, then perhaps `v` and a revision.
-            let revision = name.trim_end_matches(|c: char| c.is_ascii_digit());
-            let dated = revision.strip_suffix('v').filter(|_| revision.len() < name.len()).unwrap_or(name);
-            let undated = dated.trim_end_matches(|c: char| c.is_ascii_digit());
-            if dated.len() - undated.len() == 8 {
-                name = undated;
-            }
-        }
+    if let Some(actions) = table
+        .rules
+        .iter()
+        .filter(|r| r.source == source && (r.event == event || r.event == "*"))
+        .find_map(|r| r.actions.as_ref())
+    {
+        return Some(actions.clone());
     }
+    let name = operation(source, event);
     let prefix = table.prefixes.iter().find(|p| p.source == source).map_or(source, |p| p.prefix.as_str());
     Some(vec![catalog.find_action(&format!("{prefix}:{name}"))?.to_string()])
 }
@@ -100,6 +120,9 @@ pub struct Generated {
     /// Resources granted as `prefix*` because more than the threshold of them share the prefix,
     /// with how many there were.
     pub collapsed: BTreeMap<String, usize>,
+    /// Granted because a call needed it without the records saying so (`action on resource`),
+    /// with why: a role handed to a service (`iam:PassRole`), tags given at creation.
+    pub inferred: BTreeMap<String, String>,
 }
 
 /// More resources than this under one prefix (up to a `/`) are granted as `prefix*`: object keys
@@ -138,6 +161,82 @@ pub fn principal_of(event: &Event) -> Option<String> {
     }
 }
 
+/// The operation's name as the exceptions name it: for services whose rule says so (Lambda), the
+/// API version CloudTrail appends dropped — `CreateFunction20150331`,
+/// `UpdateFunctionConfiguration20150331v2`: eight digits of a date, then perhaps `v` and a revision.
+fn operation<'e>(source: &str, event: &'e str) -> &'e str {
+    let strip = exceptions().rules.iter().any(|r| r.source == source && r.strip_version);
+    if !strip {
+        return event;
+    }
+    let revision = event.trim_end_matches(|c: char| c.is_ascii_digit());
+    let dated = revision.strip_suffix('v').filter(|_| revision.len() < event.len()).unwrap_or(event);
+    let undated = dated.trim_end_matches(|c: char| c.is_ascii_digit());
+    if dated.len() - undated.len() == 8 {
+        undated
+    } else {
+        event
+    }
+}
+
+/// The values at `path` in a JSON object: keys separated by `/`, `*` for every item of a list.
+fn values_at<'v>(value: &'v Value, path: &str) -> Vec<&'v Value> {
+    let mut current = vec![value];
+    for key in path.split('/') {
+        current = current
+            .into_iter()
+            .flat_map(|v| match (key, v) {
+                ("*", Value::Array(items)) => items.iter().collect::<Vec<_>>(),
+                (_, Value::Object(map)) => map.get(key).into_iter().collect(),
+                _ => Vec::new(),
+            })
+            .collect();
+    }
+    current
+}
+
+/// What a successful CloudTrail call needed besides its own action, from its parameters:
+/// `iam:PassRole` on each role it handed to a service, the tagging action on what it created
+/// with tags. Each with the reason, for the report.
+fn inferred(event: &Event, pairs: &[(String, String)]) -> Vec<(String, String, String)> {
+    let Some(parameters) = &event.parameters else { return Vec::new() };
+    let table = exceptions();
+    let name = operation(&event.source, &event.name);
+    let mut out = Vec::new();
+    let caller = Arn::parse(&event.caller);
+    for rule in table.pass_role.iter().filter(|r| r.source == event.source && r.event == name) {
+        for path in &rule.parameters {
+            for role in values_at(parameters, path).into_iter().filter_map(Value::as_str) {
+                // A bare name is a role of the caller's account.
+                let arn = if role.starts_with("arn:") {
+                    role.to_string()
+                } else if let Some(caller) = &caller {
+                    format!("arn:{}:iam::{}:role/{role}", caller.partition(), caller.account())
+                } else {
+                    continue;
+                };
+                let reason = format!("{}:{} hands it to the service ({path})", event.source, name);
+                out.push(("iam:PassRole".to_string(), arn, reason));
+            }
+        }
+    }
+    for rule in table.tag_on_create.iter().filter(|r| r.source == event.source && r.event == name) {
+        let tagged = values_at(parameters, &rule.parameter)
+            .into_iter()
+            .any(|v| v.as_array().is_some_and(|a| !a.is_empty()) || v.get("items").is_some() || v.is_object());
+        if !tagged {
+            continue;
+        }
+        let mut created: Vec<&str> = pairs.iter().map(|(_, r)| r.as_str()).collect();
+        created.dedup();
+        for resource in created {
+            let reason = format!("{}:{} tags what it creates ({})", event.source, name, rule.parameter);
+            out.push((rule.action.clone(), resource.to_string(), reason));
+        }
+    }
+    out
+}
+
 /// The (action, resource) pairs a call needed; `None` when its action is not in the catalog.
 fn needs(catalog: &Catalog, event: &Event) -> Option<Vec<(String, String)>> {
     // monban's records say exactly what a call needed, nothing included (a call refused before
@@ -165,6 +264,7 @@ struct Accumulator {
     not_granted: BTreeMap<(String, String), usize>,
     unmapped: BTreeMap<String, usize>,
     on_any_resource: BTreeSet<String>,
+    inferred: BTreeMap<String, String>,
 }
 
 /// Activity being read: one accumulator per principal, fed one event at a time.
@@ -192,7 +292,7 @@ impl<'c> Activity<'c> {
             Some(acc) => acc,
             None => self.principals.entry(principal.to_string()).or_default(),
         };
-        let Some(pairs) = needs(self.catalog, event) else {
+        let Some(mut pairs) = needs(self.catalog, event) else {
             *acc.unmapped.entry(format!("{}:{}", event.source, event.name)).or_default() += 1;
             return;
         };
@@ -202,6 +302,15 @@ impl<'c> Activity<'c> {
                 *acc.not_granted.entry(refused.clone()).or_default() += 1;
             }
             return;
+        }
+        // monban's records list every authorization; CloudTrail's leave some to be inferred.
+        if event.authorizations.is_none() {
+            for (action, resource, reason) in inferred(event, &pairs) {
+                acc.inferred.entry(format!("{action} on {resource}")).or_insert(reason);
+                if !pairs.contains(&(action.clone(), resource.clone())) {
+                    pairs.push((action, resource));
+                }
+            }
         }
         for (action, resource) in &pairs {
             if resource == "*" && event.authorizations.is_none() {
@@ -251,6 +360,7 @@ fn prove(principal: String, mut acc: Accumulator, collapse: usize) -> Generated 
         unmapped: acc.unmapped,
         on_any_resource: acc.on_any_resource,
         collapsed,
+        inferred: acc.inferred,
     }
 }
 
@@ -395,6 +505,12 @@ impl Generated {
                 crate::text::counted(*n, "resource", "resources")
             ));
         }
+        if !self.inferred.is_empty() {
+            s.push_str("inferred rather than observed:\n");
+            for (grant, reason) in &self.inferred {
+                s.push_str(&format!("  {grant}: {reason}\n"));
+            }
+        }
         if !self.not_granted.is_empty() {
             s.push_str("needed but not granted (denied):\n");
             for ((action, resource), n) in &self.not_granted {
@@ -422,6 +538,7 @@ impl Generated {
             "unmapped": self.unmapped.iter().map(|(c, n)| json!({"call": c, "calls": n})).collect::<Vec<_>>(),
             "on_any_resource": self.on_any_resource,
             "collapsed": self.collapsed,
+            "inferred": self.inferred.iter().map(|(g, why)| json!({"grant": g, "why": why})).collect::<Vec<_>>(),
         })
     }
 }
@@ -455,7 +572,56 @@ mod tests {
                 .then(|| authorizations.iter().map(|(a, r)| (a.to_string(), r.to_string())).collect()),
             time: String::new(),
             id: String::new(),
+            parameters: None,
         }
+    }
+
+    /// A role handed to a service needs `iam:PassRole` on it (Lambda's versioned event names
+    /// included; a bare role name is a role of the caller's account), tags given at creation need
+    /// the tagging action on what was created; both are reported as inferred, proven like the
+    /// rest, and absent when the parameters are.
+    #[test]
+    fn pass_role_and_tags_on_creation_are_inferred() {
+        let catalog = Catalog::embedded().unwrap();
+        let dev = "arn:aws:iam::111122223333:user/dev";
+        let cloudtrail = |source: &str, name: &str, resources: &[&str], parameters: serde_json::Value| Event {
+            source: source.into(),
+            resources: resources.iter().map(|r| r.to_string()).collect(),
+            parameters: Some(parameters),
+            ..event(dev, name, None, &[])
+        };
+        let function = "arn:aws:lambda:us-east-1:111122223333:function:f";
+        let role = "arn:aws:iam::111122223333:role/app";
+        let events = [
+            cloudtrail("lambda", "CreateFunction20150331", &[function], json!({"functionName": "f", "role": role})),
+            cloudtrail("glue", "CreateJob", &[], json!({"name": "j", "role": "etl"})),
+            cloudtrail(
+                "events",
+                "PutTargets",
+                &[],
+                json!({"targets": [{"id": "1", "roleArn": "arn:aws:iam::111122223333:role/bus"}]}),
+            ),
+            cloudtrail(
+                "iam",
+                "CreateRole",
+                &["arn:aws:iam::111122223333:role/new"],
+                json!({"roleName": "new", "tags": [{"key": "team", "value": "a"}]}),
+            ),
+            cloudtrail("iam", "CreateUser", &["arn:aws:iam::111122223333:user/plain"], json!({"userName": "plain"})),
+        ];
+        let g = generate(catalog, dev, &events);
+        assert_eq!((g.verified_calls, g.allowed_calls), (5, 5), "{}", g.to_text());
+        assert_eq!(decide(&g, dev, "iam:PassRole", role), Outcome::Allow);
+        assert_eq!(decide(&g, dev, "iam:PassRole", "arn:aws:iam::111122223333:role/etl"), Outcome::Allow);
+        assert_eq!(decide(&g, dev, "iam:PassRole", "arn:aws:iam::111122223333:role/bus"), Outcome::Allow);
+        assert_eq!(decide(&g, dev, "iam:PassRole", "arn:aws:iam::111122223333:role/other"), Outcome::ImplicitDeny);
+        assert_eq!(decide(&g, dev, "iam:TagRole", "arn:aws:iam::111122223333:role/new"), Outcome::Allow);
+        assert_eq!(decide(&g, dev, "iam:TagUser", "arn:aws:iam::111122223333:user/plain"), Outcome::ImplicitDeny);
+        assert!(g
+            .inferred
+            .get(&format!("iam:PassRole on {role}"))
+            .is_some_and(|why| why.contains("lambda:CreateFunction")));
+        assert!(g.to_text().contains("inferred rather than observed:"), "{}", g.to_text());
     }
 
     #[test]
@@ -508,6 +674,20 @@ mod tests {
         }
         for prefix in &table.prefixes {
             assert!(catalog.service(&prefix.prefix).is_some(), "{}", prefix.prefix);
+        }
+        // What is inferred names known actions and operations too.
+        for rule in &table.tag_on_create {
+            assert!(
+                catalog.find_action(&rule.action).is_some(),
+                "{}:{} names unknown {}",
+                rule.source,
+                rule.event,
+                rule.action
+            );
+            assert!(actions_of(catalog, &rule.source, &rule.event).is_some(), "{}:{}", rule.source, rule.event);
+        }
+        for rule in &table.pass_role {
+            assert!(actions_of(catalog, &rule.source, &rule.event).is_some(), "{}:{}", rule.source, rule.event);
         }
         let actions = |source: &str, event: &str| actions_of(catalog, source, event);
         assert_eq!(actions("s3", "ListObjectsV2").unwrap(), ["s3:ListBucket"]);

@@ -57,6 +57,9 @@ pub struct Event {
     pub time: String,
     /// `eventID`: CloudTrail may deliver a record more than once, with the same id.
     pub id: String,
+    /// `requestParameters`, for what a call needs besides its action (a role handed to a service,
+    /// tags given at creation).
+    pub parameters: Option<Value>,
 }
 
 /// The event ids seen lately, to drop CloudTrail's duplicate deliveries: a record delivered again
@@ -124,6 +127,7 @@ impl Event {
             authorizations,
             time: record.get("eventTime").and_then(text).unwrap_or_default(),
             id: record.get("eventID").and_then(text).unwrap_or_default(),
+            parameters: record.get("requestParameters").filter(|v| v.is_object()).cloned(),
         })
     }
 }
