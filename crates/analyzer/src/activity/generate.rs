@@ -30,6 +30,8 @@ struct Exceptions {
     pass_role: Vec<PassRole>,
     #[serde(default)]
     tag_on_create: Vec<TagOnCreate>,
+    #[serde(default)]
+    arn_variables: HashMap<String, Value>,
 }
 
 /// A call that hands a role to a service: the request parameters (paths, `*` for every item of
@@ -75,6 +77,7 @@ fn exceptions() -> &'static Exceptions {
             prefixes: Vec::new(),
             pass_role: Vec::new(),
             tag_on_create: Vec::new(),
+            arn_variables: HashMap::new(),
         })
     })
 }
@@ -245,8 +248,73 @@ fn needs(catalog: &Catalog, event: &Event) -> Option<Vec<(String, String)>> {
         return Some(authorizations.clone());
     }
     let actions = actions_of(catalog, &event.source, &event.name)?;
-    let resources = if event.resources.is_empty() { vec!["*".to_string()] } else { event.resources.clone() };
-    Some(actions.iter().flat_map(|a| resources.iter().map(move |r| (a.clone(), r.clone()))).collect())
+    if !event.resources.is_empty() {
+        let resources = &event.resources;
+        return Some(actions.iter().flat_map(|a| resources.iter().map(move |r| (a.clone(), r.clone()))).collect());
+    }
+    // No resources listed: built from the request's parameters where the action's ARN format
+    // allows it, otherwise `*` (reported).
+    Some(
+        actions
+            .iter()
+            .map(|a| (a.clone(), arn_from_parameters(catalog, a, event).unwrap_or_else(|| "*".to_string())))
+            .collect(),
+    )
+}
+
+/// The ARN of the resource a call acted on, built from the action's ARN format (its required
+/// resource type) and the request parameters named in the exceptions table's `arn_variables`; or
+/// a parameter that holds such an ARN whole. `None` when a variable cannot be filled.
+fn arn_from_parameters(catalog: &Catalog, action: &str, event: &Event) -> Option<String> {
+    let parameters = event.parameters.as_ref()?;
+    let caller = Arn::parse(&event.caller)?;
+    let action = catalog.find_action(action)?;
+    let mut types = action.resource_types().filter(|r| r.required()).map(|r| r.resource_type());
+    let (Some(resource_type), None) = (types.next(), types.next()) else { return None };
+    // A parameter holding the ARN itself (a topic ARN, a function ARN).
+    if let Some(map) = parameters.as_object() {
+        if let Some(arn) =
+            map.values().filter_map(Value::as_str).find(|v| v.starts_with("arn:") && resource_type.matches_arn(v))
+        {
+            return Some(arn.to_string());
+        }
+    }
+    let table = &exceptions().arn_variables;
+    let text = |key: &str| parameters.get(key).and_then(Value::as_str);
+    let fill = |variable: &str| -> Option<String> {
+        match variable {
+            "Partition" => Some(caller.partition().to_string()),
+            "Account" => Some(caller.account().to_string()),
+            "Region" => event.region.clone(),
+            _ => table.get(variable)?.as_array()?.iter().filter_map(Value::as_str).find_map(|source| {
+                match source.split_once('+') {
+                    // An IAM path and a name: `/service/` + `app` is `service/app`.
+                    Some((path, name)) => {
+                        let path = text(path).unwrap_or("/").trim_start_matches('/');
+                        Some(format!("{path}{}", text(name)?))
+                    }
+                    None => text(source).map(str::to_string),
+                }
+            }),
+        }
+    };
+    resource_type.arn_formats().iter().find_map(|format| {
+        let mut arn = String::new();
+        let mut rest = *format;
+        while let Some(start) = rest.find("${") {
+            arn.push_str(&rest[..start]);
+            let end = rest[start..].find('}')? + start;
+            let value = fill(&rest[start + 2..end])?;
+            // A value must not reach into another segment or be a pattern.
+            if value.is_empty() || value.contains(['*', '?']) {
+                return None;
+            }
+            arn.push_str(&value);
+            rest = &rest[end + 1..];
+        }
+        arn.push_str(rest);
+        resource_type.matches_arn(&arn).then_some(arn)
+    })
 }
 
 /// One distinct allowed call: the caller, its session's issuer, and the (action, resource) pairs
@@ -573,7 +641,40 @@ mod tests {
             time: String::new(),
             id: String::new(),
             parameters: None,
+            region: None,
         }
+    }
+
+    /// A record that lists no resources gets them from its parameters where the action's ARN
+    /// format and the table allow; otherwise `*`, reported. Names with random suffixes are never
+    /// built (a Secrets Manager name is not its ARN).
+    #[test]
+    fn resource_arns_are_built_from_parameters() {
+        let catalog = Catalog::embedded().unwrap();
+        let dev = "arn:aws:iam::111122223333:user/dev";
+        let call = |source: &str, name: &str, parameters: serde_json::Value| Event {
+            source: source.into(),
+            parameters: Some(parameters),
+            region: Some("eu-west-1".into()),
+            ..event(dev, name, None, &[])
+        };
+        let events = [
+            call("dynamodb", "GetItem", json!({"tableName": "orders", "key": {"id": {"S": "1"}}})),
+            call("iam", "CreateRole", json!({"path": "/service/", "roleName": "app"})),
+            call("sns", "Publish", json!({"topicArn": "arn:aws:sns:eu-west-1:111122223333:alerts", "message": "hi"})),
+            call("lambda", "Invoke", json!({"functionName": "resize"})),
+            call("secretsmanager", "GetSecretValue", json!({"secretId": "db"})),
+        ];
+        let g = generate(catalog, dev, &events);
+        assert_eq!((g.verified_calls, g.allowed_calls), (5, 5), "{}", g.to_text());
+        let allowed = |action: &str, resource: &str| decide(&g, dev, action, resource) == Outcome::Allow;
+        assert!(allowed("dynamodb:GetItem", "arn:aws:dynamodb:eu-west-1:111122223333:table/orders"));
+        assert!(!allowed("dynamodb:GetItem", "arn:aws:dynamodb:eu-west-1:111122223333:table/other"));
+        assert!(allowed("iam:CreateRole", "arn:aws:iam::111122223333:role/service/app"));
+        assert!(allowed("sns:Publish", "arn:aws:sns:eu-west-1:111122223333:alerts"));
+        assert!(allowed("lambda:InvokeFunction", "arn:aws:lambda:eu-west-1:111122223333:function:resize"));
+        assert!(!allowed("lambda:InvokeFunction", "arn:aws:lambda:eu-west-1:111122223333:function:other"));
+        assert_eq!(g.on_any_resource.iter().collect::<Vec<_>>(), ["secretsmanager:GetSecretValue"]);
     }
 
     /// A role handed to a service needs `iam:PassRole` on it (Lambda's versioned event names

@@ -58,8 +58,10 @@ pub struct Event {
     /// `eventID`: CloudTrail may deliver a record more than once, with the same id.
     pub id: String,
     /// `requestParameters`, for what a call needs besides its action (a role handed to a service,
-    /// tags given at creation).
+    /// tags given at creation) and the ARNs of what it acted on when the record lists none.
     pub parameters: Option<Value>,
+    /// `awsRegion`.
+    pub region: Option<String>,
 }
 
 /// The event ids seen lately, to drop CloudTrail's duplicate deliveries: a record delivered again
@@ -128,6 +130,7 @@ impl Event {
             time: record.get("eventTime").and_then(text).unwrap_or_default(),
             id: record.get("eventID").and_then(text).unwrap_or_default(),
             parameters: record.get("requestParameters").filter(|v| v.is_object()).cloned(),
+            region: record.get("awsRegion").and_then(text),
         })
     }
 }
