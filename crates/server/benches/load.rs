@@ -22,6 +22,10 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
+/// The allocator the `monban` binary uses, so that in-process figures are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
