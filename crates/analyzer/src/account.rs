@@ -220,6 +220,9 @@ pub struct FactSet {
     pub label: String,
     /// The context keys and values.
     pub facts: Vec<(String, String)>,
+    /// A tag (key, value) that each principal carries only if the engine lets it tag itself so
+    /// (`iam:TagUser`/`iam:TagRole` on its own ARN with that `aws:RequestTag`).
+    pub self_tag: Option<(String, String)>,
 }
 
 /// How many requirements [`Directory::fact_sets`] explores: each costs one more search.
@@ -517,6 +520,13 @@ impl Directory {
             for (key, value) in &facts.facts {
                 p.context.insert(key, ContextValue::single(value.as_str()));
             }
+            if let Some((key, value)) = &facts.self_tag {
+                if self.may_tag_itself(p, key, value) {
+                    p.context.insert(&format!("aws:PrincipalTag/{key}"), ContextValue::single(value.as_str()));
+                    p.tags.retain(|(k, _)| k != key);
+                    p.tags.push((key.clone(), value.clone()));
+                }
+            }
         }
         let mut directory = Directory {
             accounts: self.accounts.clone(),
@@ -540,9 +550,25 @@ impl Directory {
         directory
     }
 
+    /// Whether the engine lets `p` put tag `key`=`value` on itself (`iam:TagUser` or
+    /// `iam:TagRole` on its own ARN, with the request's tag keys and the tags it has now).
+    fn may_tag_itself(&self, p: &Principal, key: &str, value: &str) -> bool {
+        let action = match p.kind {
+            PrincipalKind::User => "iam:TagUser",
+            PrincipalKind::Role => "iam:TagRole",
+        };
+        let mut context = p.context.clone();
+        context.insert(&format!("aws:RequestTag/{key}"), ContextValue::single(value));
+        context.insert("aws:TagKeys", ContextValue::multi(vec![key.to_string()]));
+        add_resource_tags(&mut context, &p.tags);
+        let request = Request::new(p.caller.clone(), action, &p.arn).with_context(context);
+        authorize(&request, &p.policy_set(None)).is_allowed()
+    }
+
     /// The facts the account's policies ask for that an attacker may be able to supply: MFA
     /// (`aws:MultiFactorAuthPresent`, `aws:MultiFactorAuthAge`), a source address in a network a
-    /// condition names (`aws:SourceIp`), a VPC or VPC endpoint a condition names. One set per
+    /// condition names (`aws:SourceIp`), a VPC or VPC endpoint a condition names, a principal tag
+    /// a condition names (carried only by principals allowed to tag themselves so). One set per
     /// requirement, at most [`MAX_FACT_SETS`], in the order first met.
     pub fn fact_sets(&self) -> Vec<FactSet> {
         let mut sets: Vec<FactSet> = Vec::new();
@@ -564,7 +590,23 @@ impl Directory {
                             ("aws:MultiFactorAuthPresent".into(), "true".into()),
                             ("aws:MultiFactorAuthAge".into(), "0".into()),
                         ],
+                        self_tag: None,
                     }],
+                    key if key.starts_with("aws:principaltag/") => {
+                        // The tag key as written (tag keys keep their case).
+                        let tag = condition.key.get("aws:PrincipalTag/".len()..).unwrap_or_default().to_string();
+                        condition
+                            .written_values()
+                            .iter()
+                            .filter_map(serde_json::Value::as_str)
+                            .filter(|v| !v.contains(['*', '?', '$']))
+                            .map(|v| FactSet {
+                                label: format!("tagging itself {tag}={v} (aws:PrincipalTag/{tag})"),
+                                facts: Vec::new(),
+                                self_tag: Some((tag.clone(), v.to_string())),
+                            })
+                            .collect()
+                    }
                     "aws:sourceip" => condition
                         .written_values()
                         .iter()
@@ -574,6 +616,7 @@ impl Directory {
                             Some(FactSet {
                                 label: format!("a source address in {cidr} (aws:SourceIp)"),
                                 facts: vec![("aws:SourceIp".into(), address)],
+                                self_tag: None,
                             })
                         })
                         .collect(),
@@ -587,6 +630,7 @@ impl Directory {
                             FactSet {
                                 label: format!("a request from {v} ({key})"),
                                 facts: vec![(key.into(), v.into())],
+                                self_tag: None,
                             }
                         })
                         .collect(),

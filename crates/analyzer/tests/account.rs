@@ -290,6 +290,39 @@ fn organization_guardrails_govern_each_account() {
     assert_eq!(paths(&dir), ["boss"]);
 }
 
+/// A condition on the caller's tag is a requirement the caller meets only if it may tag itself:
+/// a user allowed `iam:TagUser` on itself has a conditional path, one without that right none.
+#[test]
+fn a_principal_tag_condition_is_met_by_those_who_may_tag_themselves() {
+    let user = |name: &str, statements: &str| {
+        format!(
+            r#"{{"UserName": "{name}", "UserId": "AIDA{name}", "Arn": "arn:aws:iam::000000000000:user/{name}",
+            "UserPolicyList": [{{"PolicyName": "p", "PolicyDocument": {{"Version": "2012-10-17", "Statement": [{statements}]}}}}]}}"#
+        )
+    };
+    let assume =
+        r#"{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "arn:aws:iam::000000000000:role/admin"}"#;
+    let tag_self =
+        r#"{"Effect": "Allow", "Action": "iam:TagUser", "Resource": "arn:aws:iam::000000000000:user/${aws:username}"}"#;
+    let text = format!(
+        r#"{{"UserDetailList": [{}, {}],
+        "RoleDetailList": [{{"RoleName": "admin", "RoleId": "AROAADMIN", "Arn": "arn:aws:iam::000000000000:role/admin",
+          "AssumeRolePolicyDocument": {{"Version": "2012-10-17", "Statement": [{{"Effect": "Allow", "Principal": {{"AWS": "arn:aws:iam::000000000000:root"}},
+            "Action": "sts:AssumeRole", "Condition": {{"StringEquals": {{"aws:PrincipalTag/team": "admins"}}}}}}]}},
+          "AttachedManagedPolicies": [{{"PolicyName": "AdministratorAccess", "PolicyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}}]}}],
+        "GroupDetailList": [], "Policies": []}}"#,
+        user("dev", &format!("{assume}, {tag_self}")),
+        user("meek", assume),
+    );
+    let dir =
+        Directory::new(vec![Account::from_json(&text, "tags.json").unwrap()], Vec::new(), Options::default()).unwrap();
+    assert!(escalation::analyze(&dir, None).paths.is_empty());
+    let report = escalation::analyze_conditional(&dir, None, &mut |_, _| {});
+    assert_eq!(report.paths.len(), 1, "{report:#?}");
+    assert_eq!(report.paths[0].principal, "arn:aws:iam::000000000000:user/dev");
+    assert_eq!(report.paths[0].requires.as_deref(), Some("tagging itself team=admins (aws:PrincipalTag/team)"));
+}
+
 #[test]
 fn scps_apply_to_every_step() {
     let s = synthetic::generate(50, 1);
