@@ -122,26 +122,48 @@ pub fn analyze_with_progress(
     }
 }
 
-/// [`analyze_with_progress`], then once more for each requirement the account's conditions name
-/// that an attacker may be able to meet ([`Directory::fact_sets`]: MFA, a source address, a VPC):
-/// principals with no path of their own but one under a requirement are added, with the
-/// requirement stated.
+/// [`analyze_with_progress`], and once more for each requirement the account's conditions name
+/// that an attacker may be able to meet ([`Directory::fact_sets`]: MFA, a source address, a VPC,
+/// a tag it may put on itself), on the other cores: principals with no path of their own but one
+/// under a requirement are added, with the first such requirement (in the order the sets are
+/// listed) stated.
 pub fn analyze_conditional(
     dir: &Directory,
     to: Option<&str>,
     progress: &mut dyn FnMut(usize, usize),
 ) -> EscalationReport {
-    let mut report = analyze_with_progress(dir, to, progress);
+    let fact_sets = dir.fact_sets();
+    // The searches under requirements run beside the plain one, on the other cores, in order.
+    let helpers = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get).saturating_sub(1).max(1);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let (mut report, mut under) = std::thread::scope(|scope| {
+        let running: Vec<_> = (0..helpers.min(fact_sets.len()))
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(facts) = fact_sets.get(k) else { return done };
+                        let report = analyze_with_progress(&dir.with_facts(facts), to, &mut |_, _| {});
+                        done.push((k, report));
+                    }
+                })
+            })
+            .collect();
+        let report = analyze_with_progress(dir, to, progress);
+        let under: Vec<(usize, EscalationReport)> =
+            running.into_iter().filter_map(|h| h.join().ok()).flatten().collect();
+        (report, under)
+    });
+    under.sort_by_key(|(k, _)| *k);
     let mut covered: std::collections::HashSet<String> =
         report.paths.iter().map(|p| p.principal.clone()).chain(report.admins.iter().cloned()).collect();
-    for facts in dir.fact_sets() {
-        let under = dir.with_facts(&facts);
-        let more = analyze_with_progress(&under, to, progress);
+    for (k, more) in under {
         report.decisions += more.decisions;
         report.steps_redecided += more.steps_redecided;
         for mut path in more.paths {
             if covered.insert(path.principal.clone()) {
-                path.requires = Some(facts.label.clone());
+                path.requires = Some(fact_sets[k].label.clone());
                 report.paths.push(path);
             }
         }
