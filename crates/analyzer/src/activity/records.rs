@@ -62,6 +62,10 @@ pub struct Event {
     pub parameters: Option<Value>,
     /// `awsRegion`.
     pub region: Option<String>,
+    /// The service that made the call for the caller (`userIdentity.invokedBy`, such as
+    /// `s3.amazonaws.com` for the KMS calls of SSE-KMS), whose name the call's condition keys
+    /// then carry (`kms:ViaService`).
+    pub invoked_by: Option<String>,
 }
 
 /// The event ids seen lately, to drop CloudTrail's duplicate deliveries: a record delivered again
@@ -131,6 +135,7 @@ impl Event {
             id: record.get("eventID").and_then(text).unwrap_or_default(),
             parameters: record.get("requestParameters").filter(|v| v.is_object()).cloned(),
             region: record.get("awsRegion").and_then(text),
+            invoked_by: identity.get("invokedBy").and_then(text),
         })
     }
 }
