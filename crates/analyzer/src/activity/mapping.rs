@@ -90,6 +90,16 @@ struct Rule {
     actions: Option<Vec<String>>,
     #[serde(default)]
     strip_version: bool,
+    /// For a copy: the action it needs on its source, named by a parameter.
+    #[serde(default)]
+    read_from: Option<ReadFrom>,
+}
+
+/// The source of a copy: the parameter that names it, and the action the copy needs on it.
+#[derive(serde::Deserialize)]
+struct ReadFrom {
+    parameter: String,
+    action: String,
 }
 
 #[derive(serde::Deserialize)]
@@ -227,20 +237,53 @@ pub(super) fn needs(catalog: &Catalog, event: &Event) -> Option<Vec<Need>> {
         return Some(vec![Need::new(&action.to_string(), &resource)]);
     }
     let actions = actions_of(catalog, &event.source, &event.name)?;
-    let resources = if event.resources.is_empty() {
-        // No resources listed: built from the request's parameters where the action's ARN format
-        // allows it, otherwise `*` (reported).
-        actions.iter().map(|a| arn_from_parameters(catalog, a, event).unwrap_or_else(|| "*".to_string())).collect()
-    } else {
-        event.resources.clone()
-    };
     let condition = via_service(event);
-    let mut out = Vec::with_capacity(actions.len() * resources.len());
-    for (i, action) in actions.iter().enumerate() {
-        let on: &[String] = if event.resources.is_empty() { &resources[i..=i] } else { &resources };
-        out.extend(on.iter().map(|resource| Need { condition: condition.clone(), ..Need::new(action, resource) }));
+    let copied = copy_source(event);
+    let mut out = Vec::with_capacity(actions.len() * event.resources.len().max(1));
+    for action in &actions {
+        let need = |resource: &str| Need { condition: condition.clone(), ..Need::new(action, resource) };
+        if let Some((read, source)) = &copied {
+            // A copy reads its source and writes everything else it lists.
+            if action == read {
+                out.push(need(source));
+                continue;
+            }
+        }
+        if event.resources.is_empty() {
+            // No resources listed: built from the request's parameters where the action's ARN
+            // format allows it, otherwise `*` (reported).
+            out.push(need(&arn_from_parameters(catalog, action, event).unwrap_or_else(|| "*".to_string())));
+            continue;
+        }
+        // S3's data events list an object and its bucket: each action gets the resources of its
+        // own types, or every one listed when none is of them.
+        let listed = event.resources.iter().filter(|r| copied.as_ref().is_none_or(|(_, source)| source != *r));
+        let of_its_types: Vec<&String> = listed.clone().filter(|r| takes(catalog, action, r)).collect();
+        if of_its_types.is_empty() {
+            out.extend(listed.map(|r| need(r)));
+        } else {
+            out.extend(of_its_types.into_iter().map(|r| need(r)));
+        }
     }
     Some(out)
+}
+
+/// Whether `arn` is of one of the resource types `action` takes.
+fn takes(catalog: &Catalog, action: &str, arn: &str) -> bool {
+    catalog.find_action(action).is_some_and(|a| a.resource_types().any(|t| t.resource_type().matches_arn(arn)))
+}
+
+/// For a copy (S3's `CopyObject`, `UploadPartCopy`): the action it needs on what it copies, and
+/// the ARN of that, from the parameter the rule names (`x-amz-copy-source`: `bucket/key`, perhaps
+/// with a leading `/` and a `?versionId=`).
+fn copy_source(event: &Event) -> Option<(String, String)> {
+    let rule = exceptions().rules.iter().find(|r| r.source == event.source && r.event == event.name)?;
+    let copy = rule.read_from.as_ref()?;
+    let value = event.parameters.as_ref()?.get(&copy.parameter)?.as_str()?;
+    let path = value.trim_start_matches('/').split('?').next()?;
+    let partition = Arn::parse(&event.caller).map_or_else(|| "aws".to_string(), |a| a.partition().to_string());
+    (path.contains('/') && !path.contains(['*', '?']))
+        .then(|| (copy.action.clone(), format!("arn:{partition}:s3:::{path}")))
 }
 
 /// The condition a call made by a service for its caller carries (`kms:ViaService` for the KMS

@@ -5,3 +5,4 @@
 pub mod generate;
 pub mod mapping;
 pub mod records;
+pub mod workload;
