@@ -141,4 +141,15 @@ fn a_cloudtrail_workload_gives_the_policy_its_ground_truth_expects() {
     for e in &truth.denied {
         assert_eq!(decide(e), Outcome::ImplicitDeny, "{e:?} must be denied: {}", report["policy"]);
     }
+    // Nothing granted on any resource, and no action the truth does not expect.
+    assert_eq!(report["on_any_resource"], serde_json::json!([]), "{report}");
+    let expected: std::collections::BTreeSet<&str> = truth.allowed.iter().map(|e| e.action.as_str()).collect();
+    let mut granted = std::collections::BTreeSet::new();
+    for statement in report["policy"]["Statement"].as_array().unwrap() {
+        match &statement["Action"] {
+            serde_json::Value::String(a) => granted.insert(a.as_str()),
+            other => other.as_array().unwrap().iter().all(|a| granted.insert(a.as_str().unwrap())),
+        };
+    }
+    assert_eq!(granted, expected);
 }

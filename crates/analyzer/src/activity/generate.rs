@@ -49,8 +49,8 @@ pub struct Generated {
     pub inferred: BTreeMap<String, String>,
 }
 
-/// More resources than this under one prefix (up to a `/`) are granted as `prefix*`: object keys
-/// of a bucket path, for instance. `monban generate --collapse N` changes it.
+/// More S3 objects than this under one prefix (up to a `/`) are granted as `prefix*`; other
+/// resources are never collapsed. `monban generate --collapse N` changes it.
 pub const COLLAPSE: usize = 10;
 
 /// Whether `event` is a call of `principal`: a user or root by its ARN, a role by any of its
@@ -274,6 +274,10 @@ fn collapse_prefixes(granted: &mut Granted, threshold: usize) -> BTreeMap<String
     for resources in granted.values_mut() {
         let mut by_prefix: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for resource in resources.keys() {
+            // Only S3 object keys: other paths name distinct things (`role/*` would be every role).
+            if !Arn::parse(resource).is_some_and(|a| a.service() == "s3" && a.account().is_empty()) {
+                continue;
+            }
             // Only the resource part of an ARN has paths: `arn:aws:s3:::bucket/logs/a.gz`.
             let resource_part = resource.splitn(6, ':').nth(5).map_or(0, |r| resource.len() - r.len());
             if let Some(slash) = resource[resource_part..].rfind('/') {
@@ -674,6 +678,82 @@ mod tests {
         assert!(allowed("apigateway:DELETE", "/apis/h7/stages/dev"));
         assert!(!allowed("apigateway:DELETE", "/restapis/a1b2c3/deployments"));
         assert!(g.on_any_resource.is_empty(), "{:?}", g.on_any_resource);
+    }
+
+    /// What cannot be pinned to a resource is not widened to `*` where `*` would be far more:
+    /// an API Gateway path the parameters cannot fill is not granted (reported); a tag call's
+    /// resource ARN is URL-encoded into its path, under both models' verbs when both fit; a KMS
+    /// call made by a service the table does not list is granted without `kms:ViaService`; an
+    /// `invokedBy` in a China region names `.amazonaws.com.cn`; API Gateway's caller-credential
+    /// pass-through (`arn:aws:iam::*:user/*`) is not a role to pass.
+    #[test]
+    fn unresolved_resources_and_conditions_are_not_guessed() {
+        let catalog = Catalog::embedded().unwrap();
+        let dev = "arn:aws:iam::111122223333:user/dev";
+        let call = |source: &str, name: &str, region: &str, parameters: serde_json::Value| Event {
+            source: source.into(),
+            parameters: Some(parameters),
+            region: Some(region.into()),
+            ..event(dev, name, None, &[])
+        };
+        let api = "arn:aws:apigateway:us-east-1::/restapis/a1b2c3";
+        let key = "arn:aws:kms:cn-north-1:111122223333:key/k";
+        let events = [
+            call("apigateway", "GetResource", "us-east-1", json!({"restApiId": "a1b2c3"})),
+            call("apigateway", "TagResource", "us-east-1", json!({"resourceArn": api, "tags": {"team": "a"}})),
+            call(
+                "apigateway",
+                "PutIntegration",
+                "us-east-1",
+                json!({"restApiId": "a1b2c3", "resourceId": "r9", "httpMethod": "GET", "credentials": "arn:aws:iam::*:user/*"}),
+            ),
+            Event {
+                resources: vec![key.into()],
+                invoked_by: Some("backup.amazonaws.com".into()),
+                ..call("kms", "Decrypt", "cn-north-1", json!({}))
+            },
+            Event {
+                resources: vec![key.into()],
+                invoked_by: Some("s3.amazonaws.com".into()),
+                ..call("kms", "GenerateDataKey", "cn-north-1", json!({}))
+            },
+        ];
+        let g = generate(catalog, dev, &events);
+        assert_eq!((g.verified_calls, g.allowed_calls), (4, 4), "{}", g.to_text());
+        assert_eq!(g.unmapped.get("apigateway:GetResource"), Some(&1), "{}", g.to_text());
+        let tags =
+            "arn:aws:apigateway:us-east-1::/tags/arn%3Aaws%3Aapigateway%3Aus%2Deast%2D1%3A%3A%2Frestapis%2Fa1b2c3";
+        assert_eq!(decide(&g, dev, "apigateway:PUT", tags), Outcome::Allow, "{}", g.document);
+        assert_eq!(decide(&g, dev, "apigateway:POST", tags), Outcome::Allow, "{}", g.document);
+        assert!(!g.document.to_string().contains("iam:PassRole"), "{}", g.document);
+        assert_eq!(decide(&g, dev, "kms:Decrypt", key), Outcome::Allow, "not a service the table knows");
+        let via = Some(("kms:ViaService", "s3.cn-north-1.amazonaws.com.cn"));
+        assert_eq!(decide_with(&g, dev, "kms:GenerateDataKey", key, via), Outcome::Allow, "{}", g.document);
+        assert_eq!(decide(&g, dev, "kms:GenerateDataKey", key), Outcome::ImplicitDeny);
+    }
+
+    /// Object actions on a bucket the record alone lists are not granted on the bucket (which
+    /// would allow nothing): the object cannot be named, so `*`, reported.
+    #[test]
+    fn an_action_gets_only_resources_of_its_types() {
+        let catalog = Catalog::embedded().unwrap();
+        let dev = "arn:aws:iam::111122223333:user/dev";
+        let s3 = |name: &str, resources: &[&str]| Event {
+            source: "s3".into(),
+            resources: resources.iter().map(|r| r.to_string()).collect(),
+            parameters: Some(json!({"bucketName": "b"})),
+            ..event(dev, name, None, &[])
+        };
+        let events = [
+            s3("DeleteObjects", &["arn:aws:s3:::b"]),
+            s3("ListObjectsV2", &["arn:aws:s3:::b"]),
+            s3("GetObject", &["arn:aws:s3:::b/k", "arn:aws:s3:::b"]),
+        ];
+        let g = generate(catalog, dev, &events);
+        assert!(g.on_any_resource.contains("s3:DeleteObject"), "{}", g.to_text());
+        assert_eq!(decide(&g, dev, "s3:GetObject", "arn:aws:s3:::b"), Outcome::ImplicitDeny, "{}", g.document);
+        assert_eq!(decide(&g, dev, "s3:ListBucket", "arn:aws:s3:::b/k"), Outcome::ImplicitDeny, "{}", g.document);
+        assert_eq!(decide(&g, dev, "s3:ListBucket", "arn:aws:s3:::b"), Outcome::Allow);
     }
 
     #[test]

@@ -66,11 +66,13 @@ struct PassRole {
 }
 
 /// A service whose calls, when another service makes them for the caller (`invokedBy`), carry
-/// that service's name in `key`, as `service.REGION.amazonaws.com`.
+/// that service's name in `key`, as `service.REGION.amazonaws.com`: `services` maps each
+/// `invokedBy` the table knows to that name.
 #[derive(serde::Deserialize)]
 struct ViaService {
     source: String,
     key: String,
+    services: HashMap<String, String>,
 }
 
 /// A creation whose tags, given in `parameter`, need `action` on what it creates.
@@ -127,7 +129,8 @@ fn exceptions() -> &'static Exceptions {
 /// name confirmed in the catalog. `Some(empty)` for a call that needs no permission; `None` when
 /// the catalog knows no such action.
 fn actions_of(catalog: &Catalog, source: &str, event: &str) -> Option<Vec<String>> {
-    if let Some(route) = route(source, event, None) {
+    if source == "apigateway" {
+        let route = routes().get(event)?.first()?;
         return Some(vec![catalog.find_action(&format!("apigateway:{}", route.method))?.to_string()]);
     }
     let table = exceptions();
@@ -192,7 +195,15 @@ pub(super) fn inferred(event: &Event, needs: &[Need]) -> Vec<(Need, String)> {
             for role in values_at(parameters, path).into_iter().filter_map(Value::as_str) {
                 // A bare name is a role of the caller's account.
                 let arn = if role.starts_with("arn:") {
+                    // Only a role, named exactly (API Gateway's `arn:aws:iam::*:user/*` passes the
+                    // caller's own credentials, not a role).
+                    let is_role = Arn::parse(role).is_some_and(|a| a.service() == "iam" && a.resource_type() == "role");
+                    if !is_role || role.contains(['*', '?']) {
+                        continue;
+                    }
                     role.to_string()
+                } else if role.contains(['*', '?', '/', ':']) {
+                    continue;
                 } else if let Some(caller) = &caller {
                     format!("arn:{}:iam::{}:role/{role}", caller.partition(), caller.account())
                 } else {
@@ -231,36 +242,30 @@ pub(super) fn needs(catalog: &Catalog, event: &Event) -> Option<Vec<Need>> {
     if let Some(authorizations) = &event.authorizations {
         return Some(authorizations.iter().map(|(action, resource)| Need::new(action, resource)).collect());
     }
-    if let Some(route) = route(&event.source, &event.name, event.parameters.as_ref()) {
-        let action = catalog.find_action(&format!("apigateway:{}", route.method))?;
-        let resource = route.arn(catalog, event).unwrap_or_else(|| "*".to_string());
-        return Some(vec![Need::new(&action.to_string(), &resource)]);
+    if event.source == "apigateway" {
+        return api_gateway(catalog, event);
     }
     let actions = actions_of(catalog, &event.source, &event.name)?;
     let condition = via_service(event);
-    let copied = copy_source(event);
+    let copy = copy_of(event);
     let mut out = Vec::with_capacity(actions.len() * event.resources.len().max(1));
     for action in &actions {
         let need = |resource: &str| Need { condition: condition.clone(), ..Need::new(action, resource) };
-        if let Some((read, source)) = &copied {
-            // A copy reads its source and writes everything else it lists.
-            if action == read {
-                out.push(need(source));
-                continue;
+        if let Some(copy) = &copy {
+            // A copy reads its source and writes its target, both named by its parameters.
+            if action == &copy.read {
+                out.extend(copy.source_needs.iter().map(|(a, r)| Need::new(a, r)));
+            } else {
+                out.push(need(&copy.target));
             }
-        }
-        if event.resources.is_empty() {
-            // No resources listed: built from the request's parameters where the action's ARN
-            // format allows it, otherwise `*` (reported).
-            out.push(need(&arn_from_parameters(catalog, action, event).unwrap_or_else(|| "*".to_string())));
             continue;
         }
         // S3's data events list an object and its bucket: each action gets the resources of its
-        // own types, or every one listed when none is of them.
-        let listed = event.resources.iter().filter(|r| copied.as_ref().is_none_or(|(_, source)| source != *r));
-        let of_its_types: Vec<&String> = listed.clone().filter(|r| takes(catalog, action, r)).collect();
+        // own types. None of them (or none listed): the ARN built from the request's parameters
+        // where the action's ARN format allows it, otherwise `*` (reported).
+        let of_its_types: Vec<&String> = event.resources.iter().filter(|r| takes(catalog, action, r)).collect();
         if of_its_types.is_empty() {
-            out.extend(listed.map(|r| need(r)));
+            out.push(need(&arn_from_parameters(catalog, action, event).unwrap_or_else(|| "*".to_string())));
         } else {
             out.extend(of_its_types.into_iter().map(|r| need(r)));
         }
@@ -268,34 +273,92 @@ pub(super) fn needs(catalog: &Catalog, event: &Event) -> Option<Vec<Need>> {
     Some(out)
 }
 
-/// Whether `arn` is of one of the resource types `action` takes.
+/// Whether `arn` is, most specifically, of a resource type `action` takes: an object ARN is of
+/// `object`, not of `bucket` (whose `${BucketName}` would match it too).
 fn takes(catalog: &Catalog, action: &str, arn: &str) -> bool {
-    catalog.find_action(action).is_some_and(|a| a.resource_types().any(|t| t.resource_type().matches_arn(arn)))
+    let Some(found) = catalog.find_action(action) else { return false };
+    let types = found.service().resource_types_for_arn(arn);
+    found.resource_types().any(|t| types.iter().any(|best| best.name() == t.resource_type().name()))
 }
 
-/// For a copy (S3's `CopyObject`, `UploadPartCopy`): the action it needs on what it copies, and
-/// the ARN of that, from the parameter the rule names (`x-amz-copy-source`: `bucket/key`, perhaps
-/// with a leading `/` and a `?versionId=`).
-fn copy_source(event: &Event) -> Option<(String, String)> {
+/// What a copy (S3's `CopyObject`, `UploadPartCopy`) needs, from its parameters.
+struct Copy {
+    /// The action the rule names for the source (`s3:GetObject`).
+    read: String,
+    /// What it needs on the source: that action, and `s3:GetObjectVersion` when a version is
+    /// copied (S3 API Reference, `CopyObject`: "to copy a specific version ... s3:GetObjectVersion").
+    source_needs: Vec<(String, String)>,
+    /// The object it writes: `bucketName` and `key`.
+    target: String,
+}
+
+/// A copy's source is `x-amz-copy-source`, URL-encoded: `bucket/key` (perhaps with a leading `/`),
+/// or an access point's object ARN, either perhaps with `?versionId=`. `None` unless the rule names
+/// a source and both ends can be read.
+fn copy_of(event: &Event) -> Option<Copy> {
     let rule = exceptions().rules.iter().find(|r| r.source == event.source && r.event == event.name)?;
     let copy = rule.read_from.as_ref()?;
-    let value = event.parameters.as_ref()?.get(&copy.parameter)?.as_str()?;
-    let path = value.trim_start_matches('/').split('?').next()?;
+    let parameters = event.parameters.as_ref()?;
+    let text = |key: &str| parameters.get(key).and_then(Value::as_str);
     let partition = Arn::parse(&event.caller).map_or_else(|| "aws".to_string(), |a| a.partition().to_string());
-    (path.contains('/') && !path.contains(['*', '?']))
-        .then(|| (copy.action.clone(), format!("arn:{partition}:s3:::{path}")))
+    let (path, version) = match text(&copy.parameter)?.split_once("?versionId=") {
+        Some((path, version)) => (path, Some(version)),
+        None => (text(&copy.parameter)?, None),
+    };
+    let path = percent_encoding::percent_decode_str(path).decode_utf8().ok()?;
+    let path = path.trim_start_matches('/');
+    let source = if path.starts_with("arn:") {
+        // `arn:aws:s3:REGION:ACCOUNT:accesspoint/NAME/object/KEY` is the object's ARN already.
+        Arn::parse(path).filter(|a| a.service() == "s3" && a.resource().contains("/object/"))?;
+        path.to_string()
+    } else {
+        format!("arn:{partition}:s3:::{path}")
+    };
+    let (bucket, key) = (text("bucketName")?, text("key")?);
+    if !path.contains('/') || [path, bucket, key].iter().any(|v| v.contains(['*', '?'])) {
+        return None;
+    }
+    let mut source_needs = vec![(copy.action.clone(), source.clone())];
+    if version.is_some_and(|v| !v.is_empty()) {
+        source_needs.push(("s3:GetObjectVersion".to_string(), source));
+    }
+    Some(Copy { read: copy.action.clone(), source_needs, target: format!("arn:{partition}:s3:::{bucket}/{key}") })
 }
 
 /// The condition a call made by a service for its caller carries (`kms:ViaService` for the KMS
-/// calls of SSE-KMS, EBS or Secrets Manager): `s3.us-east-1.amazonaws.com`.
+/// calls of SSE-KMS, Secrets Manager or Parameter Store): `s3.us-east-1.amazonaws.com`. Only for
+/// the services the table lists, by the name CloudTrail gives them in `invokedBy`, each with the
+/// name the key gives them; another service's call is granted without the condition.
 fn via_service(event: &Event) -> Option<(String, String)> {
-    let service = event.invoked_by.as_deref()?.strip_suffix(".amazonaws.com")?;
+    let invoked_by = event.invoked_by.as_deref()?;
     let rule = exceptions().via_service.iter().find(|r| r.source == event.source)?;
+    let service = rule.services.get(invoked_by)?;
     let region = event.region.as_deref()?;
-    Some((rule.key.clone(), format!("{service}.{region}.amazonaws.com")))
+    // The China regions' endpoints end in `.amazonaws.com.cn`.
+    let domain = if region.starts_with("cn-") { "amazonaws.com.cn" } else { "amazonaws.com" };
+    Some((rule.key.clone(), format!("{service}.{region}.{domain}")))
 }
 
-/// API Gateway's management operations (botocore's models), by operation name.
+/// What an API Gateway management call needed: its route's HTTP verb on its path (API Gateway
+/// Developer Guide, "Control access for managing an API with IAM permissions"). Where the REST
+/// API's and the HTTP API's models both have the operation and the parameters fill both paths
+/// (tagging by resource ARN), both. `None` (not granted, reported) when no route's path can be
+/// filled: a verb on `*` would be every call of that verb on every API.
+fn api_gateway(catalog: &Catalog, event: &Event) -> Option<Vec<Need>> {
+    let mut out: Vec<Need> = Vec::new();
+    for route in routes().get(event.name.as_str())? {
+        let action = catalog.find_action(&format!("apigateway:{}", route.method))?.to_string();
+        if let Some(resource) = route.arn(catalog, event, &action) {
+            let need = Need::new(&action, &resource);
+            if !out.contains(&need) {
+                out.push(need);
+            }
+        }
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+/// API Gateway's management operations (botocore's models).
 static ROUTES: &str = include_str!("../../data/apigateway-routes.tsv");
 
 /// An API Gateway operation: the HTTP method that is its action, and the path that is its resource.
@@ -304,39 +367,28 @@ struct Route {
     uri: &'static str,
 }
 
-/// The route of an API Gateway call: of the models that have the operation (the REST API's and
-/// the HTTP/WebSocket API's share the event source and some names), the first whose path the
-/// call's parameters fill; any, when there are no parameters to tell.
-fn route(source: &str, event: &str, parameters: Option<&Value>) -> Option<Route> {
-    if source != "apigateway" {
-        return None;
-    }
-    let mut candidates = ROUTES.lines().filter(|l| !l.starts_with('#')).filter_map(|line| {
-        let mut fields = line.split('\t').skip(1);
-        let (operation, method, uri) = (fields.next()?, fields.next()?, fields.next()?);
-        (operation == event).then_some(Route { method, uri })
-    });
-    let Some(parameters) = parameters else { return candidates.next() };
-    let mut first = None;
-    for candidate in candidates {
-        if candidate.placeholders().all(|name| parameters.get(name).is_some_and(Value::is_string)) {
-            return Some(candidate);
+/// Every operation's routes (one per model that has it), read once.
+fn routes() -> &'static HashMap<&'static str, Vec<Route>> {
+    static PARSED: std::sync::OnceLock<HashMap<&'static str, Vec<Route>>> = std::sync::OnceLock::new();
+    PARSED.get_or_init(|| {
+        let mut routes: HashMap<&'static str, Vec<Route>> = HashMap::new();
+        for line in ROUTES.lines().filter(|l| !l.starts_with('#')) {
+            let mut fields = line.split('\t').skip(1);
+            if let (Some(operation), Some(method), Some(uri)) = (fields.next(), fields.next(), fields.next()) {
+                routes.entry(operation).or_default().push(Route { method, uri });
+            }
         }
-        first.get_or_insert(candidate);
-    }
-    first
+        routes
+    })
 }
 
 impl Route {
-    /// The request members the path names: `restApiId` of `/restapis/{restApiId}`.
-    fn placeholders(&self) -> impl Iterator<Item = &'static str> {
-        self.uri.split('{').skip(1).filter_map(|part| part.split_once('}').map(|(name, _)| name))
-    }
-
     /// `arn:aws:apigateway:us-east-1::/restapis/a1b2c3`, when the parameters fill the path and
-    /// a resource type of the action has that form ("Amazon API Gateway Management" in the
-    /// Service Authorization Reference).
-    fn arn(&self, catalog: &Catalog, event: &Event) -> Option<String> {
+    /// a resource type of the service has that form ("Amazon API Gateway Management" in the
+    /// Service Authorization Reference). A resource ARN in the path (`/tags/{resourceArn}`) is
+    /// URL-encoded, as the tags resource type's `${UrlEncodedResourceARN}` says; any other value
+    /// must be one path segment.
+    fn arn(&self, catalog: &Catalog, event: &Event, action: &str) -> Option<String> {
         let caller = Arn::parse(&event.caller)?;
         let parameters = event.parameters.as_ref()?;
         let mut path = String::new();
@@ -344,17 +396,26 @@ impl Route {
         while let Some(start) = rest.find('{') {
             path.push_str(&rest[..start]);
             let end = rest[start..].find('}')? + start;
-            let value = parameters.get(&rest[start + 1..end])?.as_str()?;
-            if value.is_empty() || value.contains(['*', '?', '/']) {
+            let name = &rest[start + 1..end];
+            let value = parameters.get(name)?.as_str()?;
+            if value.is_empty() || value.contains(['*', '?']) {
                 return None;
             }
-            path.push_str(value);
+            if name == "resourceArn" {
+                path.extend(percent_encoding::utf8_percent_encode(value, percent_encoding::NON_ALPHANUMERIC));
+            } else if value.contains('/') {
+                return None;
+            } else {
+                path.push_str(value);
+            }
             rest = &rest[end + 1..];
         }
         path.push_str(rest);
         let arn = format!("arn:{}:apigateway:{}::{path}", caller.partition(), event.region.as_deref()?);
-        let action = catalog.find_action(&format!("apigateway:{}", self.method))?;
-        action.resource_types().any(|r| r.resource_type().matches_arn(&arn)).then_some(arn)
+        // Of the service's resource types, not only those the reference lists for the verb: its
+        // lists for the verbs are partial (PUT lists no integration), and the guide's rule is the path.
+        let service = catalog.find_action(action)?.service();
+        (!service.resource_types_for_arn(&arn).is_empty()).then_some(arn)
     }
 }
 
