@@ -8,33 +8,28 @@ impl Store {
         let key_record = key_record.clone();
         self.writes
             .write(move |tx| {
-                Box::pin(async move {
-                    let key_record = &key_record;
-                    let user_key = key_record.user_name.as_deref().map(key);
-                    let existing: i64 =
-                        sqlx::query_scalar("SELECT COUNT(*) FROM access_keys WHERE account_id = ? AND user_key IS ?")
-                            .bind(&key_record.account_id)
-                            .bind(&user_key)
-                            .fetch_one(&mut *tx)
-                            .await?;
-                    let quota = Quota::AccessKeysPerUser.value();
-                    if existing >= quota {
-                        return Err(StoreError::LimitExceeded(Limit::AccessKeysPerUser(quota)));
-                    }
-                    sqlx::query(
-                        "INSERT INTO access_keys (access_key_id, account_id, user_key, secret, status, created) \
+                let key_record = &key_record;
+                let user_key = key_record.user_name.as_deref().map(key);
+                let existing: i64 = tx
+                    .prepare_cached("SELECT COUNT(*) FROM access_keys WHERE account_id = ? AND user_key IS ?")?
+                    .query_row(rusqlite::params![&key_record.account_id, &user_key], |r| r.get(0))?;
+                let quota = Quota::AccessKeysPerUser.value();
+                if existing >= quota {
+                    return Err(StoreError::LimitExceeded(Limit::AccessKeysPerUser(quota)));
+                }
+                tx.prepare_cached(
+                    "INSERT INTO access_keys (access_key_id, account_id, user_key, secret, status, created) \
                          VALUES (?, ?, ?, ?, ?, ?)",
-                    )
-                    .bind(&key_record.access_key_id)
-                    .bind(&key_record.account_id)
-                    .bind(&user_key)
-                    .bind(&key_record.secret)
-                    .bind(&key_record.status)
-                    .bind(&key_record.created)
-                    .execute(&mut *tx)
-                    .await?;
-                    Ok(())
-                })
+                )?
+                .execute(rusqlite::params![
+                    &key_record.access_key_id,
+                    &key_record.account_id,
+                    &user_key,
+                    &key_record.secret,
+                    &key_record.status,
+                    &key_record.created
+                ])?;
+                Ok(())
             })
             .await
     }
@@ -68,13 +63,15 @@ impl Store {
         status: &str,
     ) -> Result<()> {
         self.execute_existing(
-            sqlx::query(
+            Bound::new(
                 "UPDATE access_keys SET status = ? WHERE account_id = ? AND user_key IS ? AND access_key_id = ?",
-            )
-            .bind(status.to_owned())
-            .bind(account_id.to_owned())
-            .bind(user.map(key))
-            .bind(access_key_id.to_owned()),
+                vec![
+                    Box::new(status.to_owned()),
+                    Box::new(account_id.to_owned()),
+                    Box::new(user.map(key)),
+                    Box::new(access_key_id.to_owned()),
+                ],
+            ),
             || StoreError::NotFound(Missing::AccessKey(access_key_id.to_string())),
         )
         .await
@@ -83,10 +80,10 @@ impl Store {
     /// Deletes a key.
     pub async fn delete_access_key(&self, account_id: &str, user: Option<&str>, access_key_id: &str) -> Result<()> {
         self.execute_existing(
-            sqlx::query("DELETE FROM access_keys WHERE account_id = ? AND user_key IS ? AND access_key_id = ?")
-                .bind(account_id.to_owned())
-                .bind(user.map(key))
-                .bind(access_key_id.to_owned()),
+            Bound::new(
+                "DELETE FROM access_keys WHERE account_id = ? AND user_key IS ? AND access_key_id = ?",
+                vec![Box::new(account_id.to_owned()), Box::new(user.map(key)), Box::new(access_key_id.to_owned())],
+            ),
             || StoreError::NotFound(Missing::AccessKey(access_key_id.to_string())),
         )
         .await
@@ -100,14 +97,16 @@ impl Store {
         service: &str,
         region: &str,
     ) -> Result<()> {
-        self.execute(sqlx::query(
+        self.execute(Bound::new(
             "UPDATE access_keys SET last_used = ?, last_used_service = ?, last_used_region = ? WHERE access_key_id = ?",
-        )
-        .bind(when.to_owned())
-        .bind(service.to_owned())
-        .bind(region.to_owned())
-        .bind(access_key_id.to_owned())
-        ).await?;
+            vec![
+                Box::new(when.to_owned()),
+                Box::new(service.to_owned()),
+                Box::new(region.to_owned()),
+                Box::new(access_key_id.to_owned()),
+            ],
+        ))
+        .await?;
         Ok(())
     }
 
@@ -115,27 +114,27 @@ impl Store {
 
     /// Stores temporary credentials.
     pub async fn create_session(&self, s: &Session) -> Result<()> {
-        self.execute(
-            sqlx::query(
-                "INSERT INTO sessions (access_key_id, account_id, secret, session_token, role_id, role_key, \
+        self.execute(Bound::new(
+            "INSERT INTO sessions (access_key_id, account_id, secret, session_token, role_id, role_key, \
                  session_name, session_policy, session_tags, source_identity, mfa_authenticated, expires, created, \
                  kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(s.access_key_id.clone())
-            .bind(s.account_id.clone())
-            .bind(s.secret.clone())
-            .bind(s.session_token_sha256.clone())
-            .bind(s.role_id.clone())
-            .bind(key(&s.role_name))
-            .bind(s.session_name.clone())
-            .bind(s.session_policy.clone())
-            .bind(s.session_tags.clone())
-            .bind(s.source_identity.clone())
-            .bind(s.mfa_authenticated.clone())
-            .bind(s.expires.clone())
-            .bind(s.created.clone())
-            .bind(s.kind.as_str()),
-        )
+            vec![
+                Box::new(s.access_key_id.clone()),
+                Box::new(s.account_id.clone()),
+                Box::new(s.secret.clone()),
+                Box::new(s.session_token_sha256.clone()),
+                Box::new(s.role_id.clone()),
+                Box::new(key(&s.role_name)),
+                Box::new(s.session_name.clone()),
+                Box::new(s.session_policy.clone()),
+                Box::new(s.session_tags.clone()),
+                Box::new(s.source_identity.clone()),
+                Box::new(s.mfa_authenticated.clone()),
+                Box::new(s.expires.clone()),
+                Box::new(s.created.clone()),
+                Box::new(s.kind.as_str()),
+            ],
+        ))
         .await?;
         Ok(())
     }

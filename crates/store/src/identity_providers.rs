@@ -68,35 +68,31 @@ impl Store {
         let (p, tags) = (p.clone(), tags.to_vec());
         self.writes
             .write(move |tx| {
-                Box::pin(async move {
-                    let count: i64 =
-                        sqlx::query_scalar("SELECT COUNT(*) FROM identity_providers WHERE account_id = ? AND kind = ?")
-                            .bind(&p.account_id)
-                            .bind(p.kind.as_str())
-                            .fetch_one(&mut *tx)
-                            .await?;
-                    if count >= p.kind.quota().value() {
-                        return Err(StoreError::LimitExceeded(Limit::Reached(p.kind.quota())));
-                    }
-                    let result = sqlx::query(
+                let count: i64 = tx
+                    .prepare_cached("SELECT COUNT(*) FROM identity_providers WHERE account_id = ? AND kind = ?")?
+                    .query_row(rusqlite::params![&p.account_id, p.kind.as_str()], |r| r.get(0))?;
+                if count >= p.kind.quota().value() {
+                    return Err(StoreError::LimitExceeded(Limit::Reached(p.kind.quota())));
+                }
+                let result = tx
+                    .prepare_cached(
                         "INSERT INTO identity_providers (arn, account_id, kind, url, client_ids, thumbprints, \
                          metadata, valid_until, uuid, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    )
-                    .bind(&p.arn)
-                    .bind(&p.account_id)
-                    .bind(p.kind.as_str())
-                    .bind(&p.url)
-                    .bind(json_list(&p.client_ids))
-                    .bind(json_list(&p.thumbprints))
-                    .bind(&p.metadata)
-                    .bind(&p.valid_until)
-                    .bind(&p.uuid)
-                    .bind(&p.created)
-                    .execute(&mut *tx)
-                    .await;
-                    already_exists(result, || Existing::IdentityProvider(p.arn.clone()))?;
-                    insert_tags(tx, &p.account_id, p.kind.owner(), &p.arn, &tags).await
-                })
+                    )?
+                    .execute(rusqlite::params![
+                        &p.arn,
+                        &p.account_id,
+                        p.kind.as_str(),
+                        &p.url,
+                        json_list(&p.client_ids),
+                        json_list(&p.thumbprints),
+                        &p.metadata,
+                        &p.valid_until,
+                        &p.uuid,
+                        &p.created
+                    ]);
+                already_exists(result, || Existing::IdentityProvider(p.arn.clone()))?;
+                insert_tags(tx, &p.account_id, p.kind.owner(), &p.arn, &tags)
             })
             .await
     }
@@ -124,16 +120,18 @@ impl Store {
         metadata: Option<(&str, Option<&str>)>,
     ) -> Result<()> {
         self.execute_existing(
-            sqlx::query(
+            Bound::new(
                 "UPDATE identity_providers SET thumbprints = COALESCE(?, thumbprints), \
                  metadata = COALESCE(?, metadata), valid_until = CASE WHEN ? THEN ? ELSE valid_until END \
                  WHERE arn = ?",
-            )
-            .bind(thumbprints.map(json_list))
-            .bind(metadata.map(|(m, _)| m.to_owned()))
-            .bind(metadata.is_some())
-            .bind(metadata.and_then(|(_, v)| v.map(str::to_owned)))
-            .bind(arn.to_owned()),
+                vec![
+                    Box::new(thumbprints.map(json_list)),
+                    Box::new(metadata.map(|(m, _)| m.to_owned())),
+                    Box::new(metadata.is_some()),
+                    Box::new(metadata.and_then(|(_, v)| v.map(str::to_owned))),
+                    Box::new(arn.to_owned()),
+                ],
+            ),
             || StoreError::NotFound(Missing::IdentityProvider(arn.to_string())),
         )
         .await
@@ -146,33 +144,27 @@ impl Store {
         let (arn, client_id) = (arn.to_owned(), client_id.to_owned());
         self.writes
             .write(move |tx| {
-                Box::pin(async move {
-                    let text: Option<String> =
-                        sqlx::query_scalar("SELECT client_ids FROM identity_providers WHERE arn = ? AND kind = 'oidc'")
-                            .bind(&arn)
-                            .fetch_optional(&mut *tx)
-                            .await?;
-                    let text = text.ok_or_else(|| StoreError::NotFound(Missing::IdentityProvider(arn.clone())))?;
-                    let mut ids: Vec<String> = serde_json::from_str(&text).unwrap_or_default();
-                    let present = ids.contains(&client_id);
-                    match (add, present) {
-                        (true, false) => {
-                            let quota = Quota::ClientIdsPerOpenIdConnectProvider;
-                            if ids.len() as i64 >= quota.value() {
-                                return Err(StoreError::LimitExceeded(Limit::Reached(quota)));
-                            }
-                            ids.push(client_id);
+                let text: Option<String> = rusqlite::OptionalExtension::optional(
+                    tx.prepare_cached("SELECT client_ids FROM identity_providers WHERE arn = ? AND kind = 'oidc'")?
+                        .query_row(rusqlite::params![&arn], |r| r.get(0)),
+                )?;
+                let text = text.ok_or_else(|| StoreError::NotFound(Missing::IdentityProvider(arn.clone())))?;
+                let mut ids: Vec<String> = serde_json::from_str(&text).unwrap_or_default();
+                let present = ids.contains(&client_id);
+                match (add, present) {
+                    (true, false) => {
+                        let quota = Quota::ClientIdsPerOpenIdConnectProvider;
+                        if ids.len() as i64 >= quota.value() {
+                            return Err(StoreError::LimitExceeded(Limit::Reached(quota)));
                         }
-                        (false, true) => ids.retain(|id| *id != client_id),
-                        _ => return Ok(()),
+                        ids.push(client_id);
                     }
-                    sqlx::query("UPDATE identity_providers SET client_ids = ? WHERE arn = ?")
-                        .bind(json_list(&ids))
-                        .bind(&arn)
-                        .execute(&mut *tx)
-                        .await?;
-                    Ok(())
-                })
+                    (false, true) => ids.retain(|id| *id != client_id),
+                    _ => return Ok(()),
+                }
+                tx.prepare_cached("UPDATE identity_providers SET client_ids = ? WHERE arn = ?")?
+                    .execute(rusqlite::params![json_list(&ids), &arn])?;
+                Ok(())
             })
             .await
     }
@@ -182,19 +174,13 @@ impl Store {
         let (account_id, arn) = (account_id.to_owned(), arn.to_owned());
         self.writes
             .write(move |tx| {
-                Box::pin(async move {
-                    let done =
-                        sqlx::query("DELETE FROM identity_providers WHERE arn = ? AND account_id = ? AND kind = ?")
-                            .bind(&arn)
-                            .bind(&account_id)
-                            .bind(kind.as_str())
-                            .execute(&mut *tx)
-                            .await?;
-                    if done.rows_affected() == 0 {
-                        return Err(StoreError::NotFound(Missing::IdentityProvider(arn.clone())));
-                    }
-                    delete_tags(&mut *tx, &account_id, kind.owner(), &arn).await
-                })
+                let done = tx
+                    .prepare_cached("DELETE FROM identity_providers WHERE arn = ? AND account_id = ? AND kind = ?")?
+                    .execute(rusqlite::params![&arn, &account_id, kind.as_str()])?;
+                if done == 0 {
+                    return Err(StoreError::NotFound(Missing::IdentityProvider(arn.clone())));
+                }
+                delete_tags(tx, &account_id, kind.owner(), &arn)
             })
             .await
     }

@@ -2,9 +2,10 @@
 //!
 //! IAM state (accounts, users, groups, roles, managed policies and their versions, inline
 //! policies, attachments, tags, access keys, STS sessions) lives in an embedded SQLite database
-//! in WAL mode. All writes go through one connection on one task, so concurrent clients queue
-//! instead of failing with "database is locked", and the writes that queue up together are
-//! committed together (group commit, in `writer`); reads use a pool and never wait for writes.
+//! in WAL mode (rusqlite, SQLite compiled in). All writes go through one connection on one thread,
+//! so concurrent clients queue instead of failing with "database is locked", and the writes that
+//! queue up together are committed together (group commit, in `writer`); reads run on the calling
+//! thread on pooled read-only connections and never wait for writes.
 //! Every write that checks something (a name is free, a user has no keys left) does it in the same
 //! transaction as the change. The schema is versioned ([`migrations`]) so that another backend can
 //! follow.
@@ -26,11 +27,8 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::query::Query;
-use sqlx::sqlite::{
-    SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteQueryResult, SqliteSynchronous,
-};
-use sqlx::{Sqlite, SqlitePool};
+use rusqlite::{Connection, OpenFlags};
+use writer::Bound;
 
 pub mod migrations;
 mod readers;
@@ -54,10 +52,10 @@ pub enum StoreError {
     LimitExceeded(Limit),
     /// The database failed.
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
-    /// A read failed.
-    #[error("database error while reading: {0}")]
-    Read(#[from] rusqlite::Error),
+    Database(#[from] rusqlite::Error),
+    /// The writer thread cannot be started.
+    #[error("cannot start the database's writer thread: {0}")]
+    Thread(std::io::Error),
     /// The directory of an in-memory database cannot be made.
     #[error("cannot make a scratch directory for the in-memory database: {0}")]
     Scratch(std::io::Error),
@@ -70,7 +68,7 @@ pub enum StoreError {
         /// The migration's version.
         version: i64,
         /// The database error.
-        source: sqlx::Error,
+        source: rusqlite::Error,
     },
 }
 
@@ -567,30 +565,60 @@ const WAL_RESTART_FRAMES: i64 = 16_384;
 /// catches up with the last frame, so the log is never restarted: when it has grown past
 /// [`WAL_RESTART_FRAMES`], a `TRUNCATE` checkpoint holds writers back for the last few frames and
 /// empties it.
-struct Checkpointer(tokio::task::JoinHandle<()>);
+struct Checkpointer(Option<std::sync::mpsc::Sender<()>>);
 
 impl Checkpointer {
-    fn start(pool: SqlitePool) -> Checkpointer {
-        Checkpointer(tokio::spawn(async move {
-            let mut tick = tokio::time::interval(CHECKPOINT_INTERVAL);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tick.tick().await;
-                // A failed checkpoint leaves the WAL to the next one; nothing is lost.
-                let passive: std::result::Result<(i64, i64, i64), _> =
-                    sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)").fetch_one(&pool).await;
-                if matches!(passive, Ok((_, frames, _)) if frames > WAL_RESTART_FRAMES) {
-                    let _ = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&pool).await;
+    fn start(conn: Connection) -> Result<Checkpointer> {
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        std::thread::Builder::new()
+            .name("monban-checkpoint".into())
+            .spawn(move || {
+                // Until the store is dropped (the sender goes), every interval.
+                while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(CHECKPOINT_INTERVAL) {
+                    // A failed checkpoint leaves the WAL to the next one; nothing is lost.
+                    let passive = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(1));
+                    if matches!(passive, Ok(frames) if frames > WAL_RESTART_FRAMES) {
+                        let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+                    }
                 }
-            }
-        }))
+            })
+            .map_err(StoreError::Thread)?;
+        Ok(Checkpointer(Some(stop)))
     }
 }
 
 impl Drop for Checkpointer {
     fn drop(&mut self) {
-        self.0.abort();
+        drop(self.0.take());
     }
+}
+
+/// How a connection's commits reach the disk.
+#[derive(Clone, Copy)]
+enum Synchronous {
+    /// WAL + NORMAL: a commit survives the process being killed.
+    Normal,
+    /// No `fsync` at all: for a database that vanishes with the process anyway.
+    Off,
+}
+
+/// Opens a read-write connection to the database file with the store's settings.
+fn connect(path: &Path, synchronous: Synchronous) -> Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags)?;
+    conn.busy_timeout(Duration::from_secs(30))?;
+    conn.pragma_update(None, "journal_mode", "wal")?;
+    conn.pragma_update(
+        None,
+        "synchronous",
+        match synchronous {
+            Synchronous::Normal => "normal",
+            Synchronous::Off => "off",
+        },
+    )?;
+    conn.pragma_update(None, "foreign_keys", true)?;
+    conn.set_prepared_statement_cache_capacity(256);
+    Ok(conn)
 }
 
 fn key(name: &str) -> String {
@@ -602,7 +630,7 @@ impl Store {
     pub async fn open(path: &Path) -> Result<Store> {
         // WAL + NORMAL: a commit survives the process being killed; only a power cut can lose the
         // last transactions (SQLite "WAL mode" documentation).
-        Store::open_file(path, SqliteSynchronous::Normal, None).await
+        Store::open_file(path, Synchronous::Normal, None)
     }
 
     /// A database that vanishes with the store (`monban serve --ephemeral`, tests). It is a file
@@ -616,82 +644,65 @@ impl Store {
         let prefix = format!("monban-{}-", std::process::id());
         let dir = tempfile::Builder::new().prefix(&prefix).tempdir_in(parent).map_err(StoreError::Scratch)?;
         let path = dir.path().join("monban.db");
-        Store::open_file(&path, SqliteSynchronous::Off, Some(Arc::new(dir))).await
+        Store::open_file(&path, Synchronous::Off, Some(Arc::new(dir)))
     }
 
-    async fn open_file(
-        path: &Path,
-        synchronous: SqliteSynchronous,
-        scratch: Option<Arc<tempfile::TempDir>>,
-    ) -> Result<Store> {
-        let options = SqliteConnectOptions::new()
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(synchronous)
-            .busy_timeout(Duration::from_secs(30))
-            .foreign_keys(true);
-        let one = || SqlitePoolOptions::new().max_connections(1).idle_timeout(None).max_lifetime(None);
+    fn open_file(path: &Path, synchronous: Synchronous, scratch: Option<Arc<tempfile::TempDir>>) -> Result<Store> {
+        let mut write = connect(path, synchronous)?;
         // Commits never checkpoint: the checkpointer's own connection does.
-        let write_pool = one().connect_with(options.clone().pragma("wal_autocheckpoint", "0")).await?;
-        migrations::apply(&write_pool).await?;
-        let checkpoints = Checkpointer::start(one().connect_with(options).await?);
+        write.pragma_update(None, "wal_autocheckpoint", 0)?;
+        migrations::apply(&mut write)?;
+        let checkpoints = Checkpointer::start(connect(path, synchronous)?)?;
         let reader = Arc::new(readers::Readers::new(path.to_path_buf()));
         Ok(Store {
             reader,
-            writes: writer::Writer::start(write_pool),
+            writes: writer::Writer::start(write).map_err(StoreError::Thread)?,
             _checkpoints: Some(Arc::new(checkpoints)),
             _scratch: scratch,
         })
     }
 
-    /// A write of one statement, which SQLite makes atomic on its own. Its values are bound owned
-    /// because it runs on the writer task.
-    async fn execute(&self, query: Query<'static, Sqlite, SqliteArguments<'static>>) -> Result<SqliteQueryResult> {
-        self.writes.write(move |tx| Box::pin(async move { Ok(query.execute(tx).await?) })).await
+    /// A write of one statement, which SQLite makes atomic on its own; the rows it changed. Its
+    /// values are bound owned because it runs on the writer thread.
+    async fn execute(&self, statement: Bound) -> Result<usize> {
+        self.writes.write(move |tx| statement.run(tx)).await
     }
 
     /// [`Store::execute`] for a statement that changes an existing row: `missing` when it changed none.
-    async fn execute_existing(
-        &self,
-        query: Query<'static, Sqlite, SqliteArguments<'static>>,
-        missing: impl FnOnce() -> StoreError,
-    ) -> Result<()> {
-        if self.execute(query).await?.rows_affected() == 0 {
+    async fn execute_existing(&self, statement: Bound, missing: impl FnOnce() -> StoreError) -> Result<()> {
+        if self.execute(statement).await? == 0 {
             return Err(missing());
         }
         Ok(())
     }
 
-    /// Runs `query` after checking, in the same transaction, that each of `required` principals
-    /// exists (`NotFound` otherwise) and that `quota`, if given, is not reached: no concurrent
-    /// delete can come between the check and the write, and no concurrent write past the quota.
+    /// Runs `statement` after checking, in the same transaction, that each of `required`
+    /// principals exists (`NotFound` otherwise) and that `quota`, if given, is not reached: no
+    /// concurrent delete can come between the check and the write, and no concurrent write past
+    /// the quota.
     async fn execute_checked(
         &self,
         account_id: &str,
         required: &[(PrincipalKind, &str)],
         quota: Option<CountCheck>,
-        query: Query<'static, Sqlite, SqliteArguments<'static>>,
-    ) -> Result<SqliteQueryResult> {
+        statement: Bound,
+    ) -> Result<usize> {
         let account_id = account_id.to_owned();
         let required: Vec<(PrincipalKind, String)> = required.iter().map(|(k, n)| (*k, (*n).to_owned())).collect();
         self.writes
             .write(move |tx| {
-                Box::pin(async move {
-                    for (kind, name) in &required {
-                        require_in(&mut *tx, &account_id, *kind, name).await?;
+                for (kind, name) in &required {
+                    require_in(tx, &account_id, *kind, name)?;
+                }
+                if let Some(quota) = quota {
+                    let count: i64 = tx
+                        .prepare_cached(quota.count)?
+                        .query_row(rusqlite::params_from_iter(quota.binds.iter()), |r| r.get(0))?;
+                    if count >= quota.limit.value() {
+                        return Err(StoreError::LimitExceeded(quota.limit));
                     }
-                    if let Some(quota) = quota {
-                        let mut count = sqlx::query_scalar::<_, i64>(quota.count);
-                        for value in &quota.binds {
-                            count = count.bind(value);
-                        }
-                        if count.fetch_one(&mut *tx).await? >= quota.limit.value() {
-                            return Err(StoreError::LimitExceeded(quota.limit));
-                        }
-                    }
-                    Ok(query.execute(&mut *tx).await?)
-                })
+                }
+                statement.run(tx)
             })
             .await
     }
@@ -700,43 +711,39 @@ impl Store {
     pub async fn reset(&self) -> Result<()> {
         self.writes
             .write(move |tx| {
-                Box::pin(async move {
-                    for table in [
-                        "identity_providers",
-                        "server_certificates",
-                        "user_credentials",
-                        "password_policies",
-                        "mfa_devices",
-                        "login_profiles",
-                        "instance_profiles",
-                        "last_accessed",
-                        "sessions",
-                        "access_keys",
-                        "tags",
-                        "attachments",
-                        "policy_versions",
-                        "managed_policies",
-                        "inline_policies",
-                        "group_members",
-                        "principals",
-                        "accounts",
-                    ] {
-                        sqlx::query(&format!("DELETE FROM {table}")).execute(&mut *tx).await?;
-                    }
-                    Ok(())
-                })
+                for table in [
+                    "identity_providers",
+                    "server_certificates",
+                    "user_credentials",
+                    "password_policies",
+                    "mfa_devices",
+                    "login_profiles",
+                    "instance_profiles",
+                    "last_accessed",
+                    "sessions",
+                    "access_keys",
+                    "tags",
+                    "attachments",
+                    "policy_versions",
+                    "managed_policies",
+                    "inline_policies",
+                    "group_members",
+                    "principals",
+                    "accounts",
+                ] {
+                    tx.prepare_cached(&format!("DELETE FROM {table}"))?.execute(rusqlite::params![])?;
+                }
+                Ok(())
             })
             .await
     }
 
     /// Creates the account in `partition` if it does not exist.
     pub async fn ensure_account(&self, account_id: &str, now: &str, partition: &str) -> Result<()> {
-        self.execute(
-            sqlx::query("INSERT OR IGNORE INTO accounts (account_id, created, partition) VALUES (?, ?, ?)")
-                .bind(account_id.to_owned())
-                .bind(now.to_owned())
-                .bind(partition.to_owned()),
-        )
+        self.execute(Bound::new(
+            "INSERT OR IGNORE INTO accounts (account_id, created, partition) VALUES (?, ?, ?)",
+            vec![Box::new(account_id.to_owned()), Box::new(now.to_owned()), Box::new(partition.to_owned())],
+        ))
         .await?;
         Ok(())
     }
@@ -760,11 +767,10 @@ impl Store {
 
     /// Sets or clears the account alias (an account has at most one).
     pub async fn set_account_alias(&self, account_id: &str, alias: Option<&str>) -> Result<()> {
-        self.execute(
-            sqlx::query("UPDATE accounts SET alias = ? WHERE account_id = ?")
-                .bind(alias.map(str::to_owned))
-                .bind(account_id.to_owned()),
-        )
+        self.execute(Bound::new(
+            "UPDATE accounts SET alias = ? WHERE account_id = ?",
+            vec![Box::new(alias.map(str::to_owned)), Box::new(account_id.to_owned())],
+        ))
         .await?;
         Ok(())
     }
@@ -798,40 +804,36 @@ fn owner_key_for(owner: Owner, owner_key: &str) -> String {
 }
 
 /// Removes an entity's tags, in the transaction that deletes it.
-async fn delete_tags(conn: &mut sqlx::SqliteConnection, account_id: &str, owner: Owner, owner_key: &str) -> Result<()> {
-    sqlx::query("DELETE FROM tags WHERE account_id = ? AND kind = ? AND owner_key = ?")
-        .bind(account_id)
-        .bind(owner.as_str())
-        .bind(owner_key_for(owner, owner_key))
-        .execute(conn)
-        .await?;
+fn delete_tags(conn: &rusqlite::Connection, account_id: &str, owner: Owner, owner_key: &str) -> Result<()> {
+    conn.prepare_cached("DELETE FROM tags WHERE account_id = ? AND kind = ? AND owner_key = ?")?
+        .execute(rusqlite::params![account_id, owner.as_str(), owner_key_for(owner, owner_key)])?;
     Ok(())
 }
 
-async fn insert_tags(
-    conn: &mut sqlx::SqliteConnection,
+fn insert_tags(
+    conn: &rusqlite::Connection,
     account_id: &str,
     owner: Owner,
     owner_key: &str,
     tags: &[Tag],
 ) -> Result<()> {
     for (i, tag) in tags.iter().enumerate() {
-        sqlx::query(
+        conn.prepare_cached(
             "INSERT INTO tags (account_id, kind, owner_key, key, value, position) VALUES (?, ?, ?, ?, ?, \
              COALESCE((SELECT MAX(position) + 1 FROM tags WHERE account_id = ? AND kind = ? AND owner_key = ?), ?)) \
              ON CONFLICT (account_id, kind, owner_key, key) DO UPDATE SET value = excluded.value",
-        )
-        .bind(account_id)
-        .bind(owner.as_str())
-        .bind(owner_key)
-        .bind(&tag.key)
-        .bind(&tag.value)
-        .bind(account_id)
-        .bind(owner.as_str())
-        .bind(owner_key)
-        .bind(i as i64)
-        .execute(&mut *conn)
-        .await?;
+        )?
+        .execute(rusqlite::params![
+            account_id,
+            owner.as_str(),
+            owner_key,
+            &tag.key,
+            &tag.value,
+            account_id,
+            owner.as_str(),
+            owner_key,
+            i as i64
+        ])?;
     }
     Ok(())
 }
@@ -842,7 +844,10 @@ fn already_exists<T>(
     existing: impl FnOnce() -> Existing,
 ) -> Result<T> {
     match result.map_err(Into::into) {
-        Err(StoreError::Database(sqlx::Error::Database(e))) if e.is_unique_violation() => {
+        Err(StoreError::Database(rusqlite::Error::SqliteFailure(e, _)))
+            if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                || e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY =>
+        {
             Err(StoreError::AlreadyExists(existing()))
         }
         other => other,
@@ -870,13 +875,11 @@ fn remove_orphans(parent: &Path) {
 
 /// `NotFound` unless the principal exists, as seen by the write's own transaction: the check that
 /// a write's target exists belongs to the write.
-async fn require_in(tx: &mut sqlx::SqliteConnection, account_id: &str, kind: PrincipalKind, name: &str) -> Result<()> {
-    let found = sqlx::query("SELECT 1 FROM principals WHERE account_id = ? AND kind = ? AND name_key = ?")
-        .bind(account_id)
-        .bind(kind.as_str())
-        .bind(key(name))
-        .fetch_optional(tx)
-        .await?;
+fn require_in(tx: &rusqlite::Connection, account_id: &str, kind: PrincipalKind, name: &str) -> Result<()> {
+    let found = rusqlite::OptionalExtension::optional(
+        tx.prepare_cached("SELECT 1 FROM principals WHERE account_id = ? AND kind = ? AND name_key = ?")?
+            .query_row(rusqlite::params![account_id, kind.as_str(), key(name)], |_| Ok(())),
+    )?;
     found.map(|_| ()).ok_or_else(|| not_found(kind, name))
 }
 
@@ -906,11 +909,10 @@ impl Store {
 
     /// Sets it (SetSecurityTokenServicePreferences).
     pub async fn set_global_endpoint_token_version(&self, account_id: &str, version: i64) -> Result<()> {
-        self.execute(
-            sqlx::query("UPDATE accounts SET global_endpoint_token_version = ? WHERE account_id = ?")
-                .bind(version)
-                .bind(account_id.to_owned()),
-        )
+        self.execute(Bound::new(
+            "UPDATE accounts SET global_endpoint_token_version = ? WHERE account_id = ?",
+            vec![Box::new(version), Box::new(account_id.to_owned())],
+        ))
         .await?;
         Ok(())
     }

@@ -12,23 +12,22 @@ impl Store {
         let (device, tags) = (device.clone(), tags.to_vec());
         self.writes
             .write(move |tx| {
-                Box::pin(async move {
-                    let result = sqlx::query(
+                let result = tx
+                    .prepare_cached(
                         "INSERT INTO mfa_devices (serial, account_id, name_key, name, path, seed, created) \
                          VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    )
-                    .bind(&device.serial)
-                    .bind(&device.account_id)
-                    .bind(key(&device.name))
-                    .bind(&device.name)
-                    .bind(&device.path)
-                    .bind(&device.seed)
-                    .bind(&device.created)
-                    .execute(&mut *tx)
-                    .await;
-                    already_exists(result, || Existing::MfaDevice)?;
-                    insert_tags(tx, &device.account_id, Owner::MfaDevice, &device.serial, &tags).await
-                })
+                    )?
+                    .execute(rusqlite::params![
+                        &device.serial,
+                        &device.account_id,
+                        key(&device.name),
+                        &device.name,
+                        &device.path,
+                        &device.seed,
+                        &device.created
+                    ]);
+                already_exists(result, || Existing::MfaDevice)?;
+                insert_tags(tx, &device.account_id, Owner::MfaDevice, &device.serial, &tags)
             })
             .await
     }
@@ -70,33 +69,23 @@ impl Store {
         let (account_id, user_key, serial, now) = (account_id.to_owned(), key(user), serial.to_owned(), now.to_owned());
         self.writes
             .write(move |tx| {
-                Box::pin(async move {
-                    let count: i64 =
-                        sqlx::query_scalar("SELECT COUNT(*) FROM mfa_devices WHERE account_id = ? AND user_key = ?")
-                            .bind(&account_id)
-                            .bind(&user_key)
-                            .fetch_one(&mut *tx)
-                            .await?;
-                    let quota = Quota::MfaDevicesPerUser.value();
-                    if count >= quota {
-                        return Err(StoreError::LimitExceeded(Limit::MfaDevicesPerUser(quota)));
-                    }
-                    let done = sqlx::query(
+                let count: i64 = tx
+                    .prepare_cached("SELECT COUNT(*) FROM mfa_devices WHERE account_id = ? AND user_key = ?")?
+                    .query_row(rusqlite::params![&account_id, &user_key], |r| r.get(0))?;
+                let quota = Quota::MfaDevicesPerUser.value();
+                if count >= quota {
+                    return Err(StoreError::LimitExceeded(Limit::MfaDevicesPerUser(quota)));
+                }
+                let done = tx
+                    .prepare_cached(
                         "UPDATE mfa_devices SET user_key = ?, enabled = ?, last_step = ?, drift_steps = 0 \
                          WHERE serial = ? AND account_id = ? AND user_key IS NULL",
-                    )
-                    .bind(&user_key)
-                    .bind(&now)
-                    .bind(step)
-                    .bind(&serial)
-                    .bind(&account_id)
-                    .execute(&mut *tx)
-                    .await?;
-                    if done.rows_affected() == 0 {
-                        return Err(StoreError::AlreadyExists(Existing::MfaDeviceInUse));
-                    }
-                    Ok(())
-                })
+                    )?
+                    .execute(rusqlite::params![&user_key, &now, step, &serial, &account_id])?;
+                if done == 0 {
+                    return Err(StoreError::AlreadyExists(Existing::MfaDeviceInUse));
+                }
+                Ok(())
             })
             .await
     }
@@ -104,13 +93,11 @@ impl Store {
     /// Unassigns a device from the user it is assigned to.
     pub async fn deactivate_mfa_device(&self, account_id: &str, user: &str, serial: &str) -> Result<()> {
         self.execute_existing(
-            sqlx::query(
+            Bound::new(
                 "UPDATE mfa_devices SET user_key = NULL, enabled = NULL, last_step = NULL \
                      WHERE serial = ? AND account_id = ? AND user_key = ?",
-            )
-            .bind(serial.to_owned())
-            .bind(account_id.to_owned())
-            .bind(key(user)),
+                vec![Box::new(serial.to_owned()), Box::new(account_id.to_owned()), Box::new(key(user))],
+            ),
             || StoreError::NotFound(Missing::MfaDevice(serial.to_string())),
         )
         .await
@@ -121,25 +108,19 @@ impl Store {
         let (account_id, serial) = (account_id.to_owned(), serial.to_owned());
         self.writes
             .write(move |tx| {
-                Box::pin(async move {
-                    let assigned: Option<Option<String>> =
-                        sqlx::query_scalar("SELECT user_key FROM mfa_devices WHERE serial = ? AND account_id = ?")
-                            .bind(&serial)
-                            .bind(&account_id)
-                            .fetch_optional(&mut *tx)
-                            .await?;
-                    match assigned {
-                        None => Err(StoreError::NotFound(Missing::VirtualMfaDevice(serial.to_string()))),
-                        Some(Some(_)) => Err(StoreError::Conflict(Conflict::MfaDeviceInUse)),
-                        Some(None) => {
-                            sqlx::query("DELETE FROM mfa_devices WHERE serial = ?")
-                                .bind(&serial)
-                                .execute(&mut *tx)
-                                .await?;
-                            delete_tags(&mut *tx, &account_id, Owner::MfaDevice, &serial).await
-                        }
+                let assigned: Option<Option<String>> = rusqlite::OptionalExtension::optional(
+                    tx.prepare_cached("SELECT user_key FROM mfa_devices WHERE serial = ? AND account_id = ?")?
+                        .query_row(rusqlite::params![&serial, &account_id], |r| r.get(0)),
+                )?;
+                match assigned {
+                    None => Err(StoreError::NotFound(Missing::VirtualMfaDevice(serial.to_string()))),
+                    Some(Some(_)) => Err(StoreError::Conflict(Conflict::MfaDeviceInUse)),
+                    Some(None) => {
+                        tx.prepare_cached("DELETE FROM mfa_devices WHERE serial = ?")?
+                            .execute(rusqlite::params![&serial])?;
+                        delete_tags(tx, &account_id, Owner::MfaDevice, &serial)
                     }
-                })
+                }
             })
             .await
     }
@@ -148,32 +129,25 @@ impl Store {
     /// code of that or a later step was used: false means the codes were already spent.
     pub async fn resync_mfa_device(&self, serial: &str, drift_steps: i64, step: i64) -> Result<bool> {
         let done = self
-            .execute(
-                sqlx::query(
-                    "UPDATE mfa_devices SET drift_steps = ?1, last_step = ?2 WHERE serial = ?3 \
+            .execute(Bound::new(
+                "UPDATE mfa_devices SET drift_steps = ?1, last_step = ?2 WHERE serial = ?3 \
                      AND (last_step IS NULL OR last_step < ?2)",
-                )
-                .bind(drift_steps)
-                .bind(step)
-                .bind(serial.to_owned()),
-            )
+                vec![Box::new(drift_steps), Box::new(step), Box::new(serial.to_owned())],
+            ))
             .await?;
-        Ok(done.rows_affected() == 1)
+        Ok(done == 1)
     }
 
     /// Records that the code of time step `step` was used with a device, if no code of that or a
     /// later step was: false means the code was already spent (a replay).
     pub async fn spend_mfa_step(&self, serial: &str, step: i64) -> Result<bool> {
         let done = self
-            .execute(
-                sqlx::query(
-                    "UPDATE mfa_devices SET last_step = ?1 WHERE serial = ?2 AND (last_step IS NULL OR last_step < ?1)",
-                )
-                .bind(step)
-                .bind(serial.to_owned()),
-            )
+            .execute(Bound::new(
+                "UPDATE mfa_devices SET last_step = ?1 WHERE serial = ?2 AND (last_step IS NULL OR last_step < ?1)",
+                vec![Box::new(step), Box::new(serial.to_owned())],
+            ))
             .await?;
-        Ok(done.rows_affected() == 1)
+        Ok(done == 1)
     }
 }
 

@@ -3,7 +3,7 @@
 //! A migration is never edited once released: a change to the schema is a new file in
 //! `crates/store/migrations/`, appended to [`MIGRATIONS`]. Each runs in its own transaction.
 
-use sqlx::SqlitePool;
+use rusqlite::Connection;
 
 use crate::StoreError;
 
@@ -21,23 +21,19 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
 ];
 
 /// Applies every migration newer than the database's version.
-pub async fn apply(pool: &SqlitePool) -> Result<(), StoreError> {
-    sqlx::query("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied TEXT NOT NULL)")
-        .execute(pool)
-        .await?;
-    let current: i64 =
-        sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetch_one(pool).await?;
+pub fn apply(conn: &mut Connection) -> Result<(), StoreError> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied TEXT NOT NULL)",
+    )?;
+    let current: i64 = conn.query_row("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", [], |r| r.get(0))?;
     for &(version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
-        let run = async {
-            let mut tx = pool.begin().await?;
-            sqlx::raw_sql(sql).execute(&mut *tx).await?;
-            sqlx::query("INSERT INTO schema_migrations (version, applied) VALUES (?, datetime('now'))")
-                .bind(version)
-                .execute(&mut *tx)
-                .await?;
-            tx.commit().await
+        let run = |conn: &mut Connection| -> rusqlite::Result<()> {
+            let tx = conn.transaction()?;
+            tx.execute_batch(sql)?;
+            tx.execute("INSERT INTO schema_migrations (version, applied) VALUES (?, datetime('now'))", [version])?;
+            tx.commit()
         };
-        run.await.map_err(|source| StoreError::Migration { version, source })?;
+        run(conn).map_err(|source| StoreError::Migration { version, source })?;
     }
     Ok(())
 }

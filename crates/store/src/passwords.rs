@@ -88,15 +88,17 @@ impl Store {
                 account_id,
                 &[(PrincipalKind::User, user)],
                 None,
-                sqlx::query(
+                Bound::new(
                     "INSERT INTO login_profiles (account_id, user_key, created, reset_required, password_hash, \
                      password_changed) VALUES (?1, ?2, ?3, ?4, ?5, ?3)",
-                )
-                .bind(account_id.to_owned())
-                .bind(key(user))
-                .bind(now.to_owned())
-                .bind(i64::from(reset_required))
-                .bind(password_hash.to_owned()),
+                    vec![
+                        Box::new(account_id.to_owned()),
+                        Box::new(key(user)),
+                        Box::new(now.to_owned()),
+                        Box::new(i64::from(reset_required)),
+                        Box::new(password_hash.to_owned()),
+                    ],
+                ),
             )
             .await;
         already_exists(result, || Existing::LoginProfile(user.to_string()))?;
@@ -109,38 +111,35 @@ impl Store {
         let (account_id, user) = (account_id.to_owned(), user.to_owned());
         self.writes
             .write(move |tx| {
-                Box::pin(async move {
-                    require_in(&mut *tx, &account_id, PrincipalKind::User, &user).await?;
-                    let stored: Option<Option<String>> = sqlx::query_scalar(
+                require_in(tx, &account_id, PrincipalKind::User, &user)?;
+                let stored: Option<Option<String>> = rusqlite::OptionalExtension::optional(
+                    tx.prepare_cached(
                         "SELECT password_hash FROM login_profiles WHERE account_id = ? AND user_key = ?",
-                    )
-                    .bind(&account_id)
-                    .bind(key(&user))
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                    let Some(stored) = stored else {
-                        return Err(StoreError::NotFound(Missing::LoginProfile(user.clone())));
-                    };
-                    if stored != update.expected_hash {
-                        return Err(StoreError::Conflict(Conflict::PasswordChanged));
-                    }
-                    let (hash, changed) = update.password.unzip();
-                    sqlx::query(
-                        "UPDATE login_profiles SET password_hash = COALESCE(?1, password_hash), \
+                    )?
+                    .query_row(rusqlite::params![&account_id, key(&user)], |r| r.get(0)),
+                )?;
+                let Some(stored) = stored else {
+                    return Err(StoreError::NotFound(Missing::LoginProfile(user.clone())));
+                };
+                if stored != update.expected_hash {
+                    return Err(StoreError::Conflict(Conflict::PasswordChanged));
+                }
+                let (hash, changed) = update.password.unzip();
+                tx.prepare_cached(
+                    "UPDATE login_profiles SET password_hash = COALESCE(?1, password_hash), \
                          password_changed = COALESCE(?2, password_changed), \
                          previous_hashes = CASE WHEN ?1 IS NULL THEN previous_hashes ELSE ?3 END, \
                          reset_required = COALESCE(?4, reset_required) WHERE account_id = ?5 AND user_key = ?6",
-                    )
-                    .bind(hash)
-                    .bind(changed)
-                    .bind(update.previous_hashes.join("\n"))
-                    .bind(update.reset_required.map(i64::from))
-                    .bind(&account_id)
-                    .bind(key(&user))
-                    .execute(&mut *tx)
-                    .await?;
-                    Ok(())
-                })
+                )?
+                .execute(rusqlite::params![
+                    hash,
+                    changed,
+                    update.previous_hashes.join("\n"),
+                    update.reset_required.map(i64::from),
+                    &account_id,
+                    key(&user)
+                ])?;
+                Ok(())
             })
             .await
     }
@@ -149,9 +148,10 @@ impl Store {
     pub async fn delete_login_profile(&self, account_id: &str, user: &str) -> Result<()> {
         self.require_principal(account_id, PrincipalKind::User, user).await?;
         self.execute_existing(
-            sqlx::query("DELETE FROM login_profiles WHERE account_id = ? AND user_key = ?")
-                .bind(account_id.to_owned())
-                .bind(key(user)),
+            Bound::new(
+                "DELETE FROM login_profiles WHERE account_id = ? AND user_key = ?",
+                vec![Box::new(account_id.to_owned()), Box::new(key(user))],
+            ),
             || StoreError::NotFound(Missing::LoginProfile(user.to_string())),
         )
         .await
@@ -176,23 +176,23 @@ impl Store {
 
     /// Sets (replacing) the account password policy.
     pub async fn put_password_policy(&self, account_id: &str, p: &PasswordPolicy) -> Result<()> {
-        self.execute(
-            sqlx::query(
-                "INSERT OR REPLACE INTO password_policies (account_id, minimum_length, require_symbols, \
+        self.execute(Bound::new(
+            "INSERT OR REPLACE INTO password_policies (account_id, minimum_length, require_symbols, \
                  require_numbers, require_uppercase, require_lowercase, allow_users_to_change, max_age_days, \
                  reuse_prevention, hard_expiry) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(account_id.to_owned())
-            .bind(p.minimum_length)
-            .bind(p.require_symbols)
-            .bind(p.require_numbers)
-            .bind(p.require_uppercase)
-            .bind(p.require_lowercase)
-            .bind(p.allow_users_to_change)
-            .bind(p.max_age_days)
-            .bind(p.reuse_prevention)
-            .bind(p.hard_expiry),
-        )
+            vec![
+                Box::new(account_id.to_owned()),
+                Box::new(p.minimum_length),
+                Box::new(p.require_symbols),
+                Box::new(p.require_numbers),
+                Box::new(p.require_uppercase),
+                Box::new(p.require_lowercase),
+                Box::new(p.allow_users_to_change),
+                Box::new(p.max_age_days),
+                Box::new(p.reuse_prevention),
+                Box::new(p.hard_expiry),
+            ],
+        ))
         .await?;
         Ok(())
     }
@@ -200,7 +200,7 @@ impl Store {
     /// Removes the account password policy.
     pub async fn delete_password_policy(&self, account_id: &str) -> Result<()> {
         self.execute_existing(
-            sqlx::query("DELETE FROM password_policies WHERE account_id = ?").bind(account_id.to_owned()),
+            Bound::new("DELETE FROM password_policies WHERE account_id = ?", vec![Box::new(account_id.to_owned())]),
             || StoreError::NotFound(Missing::PasswordPolicy(account_id.to_string())),
         )
         .await

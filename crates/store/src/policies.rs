@@ -30,39 +30,34 @@ impl Store {
         let tags = tags.to_vec();
         self.writes
             .write(move |tx| {
-                Box::pin(async move {
-                    let account_id = account_id.as_str();
-                    let policy = &policy;
-                    let document = document.as_str();
-                    let tags = tags.as_slice();
-                    let result = sqlx::query(
+                let account_id = account_id.as_str();
+                let policy = &policy;
+                let document = document.as_str();
+                let tags = tags.as_slice();
+                let result = tx
+                    .prepare_cached(
                         "INSERT INTO managed_policies (account_id, arn, name_key, name, id, path, description, \
                          default_version, next_version, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, 'v1', 2, ?, ?)",
-                    )
-                    .bind(account_id)
-                    .bind(&policy.arn)
-                    .bind(key(&policy.name))
-                    .bind(&policy.name)
-                    .bind(&policy.id)
-                    .bind(&policy.path)
-                    .bind(&policy.description)
-                    .bind(&policy.created)
-                    .bind(&policy.created)
-                    .execute(&mut *tx)
-                    .await;
-                    already_exists(result, || Existing::ManagedPolicy(policy.name.clone()))?;
-                    sqlx::query(
-                        "INSERT INTO policy_versions (policy_arn, version_id, document, created) VALUES (?, \
+                    )?
+                    .execute(rusqlite::params![
+                        account_id,
+                        &policy.arn,
+                        key(&policy.name),
+                        &policy.name,
+                        &policy.id,
+                        &policy.path,
+                        &policy.description,
+                        &policy.created,
+                        &policy.created
+                    ]);
+                already_exists(result, || Existing::ManagedPolicy(policy.name.clone()))?;
+                tx.prepare_cached(
+                    "INSERT INTO policy_versions (policy_arn, version_id, document, created) VALUES (?, \
                          'v1', ?, ?)",
-                    )
-                    .bind(&policy.arn)
-                    .bind(document)
-                    .bind(&policy.created)
-                    .execute(&mut *tx)
-                    .await?;
-                    insert_tags(tx, account_id, Owner::Policy, &policy.arn, tags).await?;
-                    Ok(())
-                })
+                )?
+                .execute(rusqlite::params![&policy.arn, document, &policy.created])?;
+                insert_tags(tx, account_id, Owner::Policy, &policy.arn, tags)?;
+                Ok(())
             })
             .await
     }
@@ -93,33 +88,29 @@ impl Store {
         let arn = arn.to_owned();
         self.writes
             .write(move |tx| {
-                Box::pin(async move {
+                {
                     let arn = arn.as_str();
-                    let exists = sqlx::query("SELECT 1 FROM managed_policies WHERE arn = ?")
-                        .bind(arn)
-                        .fetch_optional(&mut *tx)
-                        .await?;
+                    let exists = rusqlite::OptionalExtension::optional(
+                        tx.prepare_cached("SELECT 1 FROM managed_policies WHERE arn = ?")?
+                            .query_row(rusqlite::params![arn], |_| Ok(())),
+                    )?;
                     if exists.is_none() {
                         return Err(policy_not_found(arn));
                     }
-                    let attached: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM attachments WHERE policy_arn = ?")
-                        .bind(arn)
-                        .fetch_one(&mut *tx)
-                        .await?;
+                    let attached: i64 = tx
+                        .prepare_cached("SELECT COUNT(*) FROM attachments WHERE policy_arn = ?")?
+                        .query_row(rusqlite::params![arn], |r| r.get(0))?;
                     // A policy in use as a permissions boundary counts as attached (IAM API Reference,
                     // DeletePolicy: "you must ... remove it as a permissions boundary").
-                    let boundary: i64 =
-                        sqlx::query_scalar("SELECT COUNT(*) FROM principals WHERE permissions_boundary = ?")
-                            .bind(arn)
-                            .fetch_one(&mut *tx)
-                            .await?;
+                    let boundary: i64 = tx
+                        .prepare_cached("SELECT COUNT(*) FROM principals WHERE permissions_boundary = ?")?
+                        .query_row(rusqlite::params![arn], |r| r.get(0))?;
                     if attached + boundary > 0 {
                         return Err(StoreError::Conflict(Conflict::PolicyInUse));
                     }
-                    let versions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM policy_versions WHERE policy_arn = ?")
-                        .bind(arn)
-                        .fetch_one(&mut *tx)
-                        .await?;
+                    let versions: i64 = tx
+                        .prepare_cached("SELECT COUNT(*) FROM policy_versions WHERE policy_arn = ?")?
+                        .query_row(rusqlite::params![arn], |r| r.get(0))?;
                     if versions > 1 {
                         return Err(StoreError::Conflict(Conflict::PolicyVersions));
                     }
@@ -128,10 +119,10 @@ impl Store {
                         "DELETE FROM policy_versions WHERE policy_arn = ?",
                         "DELETE FROM managed_policies WHERE arn = ?",
                     ] {
-                        sqlx::query(sql).bind(arn).execute(&mut *tx).await?;
+                        tx.prepare_cached(sql)?.execute(rusqlite::params![arn])?;
                     }
                     Ok(())
-                })
+                }
             })
             .await
     }
@@ -149,53 +140,38 @@ impl Store {
         let now = now.to_owned();
         self.writes
             .write(move |tx| {
-                Box::pin(async move {
-                    let arn = arn.as_str();
-                    let document = document.as_str();
-                    let now = now.as_str();
-                    let next: Option<i64> =
-                        sqlx::query_scalar("SELECT next_version FROM managed_policies WHERE arn = ?")
-                            .bind(arn)
-                            .fetch_optional(&mut *tx)
-                            .await?;
-                    let next = next.ok_or_else(|| policy_not_found(arn))?;
-                    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM policy_versions WHERE policy_arn = ?")
-                        .bind(arn)
-                        .fetch_one(&mut *tx)
-                        .await?;
-                    let quota = Quota::VersionsPerPolicy.value();
-                    if count >= quota {
-                        return Err(StoreError::LimitExceeded(Limit::PolicyVersions(quota)));
-                    }
-                    let version_id = format!("v{next}");
-                    sqlx::query(
-                        "INSERT INTO policy_versions (policy_arn, version_id, document, created) VALUES (?, \
+                let arn = arn.as_str();
+                let document = document.as_str();
+                let now = now.as_str();
+                let next: Option<i64> = rusqlite::OptionalExtension::optional(
+                    tx.prepare_cached("SELECT next_version FROM managed_policies WHERE arn = ?")?
+                        .query_row(rusqlite::params![arn], |r| r.get(0)),
+                )?;
+                let next = next.ok_or_else(|| policy_not_found(arn))?;
+                let count: i64 = tx
+                    .prepare_cached("SELECT COUNT(*) FROM policy_versions WHERE policy_arn = ?")?
+                    .query_row(rusqlite::params![arn], |r| r.get(0))?;
+                let quota = Quota::VersionsPerPolicy.value();
+                if count >= quota {
+                    return Err(StoreError::LimitExceeded(Limit::PolicyVersions(quota)));
+                }
+                let version_id = format!("v{next}");
+                tx.prepare_cached(
+                    "INSERT INTO policy_versions (policy_arn, version_id, document, created) VALUES (?, \
                          ?, ?, ?)",
-                    )
-                    .bind(arn)
-                    .bind(&version_id)
-                    .bind(document)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
-                    sqlx::query("UPDATE managed_policies SET next_version = next_version + 1 WHERE arn = ?")
-                        .bind(arn)
-                        .execute(&mut *tx)
-                        .await?;
-                    if set_default {
-                        sqlx::query("UPDATE managed_policies SET default_version = ?, updated = ? WHERE arn = ?")
-                            .bind(&version_id)
-                            .bind(now)
-                            .bind(arn)
-                            .execute(&mut *tx)
-                            .await?;
-                    }
-                    Ok(PolicyVersion {
-                        version_id,
-                        document: document.into(),
-                        created: now.into(),
-                        is_default: set_default,
-                    })
+                )?
+                .execute(rusqlite::params![arn, &version_id, document, now])?;
+                tx.prepare_cached("UPDATE managed_policies SET next_version = next_version + 1 WHERE arn = ?")?
+                    .execute(rusqlite::params![arn])?;
+                if set_default {
+                    tx.prepare_cached("UPDATE managed_policies SET default_version = ?, updated = ? WHERE arn = ?")?
+                        .execute(rusqlite::params![&version_id, now, arn])?;
+                }
+                Ok(PolicyVersion {
+                    version_id,
+                    document: document.into(),
+                    created: now.into(),
+                    is_default: set_default,
                 })
             })
             .await
@@ -235,30 +211,23 @@ impl Store {
         let now = now.to_owned();
         self.writes
             .write(move |tx| {
-                Box::pin(async move {
-                    let arn = arn.as_str();
-                    let version_id = version_id.as_str();
-                    let now = now.as_str();
-                    let exists = sqlx::query("SELECT 1 FROM policy_versions WHERE policy_arn = ? AND version_id = ?")
-                        .bind(arn)
-                        .bind(version_id)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                    if exists.is_none() {
-                        return Err(StoreError::NotFound(Missing::PolicyVersion(
-                            arn.to_string(),
-                            version_id.to_string(),
-                            false,
-                        )));
-                    }
-                    sqlx::query("UPDATE managed_policies SET default_version = ?, updated = ? WHERE arn = ?")
-                        .bind(version_id)
-                        .bind(now)
-                        .bind(arn)
-                        .execute(&mut *tx)
-                        .await?;
-                    Ok(())
-                })
+                let arn = arn.as_str();
+                let version_id = version_id.as_str();
+                let now = now.as_str();
+                let exists = rusqlite::OptionalExtension::optional(
+                    tx.prepare_cached("SELECT 1 FROM policy_versions WHERE policy_arn = ? AND version_id = ?")?
+                        .query_row(rusqlite::params![arn, version_id], |_| Ok(())),
+                )?;
+                if exists.is_none() {
+                    return Err(StoreError::NotFound(Missing::PolicyVersion(
+                        arn.to_string(),
+                        version_id.to_string(),
+                        false,
+                    )));
+                }
+                tx.prepare_cached("UPDATE managed_policies SET default_version = ?, updated = ? WHERE arn = ?")?
+                    .execute(rusqlite::params![version_id, now, arn])?;
+                Ok(())
             })
             .await
     }
@@ -269,32 +238,27 @@ impl Store {
         let version_id = version_id.to_owned();
         self.writes
             .write(move |tx| {
-                Box::pin(async move {
-                    let arn = arn.as_str();
-                    let version_id = version_id.as_str();
-                    let default: Option<String> =
-                        sqlx::query_scalar("SELECT default_version FROM managed_policies WHERE arn = ?")
-                            .bind(arn)
-                            .fetch_optional(&mut *tx)
-                            .await?;
-                    let default = default.ok_or_else(|| policy_not_found(arn))?;
-                    if default == version_id {
-                        return Err(StoreError::Conflict(Conflict::DefaultVersion));
-                    }
-                    let done = sqlx::query("DELETE FROM policy_versions WHERE policy_arn = ? AND version_id = ?")
-                        .bind(arn)
-                        .bind(version_id)
-                        .execute(&mut *tx)
-                        .await?;
-                    if done.rows_affected() == 0 {
-                        return Err(StoreError::NotFound(Missing::PolicyVersion(
-                            arn.to_string(),
-                            version_id.to_string(),
-                            true,
-                        )));
-                    }
-                    Ok(())
-                })
+                let arn = arn.as_str();
+                let version_id = version_id.as_str();
+                let default: Option<String> = rusqlite::OptionalExtension::optional(
+                    tx.prepare_cached("SELECT default_version FROM managed_policies WHERE arn = ?")?
+                        .query_row(rusqlite::params![arn], |r| r.get(0)),
+                )?;
+                let default = default.ok_or_else(|| policy_not_found(arn))?;
+                if default == version_id {
+                    return Err(StoreError::Conflict(Conflict::DefaultVersion));
+                }
+                let done = tx
+                    .prepare_cached("DELETE FROM policy_versions WHERE policy_arn = ? AND version_id = ?")?
+                    .execute(rusqlite::params![arn, version_id])?;
+                if done == 0 {
+                    return Err(StoreError::NotFound(Missing::PolicyVersion(
+                        arn.to_string(),
+                        version_id.to_string(),
+                        true,
+                    )));
+                }
+                Ok(())
             })
             .await
     }
@@ -325,13 +289,15 @@ impl Store {
             account_id,
             &[(kind, owner)],
             Some(quota),
-            sqlx::query(
+            Bound::new(
                 "INSERT OR IGNORE INTO attachments (account_id, kind, owner_key, policy_arn) VALUES (?, ?, ?, ?)",
-            )
-            .bind(account_id.to_owned())
-            .bind(kind.as_str())
-            .bind(key(owner))
-            .bind(policy_arn.to_owned()),
+                vec![
+                    Box::new(account_id.to_owned()),
+                    Box::new(kind.as_str()),
+                    Box::new(key(owner)),
+                    Box::new(policy_arn.to_owned()),
+                ],
+            ),
         )
         .await?;
         Ok(())
@@ -347,13 +313,15 @@ impl Store {
     ) -> Result<()> {
         self.require_principal(account_id, kind, owner).await?;
         self.execute_existing(
-            sqlx::query(
+            Bound::new(
                 "DELETE FROM attachments WHERE account_id = ? AND kind = ? AND owner_key = ? AND policy_arn = ?",
-            )
-            .bind(account_id.to_owned())
-            .bind(kind.as_str())
-            .bind(key(owner))
-            .bind(policy_arn.to_owned()),
+                vec![
+                    Box::new(account_id.to_owned()),
+                    Box::new(kind.as_str()),
+                    Box::new(key(owner)),
+                    Box::new(policy_arn.to_owned()),
+                ],
+            ),
             || StoreError::NotFound(Missing::Attachment(policy_arn.to_string())),
         )
         .await

@@ -46,6 +46,12 @@ const DELETE_CONFLICTS: [(&str, Conflict); 10] = [
     ),
 ];
 
+/// Whether a change is the trust policy's, which also sets the principal ids it names.
+enum ChangeKind {
+    Trust,
+    Other,
+}
+
 impl Store {
     /// Creates a user, group or role with its tags; fails if the name is taken (case-insensitively).
     pub async fn create_principal(&self, account_id: &str, p: &Principal) -> Result<()> {
@@ -57,30 +63,29 @@ impl Store {
         let (account_id, p, tags) = (account_id.to_string(), p.clone(), tags.to_vec());
         self.writes
             .write(move |tx| {
-                Box::pin(async move {
-                    let result = sqlx::query(
+                let result = tx
+                    .prepare_cached(
                         "INSERT INTO principals (account_id, kind, name_key, name, id, path, arn, created, \
                          description, trust_policy, max_session_duration, permissions_boundary, \
                          trust_principal_ids) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    )
-                    .bind(&account_id)
-                    .bind(p.kind.as_str())
-                    .bind(key(&p.name))
-                    .bind(&p.name)
-                    .bind(&p.id)
-                    .bind(&p.path)
-                    .bind(&p.arn)
-                    .bind(&p.created)
-                    .bind(&p.description)
-                    .bind(&p.trust_policy)
-                    .bind(p.max_session_duration)
-                    .bind(&p.permissions_boundary)
-                    .bind(&p.trust_principal_ids)
-                    .execute(&mut *tx)
-                    .await;
-                    already_exists(result, || Existing::Principal(p.kind, p.name.clone()))?;
-                    insert_tags(tx, &account_id, Owner::Principal(p.kind), &key(&p.name), &tags).await
-                })
+                    )?
+                    .execute(rusqlite::params![
+                        &account_id,
+                        p.kind.as_str(),
+                        key(&p.name),
+                        &p.name,
+                        &p.id,
+                        &p.path,
+                        &p.arn,
+                        &p.created,
+                        &p.description,
+                        &p.trust_policy,
+                        p.max_session_duration,
+                        &p.permissions_boundary,
+                        &p.trust_principal_ids
+                    ]);
+                already_exists(result, || Existing::Principal(p.kind, p.name.clone()))?;
+                insert_tags(tx, &account_id, Owner::Principal(p.kind), &key(&p.name), &tags)
             })
             .await
     }
@@ -91,32 +96,13 @@ impl Store {
         let (account_id, role, policy_arn) = (account_id.to_owned(), role.clone(), policy_arn.to_owned());
         self.writes
             .write(move |tx| {
-                Box::pin(async move {
-                    let result = sqlx::query(
-                        "INSERT INTO principals (account_id, kind, name_key, name, id, path, arn, created, description, \
-                         trust_policy, max_session_duration) VALUES (?, 'role', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    )
-                    .bind(&account_id)
-                    .bind(key(&role.name))
-                    .bind(&role.name)
-                    .bind(&role.id)
-                    .bind(&role.path)
-                    .bind(&role.arn)
-                    .bind(&role.created)
-                    .bind(&role.description)
-                    .bind(&role.trust_policy)
-                    .bind(role.max_session_duration)
-                    .execute(&mut *tx)
-                    .await;
+                {
+                    let result = tx.prepare_cached("INSERT INTO principals (account_id, kind, name_key, name, id, path, arn, created, description, \
+                         trust_policy, max_session_duration) VALUES (?, 'role', ?, ?, ?, ?, ?, ?, ?, ?, ?)")?.execute(rusqlite::params![&account_id, key(&role.name), &role.name, &role.id, &role.path, &role.arn, &role.created, &role.description, &role.trust_policy, role.max_session_duration]);
                     already_exists(result, || Existing::Principal(PrincipalKind::Role, role.name.clone()))?;
-                    sqlx::query("INSERT INTO attachments (account_id, kind, owner_key, policy_arn) VALUES (?, 'role', ?, ?)")
-                        .bind(&account_id)
-                        .bind(key(&role.name))
-                        .bind(&policy_arn)
-                        .execute(&mut *tx)
-                        .await?;
+                    tx.prepare_cached("INSERT INTO attachments (account_id, kind, owner_key, policy_arn) VALUES (?, 'role', ?, ?)")?.execute(rusqlite::params![&account_id, key(&role.name), &policy_arn])?;
                     Ok(())
-                })
+                }
             })
             .await
     }
@@ -127,32 +113,23 @@ impl Store {
         let (account_id, name) = (account_id.to_owned(), name.to_owned());
         self.writes
             .write(move |tx| {
-                Box::pin(async move {
-                    require_in(&mut *tx, &account_id, PrincipalKind::Role, &name).await?;
-                    let in_profile: i64 = sqlx::query_scalar(
-                        "SELECT COUNT(*) FROM instance_profiles WHERE account_id = ? AND role_key = ?",
-                    )
-                    .bind(&account_id)
-                    .bind(key(&name))
-                    .fetch_one(&mut *tx)
-                    .await?;
-                    if in_profile > 0 {
-                        return Err(StoreError::Conflict(Conflict::InstanceProfile));
-                    }
-                    for sql in [
-                        "DELETE FROM attachments WHERE account_id = ? AND kind = 'role' AND owner_key = ?",
-                        "DELETE FROM inline_policies WHERE account_id = ? AND kind = 'role' AND owner_key = ?",
-                    ] {
-                        sqlx::query(sql).bind(&account_id).bind(key(&name)).execute(&mut *tx).await?;
-                    }
-                    delete_tags(&mut *tx, &account_id, Owner::Principal(PrincipalKind::Role), &name).await?;
-                    sqlx::query("DELETE FROM principals WHERE account_id = ? AND kind = 'role' AND name_key = ?")
-                        .bind(&account_id)
-                        .bind(key(&name))
-                        .execute(&mut *tx)
-                        .await?;
-                    Ok(())
-                })
+                require_in(tx, &account_id, PrincipalKind::Role, &name)?;
+                let in_profile: i64 = tx
+                    .prepare_cached("SELECT COUNT(*) FROM instance_profiles WHERE account_id = ? AND role_key = ?")?
+                    .query_row(rusqlite::params![&account_id, key(&name)], |r| r.get(0))?;
+                if in_profile > 0 {
+                    return Err(StoreError::Conflict(Conflict::InstanceProfile));
+                }
+                for sql in [
+                    "DELETE FROM attachments WHERE account_id = ? AND kind = 'role' AND owner_key = ?",
+                    "DELETE FROM inline_policies WHERE account_id = ? AND kind = 'role' AND owner_key = ?",
+                ] {
+                    tx.prepare_cached(sql)?.execute(rusqlite::params![&account_id, key(&name)])?;
+                }
+                delete_tags(tx, &account_id, Owner::Principal(PrincipalKind::Role), &name)?;
+                tx.prepare_cached("DELETE FROM principals WHERE account_id = ? AND kind = 'role' AND name_key = ?")?
+                    .execute(rusqlite::params![&account_id, key(&name)])?;
+                Ok(())
             })
             .await
     }
@@ -201,6 +178,8 @@ impl Store {
     /// unique id: a concurrent change to another attribute stands, and a principal deleted and
     /// created again under the same name is another principal (`NotFound`).
     pub async fn change_principal(&self, account_id: &str, p: &Principal, change: PrincipalChange) -> Result<()> {
+        let change_kind =
+            if matches!(change, PrincipalChange::Trust { .. }) { ChangeKind::Trust } else { ChangeKind::Other };
         let (sql, value, principal_ids): (&'static str, Option<String>, Option<String>) = match change {
             PrincipalChange::Description(d) => (
                 "UPDATE principals SET description = ?1 WHERE account_id = ?2 AND kind = ?3 AND id = ?4",
@@ -225,12 +204,13 @@ impl Store {
                 principal_ids,
             ),
         };
-        let query = sqlx::query(sql)
-            .bind(value)
-            .bind(account_id.to_owned())
-            .bind(p.kind.as_str())
-            .bind(p.id.clone())
-            .bind(principal_ids);
+        let mut values: Vec<Box<dyn rusqlite::ToSql + Send>> =
+            vec![Box::new(value), Box::new(account_id.to_owned()), Box::new(p.kind.as_str()), Box::new(p.id.clone())];
+        // Only the trust policy's change names the principal ids (?5).
+        if matches!(change_kind, ChangeKind::Trust) {
+            values.push(Box::new(principal_ids));
+        }
+        let query = Bound::new(sql, values);
         self.execute_existing(query, || not_found(p.kind, &p.name)).await
     }
 
@@ -242,39 +222,27 @@ impl Store {
         let name = name.to_owned();
         self.writes
             .write(move |tx| {
-                Box::pin(async move {
-                    let account_id = account_id.as_str();
-                    let name = name.as_str();
-                    let exists =
-                        sqlx::query("SELECT 1 FROM principals WHERE account_id = ? AND kind = ? AND name_key = ?")
-                            .bind(account_id)
-                            .bind(kind.as_str())
-                            .bind(&name_key)
-                            .fetch_optional(&mut *tx)
-                            .await?;
-                    if exists.is_none() {
-                        return Err(not_found(kind, name));
+                let account_id = account_id.as_str();
+                let name = name.as_str();
+                let exists = rusqlite::OptionalExtension::optional(
+                    tx.prepare_cached("SELECT 1 FROM principals WHERE account_id = ? AND kind = ? AND name_key = ?")?
+                        .query_row(rusqlite::params![account_id, kind.as_str(), &name_key], |_| Ok(())),
+                )?;
+                if exists.is_none() {
+                    return Err(not_found(kind, name));
+                }
+                for (sql, message) in DELETE_CONFLICTS {
+                    let n: i64 = tx
+                        .prepare_cached(sql)?
+                        .query_row(rusqlite::params![account_id, kind.as_str(), &name_key], |r| r.get(0))?;
+                    if n > 0 {
+                        return Err(StoreError::Conflict(message));
                     }
-                    for (sql, message) in DELETE_CONFLICTS {
-                        let n: i64 = sqlx::query_scalar(sql)
-                            .bind(account_id)
-                            .bind(kind.as_str())
-                            .bind(&name_key)
-                            .fetch_one(&mut *tx)
-                            .await?;
-                        if n > 0 {
-                            return Err(StoreError::Conflict(message));
-                        }
-                    }
-                    delete_tags(&mut *tx, account_id, Owner::Principal(kind), name).await?;
-                    sqlx::query("DELETE FROM principals WHERE account_id = ? AND kind = ? AND name_key = ?")
-                        .bind(account_id)
-                        .bind(kind.as_str())
-                        .bind(&name_key)
-                        .execute(&mut *tx)
-                        .await?;
-                    Ok(())
-                })
+                }
+                delete_tags(tx, account_id, Owner::Principal(kind), name)?;
+                tx.prepare_cached("DELETE FROM principals WHERE account_id = ? AND kind = ? AND name_key = ?")?
+                    .execute(rusqlite::params![account_id, kind.as_str(), &name_key])?;
+                Ok(())
             })
             .await
     }
@@ -293,10 +261,10 @@ impl Store {
             account_id,
             &[(PrincipalKind::Group, group), (PrincipalKind::User, user)],
             Some(quota),
-            sqlx::query("INSERT OR IGNORE INTO group_members (account_id, group_key, user_key) VALUES (?, ?, ?)")
-                .bind(account_id.to_owned())
-                .bind(key(group))
-                .bind(key(user)),
+            Bound::new(
+                "INSERT OR IGNORE INTO group_members (account_id, group_key, user_key) VALUES (?, ?, ?)",
+                vec![Box::new(account_id.to_owned()), Box::new(key(group)), Box::new(key(user))],
+            ),
         )
         .await?;
         Ok(())
@@ -308,10 +276,10 @@ impl Store {
             account_id,
             &[(PrincipalKind::Group, group), (PrincipalKind::User, user)],
             None,
-            sqlx::query("DELETE FROM group_members WHERE account_id = ? AND group_key = ? AND user_key = ?")
-                .bind(account_id.to_owned())
-                .bind(key(group))
-                .bind(key(user)),
+            Bound::new(
+                "DELETE FROM group_members WHERE account_id = ? AND group_key = ? AND user_key = ?",
+                vec![Box::new(account_id.to_owned()), Box::new(key(group)), Box::new(key(user))],
+            ),
         )
         .await?;
         Ok(())
@@ -354,40 +322,34 @@ impl Store {
             (account_id.to_owned(), owner.to_owned(), name.to_owned(), document.to_owned());
         self.writes
             .write(move |tx| {
-                Box::pin(async move {
-                    require_in(&mut *tx, &account_id, kind, &owner).await?;
-                    let others: Vec<String> = sqlx::query_scalar(
-                        "SELECT document FROM inline_policies WHERE account_id = ? AND kind = ? AND owner_key = ? \
+                require_in(tx, &account_id, kind, &owner)?;
+                let others: Vec<String> = writer::column(
+                    tx,
+                    "SELECT document FROM inline_policies WHERE account_id = ? AND kind = ? AND owner_key = ? \
                          AND name <> ?",
-                    )
-                    .bind(&account_id)
-                    .bind(kind.as_str())
-                    .bind(key(&owner))
-                    .bind(&name)
-                    .fetch_all(&mut *tx)
-                    .await?;
-                    let quota = match kind {
-                        PrincipalKind::User => Quota::UserPolicySize,
-                        PrincipalKind::Group => Quota::GroupPolicySize,
-                        PrincipalKind::Role => Quota::RolePolicySize,
-                    };
-                    let total: i64 = others.iter().map(|d| policy_size(d)).sum::<i64>() + policy_size(&document);
-                    if total > quota.value() {
-                        return Err(StoreError::LimitExceeded(Limit::InlinePolicySize(kind, quota.value())));
-                    }
-                    sqlx::query(
-                        "INSERT INTO inline_policies (account_id, kind, owner_key, name, document) VALUES (?, ?, ?, ?, ?) \
+                    rusqlite::params![&account_id, kind.as_str(), key(&owner), &name],
+                )?;
+                let quota = match kind {
+                    PrincipalKind::User => Quota::UserPolicySize,
+                    PrincipalKind::Group => Quota::GroupPolicySize,
+                    PrincipalKind::Role => Quota::RolePolicySize,
+                };
+                let total: i64 = others.iter().map(|d| policy_size(d)).sum::<i64>() + policy_size(&document);
+                if total > quota.value() {
+                    return Err(StoreError::LimitExceeded(Limit::InlinePolicySize(kind, quota.value())));
+                }
+                tx.prepare_cached(
+                    "INSERT INTO inline_policies (account_id, kind, owner_key, name, document) VALUES (?, ?, ?, ?, ?) \
                          ON CONFLICT (account_id, kind, owner_key, name) DO UPDATE SET document = excluded.document",
-                    )
-                    .bind(&account_id)
-                    .bind(kind.as_str())
-                    .bind(key(&owner))
-                    .bind(&name)
-                    .bind(&document)
-                    .execute(&mut *tx)
-                    .await?;
-                    Ok(())
-                })
+                )?
+                .execute(rusqlite::params![
+                    &account_id,
+                    kind.as_str(),
+                    key(&owner),
+                    &name,
+                    &document
+                ])?;
+                Ok(())
             })
             .await
     }
@@ -434,11 +396,15 @@ impl Store {
     ) -> Result<()> {
         self.require_principal(account_id, kind, owner).await?;
         self.execute_existing(
-            sqlx::query("DELETE FROM inline_policies WHERE account_id = ? AND kind = ? AND owner_key = ? AND name = ?")
-                .bind(account_id.to_owned())
-                .bind(kind.as_str())
-                .bind(key(owner))
-                .bind(name.to_owned()),
+            Bound::new(
+                "DELETE FROM inline_policies WHERE account_id = ? AND kind = ? AND owner_key = ? AND name = ?",
+                vec![
+                    Box::new(account_id.to_owned()),
+                    Box::new(kind.as_str()),
+                    Box::new(key(owner)),
+                    Box::new(name.to_owned()),
+                ],
+            ),
             || StoreError::NotFound(Missing::InlinePolicy(kind, name.to_string())),
         )
         .await
@@ -462,54 +428,50 @@ impl Store {
         let new_arn = new_arn.to_owned();
         self.writes
             .write(move |tx| {
-                Box::pin(async move {
+                {
                     let account_id = account_id.as_str();
                     let name = name.as_str();
                     let new_name = new_name.as_str();
                     let new_path = new_path.as_str();
                     let new_arn = new_arn.as_str();
                     if old_key != new_key {
-                        let taken = sqlx::query(
-                            "SELECT 1 FROM principals WHERE account_id = ? AND kind = ? AND \
+                        let taken = rusqlite::OptionalExtension::optional(
+                            tx.prepare_cached(
+                                "SELECT 1 FROM principals WHERE account_id = ? AND kind = ? AND \
                              name_key = ?",
-                        )
-                        .bind(account_id)
-                        .bind(kind.as_str())
-                        .bind(&new_key)
-                        .fetch_optional(&mut *tx)
-                        .await?;
+                            )?
+                            .query_row(rusqlite::params![account_id, kind.as_str(), &new_key], |_| Ok(())),
+                        )?;
                         if taken.is_some() {
                             return Err(StoreError::AlreadyExists(Existing::Principal(kind, new_name.to_string())));
                         }
                     }
-                    let done = sqlx::query(
-                        "UPDATE principals SET name_key = ?, name = ?, path = ?, arn = ? WHERE account_id = ? AND \
+                    let done = tx
+                        .prepare_cached(
+                            "UPDATE principals SET name_key = ?, name = ?, path = ?, arn = ? WHERE account_id = ? AND \
                          kind = ? AND name_key = ?",
-                    )
-                    .bind(&new_key)
-                    .bind(new_name)
-                    .bind(new_path)
-                    .bind(new_arn)
-                    .bind(account_id)
-                    .bind(kind.as_str())
-                    .bind(&old_key)
-                    .execute(&mut *tx)
-                    .await?;
-                    if done.rows_affected() == 0 {
+                        )?
+                        .execute(rusqlite::params![
+                            &new_key,
+                            new_name,
+                            new_path,
+                            new_arn,
+                            account_id,
+                            kind.as_str(),
+                            &old_key
+                        ])?;
+                    if done == 0 {
                         return Err(not_found(kind, name));
                     }
                     // Policies, attachments, memberships, credentials and instance profiles follow
                     // through their foreign keys (ON UPDATE CASCADE); tags, which policies own too,
                     // have none.
-                    sqlx::query("UPDATE tags SET owner_key = ? WHERE account_id = ? AND kind = ? AND owner_key = ?")
-                        .bind(&new_key)
-                        .bind(account_id)
-                        .bind(kind.as_str())
-                        .bind(&old_key)
-                        .execute(&mut *tx)
-                        .await?;
+                    tx.prepare_cached(
+                        "UPDATE tags SET owner_key = ? WHERE account_id = ? AND kind = ? AND owner_key = ?",
+                    )?
+                    .execute(rusqlite::params![&new_key, account_id, kind.as_str(), &old_key])?;
                     Ok(())
-                })
+                }
             })
             .await
     }

@@ -8,23 +8,14 @@ impl Store {
         let (account_id, p, tags) = (account_id.to_owned(), p.clone(), tags.to_vec());
         self.writes
             .write(move |tx| {
-                Box::pin(async move {
-                    let result = sqlx::query(
+                let result = tx
+                    .prepare_cached(
                         "INSERT INTO instance_profiles (account_id, name_key, name, id, path, arn, created) \
                          VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    )
-                    .bind(&account_id)
-                    .bind(key(&p.name))
-                    .bind(&p.name)
-                    .bind(&p.id)
-                    .bind(&p.path)
-                    .bind(&p.arn)
-                    .bind(&p.created)
-                    .execute(&mut *tx)
-                    .await;
-                    already_exists(result, || Existing::InstanceProfile(p.name.clone()))?;
-                    insert_tags(tx, &account_id, Owner::InstanceProfile, &key(&p.name), &tags).await
-                })
+                    )?
+                    .execute(rusqlite::params![&account_id, key(&p.name), &p.name, &p.id, &p.path, &p.arn, &p.created]);
+                already_exists(result, || Existing::InstanceProfile(p.name.clone()))?;
+                insert_tags(tx, &account_id, Owner::InstanceProfile, &key(&p.name), &tags)
             })
             .await
     }
@@ -69,34 +60,26 @@ impl Store {
         let (account_id, profile, role) = (account_id.to_owned(), profile.to_owned(), role.to_owned());
         self.writes
             .write(move |tx| {
-                Box::pin(async move {
-                    require_in(&mut *tx, &account_id, PrincipalKind::Role, &role).await?;
+                {
+                    require_in(tx, &account_id, PrincipalKind::Role, &role)?;
                     let changed = if add {
-                        sqlx::query(
+                        tx.prepare_cached(
                             "UPDATE instance_profiles SET role_key = ? WHERE account_id = ? AND name_key = ? \
                              AND role_key IS NULL",
-                        )
-                        .bind(key(&role))
-                        .bind(&account_id)
-                        .bind(key(&profile))
-                        .execute(&mut *tx)
-                        .await?
+                        )?
+                        .execute(rusqlite::params![key(&role), &account_id, key(&profile)])?
                     } else {
-                        sqlx::query(
+                        tx.prepare_cached(
                             "UPDATE instance_profiles SET role_key = NULL WHERE account_id = ? AND name_key = ? \
                              AND role_key = ?",
-                        )
-                        .bind(&account_id)
-                        .bind(key(&profile))
-                        .bind(key(&role))
-                        .execute(&mut *tx)
-                        .await?
+                        )?
+                        .execute(rusqlite::params![&account_id, key(&profile), key(&role)])?
                     };
-                    if changed.rows_affected() == 1 {
+                    if changed == 1 {
                         return Ok(());
                     }
                     // Nothing changed: say why, from the same transaction's view.
-                    let exists = profile_exists(&mut *tx, &account_id, &profile).await?;
+                    let exists = profile_exists(tx, &account_id, &profile)?;
                     Err(match (exists, add) {
                         (false, _) => StoreError::NotFound(Missing::InstanceProfile(profile.clone())),
                         (true, true) => StoreError::LimitExceeded(Limit::RolesPerInstanceProfile(
@@ -106,7 +89,7 @@ impl Store {
                             StoreError::NotFound(Missing::RoleInInstanceProfile(role.clone(), profile.clone()))
                         }
                     })
-                })
+                }
             })
             .await
     }
@@ -116,22 +99,18 @@ impl Store {
         let (account_id, name) = (account_id.to_owned(), name.to_owned());
         self.writes
             .write(move |tx| {
-                Box::pin(async move {
-                    let deleted = sqlx::query(
+                let deleted = tx
+                    .prepare_cached(
                         "DELETE FROM instance_profiles WHERE account_id = ? AND name_key = ? AND role_key IS NULL",
-                    )
-                    .bind(&account_id)
-                    .bind(key(&name))
-                    .execute(&mut *tx)
-                    .await?;
-                    if deleted.rows_affected() == 1 {
-                        return delete_tags(&mut *tx, &account_id, Owner::InstanceProfile, &name).await;
-                    }
-                    let exists = profile_exists(&mut *tx, &account_id, &name).await?;
-                    Err(match exists {
-                        false => StoreError::NotFound(Missing::InstanceProfile(name.clone())),
-                        true => StoreError::Conflict(Conflict::InstanceProfile),
-                    })
+                    )?
+                    .execute(rusqlite::params![&account_id, key(&name)])?;
+                if deleted == 1 {
+                    return delete_tags(tx, &account_id, Owner::InstanceProfile, &name);
+                }
+                let exists = profile_exists(tx, &account_id, &name)?;
+                Err(match exists {
+                    false => StoreError::NotFound(Missing::InstanceProfile(name.clone())),
+                    true => StoreError::Conflict(Conflict::InstanceProfile),
                 })
             })
             .await
@@ -177,11 +156,10 @@ fn instance_profile_from_row(r: &rusqlite::Row) -> Result<InstanceProfile> {
 
 /// Whether the instance profile exists, as the write's own transaction sees it: why a conditional
 /// write changed nothing.
-async fn profile_exists(tx: &mut sqlx::SqliteConnection, account_id: &str, name: &str) -> Result<bool> {
-    let found = sqlx::query("SELECT 1 FROM instance_profiles WHERE account_id = ? AND name_key = ?")
-        .bind(account_id)
-        .bind(key(name))
-        .fetch_optional(tx)
-        .await?;
+fn profile_exists(tx: &rusqlite::Connection, account_id: &str, name: &str) -> Result<bool> {
+    let found = rusqlite::OptionalExtension::optional(
+        tx.prepare_cached("SELECT 1 FROM instance_profiles WHERE account_id = ? AND name_key = ?")?
+            .query_row(rusqlite::params![account_id, key(name)], |_| Ok(())),
+    )?;
     Ok(found.is_some())
 }

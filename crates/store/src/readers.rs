@@ -108,7 +108,7 @@ impl Readers {
 
 #[cfg(test)]
 mod tests {
-    use crate::{Store, StoreError};
+    use crate::Store;
 
     /// A read made while a write transaction is open neither waits for it nor sees it: readers hold
     /// up the runtime's threads while they read, so one that waited for the writer could stall the
@@ -124,16 +124,10 @@ mod tests {
             let seen_inside = store
                 .writes
                 .write(move |tx| {
-                    Box::pin(async move {
-                        sqlx::query("INSERT INTO accounts (account_id, created) VALUES ('444455556666', 'now')")
-                            .execute(&mut *tx)
-                            .await?;
-                        // The writer's transaction is open and holds the new row; a reader sees the
-                        // last committed state, at once.
-                        let accounts =
-                            reader.all("SELECT account_id FROM accounts", [], |r| Ok(r.get::<_, String>(0)?))?;
-                        Ok::<_, StoreError>(accounts)
-                    })
+                    tx.execute("INSERT INTO accounts (account_id, created) VALUES ('444455556666', 'now')", [])?;
+                    // The writer's transaction is open and holds the new row; a reader sees the
+                    // last committed state, at once.
+                    reader.all("SELECT account_id FROM accounts", [], |r| Ok(r.get::<_, String>(0)?))
                 })
                 .await
                 .unwrap();

@@ -30,34 +30,31 @@ impl Store {
         let (account_id, c, tags) = (account_id.to_owned(), c.clone(), tags.to_vec());
         self.writes
             .write(move |tx| {
-                Box::pin(async move {
-                    let count: i64 =
-                        sqlx::query_scalar("SELECT COUNT(*) FROM server_certificates WHERE account_id = ?")
-                            .bind(&account_id)
-                            .fetch_one(&mut *tx)
-                            .await?;
-                    if count >= Quota::ServerCertificates.value() {
-                        return Err(StoreError::LimitExceeded(Limit::Reached(Quota::ServerCertificates)));
-                    }
-                    let result = sqlx::query(
+                let count: i64 = tx
+                    .prepare_cached("SELECT COUNT(*) FROM server_certificates WHERE account_id = ?")?
+                    .query_row(rusqlite::params![&account_id], |r| r.get(0))?;
+                if count >= Quota::ServerCertificates.value() {
+                    return Err(StoreError::LimitExceeded(Limit::Reached(Quota::ServerCertificates)));
+                }
+                let result = tx
+                    .prepare_cached(
                         "INSERT INTO server_certificates (account_id, name_key, name, id, path, arn, body, chain, \
                          expiration, uploaded) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    )
-                    .bind(&account_id)
-                    .bind(key(&c.name))
-                    .bind(&c.name)
-                    .bind(&c.id)
-                    .bind(&c.path)
-                    .bind(&c.arn)
-                    .bind(&c.body)
-                    .bind(&c.chain)
-                    .bind(&c.expiration)
-                    .bind(&c.uploaded)
-                    .execute(&mut *tx)
-                    .await;
-                    already_exists(result, || Existing::ServerCertificate(c.name.clone()))?;
-                    insert_tags(tx, &account_id, Owner::ServerCertificate, &key(&c.name), &tags).await
-                })
+                    )?
+                    .execute(rusqlite::params![
+                        &account_id,
+                        key(&c.name),
+                        &c.name,
+                        &c.id,
+                        &c.path,
+                        &c.arn,
+                        &c.body,
+                        &c.chain,
+                        &c.expiration,
+                        &c.uploaded
+                    ]);
+                already_exists(result, || Existing::ServerCertificate(c.name.clone()))?;
+                insert_tags(tx, &account_id, Owner::ServerCertificate, &key(&c.name), &tags)
             })
             .await
     }
@@ -94,32 +91,31 @@ impl Store {
             (account_id.to_owned(), name.to_owned(), new_name.to_owned(), new_path.to_owned(), new_arn.to_owned());
         self.writes
             .write(move |tx| {
-                Box::pin(async move {
-                    let result = sqlx::query(
+                let result = tx
+                    .prepare_cached(
                         "UPDATE server_certificates SET name_key = ?, name = ?, path = ?, arn = ? \
                          WHERE account_id = ? AND name_key = ?",
-                    )
-                    .bind(key(&new_name))
-                    .bind(&new_name)
-                    .bind(&new_path)
-                    .bind(&new_arn)
-                    .bind(&account_id)
-                    .bind(key(&name))
-                    .execute(&mut *tx)
-                    .await;
-                    let done = already_exists(result, || Existing::ServerCertificate(new_name.clone()))?;
-                    if done.rows_affected() == 0 {
-                        return Err(StoreError::NotFound(Missing::ServerCertificate(name.clone())));
-                    }
-                    sqlx::query("UPDATE tags SET owner_key = ? WHERE account_id = ? AND kind = ? AND owner_key = ?")
-                        .bind(key(&new_name))
-                        .bind(&account_id)
-                        .bind(Owner::ServerCertificate.as_str())
-                        .bind(key(&name))
-                        .execute(&mut *tx)
-                        .await?;
-                    Ok(())
-                })
+                    )?
+                    .execute(rusqlite::params![
+                        key(&new_name),
+                        &new_name,
+                        &new_path,
+                        &new_arn,
+                        &account_id,
+                        key(&name)
+                    ]);
+                let done = already_exists(result, || Existing::ServerCertificate(new_name.clone()))?;
+                if done == 0 {
+                    return Err(StoreError::NotFound(Missing::ServerCertificate(name.clone())));
+                }
+                tx.prepare_cached("UPDATE tags SET owner_key = ? WHERE account_id = ? AND kind = ? AND owner_key = ?")?
+                    .execute(rusqlite::params![
+                        key(&new_name),
+                        &account_id,
+                        Owner::ServerCertificate.as_str(),
+                        key(&name)
+                    ])?;
+                Ok(())
             })
             .await
     }
@@ -129,17 +125,13 @@ impl Store {
         let (account_id, name) = (account_id.to_owned(), name.to_owned());
         self.writes
             .write(move |tx| {
-                Box::pin(async move {
-                    let done = sqlx::query("DELETE FROM server_certificates WHERE account_id = ? AND name_key = ?")
-                        .bind(&account_id)
-                        .bind(key(&name))
-                        .execute(&mut *tx)
-                        .await?;
-                    if done.rows_affected() == 0 {
-                        return Err(StoreError::NotFound(Missing::ServerCertificate(name.clone())));
-                    }
-                    delete_tags(&mut *tx, &account_id, Owner::ServerCertificate, &name).await
-                })
+                let done = tx
+                    .prepare_cached("DELETE FROM server_certificates WHERE account_id = ? AND name_key = ?")?
+                    .execute(rusqlite::params![&account_id, key(&name)])?;
+                if done == 0 {
+                    return Err(StoreError::NotFound(Missing::ServerCertificate(name.clone())));
+                }
+                delete_tags(tx, &account_id, Owner::ServerCertificate, &name)
             })
             .await
     }

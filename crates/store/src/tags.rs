@@ -1,5 +1,7 @@
 //! Tags on users, roles and managed policies.
 
+use rusqlite::OptionalExtension;
+
 use super::*;
 
 impl Store {
@@ -10,28 +12,28 @@ impl Store {
         let tags = tags.to_vec();
         self.writes
             .write(move |tx| {
-                Box::pin(async move {
+                {
                     let account_id = account_id.as_str();
                     let owner_key = owner_key.as_str();
                     let tags = tags.as_slice();
                     // Checked in the transaction that writes: tags set on an entity being deleted
                     // would otherwise outlive it and pass to the next one of its name.
-                    require_owner(&mut *tx, account_id, owner, owner_key).await?;
-                    insert_tags(tx, account_id, owner, &owner_key_for(owner, owner_key), tags).await?;
-                    let count: i64 = sqlx::query_scalar(
-                        "SELECT COUNT(*) FROM tags WHERE account_id = ? AND kind = ? AND owner_key = ?",
-                    )
-                    .bind(account_id)
-                    .bind(owner.as_str())
-                    .bind(owner_key_for(owner, owner_key))
-                    .fetch_one(&mut *tx)
-                    .await?;
+                    require_owner(tx, account_id, owner, owner_key)?;
+                    insert_tags(tx, account_id, owner, &owner_key_for(owner, owner_key), tags)?;
+                    let count: i64 = tx
+                        .prepare_cached(
+                            "SELECT COUNT(*) FROM tags WHERE account_id = ? AND kind = ? AND owner_key = ?",
+                        )?
+                        .query_row(
+                            rusqlite::params![account_id, owner.as_str(), owner_key_for(owner, owner_key)],
+                            |r| r.get(0),
+                        )?;
                     let quota = Quota::TagsPerEntity.value();
                     if count > quota {
                         return Err(StoreError::LimitExceeded(Limit::Tags(quota)));
                     }
                     Ok(())
-                })
+                }
             })
             .await
     }
@@ -43,21 +45,21 @@ impl Store {
         let keys = keys.to_vec();
         self.writes
             .write(move |tx| {
-                Box::pin(async move {
-                    let account_id = account_id.as_str();
-                    let owner_key = owner_key.as_str();
-                    let keys = keys.as_slice();
-                    for k in keys {
-                        sqlx::query("DELETE FROM tags WHERE account_id = ? AND kind = ? AND owner_key = ? AND key = ?")
-                            .bind(account_id)
-                            .bind(owner.as_str())
-                            .bind(owner_key_for(owner, owner_key))
-                            .bind(k)
-                            .execute(&mut *tx)
-                            .await?;
-                    }
-                    Ok(())
-                })
+                let account_id = account_id.as_str();
+                let owner_key = owner_key.as_str();
+                let keys = keys.as_slice();
+                for k in keys {
+                    tx.prepare_cached(
+                        "DELETE FROM tags WHERE account_id = ? AND kind = ? AND owner_key = ? AND key = ?",
+                    )?
+                    .execute(rusqlite::params![
+                        account_id,
+                        owner.as_str(),
+                        owner_key_for(owner, owner_key),
+                        k
+                    ])?;
+                }
+                Ok(())
             })
             .await
     }
@@ -73,7 +75,7 @@ impl Store {
 }
 
 /// `NotFound` unless the entity that would own tags exists, as the write's transaction sees it.
-async fn require_owner(tx: &mut sqlx::SqliteConnection, account_id: &str, owner: Owner, owner_key: &str) -> Result<()> {
+fn require_owner(tx: &rusqlite::Connection, account_id: &str, owner: Owner, owner_key: &str) -> Result<()> {
     let key_for = owner_key_for(owner, owner_key);
     let (sql, missing) = match owner {
         Owner::Principal(kind) => (
@@ -105,7 +107,12 @@ async fn require_owner(tx: &mut sqlx::SqliteConnection, account_id: &str, owner:
         Owner::Principal(kind) => kind.as_str(),
         _ => "",
     };
-    let found: Option<i64> =
-        sqlx::query_scalar(sql).bind(account_id).bind(&key_for).bind(kind).fetch_optional(&mut *tx).await?;
+    // Only a principal's statement names its kind (?3).
+    let mut statement = tx.prepare_cached(sql)?;
+    let found: Option<i64> = if statement.parameter_count() == 3 {
+        statement.query_row(rusqlite::params![account_id, &key_for, kind], |r| r.get(0)).optional()?
+    } else {
+        statement.query_row(rusqlite::params![account_id, &key_for], |r| r.get(0)).optional()?
+    };
     found.map(|_| ()).ok_or(StoreError::NotFound(missing))
 }

@@ -82,76 +82,69 @@ impl Store {
         let mut c = c.clone();
         self.writes
             .write(move |tx| {
-                Box::pin(async move {
-                    require_in(&mut *tx, &c.account_id, PrincipalKind::User, &c.user_name).await?;
-                    let user_key = key(&c.user_name);
-                    let count: i64 = sqlx::query_scalar(
+                require_in(tx, &c.account_id, PrincipalKind::User, &c.user_name)?;
+                let user_key = key(&c.user_name);
+                let count: i64 = tx
+                    .prepare_cached(
                         "SELECT COUNT(*) FROM user_credentials WHERE account_id = ? AND user_key = ? AND kind = ? \
                          AND service_name IS ?",
-                    )
-                    .bind(&c.account_id)
-                    .bind(&user_key)
-                    .bind(c.kind.as_str())
-                    .bind(&c.service_name)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                    let quota = c.kind.quota();
-                    if count >= quota.value() {
-                        return Err(StoreError::LimitExceeded(Limit::Reached(quota)));
-                    }
-                    if c.kind == UserCredentialKind::ServiceSpecific {
-                        let taken: Vec<String> = sqlx::query_scalar(
-                            "SELECT service_user_name FROM user_credentials WHERE account_id = ? AND service_name IS ? \
+                    )?
+                    .query_row(rusqlite::params![&c.account_id, &user_key, c.kind.as_str(), &c.service_name], |r| {
+                        r.get(0)
+                    })?;
+                let quota = c.kind.quota();
+                if count >= quota.value() {
+                    return Err(StoreError::LimitExceeded(Limit::Reached(quota)));
+                }
+                if c.kind == UserCredentialKind::ServiceSpecific {
+                    let taken: Vec<String> = writer::column(
+                        tx,
+                        "SELECT service_user_name FROM user_credentials WHERE account_id = ? AND service_name IS ? \
                              AND service_user_name IS NOT NULL",
-                        )
-                        .bind(&c.account_id)
-                        .bind(&c.service_name)
-                        .fetch_all(&mut *tx)
-                        .await?;
-                        let name = |n: usize| match n {
-                            0 => format!("{}-at-{}", c.user_name, c.account_id),
-                            n => format!("{}+{n}-at-{}", c.user_name, c.account_id),
-                        };
-                        let free = (0..).map(name).find(|candidate| !taken.contains(candidate));
-                        c.service_user_name = free;
-                    }
-                    if let Some(fingerprint) = &c.fingerprint {
-                        let same_user = c.kind == UserCredentialKind::SshPublicKey;
-                        let duplicate: Option<i64> = sqlx::query_scalar(
+                        rusqlite::params![&c.account_id, &c.service_name],
+                    )?;
+                    let name = |n: usize| match n {
+                        0 => format!("{}-at-{}", c.user_name, c.account_id),
+                        n => format!("{}+{n}-at-{}", c.user_name, c.account_id),
+                    };
+                    let free = (0..).map(name).find(|candidate| !taken.contains(candidate));
+                    c.service_user_name = free;
+                }
+                if let Some(fingerprint) = &c.fingerprint {
+                    let same_user = c.kind == UserCredentialKind::SshPublicKey;
+                    let duplicate: Option<i64> = rusqlite::OptionalExtension::optional(
+                        tx.prepare_cached(
                             "SELECT 1 FROM user_credentials WHERE account_id = ? AND kind = ? AND fingerprint = ? \
                              AND (NOT ? OR user_key = ?)",
-                        )
-                        .bind(&c.account_id)
-                        .bind(c.kind.as_str())
-                        .bind(fingerprint)
-                        .bind(same_user)
-                        .bind(&user_key)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                        if duplicate.is_some() {
-                            return Err(StoreError::AlreadyExists(Existing::UserCredential(c.kind)));
-                        }
+                        )?
+                        .query_row(
+                            rusqlite::params![&c.account_id, c.kind.as_str(), fingerprint, same_user, &user_key],
+                            |r| r.get(0),
+                        ),
+                    )?;
+                    if duplicate.is_some() {
+                        return Err(StoreError::AlreadyExists(Existing::UserCredential(c.kind)));
                     }
-                    sqlx::query(
-                        "INSERT INTO user_credentials (id, account_id, user_key, kind, status, body, fingerprint, \
+                }
+                tx.prepare_cached(
+                    "INSERT INTO user_credentials (id, account_id, user_key, kind, status, body, fingerprint, \
                          service_name, service_user_name, secret_hash, created) \
                          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    )
-                    .bind(&c.id)
-                    .bind(&c.account_id)
-                    .bind(&user_key)
-                    .bind(c.kind.as_str())
-                    .bind(&c.status)
-                    .bind(&c.body)
-                    .bind(&c.fingerprint)
-                    .bind(&c.service_name)
-                    .bind(&c.service_user_name)
-                    .bind(&c.secret_hash)
-                    .bind(&c.created)
-                    .execute(&mut *tx)
-                    .await?;
-                    Ok(c)
-                })
+                )?
+                .execute(rusqlite::params![
+                    &c.id,
+                    &c.account_id,
+                    &user_key,
+                    c.kind.as_str(),
+                    &c.status,
+                    &c.body,
+                    &c.fingerprint,
+                    &c.service_name,
+                    &c.service_user_name,
+                    &c.secret_hash,
+                    &c.created
+                ])?;
+                Ok(c)
             })
             .await
     }
@@ -199,16 +192,18 @@ impl Store {
         secret_hash: Option<&str>,
     ) -> Result<()> {
         self.execute_existing(
-            sqlx::query(
+            Bound::new(
                 "UPDATE user_credentials SET status = COALESCE(?, status), secret_hash = COALESCE(?, secret_hash) \
                  WHERE account_id = ? AND user_key = ? AND kind = ? AND id = ?",
-            )
-            .bind(status.map(str::to_owned))
-            .bind(secret_hash.map(str::to_owned))
-            .bind(account_id.to_owned())
-            .bind(key(user))
-            .bind(kind.as_str())
-            .bind(id.to_owned()),
+                vec![
+                    Box::new(status.map(str::to_owned)),
+                    Box::new(secret_hash.map(str::to_owned)),
+                    Box::new(account_id.to_owned()),
+                    Box::new(key(user)),
+                    Box::new(kind.as_str()),
+                    Box::new(id.to_owned()),
+                ],
+            ),
             || StoreError::NotFound(Missing::UserCredential(kind, id.to_string())),
         )
         .await
@@ -223,11 +218,15 @@ impl Store {
         id: &str,
     ) -> Result<()> {
         self.execute_existing(
-            sqlx::query("DELETE FROM user_credentials WHERE account_id = ? AND user_key = ? AND kind = ? AND id = ?")
-                .bind(account_id.to_owned())
-                .bind(key(user))
-                .bind(kind.as_str())
-                .bind(id.to_owned()),
+            Bound::new(
+                "DELETE FROM user_credentials WHERE account_id = ? AND user_key = ? AND kind = ? AND id = ?",
+                vec![
+                    Box::new(account_id.to_owned()),
+                    Box::new(key(user)),
+                    Box::new(kind.as_str()),
+                    Box::new(id.to_owned()),
+                ],
+            ),
             || StoreError::NotFound(Missing::UserCredential(kind, id.to_string())),
         )
         .await

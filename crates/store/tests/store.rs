@@ -138,8 +138,9 @@ async fn foreign_keys_refuse_orphans_and_follow_renames() {
     store.create_principal(ACCOUNT, &user("carol")).await.unwrap();
     store.put_inline_policy(ACCOUNT, PrincipalKind::User, "carol", "p", "{}").await.unwrap();
 
-    let options = sqlx::sqlite::SqliteConnectOptions::new().filename(&path).foreign_keys(true);
-    let raw = sqlx::SqlitePool::connect_with(options).await.unwrap();
+    let raw = rusqlite::Connection::open(&path).unwrap();
+    raw.busy_timeout(std::time::Duration::from_secs(10)).unwrap();
+    raw.pragma_update(None, "foreign_keys", true).unwrap();
     for sql in [
         "INSERT INTO inline_policies (account_id, kind, owner_key, name, document) VALUES (?, 'user', 'ghost', 'p', '{}')",
         "INSERT INTO attachments (account_id, kind, owner_key, policy_arn) VALUES (?, 'user', 'ghost', 'arn:aws:iam::aws:policy/x')",
@@ -148,10 +149,10 @@ async fn foreign_keys_refuse_orphans_and_follow_renames() {
         "INSERT INTO access_keys (access_key_id, account_id, user_key, secret, status, created) \
          VALUES ('AKIAGHOST', ?, 'ghost', x'00', 'Active', '')",
     ] {
-        let result = sqlx::query(sql).bind(ACCOUNT).execute(&raw).await;
+        let result = raw.execute(sql, [ACCOUNT]);
         assert!(result.is_err(), "an orphan was stored: {sql}");
     }
-    raw.close().await;
+    drop(raw);
 
     store
         .rename_principal(ACCOUNT, PrincipalKind::User, "carol", "dave", "/", "arn:aws:iam::123456789012:user/dave")
