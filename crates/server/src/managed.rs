@@ -73,6 +73,16 @@ pub fn all() -> &'static HashMap<String, AwsPolicy> {
     })
 }
 
+/// Every AWS managed policy in the order ListPolicies gives them (by name), sorted once.
+pub fn by_name() -> &'static [&'static AwsPolicy] {
+    static SORTED: OnceLock<Vec<&'static AwsPolicy>> = OnceLock::new();
+    SORTED.get_or_init(|| {
+        let mut sorted: Vec<&'static AwsPolicy> = all().values().collect();
+        sorted.sort_by(|a, b| a.name.cmp(&b.name));
+        sorted
+    })
+}
+
 /// The AWS managed policy `arn` names in `partition`: each partition has the same policies under
 /// its own ARNs (`arn:aws-cn:iam::aws:policy/ReadOnlyAccess`); an ARN of another partition names
 /// none.

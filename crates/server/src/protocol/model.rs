@@ -420,7 +420,16 @@ impl Service {
     }
 
     fn encode_members(&self, shape_name: &str, value: &Value, xml: &mut String) -> Result<(), ApiError> {
-        let shape = self.shape(shape_name)?;
+        self.encode_members_of(self.shape(shape_name)?, shape_name, value, xml)
+    }
+
+    fn encode_members_of(
+        &self,
+        shape: &Shape,
+        shape_name: &str,
+        value: &Value,
+        xml: &mut String,
+    ) -> Result<(), ApiError> {
         let Value::Object(object) = value else {
             return Err(ApiError::internal(format!("`{shape_name}` must be an object")));
         };
@@ -440,9 +449,9 @@ impl Service {
         let shape = self.shape(shape_name)?;
         match shape.kind.as_str() {
             "structure" => {
-                xml.push_str(&format!("<{tag}>"));
-                self.encode_members(shape_name, value, xml)?;
-                xml.push_str(&format!("</{tag}>"));
+                open(xml, tag);
+                self.encode_members_of(shape, shape_name, value, xml)?;
+                close(xml, tag);
             }
             "list" => {
                 let member = shape.member.as_ref().ok_or_else(|| ApiError::internal("list without member"))?;
@@ -455,11 +464,11 @@ impl Service {
                         self.encode_value(&member.shape, tag, item, xml)?;
                     }
                 } else {
-                    xml.push_str(&format!("<{tag}>"));
+                    open(xml, tag);
                     for item in items {
                         self.encode_value(&member.shape, element, item, xml)?;
                     }
-                    xml.push_str(&format!("</{tag}>"));
+                    close(xml, tag);
                 }
             }
             "map" => {
@@ -469,7 +478,7 @@ impl Service {
                 let Value::Object(entries) = value else {
                     return Err(ApiError::internal(format!("`{tag}` must be an object")));
                 };
-                xml.push_str(&format!("<{tag}>"));
+                open(xml, tag);
                 for (key, item) in entries {
                     xml.push_str("<entry>");
                     self.encode_value(
@@ -481,16 +490,17 @@ impl Service {
                     self.encode_value(&v.shape, v.location_name.as_deref().unwrap_or("value"), item, xml)?;
                     xml.push_str("</entry>");
                 }
-                xml.push_str(&format!("</{tag}>"));
+                close(xml, tag);
             }
             _ => {
-                let text = match value {
-                    Value::String(s) => s.clone(),
-                    Value::Bool(b) => b.to_string(),
-                    Value::Number(n) => n.to_string(),
+                open(xml, tag);
+                match value {
+                    Value::String(s) => escape_into(xml, s),
+                    Value::Bool(b) => xml.push_str(if *b { "true" } else { "false" }),
+                    Value::Number(n) => xml.push_str(&n.to_string()),
                     other => return Err(ApiError::internal(format!("`{tag}` cannot hold {other}"))),
-                };
-                xml.push_str(&format!("<{tag}>{}</{tag}>", escape(&text)));
+                }
+                close(xml, tag);
             }
         }
         Ok(())
@@ -500,23 +510,55 @@ impl Service {
 /// Escapes text for an XML element.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c => out.push(c),
-        }
-    }
+    escape_into(&mut out, text);
     out
+}
+
+/// [`escape`], appended to `out`: text without markup characters (nearly all) is copied whole.
+pub fn escape_into(out: &mut String, text: &str) {
+    let mut rest = text;
+    while let Some(i) = rest.find(['&', '<', '>', '"', '\'']) {
+        out.push_str(&rest[..i]);
+        out.push_str(match rest.as_bytes()[i] {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            _ => "&apos;",
+        });
+        rest = &rest[i + 1..];
+    }
+    out.push_str(rest);
+}
+
+/// `<tag>`.
+fn open(xml: &mut String, tag: &str) {
+    xml.push('<');
+    xml.push_str(tag);
+    xml.push('>');
+}
+
+/// `</tag>`.
+fn close(xml: &mut String, tag: &str) {
+    xml.push_str("</");
+    xml.push_str(tag);
+    xml.push('>');
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// Every markup character is written as its entity, wherever it stands; the rest, multi-byte
+    /// characters included, is copied as it is.
+    #[test]
+    fn text_is_escaped_for_xml() {
+        assert_eq!(escape("plain"), "plain");
+        assert_eq!(escape("<a href=\"x\">&'é'</a>"), "&lt;a href=&quot;x&quot;&gt;&amp;&apos;é&apos;&lt;/a&gt;");
+        assert_eq!(escape("&"), "&amp;");
+        assert_eq!(escape(""), "");
+    }
 
     fn params(pairs: &[(&str, &str)]) -> HashMap<String, String> {
         pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()

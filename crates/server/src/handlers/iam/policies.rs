@@ -215,12 +215,11 @@ pub(super) async fn list_policies(call: &Call<'_>, input: &Value) -> Result<Valu
     }
     let mut items = Vec::new();
     if scope != "Local" {
-        let mut aws: Vec<&managed::AwsPolicy> = managed::all()
-            .values()
-            .filter(|p| p.path.starts_with(prefix) && wanted(&p.arn_in(call.partition())))
-            .collect();
-        aws.sort_by(|a, b| a.name.cmp(&b.name));
-        items.extend(aws.into_iter().map(Listed::Aws));
+        let aws = managed::by_name().iter().filter(|p| {
+            // The ARN is made only when attachments are asked about.
+            p.path.starts_with(prefix) && (!only_attached || wanted(&p.arn_in(call.partition())))
+        });
+        items.extend(aws.map(|p| Listed::Aws(p)));
     }
     if scope != "AWS" {
         let local = call.state.store.list_managed_policies(call.account(), prefix).await?;
