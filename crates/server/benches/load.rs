@@ -22,9 +22,58 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-/// The allocator the `monban` binary uses, so that in-process figures are the binary's.
+/// The allocator the `monban` binary uses, so that in-process figures are the binary's, counting
+/// the server's allocations (every thread but the load's own clients).
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: Counting = Counting;
+
+/// Allocations (and reallocations) made by the server's threads since the start.
+static SERVER_ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    /// Set on the load's client threads, whose allocations are not the server's.
+    static CLIENT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+struct Counting;
+
+impl Counting {
+    fn count() {
+        // During a thread's teardown its locals are gone: such an allocation is not counted.
+        if !CLIENT.try_with(std::cell::Cell::get).unwrap_or(true) {
+            SERVER_ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+// SAFETY: every call is passed on to mimalloc unchanged; counting touches no allocation. (A
+// counting allocator that can leave the load's own threads out has to wrap the allocator; this
+// bench is the only place that does.)
+#[allow(unsafe_code)]
+unsafe impl std::alloc::GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        Counting::count();
+        // SAFETY: the caller's contract is mimalloc's.
+        unsafe { mimalloc::MiMalloc.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: std::alloc::Layout) -> *mut u8 {
+        Counting::count();
+        // SAFETY: as above.
+        unsafe { mimalloc::MiMalloc.alloc_zeroed(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        // SAFETY: as above.
+        unsafe { mimalloc::MiMalloc.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new_size: usize) -> *mut u8 {
+        Counting::count();
+        // SAFETY: as above.
+        unsafe { mimalloc::MiMalloc.realloc(ptr, layout, new_size) }
+    }
+}
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -103,10 +152,13 @@ struct Outcome {
     first_error: Option<String>,
     elapsed: Duration,
     latencies: Vec<Duration>,
+    /// The server's allocations while the operation ran.
+    allocations: u64,
 }
 
 fn run(addr: SocketAddr, fixture: &Fixture, op: Operation, connections: u64, limit: Duration) -> Outcome {
     let issued = Arc::new(AtomicU64::new(0));
+    let allocations_before = SERVER_ALLOCATIONS.load(Ordering::Relaxed);
     let start = Instant::now();
     let deadline = start + limit;
     let threads: Vec<_> = (0..connections)
@@ -116,6 +168,7 @@ fn run(addr: SocketAddr, fixture: &Fixture, op: Operation, connections: u64, lim
             let role_arn = fixture.role_arn.clone();
             let user_name = fixture.user_name.clone();
             std::thread::spawn(move || {
+                CLIENT.with(|c| c.set(true));
                 let mut client = Client::connect(addr).unwrap();
                 let mut latencies = Vec::new();
                 let (mut errors, mut first_error) = (0u64, None);
@@ -167,8 +220,14 @@ fn run(addr: SocketAddr, fixture: &Fixture, op: Operation, connections: u64, lim
             })
         })
         .collect();
-    let mut outcome =
-        Outcome { requests: 0, errors: 0, first_error: None, elapsed: Duration::ZERO, latencies: Vec::new() };
+    let mut outcome = Outcome {
+        requests: 0,
+        errors: 0,
+        first_error: None,
+        elapsed: Duration::ZERO,
+        latencies: Vec::new(),
+        allocations: 0,
+    };
     for t in threads {
         let (latencies, errors, first_error) = t.join().unwrap();
         outcome.requests += latencies.len() as u64;
@@ -177,6 +236,7 @@ fn run(addr: SocketAddr, fixture: &Fixture, op: Operation, connections: u64, lim
         outcome.first_error = outcome.first_error.or(first_error);
     }
     outcome.elapsed = start.elapsed();
+    outcome.allocations = SERVER_ALLOCATIONS.load(Ordering::Relaxed) - allocations_before;
     outcome.latencies.sort_unstable();
     outcome
 }
@@ -215,8 +275,8 @@ fn main() {
     };
     println!("{connections} connections, at most {seconds} s and {MAX_REQUESTS} requests per operation");
     println!(
-        "{:<10} {:<18} {:>9} {:>7} {:>10} {:>8} {:>8}",
-        "state", "operation", "requests", "errors", "req/s", "p50 ms", "p99 ms"
+        "{:<10} {:<18} {:>9} {:>7} {:>10} {:>8} {:>8} {:>11}",
+        "state", "operation", "requests", "errors", "req/s", "p50 ms", "p99 ms", "allocs/req"
     );
     let mut missed = Vec::new();
     let measure = |mode: &str, addr: SocketAddr, root: &SigningKey, missed: &mut Vec<String>| {
@@ -225,8 +285,14 @@ fn main() {
             let o = run(addr, &fixture, op, connections, limit);
             let rate = o.requests as f64 / o.elapsed.as_secs_f64();
             let (p50, p99) = (percentile(&o.latencies, 0.50), percentile(&o.latencies, 0.99));
+            // Of an external server, the allocations are not this process's to count.
+            let allocations = if mode == "external" {
+                "-".to_string()
+            } else {
+                format!("{:.0}", o.allocations as f64 / o.requests.max(1) as f64)
+            };
             println!(
-                "{mode:<10} {:<18} {:>9} {:>7} {rate:>10.0} {p50:>8.2} {p99:>8.2}",
+                "{mode:<10} {:<18} {:>9} {:>7} {rate:>10.0} {p50:>8.2} {p99:>8.2} {allocations:>11}",
                 op.name(),
                 o.requests,
                 o.errors
