@@ -15,4 +15,5 @@ pub mod activity;
 pub mod check;
 pub mod compare;
 pub mod lint;
+pub mod plan;
 pub mod text;

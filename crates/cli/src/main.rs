@@ -20,6 +20,7 @@ mod escalation;
 mod eval;
 mod generate;
 mod lint;
+mod plan;
 mod serve;
 mod simulate;
 mod unused;
@@ -81,6 +82,8 @@ enum Command {
     Simulate(simulate::SimulateArgs),
     /// Unused roles, users, keys, passwords and permissions, from activity (Access Analyzer's unused access)
     Unused(unused::UnusedArgs),
+    /// The four steps' tables: needed permissions, those that can cause unacceptable impacts, and their overlap
+    Plan(plan::PlanArgs),
 }
 
 fn main() -> ExitCode {
@@ -105,6 +108,7 @@ fn main() -> ExitCode {
         Command::Generate(args) => generate::run(args),
         Command::Simulate(args) => simulate::run(args),
         Command::Unused(args) => unused::run(args),
+        Command::Plan(args) => plan::run(args),
     };
     match result {
         Ok(exit) => exit.into(),

@@ -145,3 +145,45 @@ fn access_not_granted_and_no_public_access() {
     let out = monban(&["check", "no-public-access", &pinned, "--resource-type", "AWS::Nope::Thing"], None);
     assert_eq!(out.status.code(), Some(1));
 }
+
+/// `monban plan`: exit 2 with the overlap in table 3-2 when a needed permission carries an
+/// impact, 0 when none does; `--unacceptable` takes a library of the same form, and a library
+/// naming an unknown action is refused with where it is; `--list-risks` needs no policy.
+#[test]
+fn plan_reports_the_four_steps_tables() {
+    let needed = temp(
+        "plan-needed.json",
+        r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObjectAcl"], "Resource": "arn:aws:s3:::app/*"}]}"#,
+    );
+    let out = monban(&["plan", "--needed", &needed, "--format", "json"], None);
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["table_3_2_overlaps"][0]["risk"], "public-data-exposure");
+    assert_eq!(report["table_3_2_overlaps"][0]["needed"][0]["actions"], serde_json::json!(["PutObjectAcl"]));
+
+    let risks = temp(
+        "plan-risks.json",
+        r#"{"risks": [{"name": "reads", "severity": "local", "impact": "data read", "actions": ["s3:Get*"]}]}"#,
+    );
+    let out = monban(&["plan", "--needed", &needed, "--unacceptable", &risks, "--format", "markdown"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("| reads | local | s3:GetObject |"));
+
+    let reads_only = temp(
+        "plan-reads.json",
+        r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}"#,
+    );
+    assert_eq!(monban(&["plan", "--needed", &reads_only], None).status.code(), Some(0));
+
+    let bad = temp(
+        "plan-bad.json",
+        r#"{"risks": [{"name": "x", "severity": "fatal", "impact": "y", "actions": ["s3:Nope"]}]}"#,
+    );
+    let out = monban(&["plan", "--needed", &needed, "--unacceptable", &bad], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("`s3:Nope` matches no action"));
+
+    let out = monban(&["plan", "--list-risks"], None);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("privilege-escalation (fatal)"));
+}

@@ -1,0 +1,408 @@
+//! The four steps as a tool ("acceptable maximum permissions"): the permissions a system needs
+//! (A, step 1), the impacts that cannot be accepted (step 2), the permissions that can cause them
+//! (B, step 3, table 3-1) and where A and B overlap (table 3-2: each needed permission that could,
+//! if abused, cause an unacceptable impact), read through the action catalog.
+//!
+//! Impacts are data: a built-in library (`data/risks.json`, each row citing its AWS page) or a
+//! file of the same form. Each names the actions that can cause it and the controls that keep a
+//! needed permission while removing the impact (step 4).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use monban_catalog::{AccessLevel, ActionSet, Catalog};
+use monban_policy::{Effect, Policy};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::compare::grants::{statement_actions, summarise};
+
+/// The built-in library of unacceptable impacts.
+static BUILTIN: &str = include_str!("../data/risks.json");
+
+/// How bad an impact is, as the four steps' table 2 grades it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Cannot happen at all.
+    Fatal,
+    /// Tolerable within limits.
+    Local,
+    /// Accepted.
+    Acceptable,
+}
+
+impl Severity {
+    /// The word in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Fatal => "fatal",
+            Severity::Local => "local",
+            Severity::Acceptable => "acceptable",
+        }
+    }
+}
+
+/// One unacceptable impact and the permissions that can cause it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Risk {
+    /// A short name, such as `public-data-exposure`.
+    pub name: String,
+    /// How bad it is.
+    pub severity: Severity,
+    /// What happens, in words.
+    pub impact: String,
+    /// The actions that can cause it; wildcards are expanded through the catalog.
+    pub actions: Vec<String>,
+    /// What keeps a needed permission while removing the impact.
+    #[serde(default)]
+    pub controls: Vec<String>,
+    /// The AWS page it comes from.
+    #[serde(default)]
+    pub page: String,
+}
+
+/// A set of impacts: the built-in library, or a file of the same form.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Risks {
+    /// The impacts.
+    pub risks: Vec<Risk>,
+}
+
+/// Why a file of impacts cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    /// The file is not the library's form.
+    #[error("{source_name}:{line}:{column}: {message}")]
+    Format {
+        /// The file.
+        source_name: String,
+        /// Where.
+        line: usize,
+        /// Where.
+        column: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// An impact names actions that match nothing in the catalog.
+    #[error("{source_name}: risk `{risk}`: `{action}` matches no action in the catalog")]
+    UnknownAction {
+        /// The file.
+        source_name: String,
+        /// The impact.
+        risk: String,
+        /// The pattern.
+        action: String,
+    },
+}
+
+impl Risks {
+    /// The built-in library.
+    pub fn builtin(catalog: &Catalog) -> Risks {
+        // The library is part of the build and its test reads it; an empty one is the fallback.
+        Risks::from_json(catalog, BUILTIN, "built-in risks").unwrap_or(Risks { risks: Vec::new() })
+    }
+
+    /// Reads impacts in the library's form (`{"risks": [...]}`), each action checked against the
+    /// catalog.
+    pub fn from_json(catalog: &Catalog, text: &str, source_name: &str) -> Result<Risks, PlanError> {
+        let risks: Risks = serde_json::from_str(text).map_err(|e| PlanError::Format {
+            source_name: source_name.to_string(),
+            line: e.line(),
+            column: e.column(),
+            message: e.to_string(),
+        })?;
+        for risk in &risks.risks {
+            if let Some(action) = risk.actions.iter().find(|a| catalog.expand(a).is_empty()) {
+                return Err(PlanError::UnknownAction {
+                    source_name: source_name.to_string(),
+                    risk: risk.name.clone(),
+                    action: action.clone(),
+                });
+            }
+        }
+        Ok(risks)
+    }
+
+    /// The library as text, for `--list-risks`.
+    pub fn to_text(&self) -> String {
+        let mut s = String::new();
+        for risk in &self.risks {
+            s.push_str(&format!("{} ({}): {}\n", risk.name, risk.severity.as_str(), risk.impact));
+            s.push_str(&format!("  actions: {}\n", crate::text::wrap(&risk.actions, 60, 4)));
+            for control in &risk.controls {
+                s.push_str(&format!("  control: {control}\n"));
+            }
+            if !risk.page.is_empty() {
+                s.push_str(&format!("  source: {}\n", risk.page));
+            }
+        }
+        s
+    }
+}
+
+/// One row of a table by service and access level: the actions, and the resources they are
+/// allowed on (for table 1 and 3-2; none for 3-1, which is about actions).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Row {
+    /// The service prefix.
+    pub service: &'static str,
+    /// The access level.
+    pub level: &'static str,
+    /// The actions, sorted.
+    pub actions: Vec<&'static str>,
+    /// The `Resource` patterns of the statements that allow them (`NotResource` ones marked so).
+    pub resources: Vec<String>,
+}
+
+/// A row of table 3-2: an impact that needed permissions can cause.
+#[derive(Debug, Clone, Serialize)]
+pub struct Overlap {
+    /// The impact's name.
+    pub risk: String,
+    /// Its severity.
+    pub severity: Severity,
+    /// What happens.
+    pub impact: String,
+    /// The needed permissions that can cause it, by service and access level.
+    pub needed: Vec<Row>,
+    /// What keeps the needed permissions while removing the impact.
+    pub controls: Vec<String>,
+}
+
+/// The tables of the four steps for one set of needed permissions.
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    /// Table 1: the needed permissions (A), by service and access level.
+    pub needed: Vec<Row>,
+    /// Table 3-1: for each impact, the permissions that can cause it (B).
+    pub dangerous: Vec<(String, Vec<Row>)>,
+    /// Table 3-2: A ∩ B, worst impacts first.
+    pub overlaps: Vec<Overlap>,
+}
+
+/// A row's actions and resources while it is gathered.
+type RowParts = (Vec<&'static str>, BTreeSet<String>);
+
+/// The four steps' tables for the permissions `needed` allows (Allow minus unconditional Deny,
+/// through the catalog) and the impacts `risks`.
+pub fn plan(catalog: &Catalog, needed: &Policy, risks: &Risks) -> Plan {
+    let granted = summarise(catalog, needed);
+    let mut a = ActionSet::empty(catalog.action_count());
+    for action in catalog.actions() {
+        if granted.get(action.id().index()).is_some_and(Option::is_some) {
+            a.insert(action.id());
+        }
+    }
+    // The resources each allowing statement names, for the rows.
+    let allowing: Vec<(ActionSet, Vec<String>)> = needed
+        .statements
+        .iter()
+        .filter(|s| s.effect == Effect::Allow)
+        .map(|s| {
+            let resources = match &s.resource {
+                Some(r) if r.negated => r.written.iter().map(|w| format!("NotResource {w}")).collect(),
+                Some(r) => r.written.iter().map(|w| w.to_string()).collect(),
+                None => vec!["*".to_string()],
+            };
+            (statement_actions(catalog, s), resources)
+        })
+        .collect();
+    let rows = |set: &ActionSet, with_resources: bool| -> Vec<Row> {
+        let mut by: BTreeMap<(&'static str, AccessLevel), RowParts> = BTreeMap::new();
+        for action in catalog.actions_in(set) {
+            let entry = by.entry((action.prefix(), action.access_level())).or_default();
+            entry.0.push(action.name());
+            if with_resources {
+                for (_, resources) in allowing.iter().filter(|(actions, _)| actions.contains(action.id())) {
+                    entry.1.extend(resources.iter().cloned());
+                }
+            }
+        }
+        by.into_iter()
+            .map(|((service, level), (mut actions, resources))| {
+                actions.sort_unstable();
+                Row { service, level: level.as_str(), actions, resources: resources.into_iter().collect() }
+            })
+            .collect()
+    };
+    let mut dangerous = Vec::new();
+    let mut overlaps = Vec::new();
+    for risk in &risks.risks {
+        let b = catalog.expand_all(risk.actions.iter().map(String::as_str));
+        dangerous.push((risk.name.clone(), rows(&b, false)));
+        let mut both = b;
+        both.intersect_with(&a);
+        if !both.is_empty() {
+            overlaps.push(Overlap {
+                risk: risk.name.clone(),
+                severity: risk.severity,
+                impact: risk.impact.clone(),
+                needed: rows(&both, true),
+                controls: risk.controls.clone(),
+            });
+        }
+    }
+    overlaps.sort_by_key(|o| o.severity);
+    Plan { needed: rows(&a, true), dangerous, overlaps }
+}
+
+impl Plan {
+    /// The report for programs.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "table_1_needed": self.needed,
+            "table_3_1_dangerous": self.dangerous.iter().map(|(risk, rows)| json!({"risk": risk, "rows": rows})).collect::<Vec<_>>(),
+            "table_3_2_overlaps": self.overlaps,
+        })
+    }
+
+    /// The report for people.
+    pub fn to_text(&self) -> String {
+        let mut s = String::from("Table 1: needed permissions (A)\n");
+        for row in &self.needed {
+            s.push_str(&row_text(row));
+        }
+        s.push_str("\nTable 3-1: permissions that can cause an unacceptable impact (B)\n");
+        for (risk, rows) in &self.dangerous {
+            let actions: usize = rows.iter().map(|r| r.actions.len()).sum();
+            s.push_str(&format!("  {risk}: {}\n", crate::text::counted(actions, "action", "actions")));
+        }
+        s.push_str("\nTable 3-2: needed permissions that carry an unacceptable impact (A ∩ B)\n");
+        if self.overlaps.is_empty() {
+            s.push_str("  none: no needed permission can cause an impact listed\n");
+        }
+        for o in &self.overlaps {
+            s.push_str(&format!("  {} ({}): {}\n", o.risk, o.severity.as_str(), o.impact));
+            for row in &o.needed {
+                s.push_str(&format!("  {}", row_text(row)));
+            }
+            for control in &o.controls {
+                s.push_str(&format!("    control: {control}\n"));
+            }
+        }
+        s
+    }
+
+    /// The tables as Markdown, for a design review.
+    pub fn to_markdown(&self) -> String {
+        let cell = |items: &[String]| items.join("<br>").replace('|', "\\|");
+        let mut s = String::from("## Table 1: needed permissions (A)\n\n| Service | Access level | Actions | Resources |\n|---|---|---|---|\n");
+        for row in &self.needed {
+            let actions: Vec<String> = row.actions.iter().map(|a| a.to_string()).collect();
+            s.push_str(&format!(
+                "| {} | {} | {} | {} |\n",
+                row.service,
+                row.level,
+                cell(&actions),
+                cell(&row.resources)
+            ));
+        }
+        s.push_str("\n## Table 3-1: permissions that can cause an unacceptable impact (B)\n\n| Impact | Service | Access level | Actions |\n|---|---|---|---|\n");
+        for (risk, rows) in &self.dangerous {
+            for row in rows {
+                let actions: Vec<String> = row.actions.iter().map(|a| a.to_string()).collect();
+                s.push_str(&format!("| {risk} | {} | {} | {} |\n", row.service, row.level, cell(&actions)));
+            }
+        }
+        s.push_str("\n## Table 3-2: needed permissions that carry an unacceptable impact (A ∩ B)\n\n| Impact | Severity | Needed actions | Resources | Controls |\n|---|---|---|---|---|\n");
+        for o in &self.overlaps {
+            let actions: Vec<String> =
+                o.needed.iter().flat_map(|r| r.actions.iter().map(move |a| format!("{}:{a}", r.service))).collect();
+            let resources: BTreeSet<String> = o.needed.iter().flat_map(|r| r.resources.iter().cloned()).collect();
+            let resources: Vec<String> = resources.into_iter().collect();
+            s.push_str(&format!(
+                "| {} | {} | {} | {} | {} |\n",
+                o.risk,
+                o.severity.as_str(),
+                cell(&actions),
+                cell(&resources),
+                cell(&o.controls)
+            ));
+        }
+        s
+    }
+}
+
+fn row_text(row: &Row) -> String {
+    let actions: Vec<String> = row.actions.iter().map(|a| format!("{}:{a}", row.service)).collect();
+    let mut s = format!("  {} / {}: {}\n", row.service, row.level, crate::text::wrap(&actions, 60, 4));
+    if !row.resources.is_empty() {
+        s.push_str(&format!("    on {}\n", row.resources.join(", ")));
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every action of the built-in library is one the catalog knows, and each impact cites its
+    /// page.
+    #[test]
+    fn the_library_names_known_actions_and_its_sources() {
+        let catalog = Catalog::embedded().unwrap();
+        let risks = Risks::from_json(catalog, BUILTIN, "built-in").unwrap();
+        assert!(risks.risks.len() >= 8);
+        for risk in &risks.risks {
+            assert!(risk.page.starts_with("https://docs.aws.amazon.com/"), "{}", risk.name);
+            assert!(!risk.controls.is_empty(), "{}", risk.name);
+        }
+        let bad = r#"{"risks": [{"name": "x", "severity": "fatal", "impact": "y", "actions": ["s3:Frobnicate"]}]}"#;
+        assert!(matches!(Risks::from_json(catalog, bad, "f.json"), Err(PlanError::UnknownAction { .. })));
+        let error = Risks::from_json(catalog, "{\"risks\": [\n{\"name\": 1}]}", "f.json").unwrap_err().to_string();
+        assert!(error.starts_with("f.json:2:"), "{error}");
+    }
+
+    /// The seed's example (AWS's four steps): a system that needs S3 reads and writes on its
+    /// buckets, and whose data must never be made public. The needed writes include ACL changes
+    /// through `s3:*Object*` wildcards, which table 3-2 flags with the public-exposure impact and
+    /// its controls; reading and writing objects alone carries none of the impacts listed but
+    /// deletion.
+    #[test]
+    fn the_seeds_s3_example_flags_the_needed_permissions_that_can_make_data_public() {
+        let catalog = Catalog::embedded().unwrap();
+        let needed = Policy::parse(
+            r#"{"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject*", "s3:ListBucket", "s3:DeleteObject"],
+                 "Resource": ["arn:aws:s3:::app-data", "arn:aws:s3:::app-data/*"]}]}"#,
+        )
+        .unwrap();
+        let p = plan(catalog, &needed, &Risks::builtin(catalog));
+        let s3_write = p.needed.iter().find(|r| r.service == "s3" && r.level == "Write").unwrap();
+        assert!(s3_write.actions.contains(&"PutObject"), "{:?}", s3_write);
+        assert_eq!(s3_write.resources, ["arn:aws:s3:::app-data", "arn:aws:s3:::app-data/*"]);
+        let exposure = p.overlaps.iter().find(|o| o.risk == "public-data-exposure").unwrap();
+        let flagged: Vec<&str> = exposure.needed.iter().flat_map(|r| r.actions.iter().copied()).collect();
+        assert_eq!(flagged, ["PutObjectAcl", "PutObjectVersionAcl"]);
+        assert_eq!(exposure.severity, Severity::Fatal);
+        assert!(p.overlaps.iter().any(|o| o.risk == "data-deletion"));
+        assert!(!p.overlaps.iter().any(|o| o.risk == "privilege-escalation"));
+        // Narrowed to reads and plain writes, only deletion stays.
+        let narrowed = Policy::parse(
+            r#"{"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject", "s3:ListBucket"], "Resource": "*"}]}"#,
+        )
+        .unwrap();
+        assert!(plan(catalog, &narrowed, &Risks::builtin(catalog)).overlaps.is_empty());
+        let text = p.to_text();
+        assert!(text.contains("public-data-exposure (fatal)"), "{text}");
+        assert!(p.to_markdown().contains("| public-data-exposure | fatal |"), "{}", p.to_markdown());
+    }
+
+    /// An unconditional Deny removes what it covers from A, and with it the overlap.
+    #[test]
+    fn denied_permissions_are_not_needed() {
+        let catalog = Catalog::embedded().unwrap();
+        let needed = Policy::parse(
+            r#"{"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "iam:*", "Resource": "*"},
+                {"Effect": "Deny", "Action": ["iam:Put*", "iam:Attach*", "iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion",
+                    "iam:UpdateAssumeRolePolicy", "iam:AddUserToGroup", "iam:*LoginProfile", "iam:PassRole", "iam:Delete*PermissionsBoundary"],
+                 "Resource": "*"}]}"#,
+        )
+        .unwrap();
+        let p = plan(catalog, &needed, &Risks::builtin(catalog));
+        assert!(!p.overlaps.iter().any(|o| o.risk == "privilege-escalation"), "{}", p.to_text());
+        assert!(p.overlaps.iter().any(|o| o.risk == "credential-exposure"), "iam:CreateAccessKey stays");
+    }
+}
