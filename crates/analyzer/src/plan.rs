@@ -9,8 +9,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use std::sync::Arc;
+
 use monban_catalog::{AccessLevel, ActionSet, Catalog};
-use monban_policy::{Effect, Policy};
+use monban_policy::{authorize, Caller, Effect, Outcome, Policy, PolicySet, Request};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -178,6 +180,9 @@ pub struct Plan {
     pub dangerous: Vec<(String, Vec<Row>)>,
     /// Table 3-2: A ∩ B, worst impacts first.
     pub overlaps: Vec<Overlap>,
+    /// Step 4's guardrails: the "acceptable maximum permissions" as a permissions boundary (the
+    /// services A uses, minus every action of B) and as an SCP (B denied), with their proof.
+    pub controls: Controls,
 }
 
 /// A row's actions and resources while it is gathered.
@@ -243,7 +248,88 @@ pub fn plan(catalog: &Catalog, needed: &Policy, risks: &Risks) -> Plan {
         }
     }
     overlaps.sort_by_key(|o| o.severity);
-    Plan { needed: rows(&a, true), dangerous, overlaps }
+    let needed_rows = rows(&a, true);
+    let controls = controls(catalog, needed, &needed_rows, &b_all(catalog, risks));
+    Plan { controls, needed: needed_rows, dangerous, overlaps }
+}
+
+/// Every action of every impact.
+fn b_all(catalog: &Catalog, risks: &Risks) -> ActionSet {
+    catalog.expand_all(risks.risks.iter().flat_map(|r| r.actions.iter().map(String::as_str)))
+}
+
+/// The guardrails of step 4 and what the engine says of them.
+#[derive(Debug, Clone, Serialize)]
+pub struct Controls {
+    /// A permissions boundary: the services of A allowed, every action of B denied.
+    pub boundary: Value,
+    /// A service control policy denying every action of B.
+    pub scp: Value,
+    /// Actions of B the boundary was found to allow on some resource of A or on `*` (none when
+    /// it holds).
+    pub b_allowed: Vec<String>,
+    /// Needed requests (an action of A on a resource A names) the boundary denies: the needs
+    /// that carry an impact and must be reviewed or kept by a condition.
+    pub a_broken: Vec<String>,
+    /// How many needed requests and dangerous requests were decided.
+    pub decisions: usize,
+}
+
+impl Controls {
+    /// Both halves hold: nothing in B is allowed, everything in A still is.
+    pub fn proven(&self) -> bool {
+        self.b_allowed.is_empty() && self.a_broken.is_empty()
+    }
+}
+
+/// The boundary and SCP for `needed` and the actions `b`, proven by the engine: every action of B
+/// on `*` and on each resource pattern A names is denied by the boundary, and every action of A on
+/// each of its resource patterns is still allowed by A within it.
+fn controls(catalog: &Catalog, needed: &Policy, rows: &[Row], b: &ActionSet) -> Controls {
+    let mut services: Vec<String> = rows.iter().map(|r| format!("{}:*", r.service)).collect();
+    services.dedup();
+    let denied: Vec<String> = catalog.actions_in(b).map(|a| format!("{}:{}", a.prefix(), a.name())).collect();
+    let deny = json!({"Sid": "UnacceptableImpacts", "Effect": "Deny", "Action": denied, "Resource": "*"});
+    let boundary = json!({"Version": "2012-10-17", "Statement": [
+        {"Sid": "NeededServices", "Effect": "Allow", "Action": services, "Resource": "*"}, deny]});
+    let scp = json!({"Version": "2012-10-17", "Statement": [deny]});
+    let mut out = Controls { boundary, scp, b_allowed: Vec::new(), a_broken: Vec::new(), decisions: 0 };
+    let (Ok(boundary), Ok(caller)) =
+        (Policy::parse(&out.boundary.to_string()), Caller::from_arn("arn:aws:iam::111122223333:role/system", None))
+    else {
+        return out;
+    };
+    let boundary = Arc::new(boundary);
+    let within = PolicySet {
+        identity: vec![Arc::new(needed.clone())],
+        boundary: Some(boundary.clone()),
+        ..PolicySet::default()
+    };
+    let boundary_alone = PolicySet { identity: vec![boundary], ..PolicySet::default() };
+    let mut resources: BTreeSet<&str> = rows.iter().flat_map(|r| r.resources.iter().map(String::as_str)).collect();
+    resources.retain(|r| !r.starts_with("NotResource "));
+    resources.insert("*");
+    for action in &denied {
+        for resource in &resources {
+            out.decisions += 1;
+            if authorize(&Request::new(caller.clone(), action, resource), &boundary_alone).outcome == Outcome::Allow {
+                out.b_allowed.push(format!("{action} on {resource}"));
+            }
+        }
+    }
+    for row in rows {
+        for action in &row.actions {
+            let action = format!("{}:{action}", row.service);
+            for resource in row.resources.iter().filter(|r| !r.starts_with("NotResource ")) {
+                out.decisions += 1;
+                let request = Request::new(caller.clone(), &action, resource);
+                if authorize(&request, &within).outcome != Outcome::Allow {
+                    out.a_broken.push(format!("{action} on {resource}"));
+                }
+            }
+        }
+    }
+    out
 }
 
 impl Plan {
@@ -253,6 +339,8 @@ impl Plan {
             "table_1_needed": self.needed,
             "table_3_1_dangerous": self.dangerous.iter().map(|(risk, rows)| json!({"risk": risk, "rows": rows})).collect::<Vec<_>>(),
             "table_3_2_overlaps": self.overlaps,
+            "controls": self.controls,
+            "proven": self.controls.proven(),
         })
     }
 
@@ -280,6 +368,7 @@ impl Plan {
                 s.push_str(&format!("    control: {control}\n"));
             }
         }
+        s.push_str(&self.controls.to_text());
         s
     }
 
@@ -318,6 +407,33 @@ impl Plan {
                 cell(&resources),
                 cell(&o.controls)
             ));
+        }
+        s
+    }
+}
+
+impl Controls {
+    /// The proof, for people.
+    pub fn to_text(&self) -> String {
+        let mut s = String::from(
+            "\nStep 4: acceptable maximum permissions (a boundary: A's services minus B; an SCP denying B)\n",
+        );
+        let verdict = if self.proven() { "PROVEN" } else { "NOT PROVEN" };
+        s.push_str(&format!(
+            "  {verdict}, {} decided by the engine\n",
+            crate::text::counted(self.decisions, "request", "requests")
+        ));
+        s.push_str(&format!(
+            "  nothing in B allowed by the boundary: {}\n",
+            if self.b_allowed.is_empty() { "holds".to_string() } else { self.b_allowed.join(", ") }
+        ));
+        if self.a_broken.is_empty() {
+            s.push_str("  everything in A still allowed within it: holds\n");
+        } else {
+            s.push_str("  needed requests the boundary denies (needs that carry an impact: review them, or keep them with a condition):\n");
+            for broken in &self.a_broken {
+                s.push_str(&format!("    {broken}\n"));
+            }
         }
         s
     }
@@ -383,7 +499,21 @@ mod tests {
                 {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject", "s3:ListBucket"], "Resource": "*"}]}"#,
         )
         .unwrap();
-        assert!(plan(catalog, &narrowed, &Risks::builtin(catalog)).overlaps.is_empty());
+        let kept = plan(catalog, &narrowed, &Risks::builtin(catalog));
+        assert!(kept.overlaps.is_empty());
+        // Step 4: the boundary (S3 minus B) keeps every need and allows nothing in B, by the engine.
+        assert!(kept.controls.proven(), "{}", kept.controls.to_text());
+        assert!(kept.controls.decisions > 70);
+        assert_eq!(kept.controls.boundary["Statement"][0]["Action"], json!(["s3:*"]));
+        // With the ACL writes needed, the boundary would break them: not proven, and said which.
+        assert!(!p.controls.proven());
+        assert!(p.controls.b_allowed.is_empty());
+        assert!(
+            p.controls.a_broken.contains(&"s3:PutObjectAcl on arn:aws:s3:::app-data/*".to_string()),
+            "{:?}",
+            p.controls.a_broken
+        );
+        assert!(p.controls.to_text().contains("NOT PROVEN"));
         let text = p.to_text();
         assert!(text.contains("public-data-exposure (fatal)"), "{text}");
         assert!(p.to_markdown().contains("| public-data-exposure | fatal |"), "{}", p.to_markdown());

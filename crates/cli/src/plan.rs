@@ -1,5 +1,6 @@
 //! `monban plan`: the four steps' tables — the needed permissions (A), the permissions that can
-//! cause an unacceptable impact (B), and where they overlap, with the controls for each overlap.
+//! cause an unacceptable impact (B), and where they overlap, with the controls for each overlap;
+//! and the guardrails that cap a principal at A minus B, proven by the engine.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -36,13 +37,17 @@ pub struct PlanArgs {
     /// Print the built-in library of impacts (or the one given) and stop
     #[arg(long)]
     list_risks: bool,
+    /// Write step 4's guardrails to this directory: `boundary.json` (the services of A minus every
+    /// action of B) and `scp.json` (B denied)
+    #[arg(long)]
+    emit: Option<PathBuf>,
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
 }
 
-/// Runs `monban plan`: exit 0 when no needed permission carries an unacceptable impact, 2 when
-/// some do (table 3-2 has rows), 1 on error.
+/// Runs `monban plan`: exit 0 when no needed permission carries an unacceptable impact and the
+/// guardrails are proven, 2 otherwise (table 3-2 has rows, or the proof fails), 1 on error.
 pub fn run(args: PlanArgs) -> anyhow::Result<Exit> {
     let catalog = Catalog::embedded()?;
     let risks = match &args.unacceptable {
@@ -64,10 +69,18 @@ pub fn run(args: PlanArgs) -> anyhow::Result<Exit> {
         return Err(UsageError("--needed POLICY is required (or --list-risks)".into()).into());
     };
     let p = plan(catalog, &read_policy(needed)?, &risks);
+    if let Some(dir) = &args.emit {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating `{}`", dir.display()))?;
+        for (name, document) in [("boundary.json", &p.controls.boundary), ("scp.json", &p.controls.scp)] {
+            let path = dir.join(name);
+            std::fs::write(&path, serde_json::to_string_pretty(document)? + "\n")
+                .with_context(|| format!("writing `{}`", path.display()))?;
+        }
+    }
     match args.format {
         Format::Text => write!(out, "{}", p.to_text())?,
         Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&p.to_json())?)?,
         Format::Markdown => write!(out, "{}", p.to_markdown())?,
     }
-    Ok(if p.overlaps.is_empty() { Exit::Ok } else { Exit::No })
+    Ok(if p.overlaps.is_empty() && p.controls.proven() { Exit::Ok } else { Exit::No })
 }

@@ -173,7 +173,15 @@ fn plan_reports_the_four_steps_tables() {
         "plan-reads.json",
         r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}"#,
     );
-    assert_eq!(monban(&["plan", "--needed", &reads_only], None).status.code(), Some(0));
+    let emitted = std::env::temp_dir().join(format!("monban-cli-{}/plan-emit", std::process::id()));
+    let out = monban(&["plan", "--needed", &reads_only, "--emit", emitted.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("PROVEN"));
+    let scp: Value = serde_json::from_str(&std::fs::read_to_string(emitted.join("scp.json")).unwrap()).unwrap();
+    assert_eq!(scp["Statement"][0]["Effect"], "Deny");
+    // What the command emitted is what lint accepts as an SCP.
+    let out = monban(&["lint", emitted.join("scp.json").to_str().unwrap(), "--policy-type", "scp"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
 
     let bad = temp(
         "plan-bad.json",
