@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use monban_catalog::{AccessLevel, ActionSet, Catalog};
+use monban_policy::request::{Context, ContextValue};
 use monban_policy::{authorize, Caller, Effect, Outcome, Policy, PolicySet, Request};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -58,9 +59,45 @@ pub struct Risk {
     /// What keeps a needed permission while removing the impact.
     #[serde(default)]
     pub controls: Vec<String>,
+    /// Actions that cause the impact only under a condition the request carries (an `s3:PutObject`
+    /// whose `s3:x-amz-acl` is `public-read`): needed, they can be kept with that condition denied.
+    #[serde(default)]
+    pub when: Vec<When>,
     /// The AWS page it comes from.
     #[serde(default)]
     pub page: String,
+}
+
+/// Actions that cause an impact when a request's condition key matches one of `patterns`
+/// (`StringLike`); `examples` are requests' values that do (the patterns themselves when absent),
+/// which the proof asks the engine about.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct When {
+    /// The actions.
+    pub actions: Vec<String>,
+    /// The condition key, such as `s3:x-amz-acl`.
+    pub key: String,
+    /// `StringLike` patterns of the values that cause the impact.
+    pub patterns: Vec<String>,
+    /// Values a request could carry that match them.
+    #[serde(default)]
+    pub examples: Vec<String>,
+}
+
+impl When {
+    fn examples(&self) -> &[String] {
+        if self.examples.is_empty() {
+            &self.patterns
+        } else {
+            &self.examples
+        }
+    }
+
+    /// The boundary's statement that denies the actions under the condition.
+    fn deny(&self, sid: String) -> Value {
+        json!({"Sid": sid, "Effect": "Deny", "Action": self.actions, "Resource": "*",
+               "Condition": {"StringLike": {self.key.as_str(): self.patterns}}})
+    }
 }
 
 /// A set of impacts: the built-in library, or a file of the same form.
@@ -114,7 +151,8 @@ impl Risks {
             message: e.to_string(),
         })?;
         for risk in &risks.risks {
-            if let Some(action) = risk.actions.iter().find(|a| catalog.expand(a).is_empty()) {
+            let conditional = risk.when.iter().flat_map(|w| w.actions.iter());
+            if let Some(action) = risk.actions.iter().chain(conditional).find(|a| catalog.expand(a).is_empty()) {
                 return Err(PlanError::UnknownAction {
                     source_name: source_name.to_string(),
                     risk: risk.name.clone(),
@@ -167,8 +205,18 @@ pub struct Overlap {
     pub impact: String,
     /// The needed permissions that can cause it, by service and access level.
     pub needed: Vec<Row>,
+    /// Needed requests that cause it under a condition the boundary then denies
+    /// (`s3:PutObject on arn:aws:s3:::app/* with s3:x-amz-acl = public-read`).
+    pub conditional: Vec<String>,
     /// What keeps the needed permissions while removing the impact.
     pub controls: Vec<String>,
+}
+
+impl Overlap {
+    /// Whether the guardrails keep every need of this row: it is conditional only.
+    pub fn kept_by_condition(&self) -> bool {
+        self.needed.is_empty()
+    }
 }
 
 /// The tables of the four steps for one set of needed permissions.
@@ -232,25 +280,69 @@ pub fn plan(catalog: &Catalog, needed: &Policy, risks: &Risks) -> Plan {
     };
     let mut dangerous = Vec::new();
     let mut overlaps = Vec::new();
+    let needed_rows = rows(&a, true);
+    let within_needed = PolicySet { identity: vec![Arc::new(needed.clone())], ..PolicySet::default() };
     for risk in &risks.risks {
         let b = catalog.expand_all(risk.actions.iter().map(String::as_str));
-        dangerous.push((risk.name.clone(), rows(&b, false)));
+        let mut table = rows(&b, false);
+        let mut conditional = Vec::new();
+        for when in &risk.when {
+            let actions = catalog.expand_all(when.actions.iter().map(String::as_str));
+            table.extend(rows(&actions, false).into_iter().map(|mut r| {
+                r.resources = vec![format!("with {} like {}", when.key, when.patterns.join(" or "))];
+                r
+            }));
+            // A needed action that A allows with the condition's value: the need carries the impact.
+            for row in needed_rows.iter() {
+                for action in row.actions.iter().filter(|a| actions_contain(catalog, &actions, row.service, a)) {
+                    let action = format!("{}:{action}", row.service);
+                    for resource in row.resources.iter().filter(|r| !r.starts_with("NotResource ")) {
+                        if let Some(example) = when.examples().iter().find(|example| {
+                            allowed_with(&within_needed, &action, resource, Some((&when.key, example.as_str())))
+                        }) {
+                            conditional.push(format!("{action} on {resource} with {} = {example}", when.key));
+                        }
+                    }
+                }
+            }
+        }
+        dangerous.push((risk.name.clone(), table));
         let mut both = b;
         both.intersect_with(&a);
-        if !both.is_empty() {
+        if !both.is_empty() || !conditional.is_empty() {
             overlaps.push(Overlap {
                 risk: risk.name.clone(),
                 severity: risk.severity,
                 impact: risk.impact.clone(),
                 needed: rows(&both, true),
+                conditional,
                 controls: risk.controls.clone(),
             });
         }
     }
     overlaps.sort_by_key(|o| o.severity);
-    let needed_rows = rows(&a, true);
-    let controls = controls(catalog, needed, &needed_rows, &b_all(catalog, risks));
+    let controls = controls(catalog, needed, &needed_rows, &b_all(catalog, risks), risks);
     Plan { controls, needed: needed_rows, dangerous, overlaps }
+}
+
+/// Whether `service:action` is in `set`.
+fn actions_contain(catalog: &Catalog, set: &ActionSet, service: &str, action: &str) -> bool {
+    catalog.find_action(&format!("{service}:{action}")).is_some_and(|a| set.contains(a.id()))
+}
+
+/// The caller the proofs ask about: any principal of an account; only its policies matter.
+fn system_caller() -> Option<Caller> {
+    Caller::from_arn("arn:aws:iam::111122223333:role/system", None).ok()
+}
+
+/// Whether `set` allows `action` on `resource`, with one condition key in the request.
+fn allowed_with(set: &PolicySet, action: &str, resource: &str, key: Option<(&str, &str)>) -> bool {
+    let Some(caller) = system_caller() else { return false };
+    let mut context = Context::new();
+    if let Some((key, value)) = key {
+        context.insert(key, ContextValue::single(value));
+    }
+    authorize(&Request::new(caller, action, resource).with_context(context), set).outcome == Outcome::Allow
 }
 
 /// Every action of every impact.
@@ -285,18 +377,23 @@ impl Controls {
 /// The boundary and SCP for `needed` and the actions `b`, proven by the engine: every action of B
 /// on `*` and on each resource pattern A names is denied by the boundary, and every action of A on
 /// each of its resource patterns is still allowed by A within it.
-fn controls(catalog: &Catalog, needed: &Policy, rows: &[Row], b: &ActionSet) -> Controls {
+fn controls(catalog: &Catalog, needed: &Policy, rows: &[Row], b: &ActionSet, risks: &Risks) -> Controls {
     let mut services: Vec<String> = rows.iter().map(|r| format!("{}:*", r.service)).collect();
     services.dedup();
     let denied: Vec<String> = catalog.actions_in(b).map(|a| format!("{}:{}", a.prefix(), a.name())).collect();
     let deny = json!({"Sid": "UnacceptableImpacts", "Effect": "Deny", "Action": denied, "Resource": "*"});
-    let boundary = json!({"Version": "2012-10-17", "Statement": [
-        {"Sid": "NeededServices", "Effect": "Allow", "Action": services, "Resource": "*"}, deny]});
-    let scp = json!({"Version": "2012-10-17", "Statement": [deny]});
+    let whens: Vec<&When> = risks.risks.iter().flat_map(|r| r.when.iter()).collect();
+    let conditional: Vec<Value> =
+        whens.iter().enumerate().map(|(i, w)| w.deny(format!("UnacceptableImpactsWhen{}", i + 1))).collect();
+    let mut statements =
+        vec![json!({"Sid": "NeededServices", "Effect": "Allow", "Action": services, "Resource": "*"}), deny.clone()];
+    statements.extend(conditional.iter().cloned());
+    let boundary = json!({"Version": "2012-10-17", "Statement": statements});
+    let mut scp_statements = vec![deny];
+    scp_statements.extend(conditional);
+    let scp = json!({"Version": "2012-10-17", "Statement": scp_statements});
     let mut out = Controls { boundary, scp, b_allowed: Vec::new(), a_broken: Vec::new(), decisions: 0 };
-    let (Ok(boundary), Ok(caller)) =
-        (Policy::parse(&out.boundary.to_string()), Caller::from_arn("arn:aws:iam::111122223333:role/system", None))
-    else {
+    let (Ok(boundary), Some(caller)) = (Policy::parse(&out.boundary.to_string()), system_caller()) else {
         return out;
     };
     let boundary = Arc::new(boundary);
@@ -314,6 +411,19 @@ fn controls(catalog: &Catalog, needed: &Policy, rows: &[Row], b: &ActionSet) -> 
             out.decisions += 1;
             if authorize(&Request::new(caller.clone(), action, resource), &boundary_alone).outcome == Outcome::Allow {
                 out.b_allowed.push(format!("{action} on {resource}"));
+            }
+        }
+    }
+    for when in &whens {
+        for action in catalog.actions_in(&catalog.expand_all(when.actions.iter().map(String::as_str))) {
+            let action = format!("{}:{}", action.prefix(), action.name());
+            for resource in &resources {
+                for example in when.examples() {
+                    out.decisions += 1;
+                    if allowed_with(&boundary_alone, &action, resource, Some((&when.key, example))) {
+                        out.b_allowed.push(format!("{action} on {resource} with {} = {example}", when.key));
+                    }
+                }
             }
         }
     }
@@ -364,6 +474,9 @@ impl Plan {
             for row in &o.needed {
                 s.push_str(&format!("  {}", row_text(row)));
             }
+            for request in &o.conditional {
+                s.push_str(&format!("    {request}: kept, with that condition denied by the boundary\n"));
+            }
             for control in &o.controls {
                 s.push_str(&format!("    control: {control}\n"));
             }
@@ -395,8 +508,9 @@ impl Plan {
         }
         s.push_str("\n## Table 3-2: needed permissions that carry an unacceptable impact (A ∩ B)\n\n| Impact | Severity | Needed actions | Resources | Controls |\n|---|---|---|---|---|\n");
         for o in &self.overlaps {
-            let actions: Vec<String> =
+            let mut actions: Vec<String> =
                 o.needed.iter().flat_map(|r| r.actions.iter().map(move |a| format!("{}:{a}", r.service))).collect();
+            actions.extend(o.conditional.iter().map(|c| format!("{c} (kept: denied by the boundary)")));
             let resources: BTreeSet<String> = o.needed.iter().flat_map(|r| r.resources.iter().cloned()).collect();
             let resources: Vec<String> = resources.into_iter().collect();
             s.push_str(&format!(
@@ -500,7 +614,19 @@ mod tests {
         )
         .unwrap();
         let kept = plan(catalog, &narrowed, &Risks::builtin(catalog));
-        assert!(kept.overlaps.is_empty());
+        // s3:PutObject can make an object public through its ACL headers: flagged, and kept by the
+        // boundary's condition (S3 User Guide, "Access control list (ACL) overview").
+        let [exposure] = &kept.overlaps[..] else { panic!("{}", kept.to_text()) };
+        assert!(exposure.kept_by_condition());
+        assert!(exposure.conditional.contains(&"s3:PutObject on * with s3:x-amz-acl = public-read".to_string()));
+        assert!(!allowed_with(&kept_set(&narrowed, &kept), "s3:PutObject", "*", Some(("s3:x-amz-acl", "public-read"))));
+        assert!(!allowed_with(
+            &kept_set(&narrowed, &kept),
+            "s3:PutObject",
+            "*",
+            Some(("s3:x-amz-grant-read", "uri=http://acs.amazonaws.com/groups/global/AllUsers"))
+        ));
+        assert!(allowed_with(&kept_set(&narrowed, &kept), "s3:PutObject", "*", Some(("s3:x-amz-acl", "private"))));
         // Step 4: the boundary (S3 minus B) keeps every need and allows nothing in B, by the engine.
         assert!(kept.controls.proven(), "{}", kept.controls.to_text());
         assert!(kept.controls.decisions > 70);
@@ -517,6 +643,15 @@ mod tests {
         let text = p.to_text();
         assert!(text.contains("public-data-exposure (fatal)"), "{text}");
         assert!(p.to_markdown().contains("| public-data-exposure | fatal |"), "{}", p.to_markdown());
+    }
+
+    /// The needed policy within the plan's boundary.
+    fn kept_set(needed: &Policy, p: &Plan) -> PolicySet {
+        PolicySet {
+            identity: vec![Arc::new(needed.clone())],
+            boundary: Some(Arc::new(Policy::parse(&p.controls.boundary.to_string()).unwrap())),
+            ..PolicySet::default()
+        }
     }
 
     /// An unconditional Deny removes what it covers from A, and with it the overlap.

@@ -46,8 +46,9 @@ pub struct PlanArgs {
     format: Format,
 }
 
-/// Runs `monban plan`: exit 0 when no needed permission carries an unacceptable impact and the
-/// guardrails are proven, 2 otherwise (table 3-2 has rows, or the proof fails), 1 on error.
+/// Runs `monban plan`: exit 0 when every needed permission that carries an unacceptable impact
+/// does so only under a condition the guardrails deny, and the guardrails are proven; 2 otherwise;
+/// 1 on error.
 pub fn run(args: PlanArgs) -> anyhow::Result<Exit> {
     let catalog = Catalog::embedded()?;
     let risks = match &args.unacceptable {
@@ -82,5 +83,6 @@ pub fn run(args: PlanArgs) -> anyhow::Result<Exit> {
         Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&p.to_json())?)?,
         Format::Markdown => write!(out, "{}", p.to_markdown())?,
     }
-    Ok(if p.overlaps.is_empty() && p.controls.proven() { Exit::Ok } else { Exit::No })
+    let kept = p.overlaps.iter().all(|o| o.kept_by_condition());
+    Ok(if kept && p.controls.proven() { Exit::Ok } else { Exit::No })
 }
