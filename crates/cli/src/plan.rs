@@ -28,8 +28,15 @@ pub enum Format {
 #[derive(Args)]
 pub struct PlanArgs {
     /// The permissions the system needs (A): a policy file, or `-` for standard input
-    #[arg(long, required_unless_present = "list_risks")]
+    #[arg(long, required_unless_present_any = ["list_risks", "activity"], conflicts_with = "activity")]
     needed: Option<PathBuf>,
+    /// Or A from what a principal did: CloudTrail log files or directories, `aws cloudtrail
+    /// lookup-events` output, or monban's audit.log (the policy `monban generate` makes of them)
+    #[arg(long, num_args = 1.., requires = "principal")]
+    activity: Vec<PathBuf>,
+    /// With --activity: the role, user or session whose activity is A
+    #[arg(long)]
+    principal: Option<String>,
     /// The unacceptable impacts, in the built-in library's form (`{"risks": [...]}`, JSON); the
     /// built-in library when absent
     #[arg(long)]
@@ -66,10 +73,21 @@ pub fn run(args: PlanArgs) -> anyhow::Result<Exit> {
         }
         return Ok(Exit::Ok);
     }
-    let Some(needed) = &args.needed else {
-        return Err(UsageError("--needed POLICY is required (or --list-risks)".into()).into());
+    let needed = match (&args.needed, &args.principal) {
+        (Some(path), _) => read_policy(path)?,
+        (None, Some(principal)) if !args.activity.is_empty() => {
+            let window = (None, None);
+            let collapse = monban_analyzer::activity::generate::COLLAPSE;
+            let generated = crate::generate::activity(catalog, &args.activity, Some(principal), window, collapse)?;
+            let document = generated.first().map(|g| g.document.to_string()).unwrap_or_default();
+            monban_policy::Policy::parse(&document)
+                .with_context(|| format!("the policy generated from the activity of {principal}"))?
+        }
+        _ => {
+            return Err(UsageError("--needed POLICY or --activity SOURCE... --principal ARN is required".into()).into())
+        }
     };
-    let p = plan(catalog, &read_policy(needed)?, &risks);
+    let p = plan(catalog, &needed, &risks);
     if let Some(dir) = &args.emit {
         std::fs::create_dir_all(dir).with_context(|| format!("creating `{}`", dir.display()))?;
         for (name, document) in [("boundary.json", &p.controls.boundary), ("scp.json", &p.controls.scp)] {

@@ -191,6 +191,23 @@ fn plan_reports_the_four_steps_tables() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("`s3:Nope` matches no action"));
 
+    // A from activity: what the principal was seen doing, through generate.
+    let trail = temp(
+        "plan-trail.json",
+        r#"{"Records": [{"userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::111122223333:user/app"},
+            "eventSource": "s3.amazonaws.com", "eventName": "PutObjectAcl", "awsRegion": "us-east-1",
+            "eventTime": "2026-12-01T00:00:00Z", "eventID": "e1",
+            "resources": [{"ARN": "arn:aws:s3:::app/k"}, {"ARN": "arn:aws:s3:::app"}]}]}"#,
+    );
+    let out = monban(
+        &["plan", "--activity", &trail, "--principal", "arn:aws:iam::111122223333:user/app", "--format", "json"],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["table_1_needed"][0]["resources"], serde_json::json!(["arn:aws:s3:::app/k"]));
+    assert_eq!(report["table_3_2_overlaps"][0]["risk"], "public-data-exposure");
+
     let out = monban(&["plan", "--list-risks"], None);
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stdout).contains("privilege-escalation (fatal)"));
