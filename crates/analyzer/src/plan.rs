@@ -368,6 +368,19 @@ pub struct Controls {
 }
 
 impl Controls {
+    /// The needed policy narrowed: its statements, and the SCP's denials of B (those under a
+    /// condition included), so that the identity policy alone grants nothing in B.
+    pub fn narrowed(&self, needed: &Value) -> Value {
+        let mut statements = match &needed["Statement"] {
+            Value::Array(statements) => statements.clone(),
+            Value::Null => Vec::new(),
+            one => vec![one.clone()],
+        };
+        statements.extend(self.scp["Statement"].as_array().into_iter().flatten().cloned());
+        let version = needed.get("Version").cloned().unwrap_or_else(|| json!("2012-10-17"));
+        json!({"Version": version, "Statement": statements})
+    }
+
     /// Both halves hold: nothing in B is allowed, everything in A still is.
     pub fn proven(&self) -> bool {
         self.b_allowed.is_empty() && self.a_broken.is_empty()

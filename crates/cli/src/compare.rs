@@ -34,14 +34,19 @@ pub struct CompareArgs {
 
 /// Reads and parses a policy file (or standard input for `-`), with the engine's positioned errors.
 pub fn read_policy(path: &Path) -> anyhow::Result<Policy> {
-    let text = if path.as_os_str() == "-" {
+    let text = read_text(path)?;
+    Policy::parse(&text).with_context(|| format!("`{}` is not a valid policy", path.display()))
+}
+
+/// Reads a file, or standard input for `-`.
+pub fn read_text(path: &Path) -> anyhow::Result<String> {
+    if path.as_os_str() == "-" {
         let mut text = String::new();
         std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).context("reading standard input")?;
-        text
+        Ok(text)
     } else {
-        std::fs::read_to_string(path).with_context(|| format!("reading `{}`", path.display()))?
-    };
-    Policy::parse(&text).with_context(|| format!("`{}` is not a valid policy", path.display()))
+        std::fs::read_to_string(path).with_context(|| format!("reading `{}`", path.display()))
+    }
 }
 
 /// Runs `monban compare`: exit 0 when NEW allows nothing more, 2 when it does (or may).

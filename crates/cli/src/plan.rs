@@ -10,7 +10,9 @@ use clap::{Args, ValueEnum};
 use monban_analyzer::plan::{plan, Risks};
 use monban_catalog::Catalog;
 
-use crate::compare::read_policy;
+use monban_policy::Policy;
+
+use crate::compare::read_text;
 use crate::{Exit, UsageError};
 
 /// How the tables are printed.
@@ -45,7 +47,7 @@ pub struct PlanArgs {
     #[arg(long)]
     list_risks: bool,
     /// Write step 4's guardrails to this directory: `boundary.json` (the services of A minus every
-    /// action of B) and `scp.json` (B denied)
+    /// action of B), `scp.json` (B denied) and `policy.json` (A with B denied)
     #[arg(long)]
     emit: Option<PathBuf>,
     /// Output format
@@ -73,15 +75,20 @@ pub fn run(args: PlanArgs) -> anyhow::Result<Exit> {
         }
         return Ok(Exit::Ok);
     }
-    let needed = match (&args.needed, &args.principal) {
-        (Some(path), _) => read_policy(path)?,
+    let (needed, document) = match (&args.needed, &args.principal) {
+        (Some(path), _) => {
+            let text = read_text(path)?;
+            let policy = Policy::parse(&text).with_context(|| format!("`{}` is not a valid policy", path.display()))?;
+            (policy, serde_json::from_str(&text)?)
+        }
         (None, Some(principal)) if !args.activity.is_empty() => {
             let window = (None, None);
             let collapse = monban_analyzer::activity::generate::COLLAPSE;
             let generated = crate::generate::activity(catalog, &args.activity, Some(principal), window, collapse)?;
-            let document = generated.first().map(|g| g.document.to_string()).unwrap_or_default();
-            monban_policy::Policy::parse(&document)
-                .with_context(|| format!("the policy generated from the activity of {principal}"))?
+            let document = generated.first().map(|g| g.document.clone()).unwrap_or_default();
+            let policy = Policy::parse(&document.to_string())
+                .with_context(|| format!("the policy generated from the activity of {principal}"))?;
+            (policy, document)
         }
         _ => {
             return Err(UsageError("--needed POLICY or --activity SOURCE... --principal ARN is required".into()).into())
@@ -90,7 +97,10 @@ pub fn run(args: PlanArgs) -> anyhow::Result<Exit> {
     let p = plan(catalog, &needed, &risks);
     if let Some(dir) = &args.emit {
         std::fs::create_dir_all(dir).with_context(|| format!("creating `{}`", dir.display()))?;
-        for (name, document) in [("boundary.json", &p.controls.boundary), ("scp.json", &p.controls.scp)] {
+        let narrowed = p.controls.narrowed(&document);
+        let emitted =
+            [("boundary.json", &p.controls.boundary), ("scp.json", &p.controls.scp), ("policy.json", &narrowed)];
+        for (name, document) in emitted {
             let path = dir.join(name);
             std::fs::write(&path, serde_json::to_string_pretty(document)? + "\n")
                 .with_context(|| format!("writing `{}`", path.display()))?;

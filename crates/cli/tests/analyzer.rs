@@ -179,6 +179,19 @@ fn plan_reports_the_four_steps_tables() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("PROVEN"));
     let scp: Value = serde_json::from_str(&std::fs::read_to_string(emitted.join("scp.json")).unwrap()).unwrap();
     assert_eq!(scp["Statement"][0]["Effect"], "Deny");
+    // The narrowed policy: A's statements and B denied; the engine still allows A with it.
+    let narrowed = std::fs::read_to_string(emitted.join("policy.json")).unwrap();
+    let set = monban_policy::PolicySet {
+        identity: vec![std::sync::Arc::new(monban_policy::Policy::parse(&narrowed).unwrap())],
+        ..monban_policy::PolicySet::default()
+    };
+    let caller = monban_policy::Caller::from_arn("arn:aws:iam::111122223333:role/app", None).unwrap();
+    let decide = |action: &str| {
+        monban_policy::authorize(&monban_policy::Request::new(caller.clone(), action, "arn:aws:s3:::app/k"), &set)
+            .outcome
+    };
+    assert_eq!(decide("s3:GetObject"), monban_policy::Outcome::Allow, "{narrowed}");
+    assert!(narrowed.contains("UnacceptableImpacts"), "{narrowed}");
     // What the command emitted is what lint accepts as an SCP.
     let out = monban(&["lint", emitted.join("scp.json").to_str().unwrap(), "--policy-type", "scp"], None);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
