@@ -44,3 +44,17 @@ fn compare_administrator_with_power_user(bencher: Bencher) {
     let catalog = Catalog::embedded().unwrap();
     bencher.bench(|| compare(catalog, black_box(&admin), black_box(&power)).new_access.len());
 }
+
+/// `monban plan` for an A spanning 50 services (each `service:*`) against the whole built-in risk
+/// library, the proof of its guardrails included (target ≤ 1 s).
+#[divan::bench(sample_count = 10)]
+fn plan_fifty_services_against_the_risk_library(bencher: Bencher) {
+    use monban_analyzer::plan::{plan, Risks};
+    let catalog = Catalog::embedded().unwrap();
+    let services: Vec<String> = catalog.services().take(50).map(|s| format!("{}:*", s.prefix())).collect();
+    let document = serde_json::json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": services, "Resource": ["arn:aws:s3:::app/*", "*"]}]});
+    let needed = Policy::parse(&document.to_string()).unwrap();
+    let risks = Risks::builtin(catalog);
+    bencher.bench(|| plan(catalog, black_box(&needed), &risks).controls.decisions);
+}

@@ -59,6 +59,10 @@ pub struct Risk {
     /// What keeps a needed permission while removing the impact.
     #[serde(default)]
     pub controls: Vec<String>,
+    /// What must hold outside IAM for a needed action of this impact to be safe, when no IAM
+    /// condition can keep it (a bucket policy's content): the row is then NOT PROVABLE within IAM.
+    #[serde(default)]
+    pub assumption: String,
     /// Actions that cause the impact only under a condition the request carries (an `s3:PutObject`
     /// whose `s3:x-amz-acl` is `public-read`): needed, they can be kept with that condition denied.
     #[serde(default)]
@@ -210,6 +214,9 @@ pub struct Overlap {
     pub conditional: Vec<String>,
     /// What keeps the needed permissions while removing the impact.
     pub controls: Vec<String>,
+    /// For needs that carry the impact unconditionally: NOT PROVABLE within IAM, and the assumption
+    /// outside it that would cover them.
+    pub not_provable: Option<String>,
 }
 
 impl Overlap {
@@ -232,6 +239,9 @@ pub struct Plan {
     /// services A uses, minus every action of B) and as an SCP (B denied), with their proof.
     pub controls: Controls,
 }
+
+/// A table for a document: its title, header, and rows of cells, each cell a list of lines.
+type Table = (&'static str, Vec<&'static str>, Vec<Vec<Vec<String>>>);
 
 /// A row's actions and resources while it is gathered.
 type RowParts = (Vec<&'static str>, BTreeSet<String>);
@@ -314,6 +324,13 @@ pub fn plan(catalog: &Catalog, needed: &Policy, risks: &Risks) -> Plan {
                 risk: risk.name.clone(),
                 severity: risk.severity,
                 impact: risk.impact.clone(),
+                not_provable: (!both.is_empty()).then(|| {
+                    if risk.assumption.is_empty() {
+                        "no IAM condition keeps these needs safe: review them".to_string()
+                    } else {
+                        format!("only with {}", risk.assumption)
+                    }
+                }),
                 needed: rows(&both, true),
                 conditional,
                 controls: risk.controls.clone(),
@@ -487,6 +504,9 @@ impl Plan {
             for row in &o.needed {
                 s.push_str(&format!("  {}", row_text(row)));
             }
+            if let Some(why) = &o.not_provable {
+                s.push_str(&format!("    NOT PROVABLE within IAM: {why}\n"));
+            }
             for request in &o.conditional {
                 s.push_str(&format!("    {request}: kept, with that condition denied by the boundary\n"));
             }
@@ -498,43 +518,103 @@ impl Plan {
         s
     }
 
+    /// The tables as cells: each a title, its header and its rows, each cell a list of lines.
+    fn tables(&self) -> Vec<Table> {
+        let line = |text: &str| vec![text.to_string()];
+        let actions = |row: &Row| row.actions.iter().map(|a| format!("{}:{a}", row.service)).collect::<Vec<_>>();
+        let needed = self
+            .needed
+            .iter()
+            .map(|row| vec![line(row.service), line(row.level), actions(row), row.resources.clone()])
+            .collect();
+        let dangerous = self
+            .dangerous
+            .iter()
+            .flat_map(|(risk, rows)| {
+                rows.iter().map(move |row| vec![line(risk), line(row.level), actions(row), row.resources.clone()])
+            })
+            .collect();
+        let overlaps = self
+            .overlaps
+            .iter()
+            .map(|o| {
+                let mut needs: Vec<String> = o.needed.iter().flat_map(actions).collect();
+                needs.extend(o.conditional.iter().map(|c| format!("{c} (kept: denied by the boundary)")));
+                let resources: BTreeSet<String> = o.needed.iter().flat_map(|r| r.resources.iter().cloned()).collect();
+                let verdict = o.not_provable.as_ref().map_or_else(
+                    || "kept by the guardrails' conditions".to_string(),
+                    |why| format!("NOT PROVABLE within IAM: {why}"),
+                );
+                vec![
+                    line(&o.risk),
+                    line(o.severity.as_str()),
+                    needs,
+                    resources.into_iter().collect(),
+                    o.controls.clone(),
+                    vec![verdict],
+                ]
+            })
+            .collect();
+        vec![
+            ("Table 1: needed permissions (A)", vec!["Service", "Access level", "Actions", "Resources"], needed),
+            (
+                "Table 3-1: permissions that can cause an unacceptable impact (B)",
+                vec!["Impact", "Access level", "Actions", "Resources or condition"],
+                dangerous,
+            ),
+            (
+                "Table 3-2: needed permissions that carry an unacceptable impact (A ∩ B)",
+                vec!["Impact", "Severity", "Needed", "Resources", "Controls", "Verdict"],
+                overlaps,
+            ),
+        ]
+    }
+
     /// The tables as Markdown, for a design review.
     pub fn to_markdown(&self) -> String {
-        let cell = |items: &[String]| items.join("<br>").replace('|', "\\|");
-        let mut s = String::from("## Table 1: needed permissions (A)\n\n| Service | Access level | Actions | Resources |\n|---|---|---|---|\n");
-        for row in &self.needed {
-            let actions: Vec<String> = row.actions.iter().map(|a| a.to_string()).collect();
-            s.push_str(&format!(
-                "| {} | {} | {} | {} |\n",
-                row.service,
-                row.level,
-                cell(&actions),
-                cell(&row.resources)
-            ));
-        }
-        s.push_str("\n## Table 3-1: permissions that can cause an unacceptable impact (B)\n\n| Impact | Service | Access level | Actions |\n|---|---|---|---|\n");
-        for (risk, rows) in &self.dangerous {
+        let cell = |lines: &Vec<String>| lines.join("<br>").replace('|', "\\|");
+        let mut s = String::new();
+        for (title, header, rows) in self.tables() {
+            s.push_str(&format!("## {title}\n\n| {} |\n|{}\n", header.join(" | "), "---|".repeat(header.len())));
             for row in rows {
-                let actions: Vec<String> = row.actions.iter().map(|a| a.to_string()).collect();
-                s.push_str(&format!("| {risk} | {} | {} | {} |\n", row.service, row.level, cell(&actions)));
+                s.push_str(&format!("| {} |\n", row.iter().map(cell).collect::<Vec<_>>().join(" | ")));
             }
+            s.push('\n');
         }
-        s.push_str("\n## Table 3-2: needed permissions that carry an unacceptable impact (A ∩ B)\n\n| Impact | Severity | Needed actions | Resources | Controls |\n|---|---|---|---|---|\n");
-        for o in &self.overlaps {
-            let mut actions: Vec<String> =
-                o.needed.iter().flat_map(|r| r.actions.iter().map(move |a| format!("{}:{a}", r.service))).collect();
-            actions.extend(o.conditional.iter().map(|c| format!("{c} (kept: denied by the boundary)")));
-            let resources: BTreeSet<String> = o.needed.iter().flat_map(|r| r.resources.iter().cloned()).collect();
-            let resources: Vec<String> = resources.into_iter().collect();
-            s.push_str(&format!(
-                "| {} | {} | {} | {} | {} |\n",
-                o.risk,
-                o.severity.as_str(),
-                cell(&actions),
-                cell(&resources),
-                cell(&o.controls)
-            ));
+        s.push_str(&format!(
+            "## Step 4: acceptable maximum permissions\n\n```\n{}\n```\n",
+            self.controls.to_text().trim()
+        ));
+        s
+    }
+
+    /// The tables as a standalone HTML document, for a design review.
+    pub fn to_html(&self) -> String {
+        let escape =
+            |text: &str| text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
+        let mut s = String::from(
+            "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>monban plan</title>\n<style>table{border-collapse:collapse}td,th{border:1px solid #999;padding:4px;vertical-align:top;text-align:left}</style></head><body>\n",
+        );
+        for (title, header, rows) in self.tables() {
+            s.push_str(&format!("<h2>{}</h2>\n<table><tr>", escape(title)));
+            for h in header {
+                s.push_str(&format!("<th>{}</th>", escape(h)));
+            }
+            s.push_str("</tr>\n");
+            for row in rows {
+                s.push_str("<tr>");
+                for cell in row {
+                    let lines: Vec<String> = cell.iter().map(|l| escape(l)).collect();
+                    s.push_str(&format!("<td>{}</td>", lines.join("<br>")));
+                }
+                s.push_str("</tr>\n");
+            }
+            s.push_str("</table>\n");
         }
+        s.push_str(&format!(
+            "<h2>Step 4: acceptable maximum permissions</h2>\n<pre>{}</pre>\n</body></html>\n",
+            escape(self.controls.to_text().trim())
+        ));
         s
     }
 }
@@ -665,6 +745,47 @@ mod tests {
             boundary: Some(Arc::new(Policy::parse(&p.controls.boundary.to_string()).unwrap())),
             ..PolicySet::default()
         }
+    }
+
+    /// Each impact of the library, needed alone: its first action makes it an overlap (and
+    /// NOT PROVABLE within IAM, with its assumption named); an action outside every impact makes none.
+    #[test]
+    fn each_risk_has_a_positive_and_a_negative_case() {
+        let catalog = Catalog::embedded().unwrap();
+        let risks = Risks::builtin(catalog);
+        let policy = |action: &str| {
+            Policy::parse(&json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": action, "Resource": "*"}]}).to_string())
+                .unwrap()
+        };
+        for risk in &risks.risks {
+            let p = plan(catalog, &policy(&risk.actions[0]), &risks);
+            let o = p
+                .overlaps
+                .iter()
+                .find(|o| o.risk == risk.name)
+                .unwrap_or_else(|| panic!("{}: {}", risk.name, p.to_text()));
+            assert!(o.not_provable.as_ref().is_some_and(|why| why.contains(&risk.assumption)), "{}", risk.name);
+            assert!(!p.controls.proven(), "{}: the boundary must break a need that carries an impact", risk.name);
+        }
+        let p = plan(catalog, &policy("cloudwatch:GetMetricData"), &risks);
+        assert!(p.overlaps.is_empty() && p.controls.proven(), "{}", p.to_text());
+    }
+
+    /// The SCP `plan` emits is one Organizations accepts: no lint ERROR as an SCP, within the SCP
+    /// size quota (5,120 characters, whitespace not counted as the console minifies it).
+    #[test]
+    fn the_emitted_scp_is_a_valid_scp_within_its_quota() {
+        let catalog = Catalog::embedded().unwrap();
+        let needed = Policy::parse(
+            r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}"#,
+        )
+        .unwrap();
+        let p = plan(catalog, &needed, &Risks::builtin(catalog));
+        let scp = p.controls.scp.to_string();
+        assert!(scp.len() <= 5_120, "{} characters", scp.len());
+        let findings = crate::lint::Linter::new(catalog).lint(&scp, crate::lint::PolicyKind::Scp);
+        assert!(!findings.iter().any(|f| f.finding_type == crate::lint::FindingType::Error), "{findings:?}");
+        assert!(p.to_html().contains("<h2>Table 3-2"), "{}", p.to_html());
     }
 
     /// An unconditional Deny removes what it covers from A, and with it the overlap.

@@ -24,6 +24,8 @@ pub enum Format {
     Json,
     /// Markdown tables, for a design review
     Markdown,
+    /// A standalone HTML document with the tables, for a design review
+    Html,
 }
 
 /// Arguments of `monban plan`.
@@ -71,7 +73,7 @@ pub fn run(args: PlanArgs) -> anyhow::Result<Exit> {
     if args.list_risks {
         match args.format {
             Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&risks)?)?,
-            Format::Text | Format::Markdown => write!(out, "{}", risks.to_text())?,
+            Format::Text | Format::Markdown | Format::Html => write!(out, "{}", risks.to_text())?,
         }
         return Ok(Exit::Ok);
     }
@@ -110,6 +112,7 @@ pub fn run(args: PlanArgs) -> anyhow::Result<Exit> {
         Format::Text => write!(out, "{}", p.to_text())?,
         Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&p.to_json())?)?,
         Format::Markdown => write!(out, "{}", p.to_markdown())?,
+        Format::Html => write!(out, "{}", p.to_html())?,
     }
     let kept = p.overlaps.iter().all(|o| o.kept_by_condition());
     Ok(if kept && p.controls.proven() { Exit::Ok } else { Exit::No })

@@ -50,6 +50,10 @@ def test_the_readme_walkthrough_works_as_written(tmp_path):
     assert "(AccessDenied) when calling the CreateUser operation" in out, out
     assert "because no permissions boundary allows the iam:CreateUser action" in out, out
     assert "a missing allow in the permissions boundary `DeveloperBoundary`" in log, log
+    # The four steps on the boundary: the impacts it carries, and guardrails written.
+    assert "public-data-exposure (fatal)" in out, out
+    assert "NOT PROVABLE within IAM" in out, out
+    assert os.path.exists(tmp_path / "guardrails" / "boundary.json")
     # The analysis agrees: no path with the condition, the developer's path without it.
     assert out.count("no principal can escalate to admin-equivalent permissions") == 1, out
     assert "arn:aws:iam::123456789012:user/developer can reach administrator" in out, out
