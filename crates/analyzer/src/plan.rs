@@ -457,18 +457,38 @@ fn controls(catalog: &Catalog, needed: &Policy, rows: &[Row], b: &ActionSet, ris
             }
         }
     }
-    for row in rows {
-        for action in &row.actions {
-            let action = format!("{}:{action}", row.service);
-            for resource in row.resources.iter().filter(|r| !r.starts_with("NotResource ")) {
+    // Each need as its statement grants it: its actions on its resources, with the values its
+    // conditions ask for; a need is broken when A allows it and A within the boundary does not.
+    let alone = PolicySet { identity: vec![Arc::new(needed.clone())], ..PolicySet::default() };
+    let mut broken = BTreeSet::new();
+    for statement in needed.statements.iter().filter(|s| s.effect == Effect::Allow) {
+        let resources: Vec<&str> = match &statement.resource {
+            Some(r) if r.negated => continue,
+            Some(r) => r.written.iter().map(|w| &**w).collect(),
+            None => vec!["*"],
+        };
+        let mut context = Context::new();
+        for condition in statement.conditions.iter().filter(|c| !c.operator.is_negated()) {
+            let value =
+                condition.written_values().first().map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string));
+            if let Some(value) = value {
+                context.insert(&condition.key, ContextValue::single(value));
+            }
+        }
+        for action in catalog.actions_in(&statement_actions(catalog, statement)) {
+            let action = format!("{}:{}", action.prefix(), action.name());
+            for resource in &resources {
+                let request = Request::new(caller.clone(), &action, resource).with_context(context.clone());
                 out.decisions += 1;
-                let request = Request::new(caller.clone(), &action, resource);
-                if authorize(&request, &within).outcome != Outcome::Allow {
-                    out.a_broken.push(format!("{action} on {resource}"));
+                if authorize(&request, &alone).outcome == Outcome::Allow
+                    && authorize(&request, &within).outcome != Outcome::Allow
+                {
+                    broken.insert(format!("{action} on {resource}"));
                 }
             }
         }
     }
+    out.a_broken = broken.into_iter().collect();
     out
 }
 

@@ -153,3 +153,31 @@ fn a_cloudtrail_workload_gives_the_policy_its_ground_truth_expects() {
     }
     assert_eq!(granted, expected);
 }
+
+/// The four steps on a generated account's activity: A is what the workload's role did; of it,
+/// only `iam:PassRole` carries an impact no IAM condition removes (privilege escalation), its
+/// `s3:PutObject` is kept with public ACLs denied, and the guardrails keep every other need.
+#[test]
+fn plan_on_a_generated_accounts_activity() {
+    use monban_analyzer::activity::workload;
+
+    let dir = tempfile::tempdir().unwrap();
+    let truth = workload::write(dir.path(), 2_000).unwrap();
+    let trail = dir.path().to_str().unwrap();
+    let (code, out, err) = monban(&["plan", "--activity", trail, "--principal", &truth.role, "--format", "json"]);
+    assert_eq!(code, 2, "{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let overlaps = report["table_3_2_overlaps"].as_array().unwrap();
+    let unconditional: Vec<&str> = overlaps
+        .iter()
+        .filter(|o| !o["needed"].as_array().unwrap().is_empty())
+        .map(|o| o["risk"].as_str().unwrap())
+        .collect();
+    assert_eq!(unconditional, ["privilege-escalation"], "{report:#}");
+    let exposure = overlaps.iter().find(|o| o["risk"] == "public-data-exposure").unwrap();
+    assert!(exposure["conditional"].to_string().contains("s3:PutObject"), "{exposure:#}");
+    let broken: Vec<&str> =
+        report["controls"]["a_broken"].as_array().unwrap().iter().map(|b| b.as_str().unwrap()).collect();
+    assert!(!broken.is_empty() && broken.iter().all(|b| b.starts_with("iam:PassRole on ")), "{broken:?}");
+    assert_eq!(report["controls"]["b_allowed"], serde_json::json!([]));
+}
