@@ -145,8 +145,8 @@ impl Risks {
         Risks::from_json(catalog, BUILTIN, "built-in risks").unwrap_or(Risks { risks: Vec::new() })
     }
 
-    /// Reads impacts in the library's form (`{"risks": [...]}`), each action checked against the
-    /// catalog.
+    /// Reads impacts in the library's form (`{"risks": [...]}`) as JSON, each action checked
+    /// against the catalog.
     pub fn from_json(catalog: &Catalog, text: &str, source_name: &str) -> Result<Risks, PlanError> {
         let risks: Risks = serde_json::from_str(text).map_err(|e| PlanError::Format {
             source_name: source_name.to_string(),
@@ -154,7 +154,21 @@ impl Risks {
             column: e.column(),
             message: e.to_string(),
         })?;
-        for risk in &risks.risks {
+        risks.checked(catalog, source_name)
+    }
+
+    /// The same form written in YAML (`risks:` and a list), as people write such tables.
+    pub fn from_yaml(catalog: &Catalog, text: &str, source_name: &str) -> Result<Risks, PlanError> {
+        let risks: Risks = serde_norway::from_str(text).map_err(|e| {
+            let (line, column) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
+            PlanError::Format { source_name: source_name.to_string(), line, column, message: e.to_string() }
+        })?;
+        risks.checked(catalog, source_name)
+    }
+
+    /// The impacts, if every action they name matches catalog actions.
+    fn checked(self, catalog: &Catalog, source_name: &str) -> Result<Risks, PlanError> {
+        for risk in &self.risks {
             let conditional = risk.when.iter().flat_map(|w| w.actions.iter());
             if let Some(action) = risk.actions.iter().chain(conditional).find(|a| catalog.expand(a).is_empty()) {
                 return Err(PlanError::UnknownAction {
@@ -164,7 +178,7 @@ impl Risks {
                 });
             }
         }
-        Ok(risks)
+        Ok(self)
     }
 
     /// The library as text, for `--list-risks`.
@@ -694,6 +708,11 @@ mod tests {
         assert!(matches!(Risks::from_json(catalog, bad, "f.json"), Err(PlanError::UnknownAction { .. })));
         let error = Risks::from_json(catalog, "{\"risks\": [\n{\"name\": 1}]}", "f.json").unwrap_err().to_string();
         assert!(error.starts_with("f.json:2:"), "{error}");
+        // The same form in YAML, with its errors placed too.
+        let yaml = "risks:\n  - name: reads\n    severity: local\n    impact: data read\n    actions: [s3:GetObject]\n";
+        assert_eq!(Risks::from_yaml(catalog, yaml, "r.yaml").unwrap().risks[0].severity, Severity::Local);
+        let error = Risks::from_yaml(catalog, "risks:\n  - name: x\n    severity: dreadful\n", "r.yaml").unwrap_err();
+        assert!(error.to_string().starts_with("r.yaml:3:"), "{error}");
     }
 
     /// The seed's example (AWS's four steps): a system that needs S3 reads and writes on its

@@ -41,8 +41,8 @@ pub struct PlanArgs {
     /// With --activity: the role, user or session whose activity is A
     #[arg(long)]
     principal: Option<String>,
-    /// The unacceptable impacts, in the built-in library's form (`{"risks": [...]}`, JSON); the
-    /// built-in library when absent
+    /// The unacceptable impacts, in the built-in library's form: YAML (`risks:` and a list), or
+    /// JSON for a `.json` file; the built-in library when absent
     #[arg(long)]
     unacceptable: Option<PathBuf>,
     /// Print the built-in library of impacts (or the one given) and stop
@@ -65,7 +65,12 @@ pub fn run(args: PlanArgs) -> anyhow::Result<Exit> {
     let risks = match &args.unacceptable {
         Some(path) => {
             let text = std::fs::read_to_string(path).with_context(|| format!("reading `{}`", path.display()))?;
-            Risks::from_json(catalog, &text, &path.display().to_string())?
+            let name = path.display().to_string();
+            if path.extension().is_some_and(|e| e == "json") {
+                Risks::from_json(catalog, &text, &name)?
+            } else {
+                Risks::from_yaml(catalog, &text, &name)?
+            }
         }
         None => Risks::builtin(catalog),
     };

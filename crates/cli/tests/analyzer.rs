@@ -162,8 +162,8 @@ fn plan_reports_the_four_steps_tables() {
     assert_eq!(report["table_3_2_overlaps"][0]["needed"][0]["actions"], serde_json::json!(["PutObjectAcl"]));
 
     let risks = temp(
-        "plan-risks.json",
-        r#"{"risks": [{"name": "reads", "severity": "local", "impact": "data read", "actions": ["s3:Get*"]}]}"#,
+        "plan-risks.yaml",
+        "risks:\n  - name: reads\n    severity: local\n    impact: data read\n    actions: [\"s3:Get*\"]\n",
     );
     let out = monban(&["plan", "--needed", &needed, "--unacceptable", &risks, "--format", "markdown"], None);
     assert_eq!(out.status.code(), Some(2));
