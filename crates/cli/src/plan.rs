@@ -28,6 +28,17 @@ pub enum Format {
     Html,
 }
 
+/// A guardrail `--emit` writes.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Emit {
+    /// The permissions boundary: A's services minus B
+    Boundary,
+    /// The service control policy denying B
+    Scp,
+    /// The needed policy with B denied
+    Policy,
+}
+
 /// Arguments of `monban plan`.
 #[derive(Args)]
 pub struct PlanArgs {
@@ -48,10 +59,13 @@ pub struct PlanArgs {
     /// Print the built-in library of impacts (or the one given) and stop
     #[arg(long)]
     list_risks: bool,
-    /// Write step 4's guardrails to this directory: `boundary.json` (the services of A minus every
-    /// action of B), `scp.json` (B denied) and `policy.json` (A with B denied)
-    #[arg(long)]
-    emit: Option<PathBuf>,
+    /// Write step 4's guardrails as policy files: `boundary` (the services of A minus every action
+    /// of B), `scp` (B denied), `policy` (A with B denied); each as NAME.json in --out
+    #[arg(long, value_enum, num_args = 1.., requires = "out")]
+    emit: Vec<Emit>,
+    /// The directory --emit writes to
+    #[arg(long, requires = "emit")]
+    out: Option<PathBuf>,
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
@@ -102,12 +116,15 @@ pub fn run(args: PlanArgs) -> anyhow::Result<Exit> {
         }
     };
     let p = plan(catalog, &needed, &risks);
-    if let Some(dir) = &args.emit {
+    if let Some(dir) = &args.out {
         std::fs::create_dir_all(dir).with_context(|| format!("creating `{}`", dir.display()))?;
         let narrowed = p.controls.narrowed(&document);
-        let emitted =
-            [("boundary.json", &p.controls.boundary), ("scp.json", &p.controls.scp), ("policy.json", &narrowed)];
-        for (name, document) in emitted {
+        for kind in &args.emit {
+            let (name, document) = match kind {
+                Emit::Boundary => ("boundary.json", &p.controls.boundary),
+                Emit::Scp => ("scp.json", &p.controls.scp),
+                Emit::Policy => ("policy.json", &narrowed),
+            };
             let path = dir.join(name);
             std::fs::write(&path, serde_json::to_string_pretty(document)? + "\n")
                 .with_context(|| format!("writing `{}`", path.display()))?;

@@ -174,7 +174,10 @@ fn plan_reports_the_four_steps_tables() {
         r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}"#,
     );
     let emitted = std::env::temp_dir().join(format!("monban-cli-{}/plan-emit", std::process::id()));
-    let out = monban(&["plan", "--needed", &reads_only, "--emit", emitted.to_str().unwrap()], None);
+    let out = monban(
+        &["plan", "--needed", &reads_only, "--emit", "boundary", "scp", "policy", "--out", emitted.to_str().unwrap()],
+        None,
+    );
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
     assert!(String::from_utf8_lossy(&out.stdout).contains("PROVEN"));
     let scp: Value = serde_json::from_str(&std::fs::read_to_string(emitted.join("scp.json")).unwrap()).unwrap();
