@@ -21,24 +21,17 @@ impl Store {
     pub async fn record_last_accessed(&self, accesses: Vec<LastAccess>) -> Result<()> {
         self.writes
             .write(move |tx| {
-                {
-                    for a in &accesses {
-                        // A principal deleted meanwhile has nothing left to record.
-                        tx.prepare_cached(
-                            "INSERT INTO last_accessed (principal_id, action, time, region) \
+                for a in &accesses {
+                    // A principal deleted meanwhile has nothing left to record.
+                    tx.prepare_cached(
+                        "INSERT INTO last_accessed (principal_id, action, time, region) \
                              SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM principals WHERE id = ?1) \
                              ON CONFLICT (principal_id, action) DO UPDATE SET time = excluded.time, \
                              region = excluded.region WHERE excluded.time >= last_accessed.time",
-                        )?
-                        .execute(rusqlite::params![
-                            &a.principal_id,
-                            &a.action,
-                            &a.time,
-                            &a.region
-                        ])?;
-                    }
-                    Ok(())
+                    )?
+                    .execute(rusqlite::params![&a.principal_id, &a.action, &a.time, &a.region])?;
                 }
+                Ok(())
             })
             .await
     }

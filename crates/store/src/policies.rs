@@ -88,41 +88,39 @@ impl Store {
         let arn = arn.to_owned();
         self.writes
             .write(move |tx| {
-                {
-                    let arn = arn.as_str();
-                    let exists = rusqlite::OptionalExtension::optional(
-                        tx.prepare_cached("SELECT 1 FROM managed_policies WHERE arn = ?")?
-                            .query_row(rusqlite::params![arn], |_| Ok(())),
-                    )?;
-                    if exists.is_none() {
-                        return Err(policy_not_found(arn));
-                    }
-                    let attached: i64 = tx
-                        .prepare_cached("SELECT COUNT(*) FROM attachments WHERE policy_arn = ?")?
-                        .query_row(rusqlite::params![arn], |r| r.get(0))?;
-                    // A policy in use as a permissions boundary counts as attached (IAM API Reference,
-                    // DeletePolicy: "you must ... remove it as a permissions boundary").
-                    let boundary: i64 = tx
-                        .prepare_cached("SELECT COUNT(*) FROM principals WHERE permissions_boundary = ?")?
-                        .query_row(rusqlite::params![arn], |r| r.get(0))?;
-                    if attached + boundary > 0 {
-                        return Err(StoreError::Conflict(Conflict::PolicyInUse));
-                    }
-                    let versions: i64 = tx
-                        .prepare_cached("SELECT COUNT(*) FROM policy_versions WHERE policy_arn = ?")?
-                        .query_row(rusqlite::params![arn], |r| r.get(0))?;
-                    if versions > 1 {
-                        return Err(StoreError::Conflict(Conflict::PolicyVersions));
-                    }
-                    for sql in [
-                        "DELETE FROM tags WHERE kind = 'policy' AND owner_key = ?",
-                        "DELETE FROM policy_versions WHERE policy_arn = ?",
-                        "DELETE FROM managed_policies WHERE arn = ?",
-                    ] {
-                        tx.prepare_cached(sql)?.execute(rusqlite::params![arn])?;
-                    }
-                    Ok(())
+                let arn = arn.as_str();
+                let exists = rusqlite::OptionalExtension::optional(
+                    tx.prepare_cached("SELECT 1 FROM managed_policies WHERE arn = ?")?
+                        .query_row(rusqlite::params![arn], |_| Ok(())),
+                )?;
+                if exists.is_none() {
+                    return Err(policy_not_found(arn));
                 }
+                let attached: i64 = tx
+                    .prepare_cached("SELECT COUNT(*) FROM attachments WHERE policy_arn = ?")?
+                    .query_row(rusqlite::params![arn], |r| r.get(0))?;
+                // A policy in use as a permissions boundary counts as attached (IAM API Reference,
+                // DeletePolicy: "you must ... remove it as a permissions boundary").
+                let boundary: i64 = tx
+                    .prepare_cached("SELECT COUNT(*) FROM principals WHERE permissions_boundary = ?")?
+                    .query_row(rusqlite::params![arn], |r| r.get(0))?;
+                if attached + boundary > 0 {
+                    return Err(StoreError::Conflict(Conflict::PolicyInUse));
+                }
+                let versions: i64 = tx
+                    .prepare_cached("SELECT COUNT(*) FROM policy_versions WHERE policy_arn = ?")?
+                    .query_row(rusqlite::params![arn], |r| r.get(0))?;
+                if versions > 1 {
+                    return Err(StoreError::Conflict(Conflict::PolicyVersions));
+                }
+                for sql in [
+                    "DELETE FROM tags WHERE kind = 'policy' AND owner_key = ?",
+                    "DELETE FROM policy_versions WHERE policy_arn = ?",
+                    "DELETE FROM managed_policies WHERE arn = ?",
+                ] {
+                    tx.prepare_cached(sql)?.execute(rusqlite::params![arn])?;
+                }
+                Ok(())
             })
             .await
     }

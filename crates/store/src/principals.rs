@@ -96,14 +96,12 @@ impl Store {
         let (account_id, role, policy_arn) = (account_id.to_owned(), role.clone(), policy_arn.to_owned());
         self.writes
             .write(move |tx| {
-                {
                     let result = tx.prepare_cached("INSERT INTO principals (account_id, kind, name_key, name, id, path, arn, created, description, \
                          trust_policy, max_session_duration) VALUES (?, 'role', ?, ?, ?, ?, ?, ?, ?, ?, ?)")?.execute(rusqlite::params![&account_id, key(&role.name), &role.name, &role.id, &role.path, &role.arn, &role.created, &role.description, &role.trust_policy, role.max_session_duration]);
                     already_exists(result, || Existing::Principal(PrincipalKind::Role, role.name.clone()))?;
                     tx.prepare_cached("INSERT INTO attachments (account_id, kind, owner_key, policy_arn) VALUES (?, 'role', ?, ?)")?.execute(rusqlite::params![&account_id, key(&role.name), &policy_arn])?;
                     Ok(())
-                }
-            })
+                })
             .await
     }
 
@@ -428,50 +426,46 @@ impl Store {
         let new_arn = new_arn.to_owned();
         self.writes
             .write(move |tx| {
-                {
-                    let account_id = account_id.as_str();
-                    let name = name.as_str();
-                    let new_name = new_name.as_str();
-                    let new_path = new_path.as_str();
-                    let new_arn = new_arn.as_str();
-                    if old_key != new_key {
-                        let taken = rusqlite::OptionalExtension::optional(
-                            tx.prepare_cached(
-                                "SELECT 1 FROM principals WHERE account_id = ? AND kind = ? AND \
+                let account_id = account_id.as_str();
+                let name = name.as_str();
+                let new_name = new_name.as_str();
+                let new_path = new_path.as_str();
+                let new_arn = new_arn.as_str();
+                if old_key != new_key {
+                    let taken = rusqlite::OptionalExtension::optional(
+                        tx.prepare_cached(
+                            "SELECT 1 FROM principals WHERE account_id = ? AND kind = ? AND \
                              name_key = ?",
-                            )?
-                            .query_row(rusqlite::params![account_id, kind.as_str(), &new_key], |_| Ok(())),
-                        )?;
-                        if taken.is_some() {
-                            return Err(StoreError::AlreadyExists(Existing::Principal(kind, new_name.to_string())));
-                        }
-                    }
-                    let done = tx
-                        .prepare_cached(
-                            "UPDATE principals SET name_key = ?, name = ?, path = ?, arn = ? WHERE account_id = ? AND \
-                         kind = ? AND name_key = ?",
                         )?
-                        .execute(rusqlite::params![
-                            &new_key,
-                            new_name,
-                            new_path,
-                            new_arn,
-                            account_id,
-                            kind.as_str(),
-                            &old_key
-                        ])?;
-                    if done == 0 {
-                        return Err(not_found(kind, name));
+                        .query_row(rusqlite::params![account_id, kind.as_str(), &new_key], |_| Ok(())),
+                    )?;
+                    if taken.is_some() {
+                        return Err(StoreError::AlreadyExists(Existing::Principal(kind, new_name.to_string())));
                     }
-                    // Policies, attachments, memberships, credentials and instance profiles follow
-                    // through their foreign keys (ON UPDATE CASCADE); tags, which policies own too,
-                    // have none.
-                    tx.prepare_cached(
-                        "UPDATE tags SET owner_key = ? WHERE account_id = ? AND kind = ? AND owner_key = ?",
-                    )?
-                    .execute(rusqlite::params![&new_key, account_id, kind.as_str(), &old_key])?;
-                    Ok(())
                 }
+                let done = tx
+                    .prepare_cached(
+                        "UPDATE principals SET name_key = ?, name = ?, path = ?, arn = ? WHERE account_id = ? AND \
+                         kind = ? AND name_key = ?",
+                    )?
+                    .execute(rusqlite::params![
+                        &new_key,
+                        new_name,
+                        new_path,
+                        new_arn,
+                        account_id,
+                        kind.as_str(),
+                        &old_key
+                    ])?;
+                if done == 0 {
+                    return Err(not_found(kind, name));
+                }
+                // Policies, attachments, memberships, credentials and instance profiles follow
+                // through their foreign keys (ON UPDATE CASCADE); tags, which policies own too,
+                // have none.
+                tx.prepare_cached("UPDATE tags SET owner_key = ? WHERE account_id = ? AND kind = ? AND owner_key = ?")?
+                    .execute(rusqlite::params![&new_key, account_id, kind.as_str(), &old_key])?;
+                Ok(())
             })
             .await
     }

@@ -60,36 +60,34 @@ impl Store {
         let (account_id, profile, role) = (account_id.to_owned(), profile.to_owned(), role.to_owned());
         self.writes
             .write(move |tx| {
-                {
-                    require_in(tx, &account_id, PrincipalKind::Role, &role)?;
-                    let changed = if add {
-                        tx.prepare_cached(
-                            "UPDATE instance_profiles SET role_key = ? WHERE account_id = ? AND name_key = ? \
+                require_in(tx, &account_id, PrincipalKind::Role, &role)?;
+                let changed = if add {
+                    tx.prepare_cached(
+                        "UPDATE instance_profiles SET role_key = ? WHERE account_id = ? AND name_key = ? \
                              AND role_key IS NULL",
-                        )?
-                        .execute(rusqlite::params![key(&role), &account_id, key(&profile)])?
-                    } else {
-                        tx.prepare_cached(
-                            "UPDATE instance_profiles SET role_key = NULL WHERE account_id = ? AND name_key = ? \
+                    )?
+                    .execute(rusqlite::params![key(&role), &account_id, key(&profile)])?
+                } else {
+                    tx.prepare_cached(
+                        "UPDATE instance_profiles SET role_key = NULL WHERE account_id = ? AND name_key = ? \
                              AND role_key = ?",
-                        )?
-                        .execute(rusqlite::params![&account_id, key(&profile), key(&role)])?
-                    };
-                    if changed == 1 {
-                        return Ok(());
-                    }
-                    // Nothing changed: say why, from the same transaction's view.
-                    let exists = profile_exists(tx, &account_id, &profile)?;
-                    Err(match (exists, add) {
-                        (false, _) => StoreError::NotFound(Missing::InstanceProfile(profile.clone())),
-                        (true, true) => StoreError::LimitExceeded(Limit::RolesPerInstanceProfile(
-                            Quota::RolesPerInstanceProfile.value(),
-                        )),
-                        (true, false) => {
-                            StoreError::NotFound(Missing::RoleInInstanceProfile(role.clone(), profile.clone()))
-                        }
-                    })
+                    )?
+                    .execute(rusqlite::params![&account_id, key(&profile), key(&role)])?
+                };
+                if changed == 1 {
+                    return Ok(());
                 }
+                // Nothing changed: say why, from the same transaction's view.
+                let exists = profile_exists(tx, &account_id, &profile)?;
+                Err(match (exists, add) {
+                    (false, _) => StoreError::NotFound(Missing::InstanceProfile(profile.clone())),
+                    (true, true) => StoreError::LimitExceeded(Limit::RolesPerInstanceProfile(
+                        Quota::RolesPerInstanceProfile.value(),
+                    )),
+                    (true, false) => {
+                        StoreError::NotFound(Missing::RoleInInstanceProfile(role.clone(), profile.clone()))
+                    }
+                })
             })
             .await
     }

@@ -111,8 +111,8 @@ mod tests {
     use crate::Store;
 
     /// A read made while a write transaction is open neither waits for it nor sees it: readers hold
-    /// up the runtime's threads while they read, so one that waited for the writer could stall the
-    /// writer's own task (the in-memory database once did, for the busy timeout of 30 s).
+    /// up the runtime's threads while they read, so one that waited for the writer would hold a
+    /// thread for as long as a write transaction stays open.
     #[tokio::test(flavor = "current_thread")]
     async fn reads_do_not_wait_for_an_open_write_transaction() {
         let dir = tempfile::tempdir().unwrap();

@@ -12,28 +12,23 @@ impl Store {
         let tags = tags.to_vec();
         self.writes
             .write(move |tx| {
-                {
-                    let account_id = account_id.as_str();
-                    let owner_key = owner_key.as_str();
-                    let tags = tags.as_slice();
-                    // Checked in the transaction that writes: tags set on an entity being deleted
-                    // would otherwise outlive it and pass to the next one of its name.
-                    require_owner(tx, account_id, owner, owner_key)?;
-                    insert_tags(tx, account_id, owner, &owner_key_for(owner, owner_key), tags)?;
-                    let count: i64 = tx
-                        .prepare_cached(
-                            "SELECT COUNT(*) FROM tags WHERE account_id = ? AND kind = ? AND owner_key = ?",
-                        )?
-                        .query_row(
-                            rusqlite::params![account_id, owner.as_str(), owner_key_for(owner, owner_key)],
-                            |r| r.get(0),
-                        )?;
-                    let quota = Quota::TagsPerEntity.value();
-                    if count > quota {
-                        return Err(StoreError::LimitExceeded(Limit::Tags(quota)));
-                    }
-                    Ok(())
+                let account_id = account_id.as_str();
+                let owner_key = owner_key.as_str();
+                let tags = tags.as_slice();
+                // Checked in the transaction that writes: tags set on an entity being deleted
+                // would otherwise outlive it and pass to the next one of its name.
+                require_owner(tx, account_id, owner, owner_key)?;
+                insert_tags(tx, account_id, owner, &owner_key_for(owner, owner_key), tags)?;
+                let count: i64 = tx
+                    .prepare_cached("SELECT COUNT(*) FROM tags WHERE account_id = ? AND kind = ? AND owner_key = ?")?
+                    .query_row(rusqlite::params![account_id, owner.as_str(), owner_key_for(owner, owner_key)], |r| {
+                        r.get(0)
+                    })?;
+                let quota = Quota::TagsPerEntity.value();
+                if count > quota {
+                    return Err(StoreError::LimitExceeded(Limit::Tags(quota)));
                 }
+                Ok(())
             })
             .await
     }
