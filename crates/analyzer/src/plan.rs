@@ -305,7 +305,8 @@ pub fn plan(catalog: &Catalog, needed: &Policy, risks: &Risks) -> Plan {
     let mut dangerous = Vec::new();
     let mut overlaps = Vec::new();
     let needed_rows = rows(&a, true);
-    let within_needed = PolicySet { identity: vec![Arc::new(needed.clone())], ..PolicySet::default() };
+    // A alone, compiled once for every decision that asks what A allows.
+    let alone = PolicySet { identity: vec![Arc::new(needed.clone())], ..PolicySet::default() };
     for risk in &risks.risks {
         let b = catalog.expand_all(risk.actions.iter().map(String::as_str));
         let mut table = rows(&b, false);
@@ -322,7 +323,7 @@ pub fn plan(catalog: &Catalog, needed: &Policy, risks: &Risks) -> Plan {
                     let action = format!("{}:{action}", row.service);
                     for resource in row.resources.iter().filter(|r| !r.starts_with("NotResource ")) {
                         if let Some(example) = when.examples().iter().find(|example| {
-                            allowed_with(&within_needed, &action, resource, Some((&when.key, example.as_str())))
+                            allowed_with(&alone, &action, resource, Some((&when.key, example.as_str())))
                         }) {
                             conditional.push(format!("{action} on {resource} with {} = {example}", when.key));
                         }
@@ -352,7 +353,7 @@ pub fn plan(catalog: &Catalog, needed: &Policy, risks: &Risks) -> Plan {
         }
     }
     overlaps.sort_by_key(|o| o.severity);
-    let controls = controls(catalog, needed, &needed_rows, &b_all(catalog, risks), risks);
+    let controls = controls(catalog, (needed, &alone), &needed_rows, &b_all(catalog, risks), risks);
     Plan { controls, needed: needed_rows, dangerous, overlaps }
 }
 
@@ -421,7 +422,13 @@ impl Controls {
 /// The boundary and SCP for `needed` and the actions `b`, proven by the engine: every action of B
 /// on `*` and on each resource pattern A names is denied by the boundary, and every action of A on
 /// each of its resource patterns is still allowed by A within it.
-fn controls(catalog: &Catalog, needed: &Policy, rows: &[Row], b: &ActionSet, risks: &Risks) -> Controls {
+fn controls(
+    catalog: &Catalog,
+    (needed, alone): (&Policy, &PolicySet),
+    rows: &[Row],
+    b: &ActionSet,
+    risks: &Risks,
+) -> Controls {
     let mut services: Vec<String> = rows.iter().map(|r| format!("{}:*", r.service)).collect();
     services.dedup();
     let denied: Vec<String> = catalog.actions_in(b).map(|a| format!("{}:{}", a.prefix(), a.name())).collect();
@@ -441,11 +448,7 @@ fn controls(catalog: &Catalog, needed: &Policy, rows: &[Row], b: &ActionSet, ris
         return out;
     };
     let boundary = Arc::new(boundary);
-    let within = PolicySet {
-        identity: vec![Arc::new(needed.clone())],
-        boundary: Some(boundary.clone()),
-        ..PolicySet::default()
-    };
+    let within = PolicySet { boundary: Some(boundary.clone()), ..alone.clone() };
     let boundary_alone = PolicySet { identity: vec![boundary], ..PolicySet::default() };
     let mut resources: BTreeSet<&str> = rows.iter().flat_map(|r| r.resources.iter().map(String::as_str)).collect();
     resources.retain(|r| !r.starts_with("NotResource "));
@@ -473,7 +476,6 @@ fn controls(catalog: &Catalog, needed: &Policy, rows: &[Row], b: &ActionSet, ris
     }
     // Each need as its statement grants it: its actions on its resources, with the values its
     // conditions ask for; a need is broken when A allows it and A within the boundary does not.
-    let alone = PolicySet { identity: vec![Arc::new(needed.clone())], ..PolicySet::default() };
     let mut broken = BTreeSet::new();
     for statement in needed.statements.iter().filter(|s| s.effect == Effect::Allow) {
         let resources: Vec<&str> = match &statement.resource {
@@ -494,7 +496,7 @@ fn controls(catalog: &Catalog, needed: &Policy, rows: &[Row], b: &ActionSet, ris
             for resource in &resources {
                 let request = Request::new(caller.clone(), &action, resource).with_context(context.clone());
                 out.decisions += 1;
-                if authorize(&request, &alone).outcome == Outcome::Allow
+                if authorize(&request, alone).outcome == Outcome::Allow
                     && authorize(&request, &within).outcome != Outcome::Allow
                 {
                     broken.insert(format!("{action} on {resource}"));

@@ -144,10 +144,10 @@ impl Store {
         let (arn, client_id) = (arn.to_owned(), client_id.to_owned());
         self.writes
             .write(move |tx| {
-                let text: Option<String> = rusqlite::OptionalExtension::optional(
-                    tx.prepare_cached("SELECT client_ids FROM identity_providers WHERE arn = ? AND kind = 'oidc'")?
-                        .query_row(rusqlite::params![&arn], |r| r.get(0)),
-                )?;
+                let text: Option<String> = tx
+                    .prepare_cached("SELECT client_ids FROM identity_providers WHERE arn = ? AND kind = 'oidc'")?
+                    .query_row(rusqlite::params![&arn], |r| r.get(0))
+                    .optional()?;
                 let text = text.ok_or_else(|| StoreError::NotFound(Missing::IdentityProvider(arn.clone())))?;
                 let mut ids: Vec<String> = serde_json::from_str(&text).unwrap_or_default();
                 let present = ids.contains(&client_id);

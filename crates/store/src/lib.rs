@@ -27,7 +27,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use writer::Bound;
 
 pub mod migrations;
@@ -876,10 +876,10 @@ fn remove_orphans(parent: &Path) {
 /// `NotFound` unless the principal exists, as seen by the write's own transaction: the check that
 /// a write's target exists belongs to the write.
 fn require_in(tx: &rusqlite::Connection, account_id: &str, kind: PrincipalKind, name: &str) -> Result<()> {
-    let found = rusqlite::OptionalExtension::optional(
-        tx.prepare_cached("SELECT 1 FROM principals WHERE account_id = ? AND kind = ? AND name_key = ?")?
-            .query_row(rusqlite::params![account_id, kind.as_str(), key(name)], |_| Ok(())),
-    )?;
+    let found = tx
+        .prepare_cached("SELECT 1 FROM principals WHERE account_id = ? AND kind = ? AND name_key = ?")?
+        .query_row(rusqlite::params![account_id, kind.as_str(), key(name)], |_| Ok(()))
+        .optional()?;
     found.map(|_| ()).ok_or_else(|| not_found(kind, name))
 }
 

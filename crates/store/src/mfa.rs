@@ -108,10 +108,10 @@ impl Store {
         let (account_id, serial) = (account_id.to_owned(), serial.to_owned());
         self.writes
             .write(move |tx| {
-                let assigned: Option<Option<String>> = rusqlite::OptionalExtension::optional(
-                    tx.prepare_cached("SELECT user_key FROM mfa_devices WHERE serial = ? AND account_id = ?")?
-                        .query_row(rusqlite::params![&serial, &account_id], |r| r.get(0)),
-                )?;
+                let assigned: Option<Option<String>> = tx
+                    .prepare_cached("SELECT user_key FROM mfa_devices WHERE serial = ? AND account_id = ?")?
+                    .query_row(rusqlite::params![&serial, &account_id], |r| r.get(0))
+                    .optional()?;
                 match assigned {
                     None => Err(StoreError::NotFound(Missing::VirtualMfaDevice(serial.to_string()))),
                     Some(Some(_)) => Err(StoreError::Conflict(Conflict::MfaDeviceInUse)),

@@ -112,12 +112,10 @@ impl Store {
         self.writes
             .write(move |tx| {
                 require_in(tx, &account_id, PrincipalKind::User, &user)?;
-                let stored: Option<Option<String>> = rusqlite::OptionalExtension::optional(
-                    tx.prepare_cached(
-                        "SELECT password_hash FROM login_profiles WHERE account_id = ? AND user_key = ?",
-                    )?
-                    .query_row(rusqlite::params![&account_id, key(&user)], |r| r.get(0)),
-                )?;
+                let stored: Option<Option<String>> = tx
+                    .prepare_cached("SELECT password_hash FROM login_profiles WHERE account_id = ? AND user_key = ?")?
+                    .query_row(rusqlite::params![&account_id, key(&user)], |r| r.get(0))
+                    .optional()?;
                 let Some(stored) = stored else {
                     return Err(StoreError::NotFound(Missing::LoginProfile(user.clone())));
                 };

@@ -2,8 +2,6 @@
 
 use std::collections::HashMap;
 
-use rusqlite::OptionalExtension as _;
-
 use super::*;
 
 /// How one policy ARN is used in an account.
@@ -89,10 +87,10 @@ impl Store {
         self.writes
             .write(move |tx| {
                 let arn = arn.as_str();
-                let exists = rusqlite::OptionalExtension::optional(
-                    tx.prepare_cached("SELECT 1 FROM managed_policies WHERE arn = ?")?
-                        .query_row(rusqlite::params![arn], |_| Ok(())),
-                )?;
+                let exists = tx
+                    .prepare_cached("SELECT 1 FROM managed_policies WHERE arn = ?")?
+                    .query_row(rusqlite::params![arn], |_| Ok(()))
+                    .optional()?;
                 if exists.is_none() {
                     return Err(policy_not_found(arn));
                 }
@@ -141,10 +139,10 @@ impl Store {
                 let arn = arn.as_str();
                 let document = document.as_str();
                 let now = now.as_str();
-                let next: Option<i64> = rusqlite::OptionalExtension::optional(
-                    tx.prepare_cached("SELECT next_version FROM managed_policies WHERE arn = ?")?
-                        .query_row(rusqlite::params![arn], |r| r.get(0)),
-                )?;
+                let next: Option<i64> = tx
+                    .prepare_cached("SELECT next_version FROM managed_policies WHERE arn = ?")?
+                    .query_row(rusqlite::params![arn], |r| r.get(0))
+                    .optional()?;
                 let next = next.ok_or_else(|| policy_not_found(arn))?;
                 let count: i64 = tx
                     .prepare_cached("SELECT COUNT(*) FROM policy_versions WHERE policy_arn = ?")?
@@ -212,10 +210,10 @@ impl Store {
                 let arn = arn.as_str();
                 let version_id = version_id.as_str();
                 let now = now.as_str();
-                let exists = rusqlite::OptionalExtension::optional(
-                    tx.prepare_cached("SELECT 1 FROM policy_versions WHERE policy_arn = ? AND version_id = ?")?
-                        .query_row(rusqlite::params![arn, version_id], |_| Ok(())),
-                )?;
+                let exists = tx
+                    .prepare_cached("SELECT 1 FROM policy_versions WHERE policy_arn = ? AND version_id = ?")?
+                    .query_row(rusqlite::params![arn, version_id], |_| Ok(()))
+                    .optional()?;
                 if exists.is_none() {
                     return Err(StoreError::NotFound(Missing::PolicyVersion(
                         arn.to_string(),
@@ -238,10 +236,10 @@ impl Store {
             .write(move |tx| {
                 let arn = arn.as_str();
                 let version_id = version_id.as_str();
-                let default: Option<String> = rusqlite::OptionalExtension::optional(
-                    tx.prepare_cached("SELECT default_version FROM managed_policies WHERE arn = ?")?
-                        .query_row(rusqlite::params![arn], |r| r.get(0)),
-                )?;
+                let default: Option<String> = tx
+                    .prepare_cached("SELECT default_version FROM managed_policies WHERE arn = ?")?
+                    .query_row(rusqlite::params![arn], |r| r.get(0))
+                    .optional()?;
                 let default = default.ok_or_else(|| policy_not_found(arn))?;
                 if default == version_id {
                     return Err(StoreError::Conflict(Conflict::DefaultVersion));

@@ -222,10 +222,10 @@ impl Store {
             .write(move |tx| {
                 let account_id = account_id.as_str();
                 let name = name.as_str();
-                let exists = rusqlite::OptionalExtension::optional(
-                    tx.prepare_cached("SELECT 1 FROM principals WHERE account_id = ? AND kind = ? AND name_key = ?")?
-                        .query_row(rusqlite::params![account_id, kind.as_str(), &name_key], |_| Ok(())),
-                )?;
+                let exists = tx
+                    .prepare_cached("SELECT 1 FROM principals WHERE account_id = ? AND kind = ? AND name_key = ?")?
+                    .query_row(rusqlite::params![account_id, kind.as_str(), &name_key], |_| Ok(()))
+                    .optional()?;
                 if exists.is_none() {
                     return Err(not_found(kind, name));
                 }
@@ -432,13 +432,13 @@ impl Store {
                 let new_path = new_path.as_str();
                 let new_arn = new_arn.as_str();
                 if old_key != new_key {
-                    let taken = rusqlite::OptionalExtension::optional(
-                        tx.prepare_cached(
+                    let taken = tx
+                        .prepare_cached(
                             "SELECT 1 FROM principals WHERE account_id = ? AND kind = ? AND \
                              name_key = ?",
                         )?
-                        .query_row(rusqlite::params![account_id, kind.as_str(), &new_key], |_| Ok(())),
-                    )?;
+                        .query_row(rusqlite::params![account_id, kind.as_str(), &new_key], |_| Ok(()))
+                        .optional()?;
                     if taken.is_some() {
                         return Err(StoreError::AlreadyExists(Existing::Principal(kind, new_name.to_string())));
                     }

@@ -155,9 +155,9 @@ fn instance_profile_from_row(r: &rusqlite::Row) -> Result<InstanceProfile> {
 /// Whether the instance profile exists, as the write's own transaction sees it: why a conditional
 /// write changed nothing.
 fn profile_exists(tx: &rusqlite::Connection, account_id: &str, name: &str) -> Result<bool> {
-    let found = rusqlite::OptionalExtension::optional(
-        tx.prepare_cached("SELECT 1 FROM instance_profiles WHERE account_id = ? AND name_key = ?")?
-            .query_row(rusqlite::params![account_id, key(name)], |_| Ok(())),
-    )?;
+    let found = tx
+        .prepare_cached("SELECT 1 FROM instance_profiles WHERE account_id = ? AND name_key = ?")?
+        .query_row(rusqlite::params![account_id, key(name)], |_| Ok(()))
+        .optional()?;
     Ok(found.is_some())
 }

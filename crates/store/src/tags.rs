@@ -1,7 +1,5 @@
 //! Tags on users, roles and managed policies.
 
-use rusqlite::OptionalExtension;
-
 use super::*;
 
 impl Store {

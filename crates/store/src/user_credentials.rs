@@ -112,16 +112,16 @@ impl Store {
                 }
                 if let Some(fingerprint) = &c.fingerprint {
                     let same_user = c.kind == UserCredentialKind::SshPublicKey;
-                    let duplicate: Option<i64> = rusqlite::OptionalExtension::optional(
-                        tx.prepare_cached(
+                    let duplicate: Option<i64> = tx
+                        .prepare_cached(
                             "SELECT 1 FROM user_credentials WHERE account_id = ? AND kind = ? AND fingerprint = ? \
                              AND (NOT ? OR user_key = ?)",
                         )?
                         .query_row(
                             rusqlite::params![&c.account_id, c.kind.as_str(), fingerprint, same_user, &user_key],
                             |r| r.get(0),
-                        ),
-                    )?;
+                        )
+                        .optional()?;
                     if duplicate.is_some() {
                         return Err(StoreError::AlreadyExists(Existing::UserCredential(c.kind)));
                     }
