@@ -12,18 +12,19 @@
 //! Records are written by one background thread ([`AuditLog`]), so that a read call does not wait
 //! for a `write(2)` under a lock shared by every call. The queue is bounded: when it is full, a
 //! call waits for room (back-pressure), and no record is ever dropped. A mutating call is answered
-//! only once its record has reached the operating system, as before; a read call's record may
-//! still be queued, so a crash of the process (not of the machine) loses at most the last
-//! [`QUEUE`] records of read calls.
+//! only once its record has reached the operating system; a read call's record may still be
+//! queued (for at most [`LINGER`] plus the time to write what is ahead of it), so a crash of the
+//! process (not of the machine) loses at most the last [`QUEUE`] records of read calls.
 
 use std::fs::File;
 use std::io::{BufWriter, Write as _};
 use std::net::{IpAddr, SocketAddr};
-use std::sync::mpsc;
-use std::time::SystemTime;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, SystemTime};
 
 use axum::http::HeaderMap;
 use serde_json::{json, Map, Value};
+use tokio::sync::oneshot;
 
 use crate::auth::Identity;
 use crate::error::ApiError;
@@ -43,10 +44,18 @@ const MAX_EVENT_NAME: usize = 64;
 /// Records waiting for the writer thread at most; a full queue makes calls wait.
 pub(crate) const QUEUE: usize = 4096;
 
+/// How long the writer waits for more records after writing some, unless a caller waits for its
+/// record or the queue is half full: under load it wakes a few hundred times a second and writes
+/// many records at once, instead of being woken (a futex call and a context switch) by every call.
+const LINGER: Duration = Duration::from_millis(2);
+
+/// Records written at most before a caller waiting for its record is told, however busy the queue.
+const ACKNOWLEDGE_EVERY: usize = 256;
+
 /// One record for the writer, and whom to tell once it is written.
 struct Entry {
     record: Record,
-    written: Option<mpsc::SyncSender<()>>,
+    written: Option<oneshot::Sender<()>>,
 }
 
 /// A record as queued: a call still to be turned into its record, or a record made already.
@@ -55,16 +64,45 @@ enum Record {
     Made(Value),
 }
 
+/// What the writer thread is doing, so that a caller wakes it only when it has to.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Writer {
+    /// Writing: it looks at the queue again when done.
+    Busy,
+    /// Waiting at most [`LINGER`] for more records: woken only for a waiting caller or a full queue.
+    Lingering,
+    /// Waiting for the next record, however long: woken by it.
+    Idle,
+}
+
+/// The queue between the calls and the writer thread.
+struct Queue {
+    entries: Vec<Entry>,
+    writer: Writer,
+    closed: bool,
+}
+
+/// The queue with its two signals: records for the writer, room for the callers.
+struct Shared {
+    queue: Mutex<Queue>,
+    ready: Condvar,
+    room: Condvar,
+}
+
 /// The audit log file and the thread that appends to it.
 pub(crate) struct AuditLog {
-    queue: Option<mpsc::SyncSender<Entry>>,
+    shared: Arc<Shared>,
     writer: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Drop for AuditLog {
     /// Writes what is queued before the server goes: the queue closes, the thread drains it.
     fn drop(&mut self) {
-        drop(self.queue.take());
+        if let Ok(mut queue) = self.shared.queue.lock() {
+            queue.closed = true;
+        }
+        self.shared.ready.notify_all();
+        self.shared.room.notify_all();
         if let Some(writer) = self.writer.take() {
             let _ = writer.join();
         }
@@ -75,50 +113,87 @@ impl AuditLog {
     /// Starts the writer thread on `file`; it ends, after writing everything queued, when the log
     /// is dropped.
     pub(crate) fn start(file: File) -> std::io::Result<AuditLog> {
-        let (queue, entries) = mpsc::sync_channel::<Entry>(QUEUE);
-        let writer = std::thread::Builder::new()
-            .name("monban-audit".into())
-            .spawn(move || write_all(BufWriter::new(file), &entries))?;
-        Ok(AuditLog { queue: Some(queue), writer: Some(writer) })
+        let shared = Arc::new(Shared {
+            queue: Mutex::new(Queue { entries: Vec::new(), writer: Writer::Busy, closed: false }),
+            ready: Condvar::new(),
+            room: Condvar::new(),
+        });
+        let writer = {
+            let shared = shared.clone();
+            std::thread::Builder::new()
+                .name("monban-audit".into())
+                .spawn(move || write_all(BufWriter::new(file), &shared))?
+        };
+        Ok(AuditLog { shared, writer: Some(writer) })
     }
 
-    /// Queues a record; with `wait`, returns once it has been handed to the operating system.
-    fn append(&self, record: Record, wait: bool) {
-        let (written, done) = if wait {
-            let (tx, rx) = mpsc::sync_channel(1);
-            (Some(tx), Some(rx))
-        } else {
-            (None, None)
+    /// Queues a record (waiting for room while the queue is full); with `wait`, the answer tells
+    /// when it has been handed to the operating system.
+    fn append(&self, record: Record, wait: bool) -> Option<oneshot::Receiver<()>> {
+        let (written, done) = match wait {
+            true => {
+                let (tx, rx) = oneshot::channel();
+                (Some(tx), Some(rx))
+            }
+            false => (None, None),
         };
-        let Some(queue) = &self.queue else { return };
-        if queue.send(Entry { record, written }).is_err() {
-            return;
+        let Ok(mut queue) = self.shared.queue.lock() else { return None };
+        while queue.entries.len() >= QUEUE && !queue.closed {
+            queue = match self.shared.room.wait(queue) {
+                Ok(queue) => queue,
+                Err(_) => return None,
+            };
         }
-        if let Some(done) = done {
-            let _ = done.recv();
+        if queue.closed {
+            return None;
         }
+        queue.entries.push(Entry { record, written });
+        let wake = match queue.writer {
+            Writer::Busy => false,
+            Writer::Lingering => wait || queue.entries.len() >= QUEUE / 2,
+            Writer::Idle => true,
+        };
+        drop(queue);
+        if wake {
+            self.shared.ready.notify_one();
+        }
+        done
     }
 }
 
-/// Records written at most before a caller waiting for its record is told, however busy the queue.
-const ACKNOWLEDGE_EVERY: usize = 256;
-
-/// The writer thread: writes what is queued, flushes when the queue is empty (one `write(2)` for
-/// many records under load) or when a caller has waited [`ACKNOWLEDGE_EVERY`] records, then tells
-/// the callers that wait.
-fn write_all(mut out: BufWriter<File>, entries: &mpsc::Receiver<Entry>) {
-    let mut waiting: Vec<mpsc::SyncSender<()>> = Vec::new();
-    while let Ok(first) = entries.recv() {
-        let mut next = Some(first);
-        let mut since_flush = 0;
-        while let Some(entry) = next {
-            since_flush += 1;
-            if !waiting.is_empty() && since_flush >= ACKNOWLEDGE_EVERY {
-                let _ = out.flush();
-                waiting.drain(..).for_each(|w| {
-                    let _ = w.send(());
-                });
-                since_flush = 0;
+/// The writer thread: takes what is queued, writes it with one flush (one `write(2)` for many
+/// records under load, and one more whenever a caller has waited [`ACKNOWLEDGE_EVERY`] records),
+/// tells the callers that wait, then lingers for more.
+fn write_all(mut out: BufWriter<File>, shared: &Shared) {
+    let mut waiting: Vec<oneshot::Sender<()>> = Vec::new();
+    let mut batch: Vec<Entry> = Vec::new();
+    loop {
+        {
+            let Ok(mut queue) = shared.queue.lock() else { return };
+            if queue.entries.is_empty() && !queue.closed {
+                queue.writer = Writer::Lingering;
+                queue = match shared.ready.wait_timeout(queue, LINGER) {
+                    Ok((queue, _)) => queue,
+                    Err(_) => return,
+                };
+            }
+            while queue.entries.is_empty() && !queue.closed {
+                queue.writer = Writer::Idle;
+                queue = match shared.ready.wait(queue) {
+                    Ok(queue) => queue,
+                    Err(_) => return,
+                };
+            }
+            if queue.entries.is_empty() && queue.closed {
+                break;
+            }
+            queue.writer = Writer::Busy;
+            std::mem::swap(&mut batch, &mut queue.entries);
+        }
+        shared.room.notify_all();
+        for (written, entry) in batch.drain(..).enumerate() {
+            if !waiting.is_empty() && written % ACKNOWLEDGE_EVERY == ACKNOWLEDGE_EVERY - 1 {
+                acknowledge(&mut out, &mut waiting);
             }
             let record = match entry.record {
                 Record::Call(call) => call.record(),
@@ -127,14 +202,18 @@ fn write_all(mut out: BufWriter<File>, entries: &mpsc::Receiver<Entry>) {
             let _ = serde_json::to_writer(&mut out, &record);
             let _ = out.write_all(b"\n");
             waiting.extend(entry.written);
-            next = entries.try_recv().ok();
         }
-        let _ = out.flush();
-        for written in waiting.drain(..) {
-            let _ = written.send(());
-        }
+        acknowledge(&mut out, &mut waiting);
     }
+    acknowledge(&mut out, &mut waiting);
+}
+
+/// Hands what is written to the operating system and tells the callers that wait for it.
+fn acknowledge(out: &mut BufWriter<File>, waiting: &mut Vec<oneshot::Sender<()>>) {
     let _ = out.flush();
+    for written in waiting.drain(..) {
+        let _ = written.send(());
+    }
 }
 
 /// One authenticated call, handed whole to the writer thread, which turns it into its record:
@@ -252,10 +331,12 @@ fn resources(authorizations: &[(String, String)]) -> Vec<Value> {
 }
 
 /// Records an authenticated call; a mutating call waits until its record is written.
-pub(crate) fn call(state: &State, call: Call) {
+pub(crate) async fn call(state: &State, call: Call) {
     if let Some(log) = &state.audit {
         let wait = !call.read_only();
-        log.append(Record::Call(Box::new(call)), wait);
+        if let Some(written) = log.append(Record::Call(Box::new(call)), wait) {
+            let _ = written.await;
+        }
     }
 }
 
@@ -271,7 +352,8 @@ pub(crate) fn failed_authentication(
     now: SystemTime,
 ) {
     let Some(log) = &state.audit else { return };
-    log.append(
+    // Nobody waits for it: the caller is answered with its error at once.
+    let _ = log.append(
         Record::Made({
             let event_name: String = action.chars().take(MAX_EVENT_NAME).collect();
             json!({

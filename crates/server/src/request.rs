@@ -166,7 +166,7 @@ pub(crate) async fn handle(
             time,
             authorizations,
         };
-        audit::call(&state, record);
+        audit::call(&state, record).await;
     }
     response
 }

@@ -31,11 +31,45 @@ pub fn random_id(prefix: &str, total_len: usize) -> Result<String, ApiError> {
     Ok(prefix.chars().chain(bytes[..n].iter().map(|b| BASE32[usize::from(b % 32)] as char)).collect())
 }
 
-/// A random UUID in its usual form (`xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`): request ids and task ids.
+/// A random UUID (version 4) in its usual form (`xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx`): request
+/// ids and task ids. Every call makes one, so the bytes come from a per-thread buffer filled from
+/// the operating system [`UUID_POOL`] bytes at a time: one system call for many ids.
 pub fn uuid() -> Result<String, ApiError> {
-    let b = random_bytes::<16>()?;
-    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    Ok(format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32]))
+    let mut b = pooled_random_16()?;
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(36);
+    for (i, byte) in b.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            out.push('-');
+        }
+        out.push(char::from(HEX[usize::from(byte >> 4)]));
+        out.push(char::from(HEX[usize::from(byte & 0x0f)]));
+    }
+    Ok(out)
+}
+
+/// Bytes of operating-system randomness a thread draws at once for [`uuid`].
+const UUID_POOL: usize = 4096;
+
+/// 16 bytes from this thread's buffer of operating-system randomness, refilled when spent; no
+/// byte is handed out twice.
+fn pooled_random_16() -> Result<[u8; 16], ApiError> {
+    thread_local! {
+        static POOL: std::cell::RefCell<(Box<[u8; UUID_POOL]>, usize)> =
+            std::cell::RefCell::new((Box::new([0; UUID_POOL]), UUID_POOL));
+    }
+    POOL.with_borrow_mut(|(bytes, used)| {
+        if *used + 16 > UUID_POOL {
+            getrandom::getrandom(&mut bytes[..]).map_err(|e| ApiError::internal(format!("no randomness: {e}")))?;
+            *used = 0;
+        }
+        let mut out = [0u8; 16];
+        out.copy_from_slice(&bytes[*used..*used + 16]);
+        *used += 16;
+        Ok(out)
+    })
 }
 
 /// A 40-character secret access key.
@@ -153,6 +187,19 @@ mod tests {
         assert_eq!(id.len(), 20);
         assert!(id.starts_with("AKIA") && id.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()));
         assert_eq!(random_secret().unwrap().len(), 40);
+    }
+
+    #[test]
+    fn uuids_are_version_4_and_distinct_across_refills() {
+        let ids: std::collections::HashSet<String> = (0..3 * UUID_POOL / 16).map(|_| uuid().unwrap()).collect();
+        assert_eq!(ids.len(), 3 * UUID_POOL / 16);
+        for id in ids.iter().take(50) {
+            assert_eq!(id.len(), 36);
+            let groups: Vec<&str> = id.split('-').collect();
+            assert_eq!(groups.iter().map(|g| g.len()).collect::<Vec<_>>(), [8, 4, 4, 4, 12]);
+            assert!(groups[2].starts_with('4') && matches!(&groups[3][..1], "8" | "9" | "a" | "b"), "{id}");
+            assert!(id.chars().all(|c| c == '-' || c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+        }
     }
 
     #[test]

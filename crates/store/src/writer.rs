@@ -123,7 +123,7 @@ fn run(conn: &Connection, jobs: &mpsc::Receiver<Job>) {
         let outcome = commit(conn, batch, &mut ran);
         if outcome.is_err() {
             // Whatever the transaction did is undone; the connection is ready for the next.
-            let _ = conn.execute_batch("ROLLBACK");
+            let _ = control(conn, "ROLLBACK");
         }
         let failure = outcome.err().map(|e| e.to_string());
         for r in ran {
@@ -132,28 +132,37 @@ fn run(conn: &Connection, jobs: &mpsc::Receiver<Job>) {
     }
 }
 
+/// Runs one of the transaction-control statements below from the connection's statement cache:
+/// they run several times per batch, and parsing them each time showed in profiles.
+fn control(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(|_| ())
+}
+
 /// Runs a batch in one transaction, each write in a savepoint of its own (a batch of one needs
 /// none: the transaction is its own). Writes that did not get to run are dropped, which tells
 /// their callers they were not committed.
 fn commit(conn: &Connection, batch: Vec<Job>, ran: &mut Vec<Ran>) -> rusqlite::Result<()> {
-    conn.execute_batch("BEGIN IMMEDIATE")?;
+    control(conn, "BEGIN IMMEDIATE")?;
     let batch = match <[Job; 1]>::try_from(batch) {
         Ok([job]) => {
             let r = job(conn);
             let succeeded = r.succeeded;
             ran.push(r);
-            return conn.execute_batch(if succeeded { "COMMIT" } else { "ROLLBACK" });
+            return control(conn, if succeeded { "COMMIT" } else { "ROLLBACK" });
         }
         Err(batch) => batch,
     };
     for job in batch {
-        conn.execute_batch("SAVEPOINT write")?;
+        control(conn, "SAVEPOINT write")?;
         let r = job(conn);
         let succeeded = r.succeeded;
         ran.push(r);
-        conn.execute_batch(if succeeded { "RELEASE write" } else { "ROLLBACK TO write; RELEASE write" })?;
+        if !succeeded {
+            control(conn, "ROLLBACK TO write")?;
+        }
+        control(conn, "RELEASE write")?;
     }
-    conn.execute_batch("COMMIT")
+    control(conn, "COMMIT")
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use std::time::SystemTime;
 
 use monban_policy::eval::PolicySet;
 use monban_policy::{authorize, context, ContextValue, Outcome, Policy, PolicyType, Request};
-use monban_store::{Owner, Principal, PrincipalKind};
+use monban_store::{Principal, PrincipalKind};
 
 use crate::error::ApiError;
 use crate::{managed, State};
@@ -151,17 +151,7 @@ pub(super) async fn effective_tags(state: &State, identity: &Identity) -> Result
             return Ok(Arc::new(given.into_iter().collect()));
         }
     };
-    let generation = state.generation();
-    let key = format!("{}|{}|{name}", identity.account(), kind.as_str());
-    let own = match state.policies.tags.get(generation, &key) {
-        Some(tags) => tags,
-        None => {
-            let tags = state.store.tags(identity.account(), Owner::Principal(kind), name).await?;
-            let tags: Arc<Vec<(String, String)>> = Arc::new(tags.into_iter().map(|t| (t.key, t.value)).collect());
-            state.policies.tags.put(generation, key, tags.clone());
-            tags
-        }
-    };
+    let own = cache::principal_tags(state, identity.account(), kind, name).await?;
     let session_tags: HashMap<String, String> = match identity {
         Identity::Session { session, .. } => {
             session.session_tags.as_deref().and_then(|t| serde_json::from_str(t).ok()).unwrap_or_default()
@@ -175,6 +165,32 @@ pub(super) async fn effective_tags(state: &State, identity: &Identity) -> Result
         own.iter().filter(|(k, _)| !session_tags.keys().any(|s| s.eq_ignore_ascii_case(k))).cloned().collect();
     merged.extend(session_tags);
     Ok(Arc::new(merged))
+}
+
+/// A tag as the store lists it, or as the cache keeps it (a key and a value).
+pub trait TagPair {
+    /// The tag's key.
+    fn key(&self) -> &str;
+    /// The tag's value.
+    fn value(&self) -> &str;
+}
+
+impl TagPair for monban_store::Tag {
+    fn key(&self) -> &str {
+        &self.key
+    }
+    fn value(&self) -> &str {
+        &self.value
+    }
+}
+
+impl TagPair for (String, String) {
+    fn key(&self) -> &str {
+        &self.0
+    }
+    fn value(&self) -> &str {
+        &self.1
+    }
 }
 
 /// What one API call asks the engine: the action, the resource and the keys beyond the defaults.
@@ -213,8 +229,8 @@ impl<'a> Authorization<'a> {
     }
 
     /// Adds an existing IAM resource's tags (`aws:ResourceTag/*` and `iam:ResourceTag/*`).
-    pub fn with_resource_tags(mut self, tags: &[monban_store::Tag]) -> Self {
-        let pairs: Vec<(String, String)> = tags.iter().map(|t| (t.key.clone(), t.value.clone())).collect();
+    pub fn with_resource_tags(mut self, tags: &[impl TagPair]) -> Self {
+        let pairs: Vec<(String, String)> = tags.iter().map(|t| (t.key().to_string(), t.value().to_string())).collect();
         for (key, value) in context::resource_tag_keys(&pairs, true) {
             self.context.push((key, ContextValue::single(value)));
         }

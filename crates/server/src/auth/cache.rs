@@ -6,7 +6,10 @@ use std::sync::{Arc, Mutex};
 use monban_policy::eval::PolicySet;
 use monban_policy::Policy;
 
+use monban_store::{Owner, Principal, PrincipalKind};
+
 use crate::error::ApiError;
+use crate::State;
 
 use super::*;
 
@@ -50,6 +53,7 @@ impl<V: Clone> Generational<V> {
 pub struct PolicyCache {
     pub(super) sets: Generational<Arc<PolicySet>>,
     pub(super) keys: Generational<Arc<KeyRecord>>,
+    pub(super) principals: Generational<Arc<Principal>>,
     pub(super) tags: Generational<Arc<Vec<(String, String)>>>,
     pub(super) trusts: Generational<Arc<Policy>>,
     pub(super) documents: Mutex<HashMap<String, Arc<Policy>>>,
@@ -75,4 +79,49 @@ impl PolicyCache {
         }
         Ok(policy)
     }
+}
+
+/// A user, group or role by name, read through the cache. Only a principal that exists is kept:
+/// the writes that leave the cache valid (`request::adds_only`) may create one of a name looked up
+/// before, and every write that changes or removes one moves the generation on.
+pub(crate) async fn principal(
+    state: &State,
+    account: &str,
+    kind: PrincipalKind,
+    name: &str,
+) -> Result<Option<Principal>, ApiError> {
+    let generation = state.generation();
+    let key = principal_key(account, kind, name);
+    if let Some(p) = state.policies.principals.get(generation, &key) {
+        return Ok(Some(Principal::clone(&p)));
+    }
+    let found = state.store.principal(account, kind, name).await?;
+    if let Some(p) = &found {
+        state.policies.principals.put(generation, key, Arc::new(p.clone()));
+    }
+    Ok(found)
+}
+
+/// A user's, group's or role's own tags, read through the cache; asked only of a principal that
+/// exists (of one that does not, an empty list would be kept while a create adds its tags).
+pub(crate) async fn principal_tags(
+    state: &State,
+    account: &str,
+    kind: PrincipalKind,
+    name: &str,
+) -> Result<Arc<Vec<(String, String)>>, ApiError> {
+    let generation = state.generation();
+    let key = principal_key(account, kind, name);
+    if let Some(tags) = state.policies.tags.get(generation, &key) {
+        return Ok(tags);
+    }
+    let tags = state.store.tags(account, Owner::Principal(kind), name).await?;
+    let tags: Arc<Vec<(String, String)>> = Arc::new(tags.into_iter().map(|t| (t.key, t.value)).collect());
+    state.policies.tags.put(generation, key, tags.clone());
+    Ok(tags)
+}
+
+/// IAM names are unique case-insensitively within an account and kind.
+fn principal_key(account: &str, kind: PrincipalKind, name: &str) -> String {
+    format!("{account}|{}|{}", kind.as_str(), name.to_ascii_lowercase())
 }

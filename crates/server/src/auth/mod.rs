@@ -13,4 +13,5 @@ pub(crate) use authenticate::*;
 pub(crate) use authorize::principal_policies;
 pub use authorize::{check, managed_policy, policy_set, trust_policy, Authorization, CallContext};
 pub use cache::PolicyCache;
+pub(crate) use cache::{principal, principal_tags};
 pub use identity::Identity;

@@ -248,7 +248,9 @@ async fn assume_role(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> 
         return Err(ApiError::validation(format!("{role_arn} is invalid")));
     };
     let (account, role_name) = (arn.account(), arn.resource_name());
-    let role = call.state.store.principal(account, PrincipalKind::Role, role_name).await?.filter(|r| r.arn == role_arn);
+    let role = crate::auth::principal(call.state, account, PrincipalKind::Role, role_name)
+        .await?
+        .filter(|r| r.arn == role_arn);
     let Some(role) = role else { return Err(denied()) };
     // The trust policy as it applies now: principals it named that are gone match nobody.
     let trust = crate::auth::trust_policy(call.state, &role).await?;

@@ -162,7 +162,7 @@ fn member_names(kind: PrincipalKind) -> (&'static str, &'static str) {
 /// The ARN an operation on a named principal is authorized against: the stored ARN (with its
 /// path) when the principal exists, else the ARN the name would have at path `/`.
 async fn target(call: &Call<'_>, kind: PrincipalKind, name: &str) -> Result<(Option<Principal>, String), ApiError> {
-    let existing = call.state.store.principal(call.account(), kind, name).await?;
+    let existing = crate::auth::principal(call.state, call.account(), kind, name).await?;
     let target = existing.as_ref().map_or_else(|| arn(call, kind.as_str(), "/", name), |p| p.arn.clone());
     Ok((existing, target))
 }
@@ -190,7 +190,7 @@ pub(crate) async fn on_principal(
     let (existing, target) = target(call, kind, name).await?;
     let mut authz = extra(Authorization::new(action, &target));
     if let Some(p) = &existing {
-        let tags = call.state.store.tags(call.account(), Owner::Principal(kind), &p.name).await?;
+        let tags = crate::auth::principal_tags(call.state, call.account(), kind, &p.name).await?;
         authz = authz.with_resource_tags(&tags);
         let already = authz.context.iter().any(|(k, _)| k.eq_ignore_ascii_case("iam:PermissionsBoundary"));
         if let Some(boundary) = p.permissions_boundary.as_deref().filter(|_| !already) {
@@ -222,7 +222,9 @@ pub(crate) async fn principal_at(
     };
     let name = parsed.resource_name().to_string();
     let found = match parsed.account() == call.account() {
-        true => call.state.store.principal(call.account(), kind, &name).await?.filter(|p| p.arn == principal_arn),
+        true => {
+            crate::auth::principal(call.state, call.account(), kind, &name).await?.filter(|p| p.arn == principal_arn)
+        }
         false => None,
     };
     Ok(Some((kind, name, found)))

@@ -78,7 +78,11 @@ pub(super) async fn get_principal(
     let name = text(input, name_key);
     let existing = on_principal(call, kind, name, op.action(), |a| a).await?;
     let p = current_trust(call, existing.ok_or_else(|| not_found(kind, name))?).await?;
-    let tags = call.state.store.tags(call.account(), Owner::Principal(kind), name).await?;
+    let tags: Vec<Tag> = crate::auth::principal_tags(call.state, call.account(), kind, name)
+        .await?
+        .iter()
+        .map(|(key, value)| Tag { key: key.clone(), value: value.clone() })
+        .collect();
     let mut out = principal_json(&p, Some(&tags));
     if kind == Role {
         if let Some(last_used) = super::last_accessed::role_last_used(call, &p.id).await? {
