@@ -45,6 +45,10 @@ pub enum Quota {
     RcpSize,
     /// Characters in a service control policy.
     ScpSize,
+    /// Resource control policies attached to one root, organizational unit or account.
+    RcpsPerTarget,
+    /// Service control policies attached to one root, organizational unit or account.
+    ScpsPerTarget,
     /// Characters of an AssumeRole session policy's plaintext, white space included.
     SessionPolicySize,
     /// Tags on one IAM entity.
@@ -101,7 +105,7 @@ pub fn policy_size(document: &str) -> i64 {
 
 impl Quota {
     /// Every quota.
-    pub const ALL: [Quota; 32] = [
+    pub const ALL: [Quota; 34] = [
         Quota::AccessKeysPerUser,
         Quota::AssumeRolePolicySize,
         Quota::AttachedPoliciesPerGroup,
@@ -121,6 +125,8 @@ impl Quota {
         Quota::RolesPerInstanceProfile,
         Quota::RcpSize,
         Quota::ScpSize,
+        Quota::RcpsPerTarget,
+        Quota::ScpsPerTarget,
         Quota::SessionPolicySize,
         Quota::TagsPerEntity,
         Quota::UserPolicySize,
@@ -154,7 +160,13 @@ impl Quota {
             Quota::Roles => 1000,
             Quota::RolesPerInstanceProfile => 1,
             Quota::ResourcePolicySize => 20_480,
-            Quota::RcpSize | Quota::ScpSize => 5120,
+            // "Quotas and service limits for AWS Organizations": 10,240 characters per SCP and ten
+            // SCPs per root, OU or account (doubled from 5,120 and five in May 2026); RCPs keep
+            // 5,120 characters and five per target.
+            Quota::ScpSize => 10_240,
+            Quota::RcpSize => 5120,
+            Quota::ScpsPerTarget => 10,
+            Quota::RcpsPerTarget => 5,
             Quota::SessionPolicySize => 2048,
             Quota::TagsPerEntity => 50,
             Quota::UserPolicySize => 2048,
@@ -191,6 +203,8 @@ impl Quota {
             Quota::RolesPerInstanceProfile => "InstanceSessionsPerInstanceProfile",
             Quota::RcpSize => "RcpSize",
             Quota::ScpSize => "ScpSize",
+            Quota::RcpsPerTarget => "RcpsPerTarget",
+            Quota::ScpsPerTarget => "ScpsPerTarget",
             Quota::SessionPolicySize => "SessionPolicySize",
             Quota::TagsPerEntity => "TagsPerEntity",
             Quota::UserPolicySize => "UserPolicySize",
@@ -241,6 +255,8 @@ impl Quota {
             | Quota::ResourcePolicySize
             | Quota::RcpSize
             | Quota::ScpSize
+            | Quota::RcpsPerTarget
+            | Quota::ScpsPerTarget
             | Quota::SessionPolicySize => return None,
         })
     }

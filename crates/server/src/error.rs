@@ -101,6 +101,60 @@ errors! {
     invalid_parameter_value => "InvalidParameterValue", 400;
     /// DecodeAuthorizationMessage was given something that is not an encoded authorization message.
     invalid_authorization_message => "InvalidAuthorizationMessageException", 400;
+    /// A JSON-protocol service has no operation of that name.
+    unknown_operation => "UnknownOperationException", 400;
+    /// A JSON request body that is not JSON (the JSON protocol's services).
+    serialization => "SerializationException", 400;
+    /// Organizations: the caller's account is in no organization.
+    organizations_not_in_use => "AWSOrganizationsNotInUseException", 400;
+    /// Organizations: the caller's account is in an organization already.
+    already_in_organization => "AlreadyInOrganizationException", 400;
+    /// Organizations: the organization still has member accounts.
+    organization_not_empty => "OrganizationNotEmptyException", 400;
+    /// Organizations: an input is invalid.
+    invalid_input_exception => "InvalidInputException", 400;
+    /// Organizations: no root or unit has the ParentId.
+    parent_not_found => "ParentNotFoundException", 400;
+    /// Organizations: no unit or account has the ChildId.
+    child_not_found => "ChildNotFoundException", 400;
+    /// Organizations: no member account has the id.
+    account_not_found => "AccountNotFoundException", 400;
+    /// Organizations: no unit has the id.
+    organizational_unit_not_found => "OrganizationalUnitNotFoundException", 400;
+    /// Organizations: a unit of that name is under the parent already.
+    duplicate_organizational_unit => "DuplicateOrganizationalUnitException", 400;
+    /// Organizations: the unit still holds units or accounts.
+    organizational_unit_not_empty => "OrganizationalUnitNotEmptyException", 400;
+    /// Organizations: MoveAccount's source is no parent of the account.
+    source_parent_not_found => "SourceParentNotFoundException", 400;
+    /// Organizations: MoveAccount's destination does not exist.
+    destination_parent_not_found => "DestinationParentNotFoundException", 400;
+    /// Organizations: the account is in the destination already.
+    duplicate_account => "DuplicateAccountException", 400;
+    /// Organizations: a limit or rule of the organization would be broken.
+    constraint_violation => "ConstraintViolationException", 400;
+    /// Organizations: no root, unit or account has the TargetId.
+    target_not_found => "TargetNotFoundException", 400;
+    /// Organizations: no policy has the id.
+    policy_not_found => "PolicyNotFoundException", 400;
+    /// Organizations: a policy of that name and type exists.
+    duplicate_policy => "DuplicatePolicyException", 400;
+    /// Organizations: the policy is attached to the target already.
+    duplicate_policy_attachment => "DuplicatePolicyAttachmentException", 400;
+    /// Organizations: the policy is not attached to the target.
+    policy_not_attached => "PolicyNotAttachedException", 400;
+    /// Organizations: the policy type is not enabled on the root.
+    policy_type_not_enabled => "PolicyTypeNotEnabledException", 400;
+    /// Organizations: the policy type is enabled already.
+    policy_type_already_enabled => "PolicyTypeAlreadyEnabledException", 400;
+    /// Organizations: the policy document is not one of its type.
+    malformed_policy_document_exception => "MalformedPolicyDocumentException", 400;
+    /// Organizations: the policy is still attached.
+    policy_in_use => "PolicyInUseException", 400;
+    /// Organizations: no root has the id.
+    root_not_found => "RootNotFoundException", 400;
+    /// Organizations: no CreateAccount request has the id.
+    create_account_status_not_found => "CreateAccountStatusNotFoundException", 400;
 }
 
 impl ApiError {

@@ -41,6 +41,7 @@ mod key_material;
 pub mod managed;
 pub mod operation;
 mod operations;
+mod organizations;
 pub mod protocol;
 pub mod request;
 pub mod util;

@@ -11,7 +11,7 @@ use serde_json::Value;
 use crate::error::ApiError;
 use crate::Call;
 
-pub use crate::operations::{IamOperation, StsOperation};
+pub use crate::operations::{IamOperation, OrganizationsOperation, StsOperation};
 
 /// What runs one operation `O` that monban implements: the operation, the call, the decoded input.
 pub(crate) type Handler<O> = for<'a> fn(O, &'a Call<'a>, &'a Value) -> HandlerFuture<'a>;
@@ -26,6 +26,9 @@ pub enum Service {
     Iam,
     /// STS, `2011-06-15`: regional.
     Sts,
+    /// AWS Organizations, `2016-11-28`: a global service over the JSON protocol, whose requests are
+    /// signed for its partition's one region, as IAM's.
+    Organizations,
 }
 
 impl Service {
@@ -34,6 +37,7 @@ impl Service {
         match name {
             "iam" => Some(Service::Iam),
             "sts" => Some(Service::Sts),
+            "organizations" => Some(Service::Organizations),
             _ => None,
         }
     }
@@ -43,6 +47,7 @@ impl Service {
         match self {
             Service::Iam => "iam",
             Service::Sts => "sts",
+            Service::Organizations => "organizations",
         }
     }
 
@@ -51,7 +56,7 @@ impl Service {
     /// signed them (IAM User Guide, "AWS global condition context keys": aws:RequestedRegion).
     pub fn requested_region(self, signed_region: &str, partition: monban_policy::arn::Partition) -> &str {
         match self {
-            Service::Iam => partition.iam_region(),
+            Service::Iam | Service::Organizations => partition.iam_region(),
             Service::Sts => signed_region,
         }
     }
@@ -74,6 +79,8 @@ pub enum Operation {
     Iam(IamOperation),
     /// An STS operation.
     Sts(StsOperation),
+    /// An AWS Organizations operation.
+    Organizations(OrganizationsOperation),
 }
 
 impl Operation {
@@ -82,6 +89,7 @@ impl Operation {
         match service {
             Service::Iam => IamOperation::from_wire(name).map(Operation::Iam),
             Service::Sts => StsOperation::from_wire(name).map(Operation::Sts),
+            Service::Organizations => OrganizationsOperation::from_wire(name).map(Operation::Organizations),
         }
     }
 
@@ -90,6 +98,7 @@ impl Operation {
         match self {
             Operation::Iam(_) => Service::Iam,
             Operation::Sts(_) => Service::Sts,
+            Operation::Organizations(_) => Service::Organizations,
         }
     }
 
@@ -98,6 +107,7 @@ impl Operation {
         match self {
             Operation::Iam(op) => op.wire_name(),
             Operation::Sts(op) => op.wire_name(),
+            Operation::Organizations(op) => op.wire_name(),
         }
     }
 
@@ -106,6 +116,7 @@ impl Operation {
         match self {
             Operation::Iam(op) => op.action(),
             Operation::Sts(op) => op.action(),
+            Operation::Organizations(op) => op.action(),
         }
     }
 
@@ -114,13 +125,15 @@ impl Operation {
         match self {
             Operation::Iam(op) => op.access(),
             Operation::Sts(op) => op.access(),
+            Operation::Organizations(op) => op.access(),
         }
     }
 
-    /// Every operation of both services.
+    /// Every operation of every service.
     pub fn all() -> impl Iterator<Item = Operation> {
         let iam = IamOperation::ALL.iter().copied().map(Operation::Iam);
-        iam.chain(StsOperation::ALL.iter().copied().map(Operation::Sts))
+        let organizations = OrganizationsOperation::ALL.iter().copied().map(Operation::Organizations);
+        iam.chain(StsOperation::ALL.iter().copied().map(Operation::Sts)).chain(organizations)
     }
 }
 
@@ -130,7 +143,7 @@ mod tests {
 
     #[test]
     fn operations_match_the_models_and_the_catalog() {
-        for service in [Service::Iam, Service::Sts] {
+        for service in [Service::Iam, Service::Sts, Service::Organizations] {
             let model = crate::protocol::model::service(service.name()).unwrap();
             for name in model.operations.keys() {
                 let op = Operation::from_wire(service, name).unwrap();

@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use crate::auth::{self, Identity};
 use crate::error::ApiError;
-use crate::handlers::{iam, sts};
+use crate::handlers::{iam, organizations, sts};
 use crate::operation::{self, Access, Operation, Service};
 use crate::protocol::{self, error_response, model};
 use crate::{audit, util, State};
@@ -23,10 +23,11 @@ pub fn implemented(op: Operation) -> bool {
     match op {
         Operation::Iam(op) => iam::handler(op).is_some(),
         Operation::Sts(op) => sts::handler(op).is_some(),
+        Operation::Organizations(op) => organizations::handler(op).is_some(),
     }
 }
 
-/// Every operation of the IAM and STS models with whether monban implements it, as
+/// Every operation of the IAM, STS and Organizations models with whether monban implements it, as
 /// `(service, operation, implemented)`, sorted: the source of docs/compatibility.md.
 pub fn operations() -> Vec<(&'static str, &'static str, bool)> {
     let mut out: Vec<_> = Operation::all().map(|op| (op.service().name(), op.wire_name(), implemented(op))).collect();
@@ -97,18 +98,29 @@ pub(crate) async fn handle(
 ) -> Response {
     let now = SystemTime::now();
     let request_id = request_id();
-    let iam_namespace = model::service("iam").map_or("", |m| m.namespace.as_str());
+    // A JSON-protocol request names its operation in `X-Amz-Target`; a Query one in `Action`.
+    let target = headers.get("x-amz-target").and_then(|v| v.to_str().ok());
+    let wire = match target {
+        Some(_) => Wire::Json,
+        None => Wire::Query(model::service("iam").map_or("", |m| m.namespace.as_str())),
+    };
     let Ok(body) = axum::body::to_bytes(body, MAX_BODY).await else {
         let error =
             ApiError::request_entity_too_large(format!("Request body too large: the limit is {MAX_BODY} bytes."));
-        return error_response(iam_namespace, &request_id, &error);
+        return wire.error(&request_id, &error);
     };
     let query = uri.query().unwrap_or("");
-    let mut params = protocol::form_params(query.as_bytes());
-    if method == Method::POST {
-        params.extend(protocol::form_params(&body));
-    }
-    let action = params.get("Action").cloned().unwrap_or_default();
+    let mut params = HashMap::new();
+    let action = match target {
+        Some(target) => protocol::json::target_operation(target).to_string(),
+        None => {
+            params = protocol::form_params(query.as_bytes());
+            if method == Method::POST {
+                params.extend(protocol::form_params(&body));
+            }
+            params.get("Action").cloned().unwrap_or_default()
+        }
+    };
     let header_pairs: Vec<(&str, &[u8])> = headers.iter().map(|(k, v)| (k.as_str(), v.as_bytes())).collect();
     let sigv4_request = monban_sigv4::Request {
         method: method.as_str(),
@@ -121,11 +133,16 @@ pub(crate) async fn handle(
         Ok(ok) => ok,
         Err(e) => {
             audit::failed_authentication(&state, &action, &peer, &headers, &e, &request_id, now);
-            return error_response(iam_namespace, &request_id, &e);
+            return wire.error(&request_id, &e);
         }
     };
     let Some(model) = model::service(service.name()) else {
-        return error_response(iam_namespace, &request_id, &ApiError::internal("models missing"));
+        return wire.error(&request_id, &ApiError::internal("models missing"));
+    };
+    let wire = if model.protocol == "json" { Wire::Json } else { Wire::Query(&model.namespace) };
+    let input = match wire {
+        Wire::Json => Input::Json(&body),
+        Wire::Query(_) => Input::Form(&params),
     };
     let call = Call {
         state: &state,
@@ -138,14 +155,14 @@ pub(crate) async fn handle(
         request_id: request_id.clone(),
         authorizations: std::sync::Mutex::default(),
     };
-    let outcome = dispatch(&call, service, model, &action, &params).await;
+    let outcome = dispatch(&call, service, model, &action, input).await;
     let region = call.context.region;
     let authorizations = call.authorizations.into_inner().unwrap_or_default();
     log_request(&state, &identity, &outcome, &action, now);
     let Outcome { operation, input, output, result } = outcome;
     let (response, error) = match result {
-        Ok(xml) => (([("content-type", "text/xml")], xml).into_response(), None),
-        Err(e) => (error_response(&model.namespace, &request_id, &e), Some((e.code, e.public_message().to_string()))),
+        Ok(body) => (wire.ok(&request_id, body), None),
+        Err(e) => (wire.error(&request_id, &e), Some((e.code, e.public_message().to_string()))),
     };
     if state.audit.is_some() {
         let user_agent = audit::user_agent(&headers);
@@ -212,19 +229,62 @@ pub(crate) struct Outcome {
     pub(crate) result: Result<String, ApiError>,
 }
 
+/// How a service's requests and responses are written.
+#[derive(Clone, Copy)]
+enum Wire<'m> {
+    /// The AWS Query protocol (IAM, STS), with the service's XML namespace.
+    Query(&'m str),
+    /// The JSON 1.1 protocol (Organizations).
+    Json,
+}
+
+impl Wire<'_> {
+    fn ok(self, request_id: &str, body: String) -> Response {
+        match self {
+            Wire::Query(_) => ([("content-type", "text/xml")], body).into_response(),
+            Wire::Json => ([("content-type", protocol::json::CONTENT_TYPE), ("x-amzn-requestid", request_id)], body)
+                .into_response(),
+        }
+    }
+
+    fn error(self, request_id: &str, error: &ApiError) -> Response {
+        match self {
+            Wire::Query(namespace) => error_response(namespace, request_id, error),
+            Wire::Json => protocol::json::error_response(request_id, error),
+        }
+    }
+}
+
+/// A request's input as it arrived: Query parameters, or a JSON document.
+#[derive(Clone, Copy)]
+enum Input<'a> {
+    Form(&'a HashMap<String, String>),
+    Json(&'a [u8]),
+}
+
 async fn dispatch(
     call: &Call<'_>,
     service: Service,
     model: &'static model::Service,
     action: &str,
-    params: &HashMap<String, String>,
+    raw: Input<'_>,
 ) -> Outcome {
     let mut outcome = Outcome { operation: None, input: None, output: None, result: Err(ApiError::internal("")) };
-    let version = params.get("Version").map(String::as_str).unwrap_or_default();
-    let operation = Operation::from_wire(service, action).filter(|_| version == model.version);
+    let operation = match raw {
+        Input::Form(params) => {
+            let version = params.get("Version").map(String::as_str).unwrap_or_default();
+            let operation = Operation::from_wire(service, action).filter(|_| version == model.version);
+            if operation.is_none() {
+                outcome.result =
+                    Err(ApiError::invalid_action(format!("Could not find operation {action} for version {version}")));
+                return outcome;
+            }
+            operation
+        }
+        Input::Json(_) => Operation::from_wire(service, action),
+    };
     let (Some(op), Some(shapes)) = (operation, model.operations.get(action)) else {
-        outcome.result =
-            Err(ApiError::invalid_action(format!("Could not find operation {action} for version {version}")));
+        outcome.result = Err(ApiError::unknown_operation(format!("Could not find operation {action}")));
         return outcome;
     };
     outcome.operation = Some(op);
@@ -232,7 +292,11 @@ async fn dispatch(
         outcome.result = Err(ApiError::not_implemented(action));
         return outcome;
     }
-    let input = match model.decode(shapes, params) {
+    let decoded = match raw {
+        Input::Form(params) => model.decode(shapes, params),
+        Input::Json(body) => model.decode_json(shapes, body),
+    };
+    let input = match decoded {
         Ok(input) => input,
         Err(e) => {
             outcome.result = Err(e);
@@ -248,6 +312,10 @@ async fn dispatch(
             Some(handler) => handler(op, call, &input).await,
             None => Err(ApiError::not_implemented(action)),
         },
+        Operation::Organizations(op) => match organizations::handler(op) {
+            Some(handler) => handler(op, call, &input).await,
+            None => Err(ApiError::not_implemented(action)),
+        },
     };
     // Even a failed write may have changed something before it failed.
     if op.access() == Access::Write && !adds_only(op) {
@@ -256,9 +324,12 @@ async fn dispatch(
     outcome.input = Some(input);
     outcome.result = match output {
         Ok(output) => {
-            let xml = model.encode(action, shapes, &output, &call.request_id);
+            let body = match raw {
+                Input::Form(_) => model.encode(action, shapes, &output, &call.request_id),
+                Input::Json(_) => model.encode_json(shapes, &output),
+            };
             outcome.output = Some(output);
-            xml
+            body
         }
         Err(e) => Err(e),
     };

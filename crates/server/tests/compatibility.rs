@@ -1,4 +1,4 @@
-//! docs/compatibility.md lists every IAM and STS operation of botocore's models and whether
+//! docs/compatibility.md lists every IAM, STS and Organizations operation of botocore's models and whether
 //! monban implements it. This test keeps the page true: it fails when the page and the server
 //! disagree. `UPDATE_COMPATIBILITY=1 cargo test -p monban-server --test compatibility` rewrites it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -18,12 +18,20 @@ fn notes() -> Vec<(String, String)> {
 fn render() -> String {
     let operations = monban_server::operations();
     let notes = notes();
-    let note_of = |name: &str| notes.iter().find(|(op, _)| op == name).map_or("", |(_, note)| note.as_str());
+    // A note names its operation alone, or as `service:Operation` where two services share a name.
+    let note_of = |service: &str, name: &str| {
+        let qualified = format!("{service}:{name}");
+        notes
+            .iter()
+            .find(|(op, _)| *op == qualified)
+            .or_else(|| notes.iter().find(|(op, _)| op == name && service != "organizations"))
+            .map_or("", |(_, note)| note.as_str())
+    };
     let implemented = operations.iter().filter(|(_, _, i)| *i).count();
     let mut page = String::from(
-        "# IAM and STS compatibility\n\n\
-         Every operation of the IAM (`2010-05-08`) and STS (`2011-06-15`) APIs, as botocore's service models\n\
-         list them, and whether `monban serve` implements it. An operation marked \"not yet\" answers with\n\
+        "# IAM, STS and Organizations compatibility\n\n\
+         Every operation of the IAM (`2010-05-08`), STS (`2011-06-15`) and AWS Organizations (`2016-11-28`)\n\
+         APIs, as botocore's service models list them, and whether `monban serve` implements it. An operation marked \"not yet\" answers with\n\
          AWS's error shape: HTTP 501, code `NotImplemented`. This page is checked by\n\
          `crates/server/tests/compatibility.rs`; regenerate it with\n\
          `UPDATE_COMPATIBILITY=1 cargo test -p monban-server --test compatibility`; the notes come from\n\
@@ -31,14 +39,11 @@ fn render() -> String {
          monban differs from AWS or answers with a message no AWS page documents (\"unverified\").\n\n",
     );
     page.push_str(&format!("{implemented} of {} operations are implemented.\n", operations.len()));
-    for service in ["iam", "sts"] {
-        page.push_str(&format!(
-            "\n## {}\n\n| operation | status | notes |\n| --- | --- | --- |\n",
-            service.to_uppercase()
-        ));
+    for (service, title) in [("iam", "IAM"), ("sts", "STS"), ("organizations", "Organizations")] {
+        page.push_str(&format!("\n## {title}\n\n| operation | status | notes |\n| --- | --- | --- |\n"));
         for (_, name, done) in operations.iter().filter(|(s, _, _)| *s == service) {
             let status = if *done { "implemented" } else { "not yet" };
-            page.push_str(&format!("| {name} | {status} | {} |\n", note_of(name)));
+            page.push_str(&format!("| {name} | {status} | {} |\n", note_of(service, name)));
         }
     }
     page
@@ -59,7 +64,11 @@ fn compatibility_page_matches_the_server() {
 fn every_note_names_an_operation() {
     let operations = monban_server::operations();
     for (op, _) in notes() {
-        assert!(operations.iter().any(|(_, name, _)| *name == op), "compatibility-notes.tsv: no operation {op}");
+        let (service, name) = op.split_once(':').map_or((None, op.as_str()), |(s, n)| (Some(s), n));
+        assert!(
+            operations.iter().any(|(s, n, _)| *n == name && service.is_none_or(|service| service == *s)),
+            "compatibility-notes.tsv: no operation {op}"
+        );
     }
 }
 

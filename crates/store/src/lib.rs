@@ -712,6 +712,8 @@ impl Store {
         self.writes
             .write(move |tx| {
                 for table in [
+                    "organization_members",
+                    "organizations",
                     "identity_providers",
                     "server_certificates",
                     "user_credentials",
@@ -782,6 +784,8 @@ pub use identity_providers::{IdentityProvider, ProviderKind};
 mod last_accessed;
 pub use last_accessed::LastAccess;
 mod mfa;
+mod organizations;
+pub use organizations::{Changed, StoredOrganization};
 mod passwords;
 pub use passwords::{LoginProfile, LoginProfileUpdate, PasswordPolicy};
 mod policies;

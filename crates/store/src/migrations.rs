@@ -18,6 +18,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (7, include_str!("../migrations/0007_boundary_index.sql")),
     (8, include_str!("../migrations/0008_last_accessed.sql")),
     (9, include_str!("../migrations/0009_credentials_and_providers.sql")),
+    (10, include_str!("../migrations/0010_organizations.sql")),
 ];
 
 /// Applies every migration newer than the database's version.

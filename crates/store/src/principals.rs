@@ -90,9 +90,10 @@ impl Store {
             .await
     }
 
-    /// Creates a service-linked role with the managed policy its service attaches, in one
-    /// transaction (a role without its policy is never seen).
-    pub async fn create_service_linked_role(&self, account_id: &str, role: &Principal, policy_arn: &str) -> Result<()> {
+    /// Creates a role with one attached managed policy, in one transaction (a role without its
+    /// policy is never seen): a service-linked role and its service's policy, or the access role
+    /// Organizations makes in a new member account.
+    pub async fn create_role_with_policy(&self, account_id: &str, role: &Principal, policy_arn: &str) -> Result<()> {
         let (account_id, role, policy_arn) = (account_id.to_owned(), role.clone(), policy_arn.to_owned());
         self.writes
             .write(move |tx| {

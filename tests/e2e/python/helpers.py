@@ -204,6 +204,8 @@ class Server:
         return Clients(
             iam=session.client("iam", endpoint_url=self.endpoint, region_name=region, config=CLIENT_CONFIG),
             sts=session.client("sts", endpoint_url=self.endpoint, region_name=region, config=CLIENT_CONFIG),
+            # Organizations is global: its requests are signed for us-east-1 in the aws partition.
+            org=session.client("organizations", endpoint_url=self.endpoint, region_name=REGION, config=CLIENT_CONFIG),
             key_id=key_id,
             secret=secret,
             token=token,
@@ -217,6 +219,7 @@ class Server:
 class Clients:
     iam: object
     sts: object
+    org: object
     key_id: str
     secret: str
     token: str | None = None

@@ -96,7 +96,14 @@ pub async fn policy_set(state: &State, identity: &Identity) -> Result<Arc<Policy
         Ok(Some(policies))
     };
     let boundary_arn = match identity {
-        Identity::Root { .. } => None,
+        // Root has every permission in its account; only SCPs limit it.
+        Identity::Root { .. } => {
+            set.identity.push(Arc::new(
+                Policy::parse(r#"{"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}}"#)
+                    .map_err(|e| ApiError::internal(e.to_string()))?,
+            ));
+            None
+        }
         Identity::User { user, .. } => {
             user_policies(state, account, user, &mut set.identity).await?;
             user.permissions_boundary.clone()
@@ -131,6 +138,13 @@ pub async fn policy_set(state: &State, identity: &Identity) -> Result<Arc<Policy
             set.boundary =
                 Some(Arc::new(Policy::parse(r#"{"Statement": []}"#).map_err(|e| ApiError::internal(e.to_string()))?));
         }
+    }
+    // SCPs limit every principal of a member account but the service-linked roles (AWS
+    // Organizations User Guide, "Service control policies (SCPs)").
+    let service_linked =
+        matches!(identity, Identity::Session { role, .. } if role.path.starts_with("/aws-service-role/"));
+    if !service_linked {
+        set.scps = crate::organizations::facts(state, account).await?.scps.clone();
     }
     let set = Arc::new(set);
     state.policies.sets.put(generation, key, set.clone());
@@ -262,9 +276,9 @@ pub(super) fn article(phrase: &str) -> &'static str {
 pub async fn check(state: &State, call: &CallContext<'_>, what: Authorization<'_>) -> Result<(), ApiError> {
     let identity = call.identity;
     own_session_limits(identity, &what)?;
-    if matches!(identity, Identity::Root { .. }) {
-        // AWS: the root user has full access to its account (SCPs aside, which monban's server
-        // does not model yet).
+    let organization = crate::organizations::facts(state, identity.account()).await?;
+    if matches!(identity, Identity::Root { .. }) && organization.scps.is_empty() {
+        // AWS: the root user has full access to its account; in a member account, SCPs limit it.
         return Ok(());
     }
     let policies = policy_set(state, identity).await?;
@@ -302,9 +316,9 @@ pub async fn check(state: &State, call: &CallContext<'_>, what: Authorization<'_
         Identity::Session { role, .. } => role.arn.clone(),
         _ => arn.clone(),
     };
-    // Accounts are not yet members of an organization in `monban serve`.
+    let org = organization.id.as_deref().map(|id| context::Organization { id, path: organization.path.as_deref() });
     let principal =
-        context::Principal { kind, account: identity.account(), arn: &principal_arn, tags: &tags, organization: None };
+        context::Principal { kind, account: identity.account(), arn: &principal_arn, tags: &tags, organization: org };
     let facts =
         // monban serves plain HTTP.
         context::RequestFacts {

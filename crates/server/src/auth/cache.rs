@@ -30,12 +30,12 @@ impl<V: Clone> Generational<V> {
     /// At most this many entries per generation; more start the map afresh.
     const CAPACITY: usize = 10_000;
 
-    pub(super) fn get(&self, generation: u64, key: &str) -> Option<V> {
+    pub(crate) fn get(&self, generation: u64, key: &str) -> Option<V> {
         let entries = self.entries.lock().ok()?;
         (entries.0 == generation).then(|| entries.1.get(key).cloned()).flatten()
     }
 
-    pub(super) fn put(&self, generation: u64, key: String, value: V) {
+    pub(crate) fn put(&self, generation: u64, key: String, value: V) {
         if let Ok(mut entries) = self.entries.lock() {
             if entries.0 < generation || (entries.0 == generation && entries.1.len() >= Self::CAPACITY) {
                 *entries = (generation, HashMap::new());
@@ -54,6 +54,7 @@ pub struct PolicyCache {
     pub(super) sets: Generational<Arc<PolicySet>>,
     pub(super) keys: Generational<Arc<KeyRecord>>,
     pub(super) principals: Generational<Arc<Principal>>,
+    pub(crate) organizations: Generational<Arc<crate::organizations::OrganizationFacts>>,
     pub(super) tags: Generational<Arc<Vec<(String, String)>>>,
     pub(super) trusts: Generational<Arc<Policy>>,
     pub(super) documents: Mutex<HashMap<String, Arc<Policy>>>,

@@ -4,4 +4,5 @@
 pub(crate) mod iam;
 pub(crate) use iam::credential_report::CredentialReport;
 pub(crate) use iam::last_accessed::LastAccessedJob;
+pub(crate) mod organizations;
 pub(crate) mod sts;

@@ -1,5 +1,6 @@
-//! The AWS Query protocol: parameters decoded from the query string or form body, validated and
-//! typed through botocore's models ([`model`]), responses and errors written as AWS's XML.
+//! The wire protocols, driven by botocore's models ([`model`]): the AWS Query protocol of IAM and
+//! STS (parameters from the query string or form body, responses and errors as AWS's XML), and
+//! the JSON 1.1 protocol of AWS Organizations ([`json`]).
 
 use std::collections::HashMap;
 
@@ -8,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 
 use crate::error::ApiError;
 
+pub(crate) mod json;
 pub mod model;
 
 pub(crate) fn error_response(namespace: &str, request_id: &str, error: &ApiError) -> Response {

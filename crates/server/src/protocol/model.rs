@@ -25,8 +25,12 @@ static MODELS: &str = include_str!("../../data/aws-models.json");
 pub struct Service {
     /// The API version (`2010-05-08`).
     pub version: String,
-    /// The XML namespace of responses.
+    /// The XML namespace of responses (empty for a JSON service).
     pub namespace: String,
+    /// `query` or `json`: how requests and responses are written.
+    pub protocol: String,
+    /// A JSON service's prefix of `X-Amz-Target` (`AWSOrganizationsV20161128`).
+    pub target_prefix: Option<String>,
     /// Operations by name.
     pub operations: HashMap<String, Operation>,
     /// Shapes by name.
@@ -104,7 +108,7 @@ fn models() -> Option<&'static Models> {
     LOADED.get_or_init(|| serde_json::from_str(MODELS).ok()).as_ref()
 }
 
-/// The IAM or STS model.
+/// A service's model, by signing name (`iam`, `sts`, `organizations`).
 pub fn service(name: &str) -> Option<&'static Service> {
     models()?.services.get(name)
 }
@@ -180,13 +184,13 @@ fn matches_pattern(pattern: &str, text: &str) -> bool {
 }
 
 /// AWS writes validated member names in lowerCamelCase: `userName`.
-fn camel(name: &str) -> String {
+pub(crate) fn camel(name: &str) -> String {
     let mut chars = name.chars();
     chars.next().map(|c| c.to_lowercase().chain(chars).collect()).unwrap_or_default()
 }
 
 impl Service {
-    fn shape(&self, name: &str) -> Result<&Shape, ApiError> {
+    pub(crate) fn shape(&self, name: &str) -> Result<&Shape, ApiError> {
         self.shapes.get(name).ok_or_else(|| ApiError::internal(format!("model has no shape `{name}`")))
     }
 
@@ -309,7 +313,7 @@ impl Service {
         }
     }
 
-    fn check_count(&self, shape: &Shape, n: usize, path: &str, errors: &mut Vec<String>) {
+    pub(crate) fn check_count(&self, shape: &Shape, n: usize, path: &str, errors: &mut Vec<String>) {
         if shape.min.is_some_and(|min| (n as f64) < min) {
             errors.push(format!(
                 "Value at '{path}' failed to satisfy constraint: Member must have length greater than or equal to {}",
@@ -324,7 +328,14 @@ impl Service {
         }
     }
 
-    fn decode_scalar(&self, kind: &str, shape: &Shape, text: &str, path: &str, errors: &mut Vec<String>) -> Value {
+    pub(crate) fn decode_scalar(
+        &self,
+        kind: &str,
+        shape: &Shape,
+        text: &str,
+        path: &str,
+        errors: &mut Vec<String>,
+    ) -> Value {
         let shown = if text.len() > 256 {
             format!("{}...", text.chars().take(256).collect::<String>())
         } else {

@@ -101,7 +101,7 @@ pub(super) async fn create(call: &Call<'_>, input: &Value) -> Result<Value, ApiE
     role.description = optional(input, "Description").map(String::from);
     role.max_session_duration = Some(3600);
     let policy_arn = format!("arn:{}:iam::aws:policy/aws-service-role/{}", call.partition(), service.policy);
-    call.state.store.create_service_linked_role(call.account(), &role, &policy_arn).await.map_err(|e| match e {
+    call.state.store.create_role_with_policy(call.account(), &role, &policy_arn).await.map_err(|e| match e {
         monban_store::StoreError::AlreadyExists(_) => ApiError::invalid_input(format!(
             "Service role name {role_name} has been taken in this account, please try a different suffix."
         )),

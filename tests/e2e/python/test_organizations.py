@@ -1,0 +1,162 @@
+"""AWS Organizations through boto3 and the AWS CLI: an organization with units, member accounts
+created with their access role, service control policies attached at each level and enforced on
+every call of a member account but not of the management account (AWS Organizations API
+Reference; AWS Organizations User Guide, "Service control policies (SCPs)", "SCP evaluation",
+"Accessing member accounts in your organization")."""
+
+from helpers import ACCOUNT, allow, deny, expect_error, policy_doc
+
+SCP = "SERVICE_CONTROL_POLICY"
+
+
+def create_member(root, name):
+    status = root.org.create_account(Email=f"{name}@example.com", AccountName=name)["CreateAccountStatus"]
+    assert status["State"] == "IN_PROGRESS"
+    done = root.org.describe_create_account_status(CreateAccountRequestId=status["Id"])["CreateAccountStatus"]
+    assert done["State"] == "SUCCEEDED", done
+    return done["AccountId"]
+
+
+def admin_of(server, assume, root, account):
+    """The member account's access role, assumed from the management account's root user's admin."""
+    root.iam.create_user(UserName="operator")
+    root.iam.put_user_policy(UserName="operator", PolicyName="p", PolicyDocument=policy_doc(allow("*")))
+    key = root.iam.create_access_key(UserName="operator")["AccessKey"]
+    operator = server.clients(key["AccessKeyId"], key["SecretAccessKey"])
+    session, _ = assume(operator, f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole", "admin")
+    return operator, session
+
+
+def test_organization_units_and_accounts(root):
+    expect_error("AWSOrganizationsNotInUseException", root.org.describe_organization)
+    organization = root.org.create_organization(FeatureSet="ALL")["Organization"]
+    assert organization["Id"].startswith("o-") and organization["MasterAccountId"] == ACCOUNT
+    assert organization["Arn"] == f"arn:aws:organizations::{ACCOUNT}:organization/{organization['Id']}"
+    expect_error("AlreadyInOrganizationException", root.org.create_organization)
+    [root_unit] = root.org.list_roots()["Roots"]
+    # With all features, SCPs are enabled on the root at creation (API Reference, CreateOrganization).
+    assert root_unit["Id"].startswith("r-")
+    assert root_unit["PolicyTypes"] == [{"Type": SCP, "Status": "ENABLED"}]
+
+    prod = root.org.create_organizational_unit(ParentId=root_unit["Id"], Name="prod")["OrganizationalUnit"]
+    web = root.org.create_organizational_unit(ParentId=prod["Id"], Name="web")["OrganizationalUnit"]
+    assert web["Id"].startswith("ou-" + root_unit["Id"][2:] + "-")
+    expect_error("DuplicateOrganizationalUnitException", root.org.create_organizational_unit, ParentId=prod["Id"], Name="web")
+    expect_error("ParentNotFoundException", root.org.create_organizational_unit, ParentId="ou-abcd-12345678", Name="x")
+    # Units nest at most five deep.
+    parent = web["Id"]
+    for depth in range(3, 6):
+        parent = root.org.create_organizational_unit(ParentId=parent, Name=f"level{depth}")["OrganizationalUnit"]["Id"]
+    expect_error("ConstraintViolationException", root.org.create_organizational_unit, ParentId=parent, Name="too-deep")
+
+    member = create_member(root, "web-prod")
+    assert {a["Id"] for a in root.org.list_accounts()["Accounts"]} == {ACCOUNT, member}
+    root.org.move_account(AccountId=member, SourceParentId=root_unit["Id"], DestinationParentId=web["Id"])
+    assert root.org.list_parents(ChildId=member)["Parents"] == [{"Id": web["Id"], "Type": "ORGANIZATIONAL_UNIT"}]
+    assert [c["Id"] for c in root.org.list_children(ParentId=web["Id"], ChildType="ACCOUNT")["Children"]] == [member]
+    expect_error("DuplicateAccountException", root.org.move_account, AccountId=member,
+                 SourceParentId=web["Id"], DestinationParentId=web["Id"])
+    expect_error("OrganizationalUnitNotEmptyException", root.org.delete_organizational_unit, OrganizationalUnitId=web["Id"])
+    expect_error("OrganizationNotEmptyException", root.org.delete_organization)
+    described = root.org.describe_account(AccountId=member)["Account"]
+    assert described["Name"] == "web-prod" and described["JoinedMethod"] == "CREATED"
+
+
+def test_scps_apply_at_every_level_of_member_accounts_only(server, root, assume, aws):
+    root.org.create_organization()
+    root_id = root.org.list_roots()["Roots"][0]["Id"]
+    unit = root.org.create_organizational_unit(ParentId=root_id, Name="sandbox")["OrganizationalUnit"]["Id"]
+    member = create_member(root, "sandbox-1")
+    root.org.move_account(AccountId=member, SourceParentId=root_id, DestinationParentId=unit)
+    operator, admin = admin_of(server, assume, root, member)
+    # The access role administers the new account; it has no SCP yet.
+    admin.iam.create_user(UserName="dev")
+    assert admin.sts.get_caller_identity()["Account"] == member
+
+    no_users = policy_doc(deny("iam:CreateUser"))
+    policy = root.org.create_policy(Content=no_users, Description="no new users", Name="no-users", Type=SCP)["Policy"]
+    policy_id = policy["PolicySummary"]["Id"]
+    assert policy["PolicySummary"]["Arn"].startswith(f"arn:aws:organizations::{ACCOUNT}:policy/o-")
+    expect_error("PolicyTypeAlreadyEnabledException", root.org.enable_policy_type, RootId=root_id, PolicyType=SCP)
+    # FullAWSAccess is on every level, so nothing changes yet.
+    on_account = root.org.list_policies_for_target(TargetId=member, Filter=SCP)["Policies"]
+    assert [p["Name"] for p in on_account] == ["FullAWSAccess"] and on_account[0]["AwsManaged"]
+    admin.iam.create_user(UserName="dev2")
+
+    root.org.attach_policy(PolicyId=policy_id, TargetId=unit)
+    denied = expect_error("AccessDenied", admin.iam.create_user, UserName="dev3")
+    assert "with an explicit deny in a service control policy" in denied.response["Error"]["Message"]
+    admin.iam.get_user(UserName="dev")  # what the SCP does not deny is still allowed
+    # The management account is not affected, by this SCP or any other.
+    root.org.attach_policy(PolicyId=policy_id, TargetId=root_id)
+    operator.iam.create_user(UserName="still-allowed")
+    root.iam.create_user(UserName="root-too")
+    # The AWS CLI sees the same denial.
+    code, _, stderr = aws(admin, "iam", "create-user", "--user-name", "dev4")
+    assert code != 0 and "service control policy" in stderr
+
+    # An allow-list SCP: removing FullAWSAccess from the account leaves only what the list allows.
+    read_only = root.org.create_policy(Content=policy_doc(allow(["iam:Get*", "iam:List*", "sts:*"])),
+                                       Description="reads", Name="reads", Type=SCP)["Policy"]["PolicySummary"]["Id"]
+    root.org.attach_policy(PolicyId=read_only, TargetId=member)
+    root.org.detach_policy(PolicyId="p-FullAWSAccess", TargetId=member)
+    expect_error("ConstraintViolationException", root.org.detach_policy, PolicyId=read_only, TargetId=member)
+    denied = expect_error("AccessDenied", admin.iam.create_group, GroupName="g")
+    assert "because no service control policy allows the iam:CreateGroup action" in denied.response["Error"]["Message"]
+    admin.iam.list_users()
+
+    # Detaching restores access; disabling the type removes every SCP.
+    root.org.detach_policy(PolicyId=policy_id, TargetId=unit)
+    root.org.detach_policy(PolicyId=policy_id, TargetId=root_id)
+    expect_error("PolicyInUseException", root.org.delete_policy, PolicyId=read_only)
+    disabled = root.org.disable_policy_type(RootId=root_id, PolicyType=SCP)["Root"]
+    assert disabled["PolicyTypes"] == []
+    admin.iam.create_group(GroupName="g")
+    admin.iam.create_user(UserName="dev5")
+    expect_error("PolicyTypeNotEnabledException", root.org.attach_policy, PolicyId=policy_id, TargetId=unit)
+    root.org.delete_policy(PolicyId=read_only)
+    expect_error("PolicyNotFoundException", root.org.describe_policy, PolicyId=read_only)
+    # Enabled again, the type's default policy is on every level again.
+    root.org.enable_policy_type(RootId=root_id, PolicyType=SCP)
+    assert [p["Name"] for p in root.org.list_policies_for_target(TargetId=unit, Filter=SCP)["Policies"]] == ["FullAWSAccess"]
+    admin.iam.create_user(UserName="dev6")
+
+
+def test_member_accounts_cannot_manage_and_principal_org_id_is_filled(server, root, assume):
+    organization = root.org.create_organization()["Organization"]
+    member = create_member(root, "team")
+    _, admin = admin_of(server, assume, root, member)
+    # A member may describe its organization, nothing more.
+    assert admin.org.describe_organization()["Organization"]["Id"] == organization["Id"]
+    expect_error("AccessDeniedException", admin.org.list_accounts)
+    # aws:PrincipalOrgID is the organization's id in every call of a member.
+    admin.iam.put_role_policy(
+        RoleName="OrganizationAccountAccessRole", PolicyName="org-only",
+        PolicyDocument=policy_doc(deny("iam:ListRoles", Condition={"StringNotEquals": {"aws:PrincipalOrgID": "o-other0000"}})),
+    )
+    expect_error("AccessDenied", admin.iam.list_roles)
+    admin.iam.put_role_policy(
+        RoleName="OrganizationAccountAccessRole", PolicyName="org-only",
+        PolicyDocument=policy_doc(deny("iam:ListRoles", Condition={"StringNotEquals": {"aws:PrincipalOrgID": organization["Id"]}})),
+    )
+    admin.iam.list_roles()
+
+
+def test_the_root_user_of_a_member_account_is_limited_by_scps(server, root, assume, aws):
+    root.org.create_organization()
+    root_id = root.org.list_roots()["Roots"][0]["Id"]
+    member = create_member(root, "locked")
+    _, admin = admin_of(server, assume, root, member)
+    deny_all = root.org.create_policy(Content=policy_doc(deny("iam:*")), Description="", Name="deny-iam",
+                                      Type=SCP)["Policy"]["PolicySummary"]["Id"]
+    root.org.attach_policy(PolicyId=deny_all, TargetId=member)
+    expect_error("AccessDenied", admin.iam.list_users)
+    # The management account's root user is never limited, whatever is attached to the root.
+    root.org.attach_policy(PolicyId=deny_all, TargetId=root_id)
+    root.iam.list_users()
+    # With the AWS CLI, through the JSON protocol.
+    code, listed, stderr = aws(root, "organizations", "list-accounts")
+    assert code == 0, stderr
+    assert {a["Id"] for a in listed["Accounts"]} == {ACCOUNT, member}
+    code, _, stderr = aws(root, "organizations", "describe-policy", "--policy-id", "p-0000000000")
+    assert code != 0 and "PolicyNotFoundException" in stderr
