@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod account;
 mod actions;
 mod audit;
 mod check;
@@ -62,8 +63,10 @@ enum Command {
     Eval(eval::EvalArgs),
     /// Look up AWS actions: access levels, resource types, condition keys; summarise a policy
     Actions(actions::ActionsArgs),
-    /// Run the IAM and STS server (the AWS Query API with SigV4) that the AWS CLI and SDKs use
+    /// Run the IAM, STS and Organizations server that the AWS CLI and SDKs use (SigV4 on every call)
     Serve(serve::ServeArgs),
+    /// Accounts of a server's data directory: `account create` adds a standalone one with its root credentials
+    Account(account::AccountArgs),
     /// Validate policies as IAM Access Analyzer does: errors, security warnings, warnings, suggestions
     Lint(lint::LintArgs),
     /// Show what NEW allows that EXISTING does not, exactly where decidable
@@ -99,6 +102,7 @@ fn main() -> ExitCode {
         Command::Eval(args) => eval::run(args),
         Command::Actions(args) => actions::run(args),
         Command::Serve(args) => serve::run(args),
+        Command::Account(args) => account::run(args),
         Command::Lint(args) => lint::run(args),
         Command::Compare(args) => compare::run(args),
         Command::Check(args) => check::run(args),

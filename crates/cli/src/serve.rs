@@ -105,7 +105,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<Exit> {
                 exports.push(("AWS_SECRET_ACCESS_KEY", root.secret_access_key.clone()));
             }
             (Some(root), false) => {
-                credentials_file = write_root_credentials(&args.data_dir, root)?;
+                credentials_file = write_root_credentials(&args.data_dir, "root-credentials", root)?;
                 eprintln!("root credentials for account {} written to {}", args.account_id, credentials_file.display());
             }
             (None, _) => {}
@@ -155,14 +155,18 @@ async fn stopped() {
 }
 
 /// Writes generated root credentials as the AWS CLI's credentials file (profile `default`), readable
-/// only by its owner. An existing `root-credentials` is never overwritten: the new file is named
-/// after its key instead.
-fn write_root_credentials(dir: &std::path::Path, root: &monban_server::RootCredentials) -> anyhow::Result<PathBuf> {
+/// only by its owner, as `name` in `dir`. An existing file is never overwritten: the new file is
+/// named after its key instead.
+pub(crate) fn write_root_credentials(
+    dir: &std::path::Path,
+    name: &str,
+    root: &monban_server::RootCredentials,
+) -> anyhow::Result<PathBuf> {
     let contents = format!(
         "[default]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
         root.access_key_id, root.secret_access_key
     );
-    let mut path = dir.join("root-credentials");
+    let mut path = dir.join(name);
     if path.exists() {
         path = dir.join(format!("root-credentials.{}", root.access_key_id));
     }
@@ -182,7 +186,7 @@ fn shell_quote(value: &str) -> String {
 }
 
 /// An account id is 12 digits; anything else is a usage error before the server starts.
-fn parse_account_id(text: &str) -> Result<String, String> {
+pub(crate) fn parse_account_id(text: &str) -> Result<String, String> {
     if text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit()) {
         Ok(text.to_owned())
     } else {
@@ -191,7 +195,7 @@ fn parse_account_id(text: &str) -> Result<String, String> {
 }
 
 /// Reads a 32-byte key written as 64 hex digits.
-fn parse_key(text: &str) -> Result<[u8; 32], String> {
+pub(crate) fn parse_key(text: &str) -> Result<[u8; 32], String> {
     let bytes = hex::decode(text.trim()).ok().filter(|b| b.len() == 32);
     bytes.and_then(|b| b.try_into().ok()).ok_or_else(|| "the key is 64 hex digits".to_owned())
 }

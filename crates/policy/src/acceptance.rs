@@ -125,6 +125,67 @@ pub fn check(text: &str, kind: PolicyKind, partition: &str) -> Result<(), Reject
     Ok(())
 }
 
+/// The two kinds of AWS Organizations authorization policy, whose grammars differ from IAM's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrganizationPolicyKind {
+    /// A service control policy ("SCP syntax", AWS Organizations User Guide).
+    Scp,
+    /// A customer managed resource control policy ("RCP syntax", AWS Organizations User Guide).
+    Rcp,
+}
+
+/// What Organizations answers a document it refuses (`MalformedPolicyDocumentException`).
+pub const ORGANIZATIONS_MALFORMED: &str =
+    "The provided policy document does not meet the requirements of the specified policy type.";
+
+/// Checks `text` as Organizations does before storing a policy of `kind` (CreatePolicy,
+/// UpdatePolicy): the IAM policy shape, version `2012-10-17`, and each kind's own rules. An SCP
+/// has the full IAM language but names no principal ("SCP syntax": "Unsupported elements ...
+/// `NotPrincipal`, `Principal`"). A customer RCP only denies, names the principal `"*"`, has an
+/// `Action` that is not `"*"` and a resource, and has no `NotPrincipal` or `NotAction` ("RCP
+/// syntax"). The refusal says which rule the document broke after Organizations' own sentence.
+pub fn check_organization_policy(text: &str, kind: OrganizationPolicyKind) -> Result<(), Rejection> {
+    let refuse = |why: &str| reject(format!("{ORGANIZATIONS_MALFORMED} {why}"));
+    let Ok(document) = serde_json::from_str::<Value>(text) else { return refuse("It is not JSON.") };
+    let Ok(statements) = syntax(&document) else { return refuse("It is not a policy document.") };
+    if document.get("Version").and_then(Value::as_str) != Some("2012-10-17") {
+        return refuse("Version must be \"2012-10-17\".");
+    }
+    for s in &statements {
+        let has = |key: &str| s.contains_key(key);
+        match kind {
+            OrganizationPolicyKind::Scp => {
+                if has("Principal") || has("NotPrincipal") {
+                    return refuse("SCPs do not support Principal or NotPrincipal.");
+                }
+                if !has("Action") && !has("NotAction") {
+                    return refuse("Each statement must contain Action or NotAction.");
+                }
+            }
+            OrganizationPolicyKind::Rcp => {
+                let effect = s.get("Effect").and_then(Value::as_str).unwrap_or_default();
+                if !effect.eq_ignore_ascii_case("deny") {
+                    return refuse("The Effect of a customer managed RCP must be Deny.");
+                }
+                if has("NotPrincipal") || has("NotAction") {
+                    return refuse("RCPs do not support NotPrincipal or NotAction.");
+                }
+                if s.get("Principal").and_then(Value::as_str) != Some("*") {
+                    return refuse("Each statement must contain \"Principal\": \"*\".");
+                }
+                let actions = s.get("Action").and_then(strings).unwrap_or_default();
+                if actions.is_empty() || actions.contains(&"*") {
+                    return refuse("Each statement must contain an Action that names its service (not \"*\").");
+                }
+                if !has("Resource") && !has("NotResource") {
+                    return refuse("Each statement must contain Resource or NotResource.");
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The document's shape: known keys, value types, operators. Returns the statements.
 fn syntax(document: &Value) -> Result<Vec<&Map<String, Value>>, Rejection> {
     let Value::Object(top) = document else { return reject(SYNTAX) };

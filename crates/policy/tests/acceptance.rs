@@ -1,8 +1,9 @@
 //! Runs `tests/data/policy-acceptance.json`: each case's document is accepted or refused by
-//! `monban_policy::acceptance` with IAM's message, as the source it cites recorded.
+//! `monban_policy::acceptance` with IAM's message, as the source it cites recorded; and
+//! `tests/data/organization-policy-acceptance.json`, Organizations' grammar of SCPs and RCPs.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use monban_policy::acceptance::{check, PolicyKind};
+use monban_policy::acceptance::{check, check_organization_policy, OrganizationPolicyKind, PolicyKind};
 use serde_json::Value;
 
 #[test]
@@ -39,6 +40,27 @@ fn every_case_is_accepted_or_refused_in_iam_s_words() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+#[test]
+fn every_organization_policy_case_is_accepted_or_refused() {
+    let data: Value = serde_json::from_str(include_str!("data/organization-policy-acceptance.json")).unwrap();
+    let mut failures = Vec::new();
+    for case in data["cases"].as_array().unwrap() {
+        let name = case["name"].as_str().unwrap();
+        assert!(case["source"].as_str().is_some_and(|s| s.starts_with("https://docs.aws.amazon.com/")), "{name}");
+        let kind = match case["kind"].as_str().unwrap() {
+            "scp" => OrganizationPolicyKind::Scp,
+            "rcp" => OrganizationPolicyKind::Rcp,
+            other => panic!("{name}: unknown kind {other}"),
+        };
+        let got = check_organization_policy(&case["document"].to_string(), kind);
+        let accept = case["expect"] == "accept";
+        if got.is_ok() != accept {
+            failures.push(format!("{name}: expected {}, got {got:?}", case["expect"]));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 /// The partition is the account's: an ARN of another partition is refused
 /// (terraform-aws-modules/terraform-aws-iam#39 shows IAM in aws-cn refusing `arn:aws:`).
 #[test]
@@ -65,6 +87,9 @@ proptest::proptest! {
                 for partition in ["aws", "aws-cn"] {
                     let _ = check(document, kind, partition);
                 }
+            }
+            for kind in [OrganizationPolicyKind::Scp, OrganizationPolicyKind::Rcp] {
+                let _ = check_organization_policy(document, kind);
             }
         }
     }

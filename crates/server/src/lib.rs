@@ -120,6 +120,9 @@ pub enum StartError {
     /// Bootstrap failed.
     #[error("{0}")]
     Bootstrap(String),
+    /// The data directory holds no account yet.
+    #[error("data directory `{}` holds no account: start `monban serve --data-dir {}` once first", .0.display(), .0.display())]
+    NoAccount(PathBuf),
     /// Another server uses the data directory.
     #[error("data directory `{}` is in use by another monban server (it holds `{}`)", .0.display(), .0.join("lock").display())]
     Locked(PathBuf),
@@ -365,6 +368,56 @@ impl Server {
         Ok(Server { state, generated_root })
     }
 
+    /// Adds a standalone account with new root credentials to the data directory of a stopped
+    /// server (`monban account create`): an account of the partition of those stored, with its
+    /// own root user and IAM entities, which requests reach through its credentials. `account_id`
+    /// is 12 digits not in use, or a new one is made.
+    pub async fn create_account(
+        data_dir: &std::path::Path,
+        account_id: Option<&str>,
+        secret_key: Option<[u8; 32]>,
+    ) -> Result<(String, RootCredentials), StartError> {
+        let missing = || StartError::NoAccount(data_dir.to_path_buf());
+        if !data_dir.join("monban.db").is_file() {
+            return Err(missing());
+        }
+        let (first, partition) = {
+            let store = Store::open(&data_dir.join("monban.db")).await?;
+            let first = store.accounts().await?.into_iter().next().ok_or_else(missing)?;
+            let partition = store.account_partition(&first).await?.as_deref().and_then(Partition::parse);
+            (first, partition.unwrap_or(Partition::Aws))
+        };
+        let config =
+            Config { data_dir: Some(data_dir.to_path_buf()), secret_key, partition, ..Config::ephemeral(&first) };
+        let server = Server::start(config).await?;
+        let state = &server.state;
+        let existing = state.store.accounts().await?;
+        let account = match account_id {
+            Some(id) if id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()) => {
+                if existing.iter().any(|a| a == id) {
+                    return Err(StartError::Bootstrap(format!(
+                        "account {id} exists already in {}",
+                        data_dir.display()
+                    )));
+                }
+                id.to_string()
+            }
+            Some(id) => return Err(StartError::Bootstrap(format!("`{id}` is not an account id (12 digits)"))),
+            None => new_account_id(&existing).map_err(|e| StartError::Bootstrap(e.message))?,
+        };
+        let now = util::iso8601(SystemTime::now());
+        state.store.ensure_account(&account, &now, partition.as_str()).await?;
+        let bootstrap = |e: ApiError| StartError::Bootstrap(e.message);
+        let credentials = RootCredentials {
+            access_key_id: util::random_id("AKIA", 20).map_err(bootstrap)?,
+            secret_access_key: util::random_secret().map_err(bootstrap)?,
+        };
+        install_root_key(state, &account, &credentials.access_key_id, &credentials.secret_access_key, &now)
+            .await
+            .map_err(bootstrap)?;
+        Ok((account, credentials))
+    }
+
     /// The shared state (for in-process tests and tools).
     pub fn state(&self) -> &State {
         &self.state
@@ -538,7 +591,7 @@ async fn bootstrap(state: &State) -> Result<Option<RootCredentials>, ApiError> {
     state.store.ensure_account(&config.account_id, &now, config.partition.as_str()).await?;
     if let (Some(id), Some(secret)) = (&config.root_access_key_id, &config.root_secret_access_key) {
         if state.store.access_key(id).await?.is_none() {
-            install_root_key(state, id, secret, &now).await?;
+            install_root_key(state, &config.account_id, id, secret, &now).await?;
         }
         return Ok(None);
     }
@@ -547,14 +600,26 @@ async fn bootstrap(state: &State) -> Result<Option<RootCredentials>, ApiError> {
     }
     let credentials =
         RootCredentials { access_key_id: util::random_id("AKIA", 20)?, secret_access_key: util::random_secret()? };
-    install_root_key(state, &credentials.access_key_id, &credentials.secret_access_key, &now).await?;
+    install_root_key(state, &config.account_id, &credentials.access_key_id, &credentials.secret_access_key, &now)
+        .await?;
     Ok(Some(credentials))
 }
 
-async fn install_root_key(state: &State, id: &str, secret: &str, now: &str) -> Result<(), ApiError> {
+/// A new account id (12 digits, not starting with 0) that no account of `existing` has.
+pub(crate) fn new_account_id(existing: &[String]) -> Result<String, ApiError> {
+    loop {
+        let digits = util::random_bytes::<12>()?;
+        let id: String = digits.iter().map(|d| char::from(b'0' + d % 10)).collect();
+        if !id.starts_with('0') && !existing.contains(&id) {
+            return Ok(id);
+        }
+    }
+}
+
+async fn install_root_key(state: &State, account: &str, id: &str, secret: &str, now: &str) -> Result<(), ApiError> {
     let key = AccessKey {
         access_key_id: id.into(),
-        account_id: state.config.account_id.clone(),
+        account_id: account.into(),
         user_name: None,
         secret: state.secrets.seal(secret)?,
         status: "Active".into(),

@@ -270,6 +270,17 @@ pub(crate) struct OrganizationFacts {
     pub(crate) id: Option<String>,
     pub(crate) path: Option<String>,
     pub(crate) scps: Vec<Vec<Arc<Policy>>>,
+    /// The RCP levels that apply to the account's resources, root first.
+    pub(crate) rcps: Vec<Vec<Arc<Policy>>>,
+}
+
+/// The services of those monban serves whose resources RCPs protect: STS (role assumption), and
+/// not IAM or Organizations ("Resource control policies (RCPs)": the list of supported services).
+const RCP_SERVICES: &[&str] = &["sts"];
+
+/// Whether the RCPs of a resource's account apply to `action` on it.
+pub(crate) fn rcp_covers(action: &str) -> bool {
+    action.split_once(':').is_some_and(|(service, _)| RCP_SERVICES.iter().any(|s| s.eq_ignore_ascii_case(service)))
 }
 
 /// The [`OrganizationFacts`] of `account`, read through the cache until the next write.
@@ -282,17 +293,25 @@ pub(crate) async fn facts(state: &State, account: &str) -> Result<Arc<Organizati
         None => OrganizationFacts::default(),
         Some(stored) => {
             let organization = Organization::parse(&stored.document)?;
-            let mut scps = Vec::new();
-            for level in organization.levels(account, SCP) {
-                let mut policies = Vec::with_capacity(level.len());
-                for id in level {
-                    if let Some((name, _, _, content)) = organization.policy(&id) {
-                        policies.push(state.policies.compile(&format!("service control policy {name}"), &content)?);
+            let compiled = |kind: &str, what: &str| -> Result<Vec<Vec<Arc<Policy>>>, ApiError> {
+                let mut levels = Vec::new();
+                for level in organization.levels(account, kind) {
+                    let mut policies = Vec::with_capacity(level.len());
+                    for id in level {
+                        if let Some((name, _, _, content)) = organization.policy(&id) {
+                            policies.push(state.policies.compile(&format!("{what} {name}"), &content)?);
+                        }
                     }
+                    levels.push(policies);
                 }
-                scps.push(policies);
+                Ok(levels)
+            };
+            OrganizationFacts {
+                id: Some(organization.id.clone()),
+                path: Some(organization.org_path(account)),
+                scps: compiled(SCP, "service control policy")?,
+                rcps: compiled(RCP, "resource control policy")?,
             }
-            OrganizationFacts { id: Some(organization.id.clone()), path: Some(organization.org_path(account)), scps }
         }
     };
     let facts = Arc::new(facts);

@@ -4,7 +4,13 @@ every call of a member account but not of the management account (AWS Organizati
 Reference; AWS Organizations User Guide, "Service control policies (SCPs)", "SCP evaluation",
 "Accessing member accounts in your organization")."""
 
-from helpers import ACCOUNT, allow, deny, expect_error, policy_doc
+import configparser
+import subprocess
+
+import boto3
+
+from helpers import (ACCOUNT, CLIENT_CONFIG, REGION, Clients, allow, deny, expect_error, monban_bin, policy_doc,
+                     serve_and_read_exports)
 
 SCP = "SERVICE_CONTROL_POLICY"
 
@@ -160,3 +166,86 @@ def test_the_root_user_of_a_member_account_is_limited_by_scps(server, root, assu
     assert {a["Id"] for a in listed["Accounts"]} == {ACCOUNT, member}
     code, _, stderr = aws(root, "organizations", "describe-policy", "--policy-id", "p-0000000000")
     assert code != 0 and "PolicyNotFoundException" in stderr
+
+
+def credentials_of(path):
+    parser = configparser.ConfigParser()
+    parser.read(path)
+    return parser["default"]["aws_access_key_id"], parser["default"]["aws_secret_access_key"]
+
+
+def clients_of(endpoint, key_id, secret, token=None):
+    session = boto3.Session(aws_access_key_id=key_id, aws_secret_access_key=secret, aws_session_token=token,
+                            region_name=REGION)
+    make = lambda service: session.client(service, endpoint_url=endpoint, config=CLIENT_CONFIG)  # noqa: E731
+    return Clients(iam=make("iam"), sts=make("sts"), org=make("organizations"), key_id=key_id, secret=secret,
+                   token=token)
+
+
+def assumed(endpoint, clients, role_arn, name):
+    creds = clients.sts.assume_role(RoleArn=role_arn, RoleSessionName=name)["Credentials"]
+    return clients_of(endpoint, creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"])
+
+
+def test_a_standalone_account_and_an_rcp_that_keeps_it_out(tmp_path):
+    """`monban account create` makes an account outside the organization; an RCP on a member
+    account denies role assumption from outside the organization, and detaching it lets it in."""
+    data = tmp_path / "data"
+    process, _ = serve_and_read_exports(("--data-dir", str(data), "--quiet"))
+    process.terminate()
+    process.wait(timeout=10)
+    outsider_id = "444455556666"
+    made = subprocess.run([str(monban_bin()), "account", "create", "--data-dir", str(data), "--account-id", outsider_id],
+                          capture_output=True, text=True, timeout=60)
+    assert made.returncode == 0 and made.stdout.strip() == outsider_id, made.stderr
+    assert oct((data / f"root-credentials.{outsider_id}").stat().st_mode & 0o777) == "0o600"
+    process, exported = serve_and_read_exports(("--data-dir", str(data), "--quiet"))
+    try:
+        endpoint = exported["AWS_ENDPOINT_URL"]
+        management = clients_of(endpoint, *credentials_of(data / "root-credentials"))
+        outsider = clients_of(endpoint, *credentials_of(data / f"root-credentials.{outsider_id}"))
+        assert outsider.sts.get_caller_identity()["Account"] == outsider_id
+
+        organization = management.org.create_organization()["Organization"]
+        root_id = management.org.list_roots()["Roots"][0]["Id"]
+        member = create_member(management, "shared")
+        management.iam.create_user(UserName="operator")
+        management.iam.put_user_policy(UserName="operator", PolicyName="p", PolicyDocument=policy_doc(allow("*")))
+        key = management.iam.create_access_key(UserName="operator")["AccessKey"]
+        operator = clients_of(endpoint, key["AccessKeyId"], key["SecretAccessKey"])
+        admin = assumed(endpoint, operator, f"arn:aws:iam::{member}:role/OrganizationAccountAccessRole", "admin")
+
+        # A role in the member account that trusts the organization's management account and the outsider.
+        trust = policy_doc({"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": [
+            f"arn:aws:iam::{account_of(management)}:root", f"arn:aws:iam::{outsider_id}:root"]}})
+        admin.iam.create_role(RoleName="shared", AssumeRolePolicyDocument=trust)
+        shared = f"arn:aws:iam::{member}:role/shared"
+        # Across accounts both sides must allow: the outsider's user needs its own policy too.
+        outsider.iam.create_user(UserName="visitor")
+        key = outsider.iam.create_access_key(UserName="visitor")["AccessKey"]
+        visitor = clients_of(endpoint, key["AccessKeyId"], key["SecretAccessKey"])
+        expect_error("AccessDenied", visitor.sts.assume_role, RoleArn=shared, RoleSessionName="visitor")
+        outsider.iam.put_user_policy(UserName="visitor", PolicyName="p", PolicyDocument=policy_doc(allow("sts:AssumeRole")))
+        assumed(endpoint, visitor, shared, "before")
+
+        management.org.enable_policy_type(RootId=root_id, PolicyType="RESOURCE_CONTROL_POLICY")
+        expect_error("MalformedPolicyDocumentException", management.org.create_policy, Name="bad", Description="",
+                     Type="RESOURCE_CONTROL_POLICY", Content=policy_doc(allow("sts:AssumeRole", Principal="*")))
+        keep_in = policy_doc({"Effect": "Deny", "Principal": "*", "Action": "sts:AssumeRole", "Resource": "*",
+                              "Condition": {"StringNotEqualsIfExists": {"aws:PrincipalOrgID": organization["Id"]}}})
+        rcp = management.org.create_policy(Name="org-only", Description="", Type="RESOURCE_CONTROL_POLICY",
+                                           Content=keep_in)["Policy"]["PolicySummary"]["Id"]
+        management.org.attach_policy(PolicyId=rcp, TargetId=member)
+        denied = expect_error("AccessDenied", visitor.sts.assume_role, RoleArn=shared, RoleSessionName="after")
+        assert "with an explicit deny in a resource control policy" in denied.response["Error"]["Message"]
+        assumed(endpoint, operator, shared, "insider")  # a principal of the organization still gets in
+        expect_error("InvalidInputException", management.org.detach_policy, PolicyId="p-RCPFullAWSAccess", TargetId=member)
+        management.org.detach_policy(PolicyId=rcp, TargetId=member)
+        assumed(endpoint, visitor, shared, "again")
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def account_of(clients):
+    return clients.sts.get_caller_identity()["Account"]

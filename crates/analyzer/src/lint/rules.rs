@@ -135,7 +135,13 @@ impl Context<'_, '_, '_, '_> {
                 Version::Absent => "add \"Version\": \"2012-10-17\": without it policy variables are literal text",
                 _ => "use \"Version\": \"2012-10-17\": with 2008-10-17 policy variables are literal text",
             };
-            out.push(self.at(FindingType::Warning, "MISSING_VERSION", message.to_string(), &[Step::Key("Version")]));
+            // Organizations refuses an SCP or RCP without it ("SCP syntax", "RCP syntax": every
+            // policy "must include a Version element with the value 2012-10-17").
+            let finding_type = match self.kind {
+                PolicyKind::Scp | PolicyKind::Rcp => FindingType::Error,
+                _ => FindingType::Warning,
+            };
+            out.push(self.at(finding_type, "MISSING_VERSION", message.to_string(), &[Step::Key("Version")]));
         }
         let (quota, code, finding_type) = quota(self.kind);
         let (limit, size) = (quota.value(), policy_size(self.doc.text));
@@ -242,6 +248,40 @@ impl Context<'_, '_, '_, '_> {
                         "RCP_SYNTAX_ERROR_PRINCIPAL",
                         "RCPs must use \"Principal\": \"*\"; narrow principals with conditions".into(),
                         &with(principal_key),
+                    ));
+                }
+                // "RCP syntax": Allow only in RCPFullAWSAccess; no NotAction; no "*" action; a
+                // Resource or NotResource in every statement.
+                if s.effect != Effect::Deny {
+                    out.push(self.at(
+                        FindingType::Error,
+                        "RCP_SYNTAX_ERROR_ALLOW",
+                        "the effect of an RCP you write must be Deny (Allow is only in RCPFullAWSAccess)".into(),
+                        &with("Effect"),
+                    ));
+                }
+                let action_key = if s.action.negated { "NotAction" } else { "Action" };
+                if s.action.negated {
+                    out.push(self.at(
+                        FindingType::Error,
+                        "RCP_SYNTAX_ERROR_NOT_ACTION",
+                        "RCPs do not support NotAction; list the actions to deny".into(),
+                        &with(action_key),
+                    ));
+                } else if s.action.written.iter().any(|a| &**a == "*") {
+                    out.push(self.at(
+                        FindingType::Error,
+                        "RCP_SYNTAX_ERROR_ACTION_WILDCARD",
+                        "an RCP's Action must name its service (`s3:*`), not `*`".into(),
+                        &with(action_key),
+                    ));
+                }
+                if s.resource.is_none() {
+                    out.push(self.at(
+                        FindingType::Error,
+                        "MISSING_RESOURCE",
+                        "add a `Resource` or `NotResource` element".into(),
+                        path,
                     ));
                 }
             }

@@ -207,6 +207,14 @@ impl TagPair for (String, String) {
     }
 }
 
+/// The organization policy type whose explicit deny refused a call, if that is what refused it:
+/// what a handler that words its own denial (AssumeRole) still tells.
+pub(crate) fn organization_deny(error: &ApiError) -> Option<&'static str> {
+    [PolicyType::Scp, PolicyType::Rcp].into_iter().map(PolicyType::phrase).find(|phrase| {
+        error.code == "AccessDenied" && error.message.ends_with(&format!("with an explicit deny in a {phrase}"))
+    })
+}
+
 /// What one API call asks the engine: the action, the resource and the keys beyond the defaults.
 pub struct Authorization<'a> {
     /// `iam:CreateUser`.
@@ -331,15 +339,35 @@ pub async fn check(state: &State, call: &CallContext<'_>, what: Authorization<'_
     for (k, v) in what.context {
         context.insert(&k, v);
     }
-    let request = Request::new(identity.caller()?, what.action, what.resource).with_context(context);
-    let mut with_resource;
-    let policies = match what.resource_policy {
-        Some(resource_policy) => {
-            with_resource = (*policies).clone();
-            with_resource.resource = Some(resource_policy);
-            &with_resource
+    // The resource's organization: `aws:ResourceOrgID`/`aws:ResourceOrgPaths`, and the RCPs that
+    // apply to it when the action's service is one RCPs cover.
+    let resource_account = monban_policy::arn::Arn::parse(what.resource).map(|arn| arn.account().to_string());
+    let resource_org = match resource_account.as_deref().filter(|a| !a.is_empty()) {
+        Some(account) if account == identity.account() => Some(organization.clone()),
+        Some(account) => Some(crate::organizations::facts(state, account).await?),
+        None => None,
+    };
+    let mut rcps = Vec::new();
+    if let Some(facts) = &resource_org {
+        if let Some(id) = &facts.id {
+            context.insert("aws:ResourceOrgID", ContextValue::single(id.clone()));
+            if let Some(path) = &facts.path {
+                context.insert("aws:ResourceOrgPaths", ContextValue::single(path.clone()));
+            }
         }
-        None => &*policies,
+        if crate::organizations::rcp_covers(what.action) {
+            rcps = facts.rcps.clone();
+        }
+    }
+    let request = Request::new(identity.caller()?, what.action, what.resource).with_context(context);
+    let mut with_extra;
+    let policies = if what.resource_policy.is_some() || !rcps.is_empty() {
+        with_extra = (*policies).clone();
+        with_extra.resource = what.resource_policy;
+        with_extra.rcps = rcps;
+        &with_extra
+    } else {
+        &*policies
     };
     let decision = authorize(&request, policies);
     let principal_id = match identity {

@@ -19,6 +19,7 @@ use crate::organizations::{
     new_id, CreateRequest, Member, OrgPolicy, Organization, Root, Unit, AWS_MANAGED, MAX_OU_DEPTH, RCP, SCP,
 };
 use crate::{util, Call};
+use monban_policy::acceptance::{check_organization_policy, OrganizationPolicyKind, ORGANIZATIONS_MALFORMED};
 use monban_policy::quotas::Quota;
 
 /// The handler of each Organizations operation, or `None` for those monban does not implement.
@@ -503,14 +504,7 @@ async fn create_account(call: &Call<'_>, input: &Value) -> Result<Value, ApiErro
     let role_name = optional(input, "RoleName").unwrap_or(ACCESS_ROLE).to_string();
     let requested = epoch(call);
     // A new account id that no account of this server has.
-    let existing = call.state.store.accounts().await?;
-    let account = loop {
-        let digits = util::random_bytes::<12>()?;
-        let id: String = digits.iter().map(|d| char::from(b'0' + d % 10)).collect();
-        if !id.starts_with('0') && !existing.contains(&id) {
-            break id;
-        }
-    };
+    let account = crate::new_account_id(&call.state.store.accounts().await?)?;
     let now = call.now();
     call.state.store.ensure_account(&account, &now, call.partition().as_str()).await?;
     // The access role: AdministratorAccess, trusted by the management account.
@@ -573,8 +567,9 @@ async fn list_create_account_status(call: &Call<'_>) -> Result<Value, ApiError> 
     Ok(json!({"CreateAccountStatuses": statuses}))
 }
 
-/// Checks a policy's content as Organizations does before storing it: a policy document that
-/// parses, within its type's size ("Quotas and service limits for AWS Organizations"; through an
+/// Checks a policy's content as Organizations does before storing it: its type's grammar
+/// (`monban_policy::acceptance`, which `monban lint --policy-type scp|rcp` agrees with), within its
+/// type's size ("Quotas and service limits for AWS Organizations"; through an
 /// SDK the content is kept exactly as given, so every character counts).
 fn check_content(kind: &str, content: &str) -> Result<(), ApiError> {
     let quota = if kind == RCP { Quota::RcpSize } else { Quota::ScpSize };
@@ -584,11 +579,12 @@ fn check_content(kind: &str, content: &str) -> Result<(), ApiError> {
             quota.value()
         )));
     }
-    monban_policy::Policy::parse(content).map(|_| ()).map_err(|e| {
-        ApiError::malformed_policy_document_exception(format!(
-            "The provided policy document does not meet the requirements of the specified policy type: {e}"
-        ))
-    })
+    let grammar = if kind == RCP { OrganizationPolicyKind::Rcp } else { OrganizationPolicyKind::Scp };
+    check_organization_policy(content, grammar).map_err(|why| ApiError::malformed_policy_document_exception(why.0))?;
+    // What Organizations accepts, the engine must be able to enforce.
+    monban_policy::Policy::parse(content)
+        .map(|_| ())
+        .map_err(|e| ApiError::malformed_policy_document_exception(format!("{ORGANIZATIONS_MALFORMED} {e}")))
 }
 
 /// How many policies of `kind` one target may have attached.
@@ -759,6 +755,9 @@ async fn detach_policy(call: &Call<'_>, input: &Value) -> Result<Value, ApiError
         let kind = o.policy(&policy).ok_or_else(policy_not_found)?.2;
         if !o.is_target(&target) {
             return Err(target_not_found());
+        }
+        if policy == "p-RCPFullAWSAccess" {
+            return Err(ApiError::invalid_input_exception("You can't detach this Amazon Web Services Managed Policy."));
         }
         if !o.attachments.iter().any(|(p, t)| *p == policy && *t == target) {
             return Err(ApiError::policy_not_attached("The policy isn't attached to the specified target in the specified root."));

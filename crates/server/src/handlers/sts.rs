@@ -282,7 +282,15 @@ async fn assume_role(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> 
         }
     };
     authz.resource_policy = Some(trust.clone());
-    call.authorize(authz).await.map_err(|e| if e.code == "AccessDenied" { denied() } else { e })?;
+    // The role's existence is not told, but an organization's policy that denies is, as AWS
+    // does ("with an explicit deny in a resource control policy").
+    call.authorize(authz).await.map_err(|e| match e.code {
+        "AccessDenied" => match crate::auth::organization_deny(&e) {
+            Some(by) => ApiError::access_denied(format!("{} with an explicit deny in a {by}", denied().message)),
+            None => denied(),
+        },
+        _ => e,
+    })?;
     // Session tags need `sts:TagSession` ("Passing session tags in AWS STS"), and a source identity
     // `sts:SetSourceIdentity` ("Monitor and control actions taken with assumed roles"), each allowed
     // by the caller's policies and by the role's trust policy.
