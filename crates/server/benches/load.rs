@@ -121,6 +121,78 @@ fn setup(addr: SocketAddr, root: &SigningKey) -> Fixture {
     Fixture { user, user_name: name, role_arn: role.field("Arn").unwrap().to_string() }
 }
 
+/// The same caller in a member account of an organization whose SCPs apply at three levels (the
+/// root, an organizational unit, the account): what SCP evaluation adds to every call. Each level
+/// holds FullAWSAccess and a policy that denies something else, so every level is evaluated.
+fn setup_member(addr: SocketAddr, root: &SigningKey, management: &Fixture) -> Fixture {
+    let mut client = Client::connect(addr).unwrap();
+    let json = |reply: common::Reply| -> serde_json::Value {
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        serde_json::from_str(&reply.body).unwrap()
+    };
+    let mut org =
+        |op: &str, input: serde_json::Value| json(client.call_organizations(root, op, &input.to_string()).unwrap());
+    // A server that already has the organization (an earlier run against the same endpoint) is fine.
+    let _ = org("CreateOrganization", serde_json::json!({"FeatureSet": "ALL"}));
+    let root_id = org("ListRoots", serde_json::json!({}))["Roots"][0]["Id"].as_str().unwrap().to_string();
+    let name = &management.user_name;
+    let unit = org("CreateOrganizationalUnit", serde_json::json!({"ParentId": root_id, "Name": name}))
+        ["OrganizationalUnit"]["Id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let request =
+        org("CreateAccount", serde_json::json!({"Email": format!("{name}@example.com"), "AccountName": name}))
+            ["CreateAccountStatus"]["Id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+    let account = org("DescribeCreateAccountStatus", serde_json::json!({"CreateAccountRequestId": request}))
+        ["CreateAccountStatus"]["AccountId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    org(
+        "MoveAccount",
+        serde_json::json!({"AccountId": account, "SourceParentId": root_id, "DestinationParentId": unit}),
+    );
+    for (i, target) in [&root_id, &unit, &account].into_iter().enumerate() {
+        let content = format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Deny","Action":"iam:DeleteAccountAlias","Resource":"*","Condition":{{"StringEquals":{{"aws:PrincipalTag/level":"{i}"}}}}}}]}}"#
+        );
+        let policy = org(
+            "CreatePolicy",
+            serde_json::json!({"Name": format!("{name}-{i}"), "Description": "", "Type": "SERVICE_CONTROL_POLICY", "Content": content}),
+        )["Policy"]["PolicySummary"]["Id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        org("AttachPolicy", serde_json::json!({"PolicyId": policy, "TargetId": target}));
+    }
+    // The member account's administrator, through the access role CreateAccount made.
+    let access_role = format!("arn:aws:iam::{account}:role/OrganizationAccountAccessRole");
+    let admin = common::assume(&mut client, &management.user, &access_role, "setup")
+        .unwrap_or_else(|r| panic!("AssumeRole into the member account: {}", r.body));
+    let mut ok = |action: &str, params: &[(&str, &str)]| {
+        let reply = client.call(&admin, action, params).unwrap();
+        assert_eq!(reply.status, 200, "{action}: {}", reply.body);
+        reply
+    };
+    let user = ok("CreateUser", &[("UserName", name)]);
+    let user_arn = user.field("Arn").unwrap().to_string();
+    let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow",
+        "Action":["iam:GetUser","iam:CreateUser","iam:ListPolicies","sts:AssumeRole"],"Resource":"*"}]}"#;
+    ok("PutUserPolicy", &[("UserName", name), ("PolicyName", "load"), ("PolicyDocument", policy)]);
+    let key = ok("CreateAccessKey", &[("UserName", name)]);
+    let user = common::key(key.field("AccessKeyId").unwrap(), key.field("SecretAccessKey").unwrap());
+    let trust = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"{user_arn}"}},
+        "Action":"sts:AssumeRole"}}]}}"#
+    );
+    let role = ok("CreateRole", &[("RoleName", name), ("AssumeRolePolicyDocument", &trust)]);
+    Fixture { user, user_name: name.clone(), role_arn: role.field("Arn").unwrap().to_string() }
+}
+
 #[derive(Clone, Copy)]
 enum Operation {
     GetUser,
@@ -280,29 +352,39 @@ fn main() {
     );
     let mut missed = Vec::new();
     let measure = |mode: &str, addr: SocketAddr, root: &SigningKey, missed: &mut Vec<String>| {
-        let fixture = setup(addr, root);
-        for op in operations.iter().copied() {
-            let o = run(addr, &fixture, op, connections, limit);
-            let rate = o.requests as f64 / o.elapsed.as_secs_f64();
-            let (p50, p99) = (percentile(&o.latencies, 0.50), percentile(&o.latencies, 0.99));
-            // Of an external server, the allocations are not this process's to count.
-            let allocations = if mode == "external" {
-                "-".to_string()
-            } else {
-                format!("{:.0}", o.allocations as f64 / o.requests.max(1) as f64)
-            };
-            println!(
-                "{mode:<10} {:<18} {:>9} {:>7} {rate:>10.0} {p50:>8.2} {p99:>8.2} {allocations:>11}",
-                op.name(),
-                o.requests,
-                o.errors
-            );
-            if let Some(e) = &o.first_error {
-                println!("    first error: {}", e.chars().take(300).collect::<String>());
-            }
-            let target = if op.is_write() { 1_000.0 } else { 5_000.0 };
-            if mode == "durable" && (rate < target || p99 >= 10.0 || o.errors > 0) {
-                missed.push(format!("{mode} {}", op.name()));
+        let management = setup(addr, root);
+        // The durable server is measured a second time with the caller in a member account
+        // under three levels of SCPs.
+        let mut fixtures = vec![(mode.to_string(), management)];
+        if mode == "durable" {
+            let member = setup_member(addr, root, &fixtures[0].1);
+            fixtures.push(("scp x3".to_string(), member));
+        }
+        for (mode, fixture) in &fixtures {
+            let mode = mode.as_str();
+            for op in operations.iter().copied() {
+                let o = run(addr, fixture, op, connections, limit);
+                let rate = o.requests as f64 / o.elapsed.as_secs_f64();
+                let (p50, p99) = (percentile(&o.latencies, 0.50), percentile(&o.latencies, 0.99));
+                // Of an external server, the allocations are not this process's to count.
+                let allocations = if mode == "external" {
+                    "-".to_string()
+                } else {
+                    format!("{:.0}", o.allocations as f64 / o.requests.max(1) as f64)
+                };
+                println!(
+                    "{mode:<10} {:<18} {:>9} {:>7} {rate:>10.0} {p50:>8.2} {p99:>8.2} {allocations:>11}",
+                    op.name(),
+                    o.requests,
+                    o.errors
+                );
+                if let Some(e) = &o.first_error {
+                    println!("    first error: {}", e.chars().take(300).collect::<String>());
+                }
+                let target = if op.is_write() { 1_000.0 } else { 5_000.0 };
+                if mode == "durable" && (rate < target || p99 >= 10.0 || o.errors > 0) {
+                    missed.push(format!("{mode} {}", op.name()));
+                }
             }
         }
     };

@@ -159,6 +159,24 @@ impl Client {
         (all, body)
     }
 
+    /// Calls an AWS Organizations operation (the JSON 1.1 protocol) with `input`, signed by `key`.
+    pub fn call_organizations(&mut self, key: &SigningKey, operation: &str, input: &str) -> io::Result<Reply> {
+        let target = format!("AWSOrganizationsV20161128.{operation}");
+        let content_type = "application/x-amz-json-1.1";
+        let headers: Vec<(&str, &[u8])> = vec![
+            ("host", self.host.as_bytes()),
+            ("content-type", content_type.as_bytes()),
+            ("x-amz-target", target.as_bytes()),
+        ];
+        let request =
+            Request { method: "POST", path: "/", query: "", headers: &headers, body: Body::Bytes(input.as_bytes()) };
+        let signed = signer::sign_headers(&request, key, "us-east-1", "organizations", SystemTime::now());
+        let mut all =
+            vec![("content-type".to_string(), content_type.to_string()), ("x-amz-target".to_string(), target)];
+        all.extend(signed.into_iter().map(|(n, v)| (n.to_string(), v)));
+        self.send("POST", "/", &all, input.as_bytes())
+    }
+
     /// Sends one request as given (no signing) and reads the reply.
     pub fn send(&mut self, method: &str, target: &str, headers: &[(String, String)], body: &[u8]) -> io::Result<Reply> {
         if self.closed {
