@@ -153,6 +153,14 @@ errors! {
     policy_in_use => "PolicyInUseException", 400;
     /// Organizations: no root has the id.
     root_not_found => "RootNotFoundException", 400;
+    /// IAM: the account is in no organization.
+    organization_not_found => "OrganizationNotFoundException", 400;
+    /// IAM: the caller's account is not the management account (centralized root access).
+    account_not_management_or_delegated_administrator => "AccountNotManagementOrDelegatedAdministratorException", 400;
+    /// IAM: the organization does not have all features.
+    organization_not_in_all_features_mode => "OrganizationNotInAllFeaturesModeException", 400;
+    /// IAM: Organizations has no trusted access for IAM.
+    service_access_not_enabled => "ServiceAccessNotEnabledException", 400;
     /// Organizations: no CreateAccount request has the id.
     create_account_status_not_found => "CreateAccountStatusNotFoundException", 400;
 }

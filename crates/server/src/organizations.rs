@@ -57,6 +57,13 @@ pub(crate) struct Organization {
     pub(crate) attachments: Vec<(String, String)>,
     #[serde(default)]
     pub(crate) create_requests: Vec<CreateRequest>,
+    /// The service principals with trusted access (EnableAWSServiceAccess).
+    #[serde(default)]
+    pub(crate) service_access: Vec<String>,
+    /// IAM's centralized root access features enabled for the organization (`RootSessions`,
+    /// `RootCredentialsManagement`).
+    #[serde(default)]
+    pub(crate) root_features: Vec<String>,
 }
 
 /// The organization's one root.

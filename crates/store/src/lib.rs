@@ -411,6 +411,9 @@ pub enum SessionKind {
     Root,
     /// A federated user's, made by an IAM user or root (GetFederationToken).
     FederatedUser,
+    /// A member account's root user's, opened by the management account (AssumeRoot) and limited
+    /// by its task policy.
+    RootTask,
 }
 
 impl SessionKind {
@@ -420,6 +423,7 @@ impl SessionKind {
             SessionKind::User => "user",
             SessionKind::Root => "root",
             SessionKind::FederatedUser => "federated-user",
+            SessionKind::RootTask => "root-task",
         }
     }
 
@@ -428,6 +432,7 @@ impl SessionKind {
             "user" => SessionKind::User,
             "root" => SessionKind::Root,
             "federated-user" => SessionKind::FederatedUser,
+            "root-task" => SessionKind::RootTask,
             _ => SessionKind::Role,
         }
     }

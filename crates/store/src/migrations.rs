@@ -19,6 +19,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (8, include_str!("../migrations/0008_last_accessed.sql")),
     (9, include_str!("../migrations/0009_credentials_and_providers.sql")),
     (10, include_str!("../migrations/0010_organizations.sql")),
+    (11, include_str!("../migrations/0011_root_task_sessions.sql")),
 ];
 
 /// Applies every migration newer than the database's version.

@@ -249,3 +249,35 @@ def test_a_standalone_account_and_an_rcp_that_keeps_it_out(tmp_path):
 
 def account_of(clients):
     return clients.sts.get_caller_identity()["Account"]
+
+
+def test_assume_root_opens_a_task_limited_root_session_in_a_member_account(server, root, make_user):
+    """Centralized root access (IAM User Guide, "Centrally manage root access for member accounts";
+    STS API Reference, AssumeRoot): trusted access for IAM, root sessions enabled, then a short
+    root session in a member account that can do only what its task policy leaves."""
+    root.org.create_organization()
+    member = create_member(root, "audited")
+    expect_error("ServiceAccessNotEnabledException", root.iam.enable_organizations_root_sessions)
+    root.org.enable_aws_service_access(ServicePrincipal="iam.amazonaws.com")
+    assert root.org.list_aws_service_access_for_organization()["EnabledServicePrincipals"][0]["ServicePrincipal"] == "iam.amazonaws.com"
+    auditor = make_user("auditor", allow("sts:AssumeRoot", f"arn:aws:iam::{member}:root"))
+    task = {"arn": "arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials"}
+    expect_error("AccessDenied", auditor.sts.assume_root, TargetPrincipal=member, TaskPolicyArn=task)
+    enabled = root.iam.enable_organizations_root_sessions()
+    assert enabled["EnabledFeatures"] == ["RootSessions"]
+    assert root.iam.list_organizations_features()["EnabledFeatures"] == ["RootSessions"]
+
+    credentials = auditor.sts.assume_root(TargetPrincipal=member, TaskPolicyArn=task, DurationSeconds=900)["Credentials"]
+    session = server.clients(credentials["AccessKeyId"], credentials["SecretAccessKey"], credentials["SessionToken"])
+    assert session.sts.get_caller_identity()["Arn"] == f"arn:aws:iam::{member}:root"
+    session.iam.list_access_keys()  # auditing root's credentials is the task
+    session.iam.get_account_summary()
+    expect_error("AccessDenied", session.iam.create_user, UserName="not-the-task")
+    # Only member accounts, only task policies, only for callers allowed sts:AssumeRoot on that root.
+    expect_error("AccessDenied", auditor.sts.assume_root, TargetPrincipal=ACCOUNT, TaskPolicyArn=task)
+    expect_error("InvalidParameterValue", auditor.sts.assume_root, TargetPrincipal=member,
+                 TaskPolicyArn={"arn": "arn:aws:iam::aws:policy/AdministratorAccess"})
+    other = make_user("other", allow("sts:AssumeRole"))
+    expect_error("AccessDenied", other.sts.assume_root, TargetPrincipal=member, TaskPolicyArn=task)
+    root.iam.disable_organizations_root_sessions()
+    expect_error("AccessDenied", auditor.sts.assume_root, TargetPrincipal=member, TaskPolicyArn=task)

@@ -32,7 +32,7 @@ pub(super) async fn key_record(state: &State, key_id: &str) -> Result<Option<Key
             SessionKind::User => Some(PrincipalKind::User),
             // Root made it when the id is the account's.
             SessionKind::FederatedUser if session.role_id != session.account_id => Some(PrincipalKind::User),
-            SessionKind::Root | SessionKind::FederatedUser => None,
+            SessionKind::Root | SessionKind::RootTask | SessionKind::FederatedUser => None,
         };
         let principal = match kind {
             Some(kind) => state.store.principal_by_id(&session.role_id).await?.filter(|p| p.kind == kind),
@@ -132,7 +132,7 @@ pub async fn authenticate(
                 (SessionKind::User, Some(user)) => {
                     Identity::User { account, user, access_key_id: key_id.clone(), session: Some(boxed) }
                 }
-                (SessionKind::Root, _) => Identity::Root {
+                (SessionKind::Root | SessionKind::RootTask, _) => Identity::Root {
                     account,
                     partition: state.config.partition,
                     access_key_id: key_id.clone(),

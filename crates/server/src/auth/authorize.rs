@@ -7,7 +7,7 @@ use std::time::SystemTime;
 
 use monban_policy::eval::PolicySet;
 use monban_policy::{authorize, context, ContextValue, Outcome, Policy, PolicyType, Request};
-use monban_store::{Principal, PrincipalKind};
+use monban_store::{Principal, PrincipalKind, SessionKind};
 
 use crate::error::ApiError;
 use crate::{managed, State};
@@ -96,12 +96,18 @@ pub async fn policy_set(state: &State, identity: &Identity) -> Result<Arc<Policy
         Ok(Some(policies))
     };
     let boundary_arn = match identity {
-        // Root has every permission in its account; only SCPs limit it.
-        Identity::Root { .. } => {
+        // Root has every permission in its account; only SCPs limit it, and a root session's task
+        // policy (AssumeRoot), whose denies apply as an identity policy's would: the task policies
+        // are deny-only (IAM User Guide, "Perform a privileged task on an AWS Organizations member
+        // account").
+        Identity::Root { session, .. } => {
             set.identity.push(Arc::new(
                 Policy::parse(r#"{"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}}"#)
                     .map_err(|e| ApiError::internal(e.to_string()))?,
             ));
+            if let Some(session) = session.as_deref().filter(|s| s.kind == SessionKind::RootTask) {
+                set.identity.extend(session_policies(session)?.unwrap_or_default());
+            }
             None
         }
         Identity::User { user, .. } => {
@@ -225,12 +231,16 @@ pub struct Authorization<'a> {
     pub context: Vec<(String, ContextValue)>,
     /// The resource's own policy (a role's trust policy for `sts:AssumeRole`).
     pub resource_policy: Option<Arc<Policy>>,
+    /// Whose the resource is, when not the account its ARN names: AssumeRoot names a member
+    /// account's root, which the management account's identity policies alone authorize (the
+    /// organization, not a resource policy, is what lets them).
+    pub resource_account: Option<&'a str>,
 }
 
 impl<'a> Authorization<'a> {
     /// An action on a resource with only the default context.
     pub fn new(action: &'a str, resource: &'a str) -> Authorization<'a> {
-        Authorization { action, resource, context: Vec::new(), resource_policy: None }
+        Authorization { action, resource, context: Vec::new(), resource_policy: None, resource_account: None }
     }
 
     /// Adds a single-valued key.
@@ -285,7 +295,8 @@ pub async fn check(state: &State, call: &CallContext<'_>, what: Authorization<'_
     let identity = call.identity;
     own_session_limits(identity, &what)?;
     let organization = crate::organizations::facts(state, identity.account()).await?;
-    if matches!(identity, Identity::Root { .. }) && organization.scps.is_empty() {
+    let task = matches!(identity, Identity::Root { session: Some(s), .. } if s.kind == SessionKind::RootTask);
+    if matches!(identity, Identity::Root { .. }) && organization.scps.is_empty() && !task {
         // AWS: the root user has full access to its account; in a member account, SCPs limit it.
         return Ok(());
     }
@@ -359,7 +370,10 @@ pub async fn check(state: &State, call: &CallContext<'_>, what: Authorization<'_
             rcps = facts.rcps.clone();
         }
     }
-    let request = Request::new(identity.caller()?, what.action, what.resource).with_context(context);
+    let mut request = Request::new(identity.caller()?, what.action, what.resource).with_context(context);
+    if let Some(account) = what.resource_account {
+        request = request.with_resource_account(account);
+    }
     let mut with_extra;
     let policies = if what.resource_policy.is_some() || !rcps.is_empty() {
         with_extra = (*policies).clone();
@@ -433,6 +447,10 @@ fn own_session_limits(identity: &Identity, what: &Authorization<'_>) -> Result<(
     else {
         return Ok(());
     };
+    // The limits below are GetSessionToken's; an AssumeRoot session has its task policy instead.
+    if session.kind == SessionKind::RootTask {
+        return Ok(());
+    }
     let refused = if action.starts_with("iam:") && session.mfa_authenticated.is_none() {
         "temporary credentials from GetSessionToken call IAM only when they were issued with MFA"
     } else if action.starts_with("sts:")

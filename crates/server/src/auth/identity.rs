@@ -2,7 +2,7 @@
 
 use monban_policy::arn::{Arn, Partition};
 use monban_policy::Caller;
-use monban_store::{Principal, Session};
+use monban_store::{Principal, Session, SessionKind};
 
 use crate::error::ApiError;
 
@@ -132,6 +132,10 @@ impl Identity {
     pub(super) fn cache_key(&self) -> String {
         match self {
             Identity::Session { session, .. } | Identity::Federated { session, .. } => {
+                format!("{}|{}", self.account(), session.access_key_id)
+            }
+            // A root session from AssumeRoot has its task policy: not the root user's policy set.
+            Identity::Root { session: Some(session), .. } if session.kind == SessionKind::RootTask => {
                 format!("{}|{}", self.account(), session.access_key_id)
             }
             _ => format!("{}|{}", self.account(), self.arn()),

@@ -55,6 +55,9 @@ pub(crate) fn handler(op: OrganizationsOperation) -> Option<Handler<Organization
         Op::ListTargetsForPolicy => |_, c, i| Box::pin(list_targets_for_policy(c, i)),
         Op::EnablePolicyType => |_, c, i| Box::pin(enable_policy_type(c, i)),
         Op::DisablePolicyType => |_, c, i| Box::pin(disable_policy_type(c, i)),
+        Op::EnableAWSServiceAccess => |_, c, i| Box::pin(service_access(c, i, true)),
+        Op::DisableAWSServiceAccess => |_, c, i| Box::pin(service_access(c, i, false)),
+        Op::ListAWSServiceAccessForOrganization => |_, c, _| Box::pin(list_service_access(c)),
         _ => return None,
     };
     Some(handler)
@@ -241,6 +244,8 @@ async fn create_organization(call: &Call<'_>, input: &Value) -> Result<Value, Ap
         policies: Vec::new(),
         attachments: Vec::new(),
         create_requests: Vec::new(),
+        service_access: Vec::new(),
+        root_features: Vec::new(),
     };
     let mut organization = organization;
     organization.accounts[0].parent = organization.root.id.clone();
@@ -876,4 +881,90 @@ async fn disable_policy_type(call: &Call<'_>, input: &Value) -> Result<Value, Ap
     })
     .await?;
     Ok(json!({"Root": root_json(call, &organization)}))
+}
+
+/// EnableAWSServiceAccess / DisableAWSServiceAccess: trusted access for a service principal
+/// (what IAM's centralized root access needs of `iam.amazonaws.com`).
+async fn service_access(call: &Call<'_>, input: &Value, enable: bool) -> Result<Value, ApiError> {
+    let principal = text(input, "ServicePrincipal").to_string();
+    let action = if enable { "organizations:EnableAWSServiceAccess" } else { "organizations:DisableAWSServiceAccess" };
+    let organization = managed(call, action, |_| None).await?;
+    change(call, &organization, move |o| {
+        o.service_access.retain(|p| *p != principal);
+        if enable {
+            o.service_access.push(principal);
+        } else if principal == IAM_SERVICE {
+            // Without trusted access IAM's centralized root access is off.
+            o.root_features.clear();
+        }
+        Ok(())
+    })
+    .await?;
+    Ok(json!({}))
+}
+
+async fn list_service_access(call: &Call<'_>) -> Result<Value, ApiError> {
+    let organization = managed(call, "organizations:ListAWSServiceAccessForOrganization", |_| None).await?;
+    let enabled: Vec<Value> = organization
+        .service_access
+        .iter()
+        .map(|p| json!({"ServicePrincipal": p, "DateEnabled": organization.accounts.first().map_or(0.0, |a| a.joined)}))
+        .collect();
+    Ok(json!({"EnabledServicePrincipals": enabled}))
+}
+
+/// IAM's service principal, which centralized root access needs trusted access for.
+const IAM_SERVICE: &str = "iam.amazonaws.com";
+
+/// IAM's centralized root access for member accounts (IAM User Guide, "Centrally manage root
+/// access for member accounts"): EnableOrganizationsRootSessions and
+/// EnableOrganizationsRootCredentialsManagement (with their Disable and ListOrganizationsFeatures),
+/// called from the management account of an organization with all features and trusted access for
+/// IAM. `RootSessions` is what lets AssumeRoot open a root session in a member account.
+pub(crate) async fn root_access(call: &Call<'_>, op: crate::operation::IamOperation) -> Result<Value, ApiError> {
+    use crate::operation::IamOperation as Op;
+    call.authorize(Authorization::new(op.action(), "*")).await?;
+    let stored = call.state.store.organization_of(call.account()).await?.ok_or_else(|| {
+        ApiError::organization_not_found(
+            "The request was rejected because no organization is associated with your account.",
+        )
+    })?;
+    let organization = Organization::parse(&stored.document)?;
+    if organization.management_account != call.account() {
+        return Err(ApiError::account_not_management_or_delegated_administrator(
+            "The request was rejected because the account making the request is not the management account or delegated administrator account for centralized root access.",
+        ));
+    }
+    if organization.feature_set != "ALL" {
+        return Err(ApiError::organization_not_in_all_features_mode(
+            "The request was rejected because your organization does not have All features enabled.",
+        ));
+    }
+    if !organization.service_access.iter().any(|p| p == IAM_SERVICE) {
+        return Err(ApiError::service_access_not_enabled(
+            "The request was rejected because trusted access is not enabled for IAM in AWS Organizations.",
+        ));
+    }
+    let change_to = match op {
+        Op::EnableOrganizationsRootSessions => Some(("RootSessions", true)),
+        Op::DisableOrganizationsRootSessions => Some(("RootSessions", false)),
+        Op::EnableOrganizationsRootCredentialsManagement => Some(("RootCredentialsManagement", true)),
+        Op::DisableOrganizationsRootCredentialsManagement => Some(("RootCredentialsManagement", false)),
+        _ => None,
+    };
+    let features = match change_to {
+        None => organization.root_features.clone(),
+        Some((feature, enable)) => {
+            change(call, &organization, move |o| {
+                o.root_features.retain(|f| f != feature);
+                if enable {
+                    o.root_features.push(feature.to_string());
+                    o.root_features.sort();
+                }
+                Ok(o.root_features.clone())
+            })
+            .await?
+        }
+    };
+    Ok(json!({"OrganizationId": organization.id, "EnabledFeatures": features}))
 }

@@ -27,9 +27,9 @@ pub(crate) fn handler(op: StsOperation) -> Option<Handler<StsOperation>> {
         Op::DecodeAuthorizationMessage => |_, c, i| Box::pin(decode_authorization_message(c, i)),
         Op::GetSessionToken => |_, c, i| Box::pin(get_session_token(c, i)),
         Op::GetFederationToken => |_, c, i| Box::pin(get_federation_token(c, i)),
+        Op::AssumeRoot => |_, c, i| Box::pin(assume_root(c, i)),
         Op::AssumeRoleWithSAML
         | Op::AssumeRoleWithWebIdentity
-        | Op::AssumeRoot
         | Op::GetDelegatedAccessToken
         | Op::GetWebIdentityToken => return None,
     };
@@ -343,4 +343,57 @@ async fn assume_role(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> 
         out["SourceIdentity"] = Value::String(source.clone());
     }
     Ok(out)
+}
+
+/// The task policies AssumeRoot takes: AWS managed policies under `root-task/` (IAM User Guide,
+/// "Perform a privileged task on an AWS Organizations member account").
+const ROOT_TASK_POLICIES: &str = ":iam::aws:policy/root-task/";
+
+/// AssumeRoot: a short root session (at most 15 minutes) in a member account, opened from the
+/// management account of an organization whose centralized root access has root sessions enabled
+/// (IAM's EnableOrganizationsRootSessions), limited by its task policy (STS API Reference,
+/// AssumeRoot). The caller needs `sts:AssumeRoot` on the member account's root
+/// (`arn:aws:iam::TARGET:root`, with `sts:TaskPolicyArn`).
+async fn assume_root(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
+    let target = text(input, "TargetPrincipal").to_string();
+    let task_arn = input.pointer("/TaskPolicyArn/arn").and_then(Value::as_str).unwrap_or_default().to_string();
+    let root_arn = format!("arn:{}:iam::{target}:root", call.partition());
+    let mut authz = Authorization::new("sts:AssumeRoot", &root_arn).with("sts:TaskPolicyArn", task_arn.as_str());
+    authz.resource_account = Some(call.account());
+    call.authorize(authz).await?;
+    let refused = |why: &str| {
+        ApiError::access_denied(format!(
+            "User: {} is not authorized to perform: sts:AssumeRoot on resource: {root_arn}: {why}",
+            call.identity().arn()
+        ))
+    };
+    if matches!(call.identity(), Identity::Root { .. }) {
+        return Err(refused("the root user cannot call AssumeRoot"));
+    }
+    let organization = match call.state.store.organization_of(call.account()).await? {
+        Some(stored) => crate::organizations::Organization::parse(&stored.document)?,
+        None => return Err(refused("the account is in no organization")),
+    };
+    if organization.management_account != call.account() {
+        return Err(refused("only the management account opens root sessions"));
+    }
+    if !organization.root_features.iter().any(|f| f == "RootSessions") {
+        return Err(refused("root sessions are not enabled for the organization (EnableOrganizationsRootSessions)"));
+    }
+    if target == organization.management_account || organization.account(&target).is_none() {
+        return Err(refused("the target is not a member account of the organization"));
+    }
+    let task = match task_arn.contains(ROOT_TASK_POLICIES) {
+        true => crate::managed::get(&task_arn, call.partition()),
+        false => None,
+    };
+    let Some(task) = task else {
+        return Err(ApiError::invalid_parameter_value(format!("{task_arn} is not a root task policy")));
+    };
+    let duration = input.get("DurationSeconds").and_then(Value::as_i64).unwrap_or(900).min(900);
+    let (mut session, credentials) =
+        issue(call, &target, SessionKind::RootTask, target.clone(), String::new(), "", duration)?;
+    session.session_policy = Some(json!([task.document]).to_string());
+    call.state.store.create_session(&session).await?;
+    Ok(json!({"Credentials": credentials}))
 }

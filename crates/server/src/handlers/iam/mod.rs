@@ -411,15 +411,16 @@ pub(crate) fn handler(op: IamOperation) -> Option<Handler<IamOperation>> {
         Op::DeleteServiceLinkedRole => |_, c, i| Box::pin(service_roles::delete(c, i)),
         Op::GetServiceLinkedRoleDeletionStatus => |_, c, i| Box::pin(service_roles::deletion_status(c, i)),
         Op::ListPoliciesGrantingServiceAccess => |_, c, i| Box::pin(policies_granting_service_access(c, i)),
+        Op::EnableOrganizationsRootSessions
+        | Op::DisableOrganizationsRootSessions
+        | Op::EnableOrganizationsRootCredentialsManagement
+        | Op::DisableOrganizationsRootCredentialsManagement
+        | Op::ListOrganizationsFeatures => |op, c, _| Box::pin(crate::handlers::organizations::root_access(c, op)),
         Op::AcceptDelegationRequest
         | Op::AcquireRole
         | Op::AssociateDelegationRequest
         | Op::CreateDelegationRequest
-        | Op::DisableOrganizationsRootCredentialsManagement
-        | Op::DisableOrganizationsRootSessions
         | Op::DisableOutboundWebIdentityFederation
-        | Op::EnableOrganizationsRootCredentialsManagement
-        | Op::EnableOrganizationsRootSessions
         | Op::EnableOutboundWebIdentityFederation
         | Op::GenerateOrganizationsAccessReport
         | Op::GetAccountProperties
@@ -429,7 +430,6 @@ pub(crate) fn handler(op: IamOperation) -> Option<Handler<IamOperation>> {
         | Op::GetOutboundWebIdentityFederationInfo
         | Op::GetRoleTemplateVersion
         | Op::ListDelegationRequests
-        | Op::ListOrganizationsFeatures
         | Op::PutAccountProperties
         | Op::RejectDelegationRequest
         | Op::SendDelegationToken
