@@ -161,6 +161,12 @@ errors! {
     organization_not_in_all_features_mode => "OrganizationNotInAllFeaturesModeException", 400;
     /// IAM: Organizations has no trusted access for IAM.
     service_access_not_enabled => "ServiceAccessNotEnabledException", 400;
+    /// Organizations: the account is a delegated administrator for the service already.
+    account_already_registered => "AccountAlreadyRegisteredException", 400;
+    /// Organizations: the account is no delegated administrator.
+    account_not_registered => "AccountNotRegisteredException", 400;
+    /// Organizations: the management account cannot leave its organization.
+    master_cannot_leave_organization => "MasterCannotLeaveOrganizationException", 400;
     /// Organizations: no CreateAccount request has the id.
     create_account_status_not_found => "CreateAccountStatusNotFoundException", 400;
 }

@@ -128,8 +128,10 @@ pub enum StartError {
     Locked(PathBuf),
     /// The data directory holds another account.
     #[error(
-        "data directory `{}` holds account {stored}, not {requested}: start with --account-id {stored}, or use \
-         another --data-dir (a data directory holds one standalone account)",
+        "data directory `{}` holds account {stored}, not {requested}: start with --account-id {stored}, add \
+         {requested} with `monban account create --data-dir {} --account-id {requested}`, or use another \
+         --data-dir",
+        dir.display(),
         dir.display()
     )]
     OtherAccount {
@@ -544,8 +546,8 @@ fn lock_data_dir(dir: &std::path::Path) -> Result<std::fs::File, StartError> {
     }
 }
 
-/// A data directory holds one standalone account: starting it as another would silently create a
-/// second account beside the first.
+/// A server starts as an account its data directory holds: starting it as another would silently
+/// create a second account beside the first (`monban account create` adds one on purpose).
 async fn check_account(
     store: &Store,
     dir: &std::path::Path,

@@ -64,6 +64,12 @@ pub(crate) struct Organization {
     /// `RootCredentialsManagement`).
     #[serde(default)]
     pub(crate) root_features: Vec<String>,
+    /// Tags by resource id (root, unit, account or policy), in the order they were set.
+    #[serde(default)]
+    pub(crate) tags: std::collections::BTreeMap<String, Vec<(String, String)>>,
+    /// (account, service principal, seconds since the epoch) of each delegated administrator.
+    #[serde(default)]
+    pub(crate) delegated: Vec<(String, String, f64)>,
 }
 
 /// The organization's one root.

@@ -281,3 +281,37 @@ def test_assume_root_opens_a_task_limited_root_session_in_a_member_account(serve
     expect_error("AccessDenied", other.sts.assume_root, TargetPrincipal=member, TaskPolicyArn=task)
     root.iam.disable_organizations_root_sessions()
     expect_error("AccessDenied", auditor.sts.assume_root, TargetPrincipal=member, TaskPolicyArn=task)
+
+
+def test_tags_delegated_administrators_and_leaving(server, root, assume):
+    root.org.create_organization()
+    root_id = root.org.list_roots()["Roots"][0]["Id"]
+    member = create_member(root, "leaver")
+    root.org.tag_resource(ResourceId=member, Tags=[{"Key": "team", "Value": "red"}, {"Key": "env", "Value": "dev"}])
+    root.org.tag_resource(ResourceId=member, Tags=[{"Key": "team", "Value": "blue"}])
+    root.org.untag_resource(ResourceId=member, TagKeys=["env"])
+    assert root.org.list_tags_for_resource(ResourceId=member)["Tags"] == [{"Key": "team", "Value": "blue"}]
+    root.org.tag_resource(ResourceId=root_id, Tags=[{"Key": "k", "Value": "v"}])
+    expect_error("TargetNotFoundException", root.org.tag_resource, ResourceId="111122223333", Tags=[{"Key": "k", "Value": "v"}])
+
+    root.org.register_delegated_administrator(AccountId=member, ServicePrincipal="securityhub.amazonaws.com")
+    expect_error("AccountAlreadyRegisteredException", root.org.register_delegated_administrator, AccountId=member,
+                 ServicePrincipal="securityhub.amazonaws.com")
+    [admin] = root.org.list_delegated_administrators()["DelegatedAdministrators"]
+    assert admin["Id"] == member
+    assert [s["ServicePrincipal"] for s in root.org.list_delegated_services_for_account(AccountId=member)["DelegatedServices"]] == ["securityhub.amazonaws.com"]
+    expect_error("ConstraintViolationException", root.org.register_delegated_administrator, AccountId=ACCOUNT,
+                 ServicePrincipal="securityhub.amazonaws.com")
+
+    # An SCP stops the member's admin until the account leaves the organization.
+    scp = root.org.create_policy(Content=policy_doc(deny("iam:CreateUser")), Description="", Name="no-users",
+                                 Type=SCP)["Policy"]["PolicySummary"]["Id"]
+    root.org.attach_policy(PolicyId=scp, TargetId=member)
+    _, admin_session = admin_of(server, assume, root, member)
+    expect_error("AccessDenied", admin_session.iam.create_user, UserName="blocked")
+    expect_error("MasterCannotLeaveOrganizationException", root.org.remove_account_from_organization, AccountId=ACCOUNT)
+    admin_session.org.leave_organization()
+    expect_error("AWSOrganizationsNotInUseException", admin_session.org.describe_organization)
+    admin_session.iam.create_user(UserName="free")
+    assert {a["Id"] for a in root.org.list_accounts()["Accounts"]} == {ACCOUNT}
+    expect_error("AccountNotFoundException", root.org.remove_account_from_organization, AccountId=member)

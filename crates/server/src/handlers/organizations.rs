@@ -58,6 +58,15 @@ pub(crate) fn handler(op: OrganizationsOperation) -> Option<Handler<Organization
         Op::EnableAWSServiceAccess => |_, c, i| Box::pin(service_access(c, i, true)),
         Op::DisableAWSServiceAccess => |_, c, i| Box::pin(service_access(c, i, false)),
         Op::ListAWSServiceAccessForOrganization => |_, c, _| Box::pin(list_service_access(c)),
+        Op::TagResource => |_, c, i| Box::pin(tag_resource(c, i)),
+        Op::UntagResource => |_, c, i| Box::pin(untag_resource(c, i)),
+        Op::ListTagsForResource => |_, c, i| Box::pin(list_tags(c, i)),
+        Op::RegisterDelegatedAdministrator => |_, c, i| Box::pin(delegate(c, i, true)),
+        Op::DeregisterDelegatedAdministrator => |_, c, i| Box::pin(delegate(c, i, false)),
+        Op::ListDelegatedAdministrators => |_, c, i| Box::pin(list_delegated_administrators(c, i)),
+        Op::ListDelegatedServicesForAccount => |_, c, i| Box::pin(list_delegated_services(c, i)),
+        Op::RemoveAccountFromOrganization => |_, c, i| Box::pin(remove_account(c, i)),
+        Op::LeaveOrganization => |_, c, _| Box::pin(leave_organization(c)),
         _ => return None,
     };
     Some(handler)
@@ -246,6 +255,8 @@ async fn create_organization(call: &Call<'_>, input: &Value) -> Result<Value, Ap
         create_requests: Vec::new(),
         service_access: Vec::new(),
         root_features: Vec::new(),
+        tags: Default::default(),
+        delegated: Vec::new(),
     };
     let mut organization = organization;
     organization.accounts[0].parent = organization.root.id.clone();
@@ -967,4 +978,210 @@ pub(crate) async fn root_access(call: &Call<'_>, op: crate::operation::IamOperat
         }
     };
     Ok(json!({"OrganizationId": organization.id, "EnabledFeatures": features}))
+}
+
+/// The ARN of a taggable resource: a root, unit, account or customer managed policy.
+fn resource_arn(call: &Call<'_>, o: &Organization, id: &str) -> Option<String> {
+    if o.is_target(id) {
+        return Some(o.target_arn(call.partition(), id));
+    }
+    o.policies.iter().find(|p| p.id == id).map(|p| o.policy_arn(call.partition(), id, &p.kind))
+}
+
+fn resource_not_found() -> ApiError {
+    ApiError::target_not_found("We can't find a root, OU, account, or policy with the ResourceId that you specified.")
+}
+
+/// The `Tags` of a request as (key, value) pairs.
+fn tag_pairs(input: &Value) -> Vec<(String, String)> {
+    input["Tags"]
+        .as_array()
+        .map(|tags| tags.iter().map(|t| (text(t, "Key").to_string(), text(t, "Value").to_string())).collect())
+        .unwrap_or_default()
+}
+
+async fn tag_resource(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
+    let id = text(input, "ResourceId").to_string();
+    let tags = tag_pairs(input);
+    let organization = managed(call, "organizations:TagResource", |o| resource_arn(call, o, &id)).await?;
+    change(call, &organization, move |o| {
+        if resource_arn_exists(o, &id) {
+            let existing = o.tags.entry(id).or_default();
+            for (key, value) in tags {
+                existing.retain(|(k, _)| *k != key);
+                existing.push((key, value));
+            }
+            // "Quotas and service limits for AWS Organizations": 50 tags per resource.
+            if existing.len() > 50 {
+                return Err(ApiError::constraint_violation(
+                    "You have exceeded the maximum number of tags allowed on this resource: 50.",
+                ));
+            }
+            Ok(())
+        } else {
+            Err(resource_not_found())
+        }
+    })
+    .await?;
+    Ok(json!({}))
+}
+
+fn resource_arn_exists(o: &Organization, id: &str) -> bool {
+    o.is_target(id) || o.policies.iter().any(|p| p.id == id)
+}
+
+async fn untag_resource(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
+    let id = text(input, "ResourceId").to_string();
+    let keys: Vec<String> = input["TagKeys"]
+        .as_array()
+        .map(|k| k.iter().filter_map(Value::as_str).map(str::to_string).collect())
+        .unwrap_or_default();
+    let organization = managed(call, "organizations:UntagResource", |o| resource_arn(call, o, &id)).await?;
+    change(call, &organization, move |o| {
+        if !resource_arn_exists(o, &id) {
+            return Err(resource_not_found());
+        }
+        if let Some(existing) = o.tags.get_mut(&id) {
+            existing.retain(|(k, _)| !keys.contains(k));
+        }
+        Ok(())
+    })
+    .await?;
+    Ok(json!({}))
+}
+
+async fn list_tags(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
+    let id = text(input, "ResourceId");
+    let organization = managed(call, "organizations:ListTagsForResource", |o| resource_arn(call, o, id)).await?;
+    if !resource_arn_exists(&organization, id) {
+        return Err(resource_not_found());
+    }
+    let tags: Vec<Value> = organization
+        .tags
+        .get(id)
+        .map(|tags| tags.iter().map(|(k, v)| json!({"Key": k, "Value": v})).collect())
+        .unwrap_or_default();
+    Ok(json!({"Tags": tags}))
+}
+
+/// RegisterDelegatedAdministrator / DeregisterDelegatedAdministrator: a member account named as
+/// a service's delegated administrator. monban records the delegation; what it lets the account do
+/// in the service is the service's (centralized root access keeps to the management account).
+async fn delegate(call: &Call<'_>, input: &Value, register: bool) -> Result<Value, ApiError> {
+    let account = text(input, "AccountId").to_string();
+    let service = text(input, "ServicePrincipal").to_string();
+    let action = if register {
+        "organizations:RegisterDelegatedAdministrator"
+    } else {
+        "organizations:DeregisterDelegatedAdministrator"
+    };
+    let organization = managed(call, action, |o| Some(o.account_arn(call.partition(), &account))).await?;
+    let now = epoch(call);
+    change(call, &organization, move |o| {
+        if o.account(&account).is_none() {
+            return Err(account_not_found());
+        }
+        if account == o.management_account {
+            return Err(ApiError::constraint_violation(
+                "You cannot register the management account as a delegated administrator (CANNOT_REGISTER_MASTER_AS_DELEGATED_ADMINISTRATOR).",
+            ));
+        }
+        let registered = o.delegated.iter().any(|(a, s, _)| *a == account && *s == service);
+        match (register, registered) {
+            (true, true) => Err(ApiError::account_already_registered(
+                "The provided account is already a delegated administrator for your organization.",
+            )),
+            (false, false) => Err(ApiError::account_not_registered(
+                "The provided account is not a registered delegated administrator for your organization.",
+            )),
+            (true, false) => {
+                o.delegated.push((account, service, now));
+                Ok(())
+            }
+            (false, true) => {
+                o.delegated.retain(|(a, s, _)| !(*a == account && *s == service));
+                Ok(())
+            }
+        }
+    })
+    .await?;
+    Ok(json!({}))
+}
+
+async fn list_delegated_administrators(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
+    let service = optional(input, "ServicePrincipal");
+    let organization = managed(call, "organizations:ListDelegatedAdministrators", |_| None).await?;
+    let mut accounts: Vec<(&str, f64)> = organization
+        .delegated
+        .iter()
+        .filter(|(_, s, _)| service.is_none_or(|service| service == s))
+        .map(|(a, _, when)| (a.as_str(), *when))
+        .collect();
+    accounts.dedup_by_key(|(a, _)| *a);
+    let listed: Vec<Value> = accounts
+        .into_iter()
+        .filter_map(|(id, when)| {
+            let mut out = account_json(call, &organization, organization.account(id)?);
+            out["DelegationEnabledDate"] = json!(when);
+            Some(out)
+        })
+        .collect();
+    Ok(json!({"DelegatedAdministrators": listed}))
+}
+
+async fn list_delegated_services(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
+    let account = text(input, "AccountId");
+    let organization = managed(call, "organizations:ListDelegatedServicesForAccount", |o| {
+        Some(o.account_arn(call.partition(), account))
+    })
+    .await?;
+    let services: Vec<Value> = organization
+        .delegated
+        .iter()
+        .filter(|(a, _, _)| a == account)
+        .map(|(_, s, when)| json!({"ServicePrincipal": s, "DelegationEnabledDate": when}))
+        .collect();
+    if services.is_empty() {
+        return Err(ApiError::account_not_registered(
+            "The provided account is not a registered delegated administrator for your organization.",
+        ));
+    }
+    Ok(json!({"DelegatedServices": services}))
+}
+
+/// Takes a member account out of the organization: it becomes a standalone account again, with
+/// its IAM entities, and no SCP or RCP applies to it any more.
+fn remove_member(o: &mut Organization, account: &str) -> Result<(), ApiError> {
+    if account == o.management_account {
+        return Err(ApiError::master_cannot_leave_organization(
+            "You can't remove a management account from an organization. If you want the management account to become a member account in another organization, you must first delete the current organization.",
+        ));
+    }
+    if o.account(account).is_none() {
+        return Err(account_not_found());
+    }
+    o.accounts.retain(|a| a.id != account);
+    o.attachments.retain(|(_, target)| target != account);
+    o.tags.remove(account);
+    o.delegated.retain(|(a, _, _)| a != account);
+    Ok(())
+}
+
+async fn remove_account(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
+    let account = text(input, "AccountId").to_string();
+    let organization = managed(call, "organizations:RemoveAccountFromOrganization", |o| {
+        Some(o.account_arn(call.partition(), &account))
+    })
+    .await?;
+    change(call, &organization, move |o| remove_member(o, &account)).await?;
+    Ok(json!({}))
+}
+
+/// LeaveOrganization: a member account leaves on its own.
+async fn leave_organization(call: &Call<'_>) -> Result<Value, ApiError> {
+    let organization = member_of(call).await?;
+    call.authorize(Authorization::new("organizations:LeaveOrganization", "*")).await?;
+    let account = call.account().to_string();
+    change(call, &organization, move |o| remove_member(o, &account)).await?;
+    Ok(json!({}))
 }
