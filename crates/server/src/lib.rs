@@ -385,7 +385,16 @@ impl Server {
         }
         let (first, partition) = {
             let store = Store::open(&data_dir.join("monban.db")).await?;
-            let first = store.accounts().await?.into_iter().next().ok_or_else(missing)?;
+            // The server opens as an account that has a root key (a member account Organizations
+            // created has none, and opening as it would make one nobody knows).
+            let mut first = None;
+            for account in store.accounts().await? {
+                if !store.access_keys(&account, None).await?.is_empty() {
+                    first = Some(account);
+                    break;
+                }
+            }
+            let first = first.ok_or_else(missing)?;
             let partition = store.account_partition(&first).await?.as_deref().and_then(Partition::parse);
             (first, partition.unwrap_or(Partition::Aws))
         };

@@ -315,3 +315,54 @@ def test_tags_delegated_administrators_and_leaving(server, root, assume):
     admin_session.iam.create_user(UserName="free")
     assert {a["Id"] for a in root.org.list_accounts()["Accounts"]} == {ACCOUNT}
     expect_error("AccountNotFoundException", root.org.remove_account_from_organization, AccountId=member)
+
+
+def test_conditions_and_targets_of_organization_actions_are_authorized(root, make_user):
+    """MoveAccount is authorized on the account and on both parents, and the policy actions carry
+    organizations:PolicyType, the service-access actions organizations:ServicePrincipal (Service
+    Authorization Reference, AWS Organizations), so a deny on either holds."""
+    root.org.create_organization()
+    root_id = root.org.list_roots()["Roots"][0]["Id"]
+    quarantine = root.org.create_organizational_unit(ParentId=root_id, Name="quarantine")["OrganizationalUnit"]
+    member = create_member(root, "suspect")
+    root.org.move_account(AccountId=member, SourceParentId=root_id, DestinationParentId=quarantine["Id"])
+    operator = make_user(
+        "operator",
+        allow("organizations:*"),
+        deny("organizations:MoveAccount", quarantine["Arn"]),
+        deny(["organizations:DetachPolicy", "organizations:DisablePolicyType"],
+             Condition={"StringEquals": {"organizations:PolicyType": SCP}}),
+        deny("organizations:EnableAWSServiceAccess",
+             Condition={"StringEquals": {"organizations:ServicePrincipal": "iam.amazonaws.com"}}),
+    )
+    expect_error("AccessDeniedException", operator.org.move_account, AccountId=member,
+                 SourceParentId=quarantine["Id"], DestinationParentId=root_id)
+    expect_error("AccessDeniedException", operator.org.disable_policy_type, RootId=root_id, PolicyType=SCP)
+    expect_error("AccessDeniedException", operator.org.detach_policy, PolicyId="p-FullAWSAccess", TargetId=root_id)
+    expect_error("AccessDeniedException", operator.org.enable_aws_service_access, ServicePrincipal="iam.amazonaws.com")
+    operator.org.enable_aws_service_access(ServicePrincipal="securityhub.amazonaws.com")
+    operator.org.enable_policy_type(RootId=root_id, PolicyType="RESOURCE_CONTROL_POLICY")
+
+
+def test_the_operation_a_json_request_names_is_signed(server, root):
+    """X-Amz-Target names the operation of a JSON request: a signature that does not cover it
+    could be replayed as another operation, so the server refuses it."""
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+    import urllib.error
+    import urllib.request
+
+    request = AWSRequest(method="POST", url=server.endpoint + "/", data=b"{}",
+                         headers={"Content-Type": "application/x-amz-json-1.1"})
+    SigV4Auth(Credentials(root.key_id, root.secret), "organizations", REGION).add_auth(request)
+    headers = dict(request.headers.items())
+    headers["X-Amz-Target"] = "AWSOrganizationsV20161128.CreateOrganization"
+    sent = urllib.request.Request(server.endpoint + "/", data=b"{}", headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(sent, timeout=10) as response:
+            status, body = response.status, response.read().decode()
+    except urllib.error.HTTPError as e:
+        status, body = e.code, e.read().decode()
+    assert status == 403 and "X-Amz-Target" in body, (status, body)
+    expect_error("AWSOrganizationsNotInUseException", root.org.describe_organization)

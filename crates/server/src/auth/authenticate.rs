@@ -78,6 +78,16 @@ pub(super) fn scoped_service(
     Ok(service)
 }
 
+/// A JSON request's operation is its `X-Amz-Target` header: a signature that does not cover it
+/// would let whoever saw the request send it again as another operation.
+fn target_signed(request: &monban_sigv4::Request<'_>, signed: &[String]) -> Result<(), ApiError> {
+    let has_target = request.headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("x-amz-target"));
+    if has_target && !signed.iter().any(|h| h == "x-amz-target") {
+        return Err(ApiError::signature_mismatch("The request's X-Amz-Target header must be signed."));
+    }
+    Ok(())
+}
+
 /// Looks the access key up, checks the signature, and returns the caller.
 ///
 /// A Query request's body is the request itself, so the signature must cover it:
@@ -125,6 +135,7 @@ pub async fn authenticate(
                 return Err(invalid());
             }
             let verified = claim.verify(Some(monban_sigv4::SigningSecret::new(secret, ())))?;
+            target_signed(request, &verified.signed_headers)?;
             let account = session.account_id.clone();
             let boxed = Box::new(session.clone());
             let identity = match (session.kind, principal.clone()) {
@@ -151,6 +162,7 @@ pub async fn authenticate(
             }
             let secret = state.secrets.open(&key.secret)?;
             let verified = claim.verify(Some(monban_sigv4::SigningSecret::new(secret, ())))?;
+            target_signed(request, &verified.signed_headers)?;
             let account = key.account_id.clone();
             let identity = match (&key.user_name, user) {
                 (None, _) => Identity::Root {

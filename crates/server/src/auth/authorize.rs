@@ -106,7 +106,12 @@ pub async fn policy_set(state: &State, identity: &Identity) -> Result<Arc<Policy
                     .map_err(|e| ApiError::internal(e.to_string()))?,
             ));
             if let Some(session) = session.as_deref().filter(|s| s.kind == SessionKind::RootTask) {
-                set.identity.extend(session_policies(session)?.unwrap_or_default());
+                let task = session_policies(session)?.unwrap_or_default();
+                // A root session without its task policy can do nothing, never everything.
+                if task.is_empty() {
+                    set.identity.clear();
+                }
+                set.identity.extend(task);
             }
             None
         }

@@ -94,9 +94,24 @@ async fn managed(
     action: &str,
     resource: impl FnOnce(&Organization) -> Option<String>,
 ) -> Result<Organization, ApiError> {
+    managed_with(call, action, |_| Vec::new(), resource).await
+}
+
+/// [`managed`], with the condition keys the action carries (`organizations:PolicyType`,
+/// `organizations:ServicePrincipal`: Service Authorization Reference, AWS Organizations).
+async fn managed_with(
+    call: &Call<'_>,
+    action: &str,
+    keys: impl FnOnce(&Organization) -> Vec<(&'static str, String)>,
+    resource: impl FnOnce(&Organization) -> Option<String>,
+) -> Result<Organization, ApiError> {
     let organization = member_of(call).await?;
     let arn = resource(&organization).unwrap_or_else(|| "*".to_string());
-    call.authorize(Authorization::new(action, &arn)).await?;
+    let mut authz = Authorization::new(action, &arn);
+    for (key, value) in keys(&organization) {
+        authz = authz.with(key, value);
+    }
+    call.authorize(authz).await?;
     if organization.management_account != call.account() {
         return Err(ApiError::access_denied("You don't have permissions to access this resource."));
     }
@@ -190,6 +205,41 @@ fn policy_summary(call: &Call<'_>, o: &Organization, id: &str) -> Option<Value> 
 fn policy_json(call: &Call<'_>, o: &Organization, id: &str) -> Option<Value> {
     let content = o.policy(id)?.3;
     Some(json!({"Policy": {"PolicySummary": policy_summary(call, o, id)?, "Content": content}}))
+}
+
+/// `organizations:PolicyType` for an action on a policy of `kind`.
+fn policy_type(kind: &str) -> Vec<(&'static str, String)> {
+    vec![("organizations:PolicyType", kind.to_string())]
+}
+
+/// `organizations:PolicyType` for an action on the policy `id`, when it exists.
+fn type_of(o: &Organization, id: &str) -> Vec<(&'static str, String)> {
+    o.policy(id).map(|p| policy_type(&p.2)).unwrap_or_default()
+}
+
+/// `organizations:ServicePrincipal`.
+fn service_principal(principal: &str) -> Vec<(&'static str, String)> {
+    vec![("organizations:ServicePrincipal", principal.to_string())]
+}
+
+/// Authorizes `action` on a root, unit or account too, when it exists (one that does not is
+/// answered inside the change, after the caller was authorized on the action's main resource).
+async fn authorize_target(
+    call: &Call<'_>,
+    organization: &Organization,
+    action: &str,
+    target: &str,
+    keys: Vec<(&'static str, String)>,
+) -> Result<(), ApiError> {
+    if !organization.is_target(target) {
+        return Ok(());
+    }
+    let arn = organization.target_arn(call.partition(), target);
+    let mut authz = Authorization::new(action, &arn);
+    for (key, value) in keys {
+        authz = authz.with(key, value);
+    }
+    call.authorize(authz).await
 }
 
 fn parent_not_found() -> ApiError {
@@ -482,6 +532,10 @@ async fn move_account(call: &Call<'_>, input: &Value) -> Result<Value, ApiError>
     let destination = text(input, "DestinationParentId").to_string();
     let organization =
         managed(call, "organizations:MoveAccount", |o| Some(o.account_arn(call.partition(), &account))).await?;
+    // AWS authorizes MoveAccount on the account and on both parents: a deny on a unit holds.
+    for parent in [&source, &destination] {
+        authorize_target(call, &organization, "organizations:MoveAccount", parent, Vec::new()).await?;
+    }
     change(call, &organization, move |o| {
         if !o.is_parent(&source) {
             return Err(ApiError::source_parent_not_found(
@@ -610,7 +664,8 @@ fn per_target(kind: &str) -> usize {
 }
 
 async fn create_policy(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
-    let organization = managed(call, "organizations:CreatePolicy", |_| None).await?;
+    let kind = text(input, "Type").to_string();
+    let organization = managed_with(call, "organizations:CreatePolicy", |_| policy_type(&kind), |_| None).await?;
     let policy = OrgPolicy {
         id: new_id("p-", 8)?,
         name: text(input, "Name").to_string(),
@@ -634,9 +689,12 @@ async fn create_policy(call: &Call<'_>, input: &Value) -> Result<Value, ApiError
 
 async fn describe_policy(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
     let id = text(input, "PolicyId");
-    let organization = managed(call, "organizations:DescribePolicy", |o| {
-        o.policy(id).map(|p| o.policy_arn(call.partition(), id, &p.2))
-    })
+    let organization = managed_with(
+        call,
+        "organizations:DescribePolicy",
+        |o| type_of(o, id),
+        |o| o.policy(id).map(|p| o.policy_arn(call.partition(), id, &p.2)),
+    )
     .await?;
     policy_json(call, &organization, id).ok_or_else(policy_not_found)
 }
@@ -648,9 +706,12 @@ async fn update_policy(call: &Call<'_>, input: &Value) -> Result<Value, ApiError
         optional(input, "Description").map(str::to_string),
         optional(input, "Content").map(str::to_string),
     );
-    let organization = managed(call, "organizations:UpdatePolicy", |o| {
-        o.policy(&id).map(|p| o.policy_arn(call.partition(), &id, &p.2))
-    })
+    let organization = managed_with(
+        call,
+        "organizations:UpdatePolicy",
+        |o| type_of(o, &id),
+        |o| o.policy(&id).map(|p| o.policy_arn(call.partition(), &id, &p.2)),
+    )
     .await?;
     if let Some(content) = &content {
         let kind = organization.policy(&id).map(|p| p.2).ok_or_else(policy_not_found)?;
@@ -685,9 +746,12 @@ async fn update_policy(call: &Call<'_>, input: &Value) -> Result<Value, ApiError
 
 async fn delete_policy(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
     let id = text(input, "PolicyId").to_string();
-    let organization = managed(call, "organizations:DeletePolicy", |o| {
-        o.policy(&id).map(|p| o.policy_arn(call.partition(), &id, &p.2))
-    })
+    let organization = managed_with(
+        call,
+        "organizations:DeletePolicy",
+        |o| type_of(o, &id),
+        |o| o.policy(&id).map(|p| o.policy_arn(call.partition(), &id, &p.2)),
+    )
     .await?;
     change(call, &organization, move |o| {
         if AWS_MANAGED.iter().any(|(p, ..)| *p == id) {
@@ -708,7 +772,7 @@ async fn delete_policy(call: &Call<'_>, input: &Value) -> Result<Value, ApiError
 
 async fn list_policies(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
     let kind = text(input, "Filter");
-    let organization = managed(call, "organizations:ListPolicies", |_| None).await?;
+    let organization = managed_with(call, "organizations:ListPolicies", |_| policy_type(kind), |_| None).await?;
     let ids = AWS_MANAGED
         .iter()
         .filter(|(_, _, k, _)| *k == kind)
@@ -720,17 +784,15 @@ async fn list_policies(call: &Call<'_>, input: &Value) -> Result<Value, ApiError
 
 async fn attach_policy(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
     let (policy, target) = (text(input, "PolicyId").to_string(), text(input, "TargetId").to_string());
-    let organization = managed(call, "organizations:AttachPolicy", |o| {
-        o.policy(&policy).map(|p| o.policy_arn(call.partition(), &policy, &p.2))
-    })
+    let organization = managed_with(
+        call,
+        "organizations:AttachPolicy",
+        |o| type_of(o, &policy),
+        |o| o.policy(&policy).map(|p| o.policy_arn(call.partition(), &policy, &p.2)),
+    )
     .await?;
-    if organization.is_target(&target) {
-        call.authorize(Authorization::new(
-            "organizations:AttachPolicy",
-            &organization.target_arn(call.partition(), &target),
-        ))
+    authorize_target(call, &organization, "organizations:AttachPolicy", &target, type_of(&organization, &policy))
         .await?;
-    }
     change(call, &organization, move |o| {
         let kind = o.policy(&policy).ok_or_else(policy_not_found)?.2;
         if !o.is_target(&target) {
@@ -756,17 +818,15 @@ async fn attach_policy(call: &Call<'_>, input: &Value) -> Result<Value, ApiError
 
 async fn detach_policy(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
     let (policy, target) = (text(input, "PolicyId").to_string(), text(input, "TargetId").to_string());
-    let organization = managed(call, "organizations:DetachPolicy", |o| {
-        o.policy(&policy).map(|p| o.policy_arn(call.partition(), &policy, &p.2))
-    })
+    let organization = managed_with(
+        call,
+        "organizations:DetachPolicy",
+        |o| type_of(o, &policy),
+        |o| o.policy(&policy).map(|p| o.policy_arn(call.partition(), &policy, &p.2)),
+    )
     .await?;
-    if organization.is_target(&target) {
-        call.authorize(Authorization::new(
-            "organizations:DetachPolicy",
-            &organization.target_arn(call.partition(), &target),
-        ))
+    authorize_target(call, &organization, "organizations:DetachPolicy", &target, type_of(&organization, &policy))
         .await?;
-    }
     change(call, &organization, move |o| {
         let kind = o.policy(&policy).ok_or_else(policy_not_found)?.2;
         if !o.is_target(&target) {
@@ -793,9 +853,12 @@ async fn detach_policy(call: &Call<'_>, input: &Value) -> Result<Value, ApiError
 
 async fn list_policies_for_target(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
     let (target, kind) = (text(input, "TargetId"), text(input, "Filter"));
-    let organization = managed(call, "organizations:ListPoliciesForTarget", |o| {
-        o.is_target(target).then(|| o.target_arn(call.partition(), target))
-    })
+    let organization = managed_with(
+        call,
+        "organizations:ListPoliciesForTarget",
+        |_| policy_type(kind),
+        |o| o.is_target(target).then(|| o.target_arn(call.partition(), target)),
+    )
     .await?;
     if !organization.is_target(target) {
         return Err(target_not_found());
@@ -807,9 +870,12 @@ async fn list_policies_for_target(call: &Call<'_>, input: &Value) -> Result<Valu
 
 async fn list_targets_for_policy(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
     let policy = text(input, "PolicyId");
-    let organization = managed(call, "organizations:ListTargetsForPolicy", |o| {
-        o.policy(policy).map(|p| o.policy_arn(call.partition(), policy, &p.2))
-    })
+    let organization = managed_with(
+        call,
+        "organizations:ListTargetsForPolicy",
+        |o| type_of(o, policy),
+        |o| o.policy(policy).map(|p| o.policy_arn(call.partition(), policy, &p.2)),
+    )
     .await?;
     organization.policy(policy).ok_or_else(policy_not_found)?;
     let targets: Vec<Value> = organization
@@ -837,9 +903,13 @@ fn root_not_found() -> ApiError {
 async fn enable_policy_type(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
     let (root, kind) = (text(input, "RootId").to_string(), text(input, "PolicyType").to_string());
     supported_type(&kind)?;
-    let organization =
-        managed(call, "organizations:EnablePolicyType", |o| (o.root.id == root).then(|| o.root_arn(call.partition())))
-            .await?;
+    let organization = managed_with(
+        call,
+        "organizations:EnablePolicyType",
+        |_| policy_type(&kind),
+        |o| (o.root.id == root).then(|| o.root_arn(call.partition())),
+    )
+    .await?;
     let organization = change(call, &organization, move |o| {
         if o.root.id != root {
             return Err(root_not_found());
@@ -867,9 +937,13 @@ async fn enable_policy_type(call: &Call<'_>, input: &Value) -> Result<Value, Api
 
 async fn disable_policy_type(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
     let (root, kind) = (text(input, "RootId").to_string(), text(input, "PolicyType").to_string());
-    let organization =
-        managed(call, "organizations:DisablePolicyType", |o| (o.root.id == root).then(|| o.root_arn(call.partition())))
-            .await?;
+    let organization = managed_with(
+        call,
+        "organizations:DisablePolicyType",
+        |_| policy_type(&kind),
+        |o| (o.root.id == root).then(|| o.root_arn(call.partition())),
+    )
+    .await?;
     let organization = change(call, &organization, move |o| {
         if o.root.id != root {
             return Err(root_not_found());
@@ -899,7 +973,7 @@ async fn disable_policy_type(call: &Call<'_>, input: &Value) -> Result<Value, Ap
 async fn service_access(call: &Call<'_>, input: &Value, enable: bool) -> Result<Value, ApiError> {
     let principal = text(input, "ServicePrincipal").to_string();
     let action = if enable { "organizations:EnableAWSServiceAccess" } else { "organizations:DisableAWSServiceAccess" };
-    let organization = managed(call, action, |_| None).await?;
+    let organization = managed_with(call, action, |_| service_principal(&principal), |_| None).await?;
     change(call, &organization, move |o| {
         o.service_access.retain(|p| *p != principal);
         if enable {
@@ -967,6 +1041,12 @@ pub(crate) async fn root_access(call: &Call<'_>, op: crate::operation::IamOperat
         None => organization.root_features.clone(),
         Some((feature, enable)) => {
             change(call, &organization, move |o| {
+                // Decided again on the document as committed: trusted access may have gone meanwhile.
+                if enable && !o.service_access.iter().any(|p| p == IAM_SERVICE) {
+                    return Err(ApiError::service_access_not_enabled(
+                        "The request was rejected because trusted access is not enabled for IAM in AWS Organizations.",
+                    ));
+                }
                 o.root_features.retain(|f| f != feature);
                 if enable {
                     o.root_features.push(feature.to_string());
@@ -1075,7 +1155,13 @@ async fn delegate(call: &Call<'_>, input: &Value, register: bool) -> Result<Valu
     } else {
         "organizations:DeregisterDelegatedAdministrator"
     };
-    let organization = managed(call, action, |o| Some(o.account_arn(call.partition(), &account))).await?;
+    let organization = managed_with(
+        call,
+        action,
+        |_| service_principal(&service),
+        |o| Some(o.account_arn(call.partition(), &account)),
+    )
+    .await?;
     let now = epoch(call);
     change(call, &organization, move |o| {
         if o.account(&account).is_none() {

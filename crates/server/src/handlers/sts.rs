@@ -377,7 +377,8 @@ async fn assume_root(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> 
     if organization.management_account != call.account() {
         return Err(refused("only the management account opens root sessions"));
     }
-    if !organization.root_features.iter().any(|f| f == "RootSessions") {
+    let trusted = organization.service_access.iter().any(|p| p == "iam.amazonaws.com");
+    if !trusted || !organization.root_features.iter().any(|f| f == "RootSessions") {
         return Err(refused("root sessions are not enabled for the organization (EnableOrganizationsRootSessions)"));
     }
     if target == organization.management_account || organization.account(&target).is_none() {

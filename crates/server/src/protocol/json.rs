@@ -44,6 +44,10 @@ fn json_code(code: &'static str) -> &'static str {
     }
 }
 
+/// Validation errors reported at most: a document of many bad items is answered with the first
+/// ones, not with one message per item (which a client could make megabytes long).
+const MAX_ERRORS: usize = 10;
+
 /// The deepest input any model has is a few levels; a document nested deeper than this is no
 /// input of any operation, and is refused before it is walked.
 const MAX_DEPTH: usize = 32;
@@ -78,6 +82,9 @@ impl Service {
     ) -> Result<Value, ApiError> {
         if depth > MAX_DEPTH {
             return Err(ApiError::serialization("The request body is nested too deeply."));
+        }
+        if errors.len() >= MAX_ERRORS {
+            return Ok(Value::Null);
         }
         let shape = self.shape(shape_name)?;
         let wrong_type = |errors: &mut Vec<String>, expected: &str| {
@@ -180,5 +187,46 @@ impl Service {
             | ("string" | "blob", Value::String(_)) => Ok(()),
             _ => Err(unexpected()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::protocol::model;
+
+    fn decode(operation: &str, body: &str) -> Result<serde_json::Value, crate::error::ApiError> {
+        let service = model::service("organizations").unwrap();
+        service.decode_json(service.operations.get(operation).unwrap(), body.as_bytes())
+    }
+
+    #[test]
+    fn inputs_are_checked_against_the_model() {
+        let ok = decode("CreateOrganizationalUnit", r#"{"ParentId": "r-abcd", "Name": "prod", "Unknown": 1}"#).unwrap();
+        assert_eq!(ok, serde_json::json!({"ParentId": "r-abcd", "Name": "prod"}));
+        let missing = decode("CreateOrganizationalUnit", r#"{"Name": "prod"}"#).unwrap_err();
+        assert!(missing.message.contains("Value null at 'parentId'"), "{}", missing.message);
+        let pattern = decode("CreateOrganizationalUnit", r#"{"ParentId": "x", "Name": "prod"}"#).unwrap_err();
+        assert!(pattern.message.contains("regular expression pattern"), "{}", pattern.message);
+        let not_json = decode("ListRoots", "{").unwrap_err();
+        assert_eq!(not_json.code, "SerializationException");
+        let wrong_type = decode("ListRoots", r#"{"MaxResults": "ten"}"#).unwrap_err();
+        assert!(wrong_type.message.contains("must be a number"), "{}", wrong_type.message);
+        assert!(decode("ListRoots", "").is_ok());
+    }
+
+    #[test]
+    fn many_bad_items_give_a_short_answer() {
+        let keys: Vec<String> = (0..20_000).map(|_| format!("{:0>200}", "")).collect();
+        let body = serde_json::json!({"ResourceId": "r-abcd", "TagKeys": keys}).to_string();
+        let refused = decode("UntagResource", &body).unwrap_err();
+        assert!(refused.message.len() < 8 * 1024, "{} bytes", refused.message.len());
+        assert!(refused.message.starts_with("10 validation errors detected"), "{}", &refused.message[..80]);
+    }
+
+    #[test]
+    fn deep_documents_are_refused_before_they_are_walked() {
+        let deep = format!("{}{}", "[".repeat(100), "]".repeat(100));
+        let body = format!(r#"{{"ResourceId": "r-abcd", "Tags": {deep}}}"#);
+        assert!(decode("TagResource", &body).is_err());
     }
 }
