@@ -126,15 +126,8 @@ pub fn request_context(principal: &Principal<'_>, request: &RequestFacts<'_>) ->
             single("aws:PrincipalOrgPaths", path);
         }
     }
-    single("aws:SecureTransport", if request.secure_transport { "true" } else { "false" });
-    single("aws:ViaAWSService", "false");
-    single("aws:PrincipalIsAWSService", "false");
-    single("aws:RequestedRegion", request.region);
-    single("aws:EpochTime", &request.epoch_seconds.to_string());
-    single("aws:CurrentTime", &format_date(request.epoch_seconds));
-    if let Some(ip) = request.source_ip {
-        single("aws:SourceIp", ip);
-    }
+    add_request_facts(&mut context, request);
+    let mut single = |key: &str, value: &str| context.insert(key, ContextValue::single(value));
     // Temporary credentials: when they were issued, and whether (and how long ago) MFA was used.
     let mut session = |token_issued: &str, mfa_age_seconds: Option<i64>| {
         single("aws:TokenIssueTime", token_issued);
@@ -173,6 +166,60 @@ pub fn request_context(principal: &Principal<'_>, request: &RequestFacts<'_>) ->
             context.insert(&format!("aws:PrincipalTag/{k}"), ContextValue::single(v.as_str()));
         }
         context.insert("aws:PrincipalTagKeys", ContextValue::multi(principal.tags.iter().map(|(k, _)| k.as_str())));
+    }
+    context
+}
+
+/// The keys every request carries whoever makes it: transport, region, time, source address.
+fn add_request_facts(context: &mut Context, request: &RequestFacts<'_>) {
+    let mut single = |key: &str, value: &str| context.insert(key, ContextValue::single(value));
+    single("aws:SecureTransport", if request.secure_transport { "true" } else { "false" });
+    single("aws:ViaAWSService", "false");
+    single("aws:PrincipalIsAWSService", "false");
+    single("aws:RequestedRegion", request.region);
+    single("aws:EpochTime", &request.epoch_seconds.to_string());
+    single("aws:CurrentTime", &format_date(request.epoch_seconds));
+    if let Some(ip) = request.source_ip {
+        single("aws:SourceIp", ip);
+    }
+}
+
+/// What an OpenID Connect token says of its user, as AssumeRoleWithWebIdentity reads it.
+#[derive(Debug, Clone, Copy)]
+pub struct WebIdentity<'a> {
+    /// The provider's ARN (`arn:aws:iam::ACCOUNT:oidc-provider/HOST/PATH`): `aws:FederatedProvider`.
+    pub provider_arn: &'a str,
+    /// The provider as condition keys name it: its URL without `https://` (`HOST/PATH`).
+    pub provider: &'a str,
+    /// The `sub` claim.
+    pub subject: &'a str,
+    /// The `aud` claim (its first value when it is a list).
+    pub audience: &'a str,
+    /// The `azp` claim, when present.
+    pub authorized_party: Option<&'a str>,
+    /// The `amr` claim's values (Amazon Cognito only).
+    pub amr: &'a [String],
+}
+
+/// The context AWS fills in for AssumeRoleWithWebIdentity (IAM User Guide, "Available keys for AWS
+/// OIDC federation"): `PROVIDER:sub`; `PROVIDER:aud` is `azp` when the token has one (its `aud`
+/// then goes to `PROVIDER:oaud`), else `aud`; `PROVIDER:amr` for Amazon Cognito;
+/// `aws:FederatedProvider`; and the request's own facts.
+pub fn web_identity_context(who: &WebIdentity<'_>, request: &RequestFacts<'_>) -> Context {
+    let mut context = Context::new();
+    add_request_facts(&mut context, request);
+    let provider = who.provider;
+    context.insert("aws:FederatedProvider", ContextValue::single(who.provider_arn));
+    context.insert(&format!("{provider}:sub"), ContextValue::single(who.subject));
+    match who.authorized_party {
+        Some(azp) => {
+            context.insert(&format!("{provider}:aud"), ContextValue::single(azp));
+            context.insert(&format!("{provider}:oaud"), ContextValue::single(who.audience));
+        }
+        None => context.insert(&format!("{provider}:aud"), ContextValue::single(who.audience)),
+    }
+    if provider == "cognito-identity.amazonaws.com" && !who.amr.is_empty() {
+        context.insert(&format!("{provider}:amr"), ContextValue::multi(who.amr.iter().map(String::as_str)));
     }
     context
 }

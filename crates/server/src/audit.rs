@@ -340,6 +340,56 @@ pub(crate) async fn call(state: &State, call: Call) {
     }
 }
 
+/// Records an unsigned call (AssumeRoleWithWebIdentity): the web identity user as CloudTrail
+/// names one (`userIdentity.type` `WebIdentityUser`), the request and response with their
+/// secrets (the token, the credentials' secret) removed. Answered once written, as a write is.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn unsigned_call(
+    state: &State,
+    model: &'static model::Service,
+    action: &str,
+    user: Value,
+    input: Option<Value>,
+    output: Option<Value>,
+    error: Option<&ApiError>,
+    peer: &SocketAddr,
+    headers: &HeaderMap,
+    request_id: &str,
+    now: SystemTime,
+) {
+    let Some(log) = &state.audit else { return };
+    let shapes = model.operations.get(action);
+    let redacted = |shape: Option<&String>, value: Option<Value>| -> Value {
+        let (Some(shape), Some(mut value)) = (shape, value) else { return Value::Null };
+        model.redact(shape, &mut value);
+        remove_unflagged(&mut value);
+        camel_keys(value)
+    };
+    let record = json!({
+        "eventVersion": "1.08",
+        "userIdentity": user,
+        "eventTime": util::iso8601(now),
+        "eventSource": "sts.amazonaws.com",
+        "eventName": action,
+        "awsRegion": state.config.partition.iam_region(),
+        "sourceIPAddress": peer.ip().to_string(),
+        "userAgent": user_agent(headers),
+        "requestParameters": redacted(shapes.and_then(|o| o.input.as_ref()), input),
+        "responseElements": redacted(shapes.and_then(|o| o.output.as_ref()), output),
+        "errorCode": error.map(|e| e.code),
+        "errorMessage": error.map(|e| e.public_message().chars().take(256).collect::<String>()),
+        "requestID": request_id,
+        "eventID": request::request_id(),
+        "readOnly": false,
+        "eventType": "AwsApiCall",
+        "managementEvent": true,
+        "recipientAccountId": state.config.account_id,
+    });
+    if let Some(written) = log.append(Record::Made(record), true) {
+        let _ = written.await;
+    }
+}
+
 /// Records a request that failed authentication: what it asked for, from where, and why it was
 /// refused; no parameters.
 pub(crate) fn failed_authentication(

@@ -36,6 +36,7 @@ use monban_store::{AccessKey, Store};
 mod audit;
 pub mod auth;
 pub mod error;
+pub mod federation;
 mod handlers;
 mod key_material;
 pub mod managed;
@@ -198,6 +199,8 @@ pub struct StateInner {
     password_failures: Mutex<HashMap<String, (u32, SystemTime)>>,
     /// DeleteServiceLinkedRole's task ids, by account (each deletion completes at once).
     deletion_tasks: Mutex<HashMap<String, Vec<String>>>,
+    /// OpenID Connect providers' keys, fetched for AssumeRoleWithWebIdentity.
+    provider_keys: federation::ProviderKeys,
     /// The data directory's lock, held while the server runs.
     _lock: Option<std::fs::File>,
 }
@@ -362,6 +365,7 @@ impl Server {
             credential_reports: Mutex::new(HashMap::new()),
             deletion_tasks: Mutex::new(HashMap::new()),
             password_failures: Mutex::new(HashMap::new()),
+            provider_keys: federation::ProviderKeys::default(),
             _lock: lock,
         });
         record_accesses(Arc::downgrade(&state));

@@ -121,6 +121,9 @@ pub(crate) async fn handle(
             params.get("Action").cloned().unwrap_or_default()
         }
     };
+    if target.is_none() && UNSIGNED.contains(&action.as_str()) && unsigned(&headers, query) {
+        return federated(&state, peer, &headers, &params, &action, now, &request_id).await;
+    }
     let header_pairs: Vec<(&str, &[u8])> = headers.iter().map(|(k, v)| (k.as_str(), v.as_bytes())).collect();
     let sigv4_request = monban_sigv4::Request {
         method: method.as_str(),
@@ -185,6 +188,69 @@ pub(crate) async fn handle(
         };
         audit::call(&state, record).await;
     }
+    response
+}
+
+/// The operations AWS takes unsigned: the token is the credential (STS API Reference,
+/// AssumeRoleWithWebIdentity: "Calling AssumeRoleWithWebIdentity does not require the use of AWS
+/// security credentials"). Every other unsigned request is refused.
+const UNSIGNED: &[&str] = &["AssumeRoleWithWebIdentity"];
+
+/// Whether a request carries no SigV4 signature at all (neither header nor presigned).
+fn unsigned(headers: &HeaderMap, query: &str) -> bool {
+    let presigned =
+        query.split('&').any(|p| p.split('=').next().is_some_and(|k| k.eq_ignore_ascii_case("X-Amz-Signature")));
+    !headers.contains_key("authorization") && !presigned
+}
+
+/// An unsigned federation call: decoded and answered as STS does, recorded as the web identity
+/// user's.
+async fn federated(
+    state: &State,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    params: &HashMap<String, String>,
+    action: &str,
+    now: SystemTime,
+    request_id: &str,
+) -> Response {
+    let Some(model) = model::service("sts") else {
+        return error_response("", request_id, &ApiError::internal("models missing"));
+    };
+    let version = params.get("Version").map(String::as_str).unwrap_or_default();
+    let Some(shapes) = model.operations.get(action).filter(|_| version == model.version) else {
+        let e = ApiError::invalid_action(format!("Could not find operation {action} for version {version}"));
+        return error_response(&model.namespace, request_id, &e);
+    };
+    let input = match model.decode(shapes, params) {
+        Ok(input) => input,
+        Err(e) => return error_response(&model.namespace, request_id, &e),
+    };
+    let result = sts::assume_role_with_web_identity(state, &input, now, &peer.ip().to_string()).await;
+    let (response, output, error) = match result {
+        Ok(output) => match model.encode(action, shapes, &output, request_id) {
+            Ok(xml) => (([("content-type", "text/xml")], xml).into_response(), Some(output), None),
+            Err(e) => (error_response(&model.namespace, request_id, &e), None, Some(e)),
+        },
+        Err(e) => (error_response(&model.namespace, request_id, &e), None, Some(e)),
+    };
+    let subject = output.as_ref().and_then(|o| o.get("SubjectFromWebIdentityToken")).cloned();
+    let provider = output.as_ref().and_then(|o| o.get("Provider")).cloned();
+    let user = serde_json::json!({"type": "WebIdentityUser", "userName": subject, "identityProvider": provider});
+    audit::unsigned_call(
+        state,
+        model,
+        action,
+        user,
+        Some(input),
+        output,
+        error.as_ref(),
+        &peer,
+        headers,
+        request_id,
+        now,
+    )
+    .await;
     response
 }
 

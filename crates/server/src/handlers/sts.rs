@@ -4,7 +4,7 @@
 //! "Session policies", "Passing session tags in AWS STS".
 
 use std::collections::BTreeMap;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use monban_policy::arn::Arn;
 use monban_store::{PrincipalKind, Session, SessionKind};
@@ -14,7 +14,7 @@ use crate::auth::{Authorization, Identity};
 use crate::error::ApiError;
 use crate::handlers::iam::{self, text};
 use crate::operation::{Handler, StsOperation};
-use crate::{util, Call};
+use crate::{util, Call, State};
 
 /// The handler of each STS operation, or `None` for those monban does not implement (see
 /// [`crate::handlers::iam::handler`]).
@@ -28,10 +28,11 @@ pub(crate) fn handler(op: StsOperation) -> Option<Handler<StsOperation>> {
         Op::GetSessionToken => |_, c, i| Box::pin(get_session_token(c, i)),
         Op::GetFederationToken => |_, c, i| Box::pin(get_federation_token(c, i)),
         Op::AssumeRoot => |_, c, i| Box::pin(assume_root(c, i)),
-        Op::AssumeRoleWithSAML
-        | Op::AssumeRoleWithWebIdentity
-        | Op::GetDelegatedAccessToken
-        | Op::GetWebIdentityToken => return None,
+        // Signed or not, the token is the credential (see `request::handle` for unsigned calls).
+        Op::AssumeRoleWithWebIdentity => {
+            |_, c, i| Box::pin(assume_role_with_web_identity(c.state, i, c.context.now, &c.context.source_ip))
+        }
+        Op::AssumeRoleWithSAML | Op::GetDelegatedAccessToken | Op::GetWebIdentityToken => return None,
     };
     Some(handler)
 }
@@ -69,22 +70,22 @@ async fn decode_authorization_message(call: &Call<'_>, _input: &Value) -> Result
 /// `principal_id`, lasting `duration` seconds: the session to store (its secret sealed, its token kept only as a digest)
 /// and the `Credentials` to answer with, the only place the secret and token are ever shown.
 fn issue(
-    call: &Call<'_>,
+    state: &State,
+    now: SystemTime,
     account: &str,
     kind: SessionKind,
-    principal_id: String,
-    principal_name: String,
+    (principal_id, principal_name): (String, String),
     session_name: &str,
     duration: i64,
 ) -> Result<(Session, Value), ApiError> {
     let secret = util::random_secret()?;
     let token = util::random_token()?;
-    let expires = util::iso8601(call.context.now + Duration::from_secs(duration.max(0) as u64));
+    let expires = util::iso8601(now + Duration::from_secs(duration.max(0) as u64));
     let session = Session {
         kind,
         access_key_id: util::random_id("ASIA", 20)?,
         account_id: account.into(),
-        secret: call.state.secrets.seal(&secret)?,
+        secret: state.secrets.seal(&secret)?,
         session_token_sha256: util::sha256_hex(&token),
         role_id: principal_id,
         role_name: principal_name,
@@ -94,7 +95,7 @@ fn issue(
         source_identity: None,
         mfa_authenticated: None,
         expires: expires.clone(),
-        created: call.now(),
+        created: util::iso8601(now),
     };
     let credentials = json!({"AccessKeyId": session.access_key_id, "SecretAccessKey": secret, "SessionToken": token,
         "Expiration": expires});
@@ -138,7 +139,8 @@ async fn get_session_token(call: &Call<'_>, input: &Value) -> Result<Value, ApiE
             ))
         }
     };
-    let (mut session, credentials) = issue(call, call.account(), kind, principal_id, name, "", duration)?;
+    let (mut session, credentials) =
+        issue(call.state, call.context.now, call.account(), kind, (principal_id, name), "", duration)?;
     session.mfa_authenticated = mfa;
     call.state.store.create_session(&session).await?;
     Ok(json!({"Credentials": credentials}))
@@ -172,11 +174,18 @@ async fn get_federation_token(call: &Call<'_>, input: &Value) -> Result<Value, A
         // Root's federated users last at most an hour.
         None => requested.unwrap_or(3600).min(3600),
     };
-    let documents = session_policies(call, input, &account).await?;
+    let documents = session_policies(call.state, input, &account).await?;
     let session_tags: BTreeMap<&str, &str> = tags.iter().map(|t| (t.key.as_str(), t.value.as_str())).collect();
     let maker_name = user.map(|u| u.name.clone()).unwrap_or_default();
-    let (mut session, credentials) =
-        issue(call, &account, SessionKind::FederatedUser, maker_id, maker_name, name, duration)?;
+    let (mut session, credentials) = issue(
+        call.state,
+        call.context.now,
+        &account,
+        SessionKind::FederatedUser,
+        (maker_id, maker_name),
+        name,
+        duration,
+    )?;
     // Always a list: an empty one leaves the federated user no permissions.
     session.session_policy = Some(json!(documents).to_string());
     session.session_tags = (!session_tags.is_empty()).then(|| json!(session_tags).to_string());
@@ -193,7 +202,7 @@ async fn get_federation_token(call: &Call<'_>, input: &Value) -> Result<Value, A
 /// The session policies a request passes (`Policy` and `PolicyArns`), as documents: what caps the
 /// session's permissions (IAM User Guide, "Session policies"). Managed ones must be AWS's or in
 /// `account`.
-async fn session_policies(call: &Call<'_>, input: &Value, account: &str) -> Result<Vec<String>, ApiError> {
+async fn session_policies(state: &State, input: &Value, account: &str) -> Result<Vec<String>, ApiError> {
     let mut session_documents = Vec::new();
     if let Some(policy) = input.get("Policy").and_then(Value::as_str) {
         // "The plaintext that you use for both inline and managed session policies can't exceed
@@ -205,12 +214,13 @@ async fn session_policies(call: &Call<'_>, input: &Value, account: &str) -> Resu
                  length less than or equal to {limit}"
             )));
         }
-        crate::handlers::iam::validate_document(call, policy, crate::handlers::iam::DocumentKind::Session)?;
+        let partition = state.config.partition;
+        crate::handlers::iam::validate_document_in(partition, policy, crate::handlers::iam::DocumentKind::Session)?;
         session_documents.push(policy.to_string());
     }
     for arn in input.get("PolicyArns").and_then(Value::as_array).into_iter().flatten() {
         let arn = text(arn, "arn");
-        let document = match crate::managed::get(arn, call.partition()) {
+        let document = match crate::managed::get(arn, state.config.partition) {
             Some(aws) => aws.document.clone(),
             // Managed session policies must be in the role's account (STS API Reference,
             // AssumeRole: PolicyArns).
@@ -218,7 +228,7 @@ async fn session_policies(call: &Call<'_>, input: &Value, account: &str) -> Resu
                 return Err(ApiError::invalid_input(format!("Policy {arn} does not exist or is not attachable.")));
             }
             None => {
-                let versions = call.state.store.policy_versions(arn).await.map_err(|_| {
+                let versions = state.store.policy_versions(arn).await.map_err(|_| {
                     ApiError::invalid_input(format!("Policy {arn} does not exist or is not attachable."))
                 })?;
                 versions.into_iter().find(|v| v.is_default).map(|v| v.document).unwrap_or_default()
@@ -324,11 +334,18 @@ async fn assume_role(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> 
         ));
     }
 
-    let session_documents = session_policies(call, input, account).await?;
+    let session_documents = session_policies(call.state, input, account).await?;
     let session_tags: BTreeMap<&str, &str> = tags.iter().map(|t| (t.key.as_str(), t.value.as_str())).collect();
 
-    let (mut session, credentials) =
-        issue(call, account, SessionKind::Role, role.id.clone(), role.name.clone(), session_name, duration)?;
+    let (mut session, credentials) = issue(
+        call.state,
+        call.context.now,
+        account,
+        SessionKind::Role,
+        (role.id.clone(), role.name.clone()),
+        session_name,
+        duration,
+    )?;
     session.session_policy = (!session_documents.is_empty()).then(|| json!(session_documents).to_string());
     session.session_tags = (!session_tags.is_empty()).then(|| json!(session_tags).to_string());
     session.source_identity = input.get("SourceIdentity").and_then(Value::as_str).map(String::from);
@@ -392,9 +409,120 @@ async fn assume_root(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> 
         return Err(ApiError::invalid_parameter_value(format!("{task_arn} is not a root task policy")));
     };
     let duration = input.get("DurationSeconds").and_then(Value::as_i64).unwrap_or(900).min(900);
-    let (mut session, credentials) =
-        issue(call, &target, SessionKind::RootTask, target.clone(), String::new(), "", duration)?;
+    let (mut session, credentials) = issue(
+        call.state,
+        call.context.now,
+        &target,
+        SessionKind::RootTask,
+        (target.clone(), String::new()),
+        "",
+        duration,
+    )?;
     session.session_policy = Some(json!([task.document]).to_string());
     call.state.store.create_session(&session).await?;
     Ok(json!({"Credentials": credentials}))
+}
+
+/// AssumeRoleWithWebIdentity: role credentials for the user of an OpenID Connect provider, on a
+/// token the provider signed (STS API Reference, AssumeRoleWithWebIdentity). The request is not
+/// signed: the token is the credential. The token must come from a provider registered in the
+/// role's account (`iss` is its URL), carry one of its client ids as audience, be signed by one of
+/// the issuer's keys (see [`crate::federation`]) and be within its times; then the role's trust
+/// policy decides for the principal `{"Federated": PROVIDER_ARN}` with the provider's condition
+/// keys, and the RCPs of the role's account apply.
+pub(crate) async fn assume_role_with_web_identity(
+    state: &State,
+    input: &Value,
+    now: SystemTime,
+    source_ip: &str,
+) -> Result<Value, ApiError> {
+    let role_arn = text(input, "RoleArn");
+    let session_name = text(input, "RoleSessionName");
+    let token = text(input, "WebIdentityToken");
+    let partition = state.config.partition;
+    let arn = Arn::parse(role_arn).filter(|a| a.service() == "iam" && a.region().is_empty());
+    let Some(arn) = arn.filter(|a| a.resource_type() == "role") else {
+        return Err(ApiError::validation(format!("{role_arn} is invalid")));
+    };
+    let account = arn.account().to_string();
+    let peeked = crate::federation::peek(token)?;
+    let provider = crate::federation::provider_name(&peeked.issuer).to_string();
+    let provider_arn = format!("arn:{partition}:iam::{account}:oidc-provider/{provider}");
+    let registered = state.store.identity_provider(&provider_arn).await?.filter(|p| p.account_id == account);
+    let Some(registered) = registered else {
+        return Err(ApiError::invalid_identity_token(format!(
+            "No OpenIDConnect provider found in your account for {}",
+            peeked.issuer
+        )));
+    };
+    let epoch = now.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
+    let claims =
+        state.provider_keys.verify(token, &peeked, &registered.client_ids, &registered.thumbprints, epoch).await?;
+    // Denied the same way whether or not the role exists.
+    let denied = || ApiError::access_denied("Not authorized to perform sts:AssumeRoleWithWebIdentity");
+    let role = crate::auth::principal(state, &account, PrincipalKind::Role, arn.resource_name()).await?;
+    let Some(role) = role.filter(|r| r.arn == role_arn) else { return Err(denied()) };
+    let trust = crate::auth::trust_policy(state, &role).await?;
+    let who = monban_policy::context::WebIdentity {
+        provider_arn: &provider_arn,
+        provider: &provider,
+        subject: &claims.subject,
+        audience: &claims.audience,
+        authorized_party: claims.authorized_party.as_deref(),
+        amr: &claims.amr,
+    };
+    let facts = monban_policy::context::RequestFacts {
+        epoch_seconds: i64::try_from(epoch).unwrap_or(i64::MAX),
+        source_ip: Some(source_ip),
+        region: partition.iam_region(),
+        secure_transport: false,
+    };
+    let tags: Vec<monban_store::Tag> =
+        claims.tags.iter().map(|(key, value)| monban_store::Tag { key: key.clone(), value: value.clone() }).collect();
+    iam::check_tags(&tags)?;
+    let organization = crate::organizations::facts(state, &account).await?;
+    let mut actions = vec!["sts:AssumeRoleWithWebIdentity"];
+    if !tags.is_empty() {
+        actions.push("sts:TagSession");
+    }
+    for action in actions {
+        let mut context = monban_policy::context::web_identity_context(&who, &facts);
+        for (key, value) in &claims.tags {
+            context.insert(&format!("aws:RequestTag/{key}"), monban_policy::ContextValue::single(value.as_str()));
+        }
+        if let Some(id) = &organization.id {
+            context.insert("aws:ResourceOrgID", monban_policy::ContextValue::single(id.as_str()));
+        }
+        let request = monban_policy::Request::new(monban_policy::Caller::web_identity(&provider_arn), action, role_arn)
+            .with_context(context);
+        let policies = monban_policy::eval::PolicySet {
+            resource: Some(trust.clone()),
+            rcps: organization.rcps.clone(),
+            ..Default::default()
+        };
+        if monban_policy::authorize(&request, &policies).outcome != monban_policy::Outcome::Allow {
+            return Err(denied());
+        }
+    }
+    let duration = input.get("DurationSeconds").and_then(Value::as_i64).unwrap_or(3600);
+    if duration > role.max_session_duration.unwrap_or(3600) {
+        return Err(ApiError::validation(
+            "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
+        ));
+    }
+    let session_documents = session_policies(state, input, &account).await?;
+    let (mut session, credentials) =
+        issue(state, now, &account, SessionKind::Role, (role.id.clone(), role.name.clone()), session_name, duration)?;
+    let session_tags: BTreeMap<&str, &str> = claims.tags.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    session.session_policy = (!session_documents.is_empty()).then(|| json!(session_documents).to_string());
+    session.session_tags = (!session_tags.is_empty()).then(|| json!(session_tags).to_string());
+    state.store.create_session(&session).await?;
+    Ok(json!({
+        "Credentials": credentials,
+        "SubjectFromWebIdentityToken": claims.subject,
+        "AssumedRoleUser": {"AssumedRoleId": format!("{}:{session_name}", role.id),
+            "Arn": format!("arn:{partition}:sts::{account}:assumed-role/{}/{session_name}", role.name)},
+        "Provider": peeked.issuer,
+        "Audience": claims.authorized_party.unwrap_or(claims.audience),
+    }))
 }

@@ -67,7 +67,16 @@ pub(crate) use monban_policy::acceptance::PolicyKind as DocumentKind;
 /// shows. AWS: "IAM JSON policy element reference"; the cases are in
 /// crates/policy/tests/data/policy-acceptance.json.
 pub(crate) fn validate_document(call: &Call<'_>, document: &str, kind: DocumentKind) -> Result<Policy, ApiError> {
-    monban_policy::acceptance::check(document, kind, call.partition().as_str())
+    validate_document_in(call.partition(), document, kind)
+}
+
+/// [`validate_document`] for an account of `partition`, where no call is at hand.
+pub(crate) fn validate_document_in(
+    partition: monban_policy::arn::Partition,
+    document: &str,
+    kind: DocumentKind,
+) -> Result<Policy, ApiError> {
+    monban_policy::acceptance::check(document, kind, partition.as_str())
         .map_err(|why| ApiError::malformed_policy(why.0))?;
     Policy::parse(document).map_err(|e| ApiError::malformed_policy(format!("Syntax errors in policy. {e}")))
 }
