@@ -173,6 +173,14 @@ errors! {
     account_not_registered => "AccountNotRegisteredException", 400;
     /// Organizations: the management account cannot leave its organization.
     master_cannot_leave_organization => "MasterCannotLeaveOrganizationException", 400;
+    /// Organizations: no handshake has the id (or the caller is no party to it).
+    handshake_not_found => "HandshakeNotFoundException", 400;
+    /// Organizations: the invitation cannot be made or accepted.
+    handshake_constraint_violation => "HandshakeConstraintViolationException", 400;
+    /// Organizations: an open invitation to the account exists.
+    duplicate_handshake => "DuplicateHandshakeException", 400;
+    /// Organizations: the handshake is no longer open.
+    invalid_handshake_transition => "InvalidHandshakeTransitionException", 400;
     /// Organizations: no CreateAccount request has the id.
     create_account_status_not_found => "CreateAccountStatusNotFoundException", 400;
 }

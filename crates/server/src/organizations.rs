@@ -70,6 +70,21 @@ pub(crate) struct Organization {
     /// (account, service principal, seconds since the epoch) of each delegated administrator.
     #[serde(default)]
     pub(crate) delegated: Vec<(String, String, f64)>,
+    /// Invitations to accounts (InviteAccountToOrganization).
+    #[serde(default)]
+    pub(crate) handshakes: Vec<Handshake>,
+}
+
+/// An invitation to join the organization, and how it ended.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Handshake {
+    pub(crate) id: String,
+    pub(crate) account: String,
+    /// `OPEN`, `ACCEPTED`, `DECLINED`, `CANCELED` or `EXPIRED`.
+    pub(crate) state: String,
+    pub(crate) requested: f64,
+    pub(crate) expires: f64,
+    pub(crate) notes: Option<String>,
 }
 
 /// The organization's one root.

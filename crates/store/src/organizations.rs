@@ -39,6 +39,14 @@ impl Store {
         )
     }
 
+    /// Every organization, in order of id: what an account outside all of them looks through for
+    /// the invitations addressed to it (a server holds few organizations).
+    pub async fn organizations(&self) -> Result<Vec<StoredOrganization>> {
+        self.reader.all("SELECT id, management_account, document FROM organizations ORDER BY id", [], |r| {
+            Ok(StoredOrganization { id: r.get(0)?, management_account: r.get(1)?, document: r.get(2)? })
+        })
+    }
+
     /// Creates an organization whose only member is its management account, unless that account
     /// is a member of one already: then `Ok(false)`, and nothing is written.
     pub async fn create_organization(&self, organization: &StoredOrganization) -> Result<bool> {

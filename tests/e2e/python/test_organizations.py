@@ -242,6 +242,28 @@ def test_a_standalone_account_and_an_rcp_that_keeps_it_out(tmp_path):
         expect_error("InvalidInputException", management.org.detach_policy, PolicyId="p-RCPFullAWSAccess", TargetId=member)
         management.org.detach_policy(PolicyId=rcp, TargetId=member)
         assumed(endpoint, visitor, shared, "again")
+
+        # Invited, the standalone account joins; then the organization's SCPs apply to it.
+        expect_error("AccountNotFoundException", management.org.invite_account_to_organization,
+                     Target={"Id": "999999999999", "Type": "ACCOUNT"})
+        invitation = management.org.invite_account_to_organization(Target={"Id": outsider_id, "Type": "ACCOUNT"},
+                                                                   Notes="join us")["Handshake"]
+        assert invitation["State"] == "OPEN" and invitation["Action"] == "INVITE"
+        expect_error("DuplicateHandshakeException", management.org.invite_account_to_organization,
+                     Target={"Id": outsider_id, "Type": "ACCOUNT"})
+        [pending] = outsider.org.list_handshakes_for_account()["Handshakes"]
+        assert pending["Id"] == invitation["Id"]
+        expect_error("HandshakeNotFoundException", admin.org.accept_handshake, HandshakeId=invitation["Id"])
+        accepted = outsider.org.accept_handshake(HandshakeId=invitation["Id"])["Handshake"]
+        assert accepted["State"] == "ACCEPTED"
+        expect_error("InvalidHandshakeTransitionException", outsider.org.decline_handshake, HandshakeId=invitation["Id"])
+        assert outsider.org.describe_organization()["Organization"]["Id"] == organization["Id"]
+        joined = management.org.describe_account(AccountId=outsider_id)["Account"]
+        assert joined["JoinedMethod"] == "INVITED"
+        no_users = management.org.create_policy(Name="no-users", Description="", Type="SERVICE_CONTROL_POLICY",
+                                                Content=policy_doc(deny("iam:CreateUser")))["Policy"]["PolicySummary"]["Id"]
+        management.org.attach_policy(PolicyId=no_users, TargetId=outsider_id)
+        expect_error("AccessDenied", outsider.iam.create_user, UserName="after-joining")
     finally:
         process.terminate()
         process.wait(timeout=10)

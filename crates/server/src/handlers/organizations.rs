@@ -67,6 +67,13 @@ pub(crate) fn handler(op: OrganizationsOperation) -> Option<Handler<Organization
         Op::ListDelegatedServicesForAccount => |_, c, i| Box::pin(list_delegated_services(c, i)),
         Op::RemoveAccountFromOrganization => |_, c, i| Box::pin(remove_account(c, i)),
         Op::LeaveOrganization => |_, c, _| Box::pin(leave_organization(c)),
+        Op::InviteAccountToOrganization => |_, c, i| Box::pin(invite_account(c, i)),
+        Op::AcceptHandshake => |_, c, i| Box::pin(answer_handshake(c, i, Answer::Accept)),
+        Op::DeclineHandshake => |_, c, i| Box::pin(answer_handshake(c, i, Answer::Decline)),
+        Op::CancelHandshake => |_, c, i| Box::pin(answer_handshake(c, i, Answer::Cancel)),
+        Op::DescribeHandshake => |_, c, i| Box::pin(describe_handshake(c, i)),
+        Op::ListHandshakesForAccount => |_, c, _| Box::pin(list_handshakes_for_account(c)),
+        Op::ListHandshakesForOrganization => |_, c, _| Box::pin(list_handshakes_for_organization(c)),
         _ => return None,
     };
     Some(handler)
@@ -307,6 +314,7 @@ async fn create_organization(call: &Call<'_>, input: &Value) -> Result<Value, Ap
         root_features: Vec::new(),
         tags: Default::default(),
         delegated: Vec::new(),
+        handshakes: Vec::new(),
     };
     let mut organization = organization;
     organization.accounts[0].parent = organization.root.id.clone();
@@ -1270,4 +1278,189 @@ async fn leave_organization(call: &Call<'_>) -> Result<Value, ApiError> {
     let account = call.account().to_string();
     change(call, &organization, move |o| remove_member(o, &account)).await?;
     Ok(json!({}))
+}
+
+/// How long an invitation stays open ("InviteAccountToOrganization": 15 days).
+const HANDSHAKE_DAYS: f64 = 15.0;
+
+fn handshake_not_found() -> ApiError {
+    ApiError::handshake_not_found("We can't find a handshake with the HandshakeId that you specified.")
+}
+
+fn handshake_json(call: &Call<'_>, o: &Organization, h: &crate::organizations::Handshake) -> Value {
+    let partition = call.partition();
+    let state = if h.state == "OPEN" && h.expires < epoch(call) { "EXPIRED" } else { h.state.as_str() };
+    let mut resources = vec![
+        json!({"Type": "MASTER_EMAIL", "Value": o.management_email}),
+        json!({"Type": "MASTER_NAME", "Value": o.management_account}),
+        json!({"Type": "ORGANIZATION_FEATURE_SET", "Value": o.feature_set}),
+    ];
+    if let Some(notes) = &h.notes {
+        resources.push(json!({"Type": "NOTES", "Value": notes}));
+    }
+    json!({
+        "Id": h.id,
+        "Arn": format!("arn:{partition}:organizations::{}:handshake/{}/invite/{}", o.management_account, o.id, h.id),
+        "Parties": [{"Id": o.id, "Type": "ORGANIZATION"}, {"Id": h.account, "Type": "ACCOUNT"}],
+        "State": state,
+        "RequestedTimestamp": h.requested,
+        "ExpirationTimestamp": h.expires,
+        "Action": "INVITE",
+        "Resources": [
+            {"Type": "ORGANIZATION", "Value": o.id, "Resources": resources},
+            {"Type": "ACCOUNT", "Value": h.account},
+        ],
+    })
+}
+
+/// InviteAccountToOrganization: an invitation to a standalone account of this server (an email
+/// address names no account here). The account accepts it with AcceptHandshake.
+async fn invite_account(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
+    let organization = managed(call, "organizations:InviteAccountToOrganization", |_| None).await?;
+    let (party, kind) = (text(&input["Target"], "Id").to_string(), text(&input["Target"], "Type"));
+    if kind != "ACCOUNT" {
+        return Err(ApiError::invalid_input_exception(
+            "monban invites accounts by id: an email address names no account of this server.",
+        ));
+    }
+    if !call.state.store.accounts().await?.contains(&party) {
+        return Err(account_not_found());
+    }
+    if call.state.store.organization_of(&party).await?.is_some() {
+        return Err(ApiError::handshake_constraint_violation(
+            "The account is already a member of an organization (ALREADY_IN_AN_ORGANIZATION).",
+        ));
+    }
+    let now = epoch(call);
+    let handshake = crate::organizations::Handshake {
+        id: new_id("h-", 10)?,
+        account: party.clone(),
+        state: "OPEN".into(),
+        requested: now,
+        expires: now + HANDSHAKE_DAYS * 86_400.0,
+        notes: optional(input, "Notes").map(str::to_string),
+    };
+    let organization = change(call, &organization, move |o| {
+        if o.handshakes.iter().any(|h| h.account == party && h.state == "OPEN" && h.expires >= now) {
+            return Err(ApiError::duplicate_handshake("An open invitation to that account exists already."));
+        }
+        o.handshakes.push(handshake);
+        Ok(o.clone())
+    })
+    .await?;
+    let handshake = organization.handshakes.last().ok_or_else(handshake_not_found)?;
+    Ok(json!({"Handshake": handshake_json(call, &organization, handshake)}))
+}
+
+/// What the invited account or the organization does with an invitation.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Answer {
+    Accept,
+    Decline,
+    Cancel,
+}
+
+/// The organization that holds invitation `id`, whoever asks.
+async fn holding(call: &Call<'_>, id: &str) -> Result<Organization, ApiError> {
+    for stored in call.state.store.organizations().await? {
+        let organization = Organization::parse(&stored.document)?;
+        if organization.handshakes.iter().any(|h| h.id == id) {
+            return Ok(organization);
+        }
+    }
+    Err(handshake_not_found())
+}
+
+/// AcceptHandshake and DeclineHandshake by the invited account; CancelHandshake by the
+/// organization's management account. Accepting makes the account a member under the root, with
+/// the default policies of the enabled types.
+async fn answer_handshake(call: &Call<'_>, input: &Value, answer: Answer) -> Result<Value, ApiError> {
+    let id = text(input, "HandshakeId").to_string();
+    let action = match answer {
+        Answer::Accept => "organizations:AcceptHandshake",
+        Answer::Decline => "organizations:DeclineHandshake",
+        Answer::Cancel => "organizations:CancelHandshake",
+    };
+    call.authorize(Authorization::new(action, "*")).await?;
+    let organization = holding(call, &id).await?;
+    let caller = call.account().to_string();
+    let allowed = match answer {
+        Answer::Cancel => organization.management_account == caller,
+        _ => organization.handshakes.iter().any(|h| h.id == id && h.account == caller),
+    };
+    if !allowed {
+        return Err(handshake_not_found());
+    }
+    if answer == Answer::Accept && call.state.store.organization_of(&caller).await?.is_some() {
+        return Err(ApiError::handshake_constraint_violation(
+            "The account is already a member of an organization (ALREADY_IN_AN_ORGANIZATION).",
+        ));
+    }
+    let now = epoch(call);
+    let organization = change(call, &organization, move |o| {
+        let handshake = o.handshakes.iter_mut().find(|h| h.id == id).ok_or_else(handshake_not_found)?;
+        if handshake.state != "OPEN" || handshake.expires < now {
+            return Err(ApiError::invalid_handshake_transition(
+                "You can't perform the operation on the handshake in its current state.",
+            ));
+        }
+        handshake.state = match answer {
+            Answer::Accept => "ACCEPTED",
+            Answer::Decline => "DECLINED",
+            Answer::Cancel => "CANCELED",
+        }
+        .to_string();
+        if answer == Answer::Accept {
+            let account = handshake.account.clone();
+            let root = o.root.id.clone();
+            o.accounts.push(Member {
+                id: account.clone(),
+                name: account.clone(),
+                email: format!("{account}@example.com"),
+                parent: root,
+                joined_method: "INVITED".into(),
+                joined: now,
+            });
+            for (policy, kind) in default_policies(o) {
+                if o.root.policy_types.contains(&kind) {
+                    o.attachments.push((policy, account.clone()));
+                }
+            }
+        }
+        Ok(o.clone())
+    })
+    .await?;
+    let id = text(input, "HandshakeId");
+    let handshake = organization.handshakes.iter().find(|h| h.id == id).ok_or_else(handshake_not_found)?;
+    Ok(json!({"Handshake": handshake_json(call, &organization, handshake)}))
+}
+
+async fn describe_handshake(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
+    let id = text(input, "HandshakeId");
+    call.authorize(Authorization::new("organizations:DescribeHandshake", "*")).await?;
+    let organization = holding(call, id).await?;
+    let handshake = organization.handshakes.iter().find(|h| h.id == id).ok_or_else(handshake_not_found)?;
+    // The invited account and the organization's management account see it; nobody else.
+    if handshake.account != call.account() && organization.management_account != call.account() {
+        return Err(handshake_not_found());
+    }
+    Ok(json!({"Handshake": handshake_json(call, &organization, handshake)}))
+}
+
+async fn list_handshakes_for_account(call: &Call<'_>) -> Result<Value, ApiError> {
+    call.authorize(Authorization::new("organizations:ListHandshakesForAccount", "*")).await?;
+    let mut listed = Vec::new();
+    for stored in call.state.store.organizations().await? {
+        let organization = Organization::parse(&stored.document)?;
+        for handshake in organization.handshakes.iter().filter(|h| h.account == call.account()) {
+            listed.push(handshake_json(call, &organization, handshake));
+        }
+    }
+    Ok(json!({"Handshakes": listed}))
+}
+
+async fn list_handshakes_for_organization(call: &Call<'_>) -> Result<Value, ApiError> {
+    let organization = managed(call, "organizations:ListHandshakesForOrganization", |_| None).await?;
+    let listed: Vec<Value> = organization.handshakes.iter().map(|h| handshake_json(call, &organization, h)).collect();
+    Ok(json!({"Handshakes": listed}))
 }
