@@ -181,6 +181,8 @@ errors! {
     duplicate_handshake => "DuplicateHandshakeException", 400;
     /// Organizations: the handshake is no longer open.
     invalid_handshake_transition => "InvalidHandshakeTransitionException", 400;
+    /// Organizations: the organization's feature set has no policy types.
+    policy_type_not_available => "PolicyTypeNotAvailableForOrganizationException", 400;
     /// Organizations: no CreateAccount request has the id.
     create_account_status_not_found => "CreateAccountStatusNotFoundException", 400;
 }

@@ -388,3 +388,11 @@ def test_the_operation_a_json_request_names_is_signed(server, root):
         status, body = e.code, e.read().decode()
     assert status == 403 and "X-Amz-Target" in body, (status, body)
     expect_error("AWSOrganizationsNotInUseException", root.org.describe_organization)
+
+
+def test_consolidated_billing_has_no_policy_types(root):
+    root.org.create_organization(FeatureSet="CONSOLIDATED_BILLING")
+    [root_unit] = root.org.list_roots()["Roots"]
+    assert root_unit["PolicyTypes"] == []
+    expect_error("PolicyTypeNotAvailableForOrganizationException", root.org.enable_policy_type,
+                 RootId=root_unit["Id"], PolicyType=SCP)

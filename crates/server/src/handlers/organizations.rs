@@ -922,6 +922,13 @@ async fn enable_policy_type(call: &Call<'_>, input: &Value) -> Result<Value, Api
         if o.root.id != root {
             return Err(root_not_found());
         }
+        // "If you instead choose ... CONSOLIDATED_BILLING, ... you can't use organization policies"
+        // (API Reference, CreateOrganization).
+        if o.feature_set != "ALL" {
+            return Err(ApiError::policy_type_not_available(
+                "You can't use policy types in an organization that has only consolidated billing features.",
+            ));
+        }
         if o.root.policy_types.contains(&kind) {
             return Err(ApiError::policy_type_already_enabled("The specified policy type is already enabled."));
         }
