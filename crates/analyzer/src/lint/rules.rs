@@ -201,14 +201,6 @@ impl Context<'_, '_, '_, '_> {
                         &with(principal_key),
                     ));
                 }
-                if s.resource.is_none() {
-                    out.push(self.at(
-                        FindingType::Error,
-                        "MISSING_RESOURCE",
-                        "add a `Resource` or `NotResource` element".into(),
-                        path,
-                    ));
-                }
             }
             PolicyKind::Resource | PolicyKind::Trust => {
                 if s.principal.is_none() {
@@ -276,15 +268,16 @@ impl Context<'_, '_, '_, '_> {
                         &with(action_key),
                     ));
                 }
-                if s.resource.is_none() {
-                    out.push(self.at(
-                        FindingType::Error,
-                        "MISSING_RESOURCE",
-                        "add a `Resource` or `NotResource` element".into(),
-                        path,
-                    ));
-                }
             }
+        }
+        // Identity policies, boundaries and RCPs say which resources they are about.
+        if matches!(self.kind, PolicyKind::Identity | PolicyKind::Boundary | PolicyKind::Rcp) && s.resource.is_none() {
+            out.push(self.at(
+                FindingType::Error,
+                "MISSING_RESOURCE",
+                "add a `Resource` or `NotResource` element".into(),
+                path,
+            ));
         }
     }
 

@@ -790,17 +790,27 @@ async fn list_policies(call: &Call<'_>, input: &Value) -> Result<Value, ApiError
     Ok(json!({"Policies": policies}))
 }
 
-async fn attach_policy(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
+/// AttachPolicy's and DetachPolicy's caller's organization, policy id and target id, once the
+/// caller is authorized on the policy and on the target.
+async fn policy_and_target(
+    call: &Call<'_>,
+    input: &Value,
+    action: &str,
+) -> Result<(Organization, String, String), ApiError> {
     let (policy, target) = (text(input, "PolicyId").to_string(), text(input, "TargetId").to_string());
     let organization = managed_with(
         call,
-        "organizations:AttachPolicy",
+        action,
         |o| type_of(o, &policy),
         |o| o.policy(&policy).map(|p| o.policy_arn(call.partition(), &policy, &p.2)),
     )
     .await?;
-    authorize_target(call, &organization, "organizations:AttachPolicy", &target, type_of(&organization, &policy))
-        .await?;
+    authorize_target(call, &organization, action, &target, type_of(&organization, &policy)).await?;
+    Ok((organization, policy, target))
+}
+
+async fn attach_policy(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
+    let (organization, policy, target) = policy_and_target(call, input, "organizations:AttachPolicy").await?;
     change(call, &organization, move |o| {
         let kind = o.policy(&policy).ok_or_else(policy_not_found)?.2;
         if !o.is_target(&target) {
@@ -825,16 +835,7 @@ async fn attach_policy(call: &Call<'_>, input: &Value) -> Result<Value, ApiError
 }
 
 async fn detach_policy(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
-    let (policy, target) = (text(input, "PolicyId").to_string(), text(input, "TargetId").to_string());
-    let organization = managed_with(
-        call,
-        "organizations:DetachPolicy",
-        |o| type_of(o, &policy),
-        |o| o.policy(&policy).map(|p| o.policy_arn(call.partition(), &policy, &p.2)),
-    )
-    .await?;
-    authorize_target(call, &organization, "organizations:DetachPolicy", &target, type_of(&organization, &policy))
-        .await?;
+    let (organization, policy, target) = policy_and_target(call, input, "organizations:DetachPolicy").await?;
     change(call, &organization, move |o| {
         let kind = o.policy(&policy).ok_or_else(policy_not_found)?.2;
         if !o.is_target(&target) {
