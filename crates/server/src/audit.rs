@@ -374,7 +374,9 @@ pub(crate) async fn unsigned_call(
         "awsRegion": state.config.partition.iam_region(),
         "sourceIPAddress": peer.ip().to_string(),
         "userAgent": user_agent(headers),
-        "requestParameters": redacted(shapes.and_then(|o| o.input.as_ref()), input),
+        // A refused call is recorded without its parameters, as a failed authentication is: an
+        // unauthenticated caller cannot fill the disk through the log.
+        "requestParameters": if error.is_some() { Value::Null } else { redacted(shapes.and_then(|o| o.input.as_ref()), input) },
         "responseElements": redacted(shapes.and_then(|o| o.output.as_ref()), output),
         "errorCode": error.map(|e| e.code),
         "errorMessage": error.map(|e| e.public_message().chars().take(256).collect::<String>()),

@@ -27,6 +27,8 @@ use rustls::{DigitallySignedStruct, SignatureScheme};
 use serde_json::Value;
 use sha1::Digest as _;
 
+use monban_store::IdentityProvider;
+
 use crate::error::ApiError;
 
 /// How long fetched keys are used before they are fetched again.
@@ -45,7 +47,7 @@ const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
 /// The clock skew AWS allows a token's times (`exp`, `nbf`, `iat`).
 pub(crate) const SKEW_SECONDS: u64 = 300;
 
-/// Keys fetched from issuers, by issuer URL.
+/// Keys fetched from issuers, by the registered provider's URL.
 #[derive(Default)]
 pub struct ProviderKeys {
     fetched: Mutex<HashMap<String, Fetched>>,
@@ -53,10 +55,13 @@ pub struct ProviderKeys {
 
 #[derive(Clone)]
 struct Fetched {
-    keys: Arc<JwkSet>,
-    when: Instant,
-    /// The thumbprints the certificate was accepted under (keys fetched under another provider
-    /// configuration are fetched again).
+    /// The keys of the last fetch that succeeded, and when.
+    keys: Option<(Arc<JwkSet>, Instant)>,
+    /// When a fetch was last begun, whether it succeeded or not: at most one every
+    /// [`REFETCH_AT_MOST_EVERY`], however many tokens ask.
+    attempted: Instant,
+    /// The thumbprints the certificate was checked against (lower case, sorted): keys fetched
+    /// under another provider configuration are fetched again.
     thumbprints: Vec<String>,
 }
 
@@ -133,12 +138,19 @@ impl ProviderKeys {
         &self,
         token: &str,
         peeked: &Unverified,
-        client_ids: &[String],
-        thumbprints: &[String],
+        provider: &IdentityProvider,
         now: u64,
     ) -> Result<Claims, TokenError> {
         let invalid = || TokenError::Invalid(NOT_VALIDATED.to_string());
-        let mut keys = self.keys(&peeked.issuer, thumbprints, false).await?;
+        let (Some(url), client_ids, thumbprints) = (&provider.url, &provider.client_ids, &provider.thumbprints) else {
+            return Err(invalid());
+        };
+        // The token names the provider it was looked up by; the keys are the provider's, fetched
+        // from its registered URL and kept under it.
+        if provider_name(&peeked.issuer) != url.as_str() {
+            return Err(invalid());
+        }
+        let mut keys = self.keys(url, thumbprints, false).await?;
         let find = |keys: &JwkSet| match &peeked.kid {
             Some(kid) => keys.find(kid).cloned(),
             None if keys.keys.len() == 1 => keys.keys.first().cloned(),
@@ -147,7 +159,7 @@ impl ProviderKeys {
         let jwk = match find(&keys) {
             Some(jwk) => jwk,
             None => {
-                keys = self.keys(&peeked.issuer, thumbprints, true).await?;
+                keys = self.keys(url, thumbprints, true).await?;
                 find(&keys).ok_or_else(invalid)?
             }
         };
@@ -167,7 +179,7 @@ impl ProviderKeys {
         let claims = data.claims;
         let number = |name: &str| claims.get(name).and_then(Value::as_f64).map(|n| n as u64);
         let exp = number("exp").ok_or_else(invalid)?;
-        if now > exp + SKEW_SECONDS {
+        if now > exp.saturating_add(SKEW_SECONDS) {
             return Err(TokenError::Expired(format!(
                 "Token expired: current date/time {} must be before the expiration date/time {}",
                 monban_policy::condition::format_date(now as i64),
@@ -213,23 +225,35 @@ impl ProviderKeys {
         Ok(Claims { subject, audience: audiences.first().cloned().unwrap_or_default(), authorized_party, amr, tags })
     }
 
-    /// The issuer's keys: kept ones unless they are old, were fetched under other thumbprints, or
-    /// `again` asks (at most once a minute).
-    async fn keys(&self, issuer: &str, thumbprints: &[String], again: bool) -> Result<Arc<JwkSet>, TokenError> {
-        let kept = self.fetched.lock().ok().and_then(|f| f.get(issuer).cloned());
-        if let Some(kept) = &kept {
-            let fresh = kept.when.elapsed() < KEEP_KEYS && kept.thumbprints == thumbprints;
-            let may_fetch = kept.when.elapsed() >= REFETCH_AT_MOST_EVERY;
-            if fresh && (!again || !may_fetch) {
-                return Ok(kept.keys.clone());
+    /// The provider's keys: kept ones unless they are old, were fetched under other thumbprints,
+    /// or `again` asks; a fetch is begun at most once every [`REFETCH_AT_MOST_EVERY`] per provider
+    /// (meanwhile the kept keys, if any, answer).
+    async fn keys(&self, provider: &str, thumbprints: &[String], again: bool) -> Result<Arc<JwkSet>, TokenError> {
+        let mut pins: Vec<String> = thumbprints.iter().map(|t| t.to_ascii_lowercase()).collect();
+        pins.sort();
+        let unreachable = || TokenError::Unreachable(UNREACHABLE.to_string());
+        {
+            let mut fetched = self.fetched.lock().map_err(|_| unreachable())?;
+            let kept = fetched.get(provider).filter(|f| f.thumbprints == pins).cloned();
+            if let Some(kept) = &kept {
+                if let Some((keys, when)) = &kept.keys {
+                    if !again && when.elapsed() < KEEP_KEYS {
+                        return Ok(keys.clone());
+                    }
+                }
+                if kept.attempted.elapsed() < REFETCH_AT_MOST_EVERY {
+                    return kept.keys.as_ref().map(|(keys, _)| keys.clone()).ok_or_else(unreachable);
+                }
             }
+            let keys = kept.and_then(|k| k.keys);
+            fetched
+                .insert(provider.to_string(), Fetched { keys, attempted: Instant::now(), thumbprints: pins.clone() });
         }
-        let keys = Arc::new(fetch_keys(issuer, thumbprints).await?);
+        let keys = Arc::new(fetch_keys(&format!("https://{provider}"), &pins).await?);
         if let Ok(mut fetched) = self.fetched.lock() {
-            fetched.insert(
-                issuer.to_string(),
-                Fetched { keys: keys.clone(), when: Instant::now(), thumbprints: thumbprints.to_vec() },
-            );
+            if let Some(entry) = fetched.get_mut(provider).filter(|f| f.thumbprints == pins) {
+                entry.keys = Some((keys.clone(), Instant::now()));
+            }
         }
         Ok(keys)
     }
@@ -286,11 +310,7 @@ fn client(thumbprints: &[String]) -> Result<reqwest::Client, TokenError> {
     let chain = rustls::client::WebPkiServerVerifier::builder_with_provider(roots, provider.clone())
         .build()
         .map_err(|_| TokenError::Unreachable(UNREACHABLE.to_string()))?;
-    let verifier = ChainOrThumbprint {
-        chain,
-        thumbprints: thumbprints.iter().map(|t| t.to_ascii_lowercase()).collect(),
-        provider: provider.clone(),
-    };
+    let verifier = ChainOrThumbprint { chain, thumbprints: thumbprints.to_vec(), provider: provider.clone() };
     let config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(unreachable)?
@@ -305,11 +325,15 @@ fn client(thumbprints: &[String]) -> Result<reqwest::Client, TokenError> {
         .map_err(|_| TokenError::Unreachable(UNREACHABLE.to_string()))
 }
 
-/// A certificate is accepted when it chains to a trusted root, or when the thumbprint of the top
-/// certificate the server sent is one of the provider's.
+/// A certificate is accepted when it chains to a trusted root; otherwise a certificate the server
+/// sent whose thumbprint the provider lists becomes the trust anchor, and the chain must verify
+/// to it in full (signatures, validity, host name): a listed thumbprint vouches for the
+/// certificate authority it names, not for whatever the server sends beside it ("Obtain the
+/// thumbprint for an OpenID Connect identity provider").
 #[derive(Debug)]
 struct ChainOrThumbprint {
     chain: Arc<rustls::client::WebPkiServerVerifier>,
+    /// Lower case.
     thumbprints: Vec<String>,
     provider: Arc<rustls::crypto::CryptoProvider>,
 }
@@ -331,12 +355,27 @@ impl ServerCertVerifier for ChainOrThumbprint {
         match self.chain.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now) {
             Ok(verified) => Ok(verified),
             Err(refused) => {
-                let top = intermediates.last().unwrap_or(end_entity);
-                if self.thumbprints.contains(&thumbprint(top)) {
-                    Ok(ServerCertVerified::assertion())
-                } else {
-                    Err(rustls::Error::General(format!("thumbprint: {refused}")))
+                for pinned in std::iter::once(end_entity).chain(intermediates) {
+                    if !self.thumbprints.contains(&thumbprint(pinned)) {
+                        continue;
+                    }
+                    let mut anchor = rustls::RootCertStore::empty();
+                    if anchor.add(pinned.clone()).is_err() {
+                        continue;
+                    }
+                    let verifier = rustls::client::WebPkiServerVerifier::builder_with_provider(
+                        Arc::new(anchor),
+                        self.provider.clone(),
+                    )
+                    .build()
+                    .map_err(|e| rustls::Error::General(format!("thumbprint: {e}")))?;
+                    if let Ok(verified) =
+                        verifier.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+                    {
+                        return Ok(verified);
+                    }
                 }
+                Err(rustls::Error::General(format!("thumbprint: {refused}")))
             }
         }
     }

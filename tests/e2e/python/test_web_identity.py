@@ -36,6 +36,15 @@ def integer(n: int) -> str:
     return b64url(n.to_bytes((n.bit_length() + 7) // 8, "big"))
 
 
+def cert_for(key, name, now):
+    """A self-signed certificate for 127.0.0.1."""
+    return (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+            .sign(key, hashes.SHA256()))
+
+
 def jwk(kid, key) -> dict:
     numbers = key.public_key().public_numbers()
     if isinstance(key, ec.EllipticCurvePrivateKey):
@@ -47,19 +56,23 @@ def jwk(kid, key) -> dict:
 class Issuer:
     """An OIDC issuer: /.well-known/openid-configuration and /jwks over HTTPS."""
 
-    def __init__(self, tmp_path):
+    def __init__(self, tmp_path, impostor=False):
         self.keys = {"k1": rsa.generate_private_key(public_exponent=65537, key_size=2048),
                      "e1": ec.generate_private_key(ec.SECP256R1())}
         tls_key = ec.generate_private_key(ec.SECP256R1())
         name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "monban test issuer")])
         now = datetime.datetime.now(datetime.timezone.utc)
-        cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(tls_key.public_key())
-                .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
-                .not_valid_after(now + datetime.timedelta(days=1))
-                .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
-                .sign(tls_key, hashes.SHA256()))
+        cert = cert_for(tls_key, name, now)
         self.thumbprint = hashlib.sha1(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
-        (tmp_path / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        chain = cert.public_bytes(serialization.Encoding.PEM)
+        if impostor:
+            # The server holds another key and sends its own certificate, with the pinned one after
+            # it: the pinned certificate is public, so sending it proves nothing.
+            pinned = chain
+            tls_key = ec.generate_private_key(ec.SECP256R1())
+            other = cert_for(tls_key, name, now)
+            chain = other.public_bytes(serialization.Encoding.PEM) + pinned
+        (tmp_path / "cert.pem").write_bytes(chain)
         (tmp_path / "key.pem").write_bytes(tls_key.private_bytes(serialization.Encoding.PEM,
                                                                  serialization.PrivateFormat.PKCS8,
                                                                  serialization.NoEncryption()))
@@ -175,3 +188,32 @@ def test_a_certificate_that_matches_no_thumbprint_is_refused(server, root, issue
     denied = expect_error("InvalidIdentityToken", sts.assume_role_with_web_identity, RoleArn=role,
                           RoleSessionName="web", WebIdentityToken=issuer.token())
     assert "thumbprint" in denied.response["Error"]["Message"]
+
+
+def test_a_pinned_certificate_sent_beside_another_key_is_refused(server, root, tmp_path):
+    impostor = Issuer(tmp_path, impostor=True)
+    try:
+        role = provider_and_role(root, impostor)
+        denied = expect_error("InvalidIdentityToken", sts_unsigned(server).assume_role_with_web_identity, RoleArn=role,
+                              RoleSessionName="web", WebIdentityToken=impostor.token())
+        assert "thumbprint" in denied.response["Error"]["Message"]
+    finally:
+        impostor.server.shutdown()
+
+
+def test_session_tags_from_the_token_are_conditions_of_the_trust_policy(server, root, issuer):
+    provider = root.iam.create_open_id_connect_provider(Url=issuer.url, ClientIDList=[AUDIENCE],
+                                                       ThumbprintList=[issuer.thumbprint])["OpenIDConnectProviderArn"]
+    trust = policy_doc({"Effect": "Allow", "Principal": {"Federated": provider},
+                        "Action": ["sts:AssumeRoleWithWebIdentity", "sts:TagSession"],
+                        "Condition": {"ForAllValues:StringEquals": {"aws:TagKeys": ["team"]},
+                                      "StringEquals": {"sts:RoleSessionName": "web"}}})
+    root.iam.create_role(RoleName="tagged", AssumeRolePolicyDocument=trust)
+    role = f"arn:aws:iam::{ACCOUNT}:role/tagged"
+    sts = sts_unsigned(server)
+    tags = lambda **t: {"https://aws.amazon.com/tags": {"principal_tags": {k: [v] for k, v in t.items()}}}  # noqa: E731
+    sts.assume_role_with_web_identity(RoleArn=role, RoleSessionName="web", WebIdentityToken=issuer.token(**tags(team="red")))
+    expect_error("AccessDenied", sts.assume_role_with_web_identity, RoleArn=role, RoleSessionName="web",
+                 WebIdentityToken=issuer.token(**tags(admin="true")))
+    expect_error("AccessDenied", sts.assume_role_with_web_identity, RoleArn=role, RoleSessionName="other",
+                 WebIdentityToken=issuer.token(**tags(team="red")))

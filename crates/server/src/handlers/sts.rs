@@ -456,8 +456,7 @@ pub(crate) async fn assume_role_with_web_identity(
         )));
     };
     let epoch = now.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
-    let claims =
-        state.provider_keys.verify(token, &peeked, &registered.client_ids, &registered.thumbprints, epoch).await?;
+    let claims = state.provider_keys.verify(token, &peeked, &registered, epoch).await?;
     // Denied the same way whether or not the role exists.
     let denied = || ApiError::access_denied("Not authorized to perform sts:AssumeRoleWithWebIdentity");
     let role = crate::auth::principal(state, &account, PrincipalKind::Role, arn.resource_name()).await?;
@@ -485,13 +484,18 @@ pub(crate) async fn assume_role_with_web_identity(
     if !tags.is_empty() {
         actions.push("sts:TagSession");
     }
+    // The keys AssumeRole's request carries too: the session name, the session tags.
+    let extra = Authorization::new("", "").with_request_tags(&tags).with("sts:RoleSessionName", session_name);
     for action in actions {
         let mut context = monban_policy::context::web_identity_context(&who, &facts);
-        for (key, value) in &claims.tags {
-            context.insert(&format!("aws:RequestTag/{key}"), monban_policy::ContextValue::single(value.as_str()));
+        for (key, value) in &extra.context {
+            context.insert(key, value.clone());
         }
         if let Some(id) = &organization.id {
             context.insert("aws:ResourceOrgID", monban_policy::ContextValue::single(id.as_str()));
+        }
+        if let Some(path) = &organization.path {
+            context.insert("aws:ResourceOrgPaths", monban_policy::ContextValue::single(path.as_str()));
         }
         let request = monban_policy::Request::new(monban_policy::Caller::web_identity(&provider_arn), action, role_arn)
             .with_context(context);
