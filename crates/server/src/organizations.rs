@@ -256,6 +256,16 @@ impl Organization {
         })
     }
 
+    /// Attaches to a new unit or account the AWS managed policy of each enabled type
+    /// (FullAWSAccess, RCPFullAWSAccess), as Organizations does until it is detached.
+    pub(crate) fn attach_defaults(&mut self, target: &str) {
+        for (id, _, kind, _) in AWS_MANAGED {
+            if self.root.policy_types.iter().any(|t| t == kind) {
+                self.attachments.push((id.to_string(), target.to_string()));
+            }
+        }
+    }
+
     /// The policies of `kind` attached to `target`.
     pub(crate) fn attached(&self, target: &str, kind: &str) -> Vec<String> {
         self.attachments

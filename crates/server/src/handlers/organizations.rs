@@ -387,22 +387,11 @@ async fn create_unit(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> 
         }
         let unit = Unit { id, name, parent };
         o.units.push(unit.clone());
-        // An enabled type's FullAWSAccess-style default is attached to every new target.
-        for (policy, kind) in default_policies(o) {
-            if o.root.policy_types.contains(&kind) {
-                o.attachments.push((policy, unit.id.clone()));
-            }
-        }
+        o.attach_defaults(&unit.id);
         Ok(unit)
     })
     .await?;
     Ok(json!({"OrganizationalUnit": unit_json(call, &organization, &unit)}))
-}
-
-/// The AWS managed policy of each type, which Organizations attaches to every root, unit and
-/// account while the type is enabled, until it is detached.
-fn default_policies(_: &Organization) -> Vec<(String, String)> {
-    AWS_MANAGED.iter().map(|(id, _, kind, _)| (id.to_string(), kind.to_string())).collect()
 }
 
 async fn describe_unit(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
@@ -513,8 +502,7 @@ async fn list_accounts(call: &Call<'_>, parent: Option<&str>) -> Result<Value, A
     let action = if parent.is_some() { "organizations:ListAccountsForParent" } else { "organizations:ListAccounts" };
     let organization =
         managed(call, action, |o| parent.filter(|p| o.is_parent(p)).map(|p| o.target_arn(call.partition(), p))).await?;
-    if let Some(parent) = parent.filter(|p| !organization.is_parent(p)) {
-        let _ = parent;
+    if parent.is_some_and(|p| !organization.is_parent(p)) {
         return Err(parent_not_found());
     }
     let accounts: Vec<Value> = organization
@@ -615,11 +603,7 @@ async fn create_account(call: &Call<'_>, input: &Value) -> Result<Value, ApiErro
             joined_method: "CREATED".into(),
             joined: requested,
         });
-        for (policy, kind) in default_policies(o) {
-            if o.root.policy_types.contains(&kind) {
-                o.attachments.push((policy, account.clone()));
-            }
-        }
+        o.attach_defaults(&account);
         o.create_requests.push(request);
         Ok(())
     })
@@ -935,7 +919,7 @@ async fn enable_policy_type(call: &Call<'_>, input: &Value) -> Result<Value, Api
         }
         o.root.policy_types.push(kind.clone());
         // The type's AWS managed policy goes on every root, unit and account.
-        let default = default_policies(o).into_iter().find(|(_, k)| *k == kind).map(|(p, _)| p);
+        let default = AWS_MANAGED.iter().find(|(_, _, k, _)| *k == kind).map(|(id, ..)| id.to_string());
         if let Some(default) = default {
             let targets: Vec<String> = std::iter::once(o.root.id.clone())
                 .chain(o.units.iter().map(|u| u.id.clone()))
@@ -1429,11 +1413,7 @@ async fn answer_handshake(call: &Call<'_>, input: &Value, answer: Answer) -> Res
                 joined_method: "INVITED".into(),
                 joined: now,
             });
-            for (policy, kind) in default_policies(o) {
-                if o.root.policy_types.contains(&kind) {
-                    o.attachments.push((policy, account.clone()));
-                }
-            }
+            o.attach_defaults(&account);
         }
         Ok(o.clone())
     })
