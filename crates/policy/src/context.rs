@@ -224,6 +224,76 @@ pub fn web_identity_context(who: &WebIdentity<'_>, request: &RequestFacts<'_>) -
     context
 }
 
+/// What a SAML assertion says of its user, as AssumeRoleWithSAML reads it.
+#[derive(Debug, Clone, Copy)]
+pub struct SamlIdentity<'a> {
+    /// The assertion's `Issuer` (`saml:iss`).
+    pub issuer: &'a str,
+    /// The subject's `NameID` (`saml:sub`).
+    pub subject: &'a str,
+    /// `persistent`, `transient` or the `NameID`'s format URI (`saml:sub_type`).
+    pub subject_type: &'a str,
+    /// The bearer confirmation's `Recipient` (`saml:aud`).
+    pub recipient: &'a str,
+    /// `ACCOUNT/PROVIDER_NAME` (`saml:doc`).
+    pub doc: &'a str,
+    /// `Base64(SHA1(issuer + account + "/" + provider name))` (`saml:namequalifier`).
+    pub name_qualifier: &'a str,
+    /// The assertion's attributes by name, each with its values.
+    pub attributes: &'a [(String, Vec<String>)],
+}
+
+/// The attributes whose values become `saml:` keys, by the attribute names IdPs send (IAM User
+/// Guide, "Configure SAML assertions for the authentication response", mapping of SAML attributes
+/// to trust policy context keys): eduPerson and eduOrg by OID, X.500 and LDAP by OID.
+const SAML_ATTRIBUTE_KEYS: &[(&str, &str)] = &[
+    ("urn:oid:1.3.6.1.4.1.5923.1.1.1.1", "saml:edupersonaffiliation"),
+    ("urn:oid:1.3.6.1.4.1.5923.1.1.1.2", "saml:edupersonnickname"),
+    ("urn:oid:1.3.6.1.4.1.5923.1.1.1.3", "saml:edupersonorgdn"),
+    ("urn:oid:1.3.6.1.4.1.5923.1.1.1.4", "saml:edupersonorgunitdn"),
+    ("urn:oid:1.3.6.1.4.1.5923.1.1.1.5", "saml:edupersonprimaryaffiliation"),
+    ("urn:oid:1.3.6.1.4.1.5923.1.1.1.6", "saml:edupersonprincipalname"),
+    ("urn:oid:1.3.6.1.4.1.5923.1.1.1.7", "saml:edupersonentitlement"),
+    ("urn:oid:1.3.6.1.4.1.5923.1.1.1.8", "saml:edupersonprimaryorgunitdn"),
+    ("urn:oid:1.3.6.1.4.1.5923.1.1.1.9", "saml:edupersonscopedaffiliation"),
+    ("urn:oid:1.3.6.1.4.1.5923.1.1.1.10", "saml:edupersontargetedid"),
+    ("urn:oid:1.3.6.1.4.1.5923.1.1.1.11", "saml:edupersonassurance"),
+    ("urn:oid:1.3.6.1.4.1.5923.1.2.1.2", "saml:eduorghomepageuri"),
+    ("urn:oid:1.3.6.1.4.1.5923.1.2.1.3", "saml:eduorgidentityauthnpolicyuri"),
+    ("urn:oid:1.3.6.1.4.1.5923.1.2.1.4", "saml:eduorglegalname"),
+    ("urn:oid:1.3.6.1.4.1.5923.1.2.1.5", "saml:eduorgsuperioruri"),
+    ("urn:oid:1.3.6.1.4.1.5923.1.2.1.6", "saml:eduorgwhitepagesuri"),
+    ("urn:oid:2.5.4.3", "saml:cn"),
+    ("urn:oid:2.5.4.4", "saml:surname"),
+    ("urn:oid:2.5.4.41", "saml:name"),
+    ("urn:oid:2.5.4.42", "saml:givenName"),
+    ("urn:oid:2.5.4.45", "saml:x500UniqueIdentifier"),
+    ("urn:oid:0.9.2342.19200300.100.1.1", "saml:uid"),
+    ("urn:oid:0.9.2342.19200300.100.1.3", "saml:mail"),
+    ("urn:oid:0.9.2342.19200300.100.1.45", "saml:organizationStatus"),
+    ("http://schemas.microsoft.com/ws/2008/06/identity/claims/primarygroupsid", "saml:primaryGroupSID"),
+];
+
+/// The context AWS fills in for AssumeRoleWithSAML (IAM User Guide, "Available keys for SAML-based
+/// AWS STS federation"): `saml:aud` (the `Recipient`), `saml:iss`, `saml:sub`, `saml:sub_type`,
+/// `saml:doc`, `saml:namequalifier`, the mapped attributes, and the request's own facts.
+pub fn saml_context(who: &SamlIdentity<'_>, request: &RequestFacts<'_>) -> Context {
+    let mut context = Context::new();
+    add_request_facts(&mut context, request);
+    context.insert("saml:aud", ContextValue::single(who.recipient));
+    context.insert("saml:iss", ContextValue::single(who.issuer));
+    context.insert("saml:sub", ContextValue::single(who.subject));
+    context.insert("saml:sub_type", ContextValue::single(who.subject_type));
+    context.insert("saml:doc", ContextValue::single(who.doc));
+    context.insert("saml:namequalifier", ContextValue::single(who.name_qualifier));
+    for (name, values) in who.attributes {
+        if let Some((_, key)) = SAML_ATTRIBUTE_KEYS.iter().find(|(n, _)| n == name) {
+            context.insert(key, ContextValue::multi(values.iter().map(String::as_str)));
+        }
+    }
+    context
+}
+
 /// Adds a resource's tags (see [`resource_tag_keys`]).
 pub fn add_resource_tags(context: &mut Context, tags: &[(String, String)], iam_resource: bool) {
     for (key, value) in resource_tag_keys(tags, iam_resource) {

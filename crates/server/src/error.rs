@@ -101,12 +101,14 @@ errors! {
     invalid_parameter_value => "InvalidParameterValue", 400;
     /// DecodeAuthorizationMessage was given something that is not an encoded authorization message.
     invalid_authorization_message => "InvalidAuthorizationMessageException", 400;
-    /// AssumeRoleWithWebIdentity: the token is not valid for the provider.
+    /// AssumeRoleWithWebIdentity and AssumeRoleWithSAML: the token or assertion is not valid for the provider.
     invalid_identity_token => "InvalidIdentityToken", 400;
-    /// AssumeRoleWithWebIdentity: the token has expired.
+    /// AssumeRoleWithWebIdentity and AssumeRoleWithSAML: the token or assertion has expired.
     expired_token_exception => "ExpiredTokenException", 400;
     /// AssumeRoleWithWebIdentity: the provider's keys could not be fetched.
     idp_communication_error => "IDPCommunicationError", 400;
+    /// AssumeRoleWithSAML: the identity provider's response says authentication failed.
+    idp_rejected_claim => "IDPRejectedClaim", 403;
     /// A JSON-protocol service has no operation of that name.
     unknown_operation => "UnknownOperationException", 400;
     /// A JSON request body that is not JSON (the JSON protocol's services).

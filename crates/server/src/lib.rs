@@ -200,7 +200,7 @@ pub struct StateInner {
     /// DeleteServiceLinkedRole's task ids, by account (each deletion completes at once).
     deletion_tasks: Mutex<HashMap<String, Vec<String>>>,
     /// OpenID Connect providers' keys, fetched for AssumeRoleWithWebIdentity.
-    provider_keys: federation::ProviderKeys,
+    provider_keys: federation::oidc::ProviderKeys,
     /// The data directory's lock, held while the server runs.
     _lock: Option<std::fs::File>,
 }
@@ -365,7 +365,7 @@ impl Server {
             credential_reports: Mutex::new(HashMap::new()),
             deletion_tasks: Mutex::new(HashMap::new()),
             password_failures: Mutex::new(HashMap::new()),
-            provider_keys: federation::ProviderKeys::default(),
+            provider_keys: federation::oidc::ProviderKeys::default(),
             _lock: lock,
         });
         record_accesses(Arc::downgrade(&state));

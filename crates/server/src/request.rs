@@ -161,7 +161,8 @@ pub(crate) async fn handle(
     let outcome = dispatch(&call, service, model, &action, input).await;
     let region = call.context.region;
     let authorizations = call.authorizations.into_inner().unwrap_or_default();
-    log_request(&state, &identity, &outcome, &action, now);
+    let name = outcome.operation.map_or(action.as_str(), |op| op.action());
+    log_request(&state, &identity.arn(), name, outcome.result.as_ref().err(), now);
     let Outcome { operation, input, output, result } = outcome;
     let (response, error) = match result {
         Ok(body) => (wire.ok(&request_id, body), None),
@@ -191,10 +192,10 @@ pub(crate) async fn handle(
     response
 }
 
-/// The operations AWS takes unsigned: the token is the credential (STS API Reference,
-/// AssumeRoleWithWebIdentity: "Calling AssumeRoleWithWebIdentity does not require the use of AWS
+/// The operations AWS takes unsigned: the token or assertion is the credential (STS API
+/// Reference, AssumeRoleWithWebIdentity and AssumeRoleWithSAML: "does not require the use of AWS
 /// security credentials"). Every other unsigned request is refused.
-const UNSIGNED: &[&str] = &["AssumeRoleWithWebIdentity"];
+const UNSIGNED: &[&str] = &["AssumeRoleWithWebIdentity", "AssumeRoleWithSAML"];
 
 /// Whether a request carries no SigV4 signature at all (neither header nor presigned).
 fn unsigned(headers: &HeaderMap, query: &str) -> bool {
@@ -204,7 +205,7 @@ fn unsigned(headers: &HeaderMap, query: &str) -> bool {
 }
 
 /// An unsigned federation call: decoded and answered as STS does, recorded as the web identity
-/// user's.
+/// or SAML user's.
 async fn federated(
     state: &State,
     peer: SocketAddr,
@@ -226,7 +227,11 @@ async fn federated(
         Ok(input) => input,
         Err(e) => return error_response(&model.namespace, request_id, &e),
     };
-    let result = sts::assume_role_with_web_identity(state, &input, now, &peer.ip().to_string()).await;
+    let source_ip = peer.ip().to_string();
+    let result = match action {
+        "AssumeRoleWithSAML" => sts::federated::assume_role_with_saml(state, &input, now, &source_ip).await,
+        _ => sts::federated::assume_role_with_web_identity(state, &input, now, &source_ip).await,
+    };
     let (response, output, error) = match result {
         Ok(output) => match model.encode(action, shapes, &output, request_id) {
             Ok(xml) => (([("content-type", "text/xml")], xml).into_response(), Some(output), None),
@@ -234,9 +239,18 @@ async fn federated(
         },
         Err(e) => (error_response(&model.namespace, request_id, &e), None, Some(e)),
     };
-    let subject = output.as_ref().and_then(|o| o.get("SubjectFromWebIdentityToken")).cloned();
-    let provider = output.as_ref().and_then(|o| o.get("Provider")).cloned();
-    let user = serde_json::json!({"type": "WebIdentityUser", "userName": subject, "identityProvider": provider});
+    // CloudTrail's userIdentity for the two: the subject and the provider that vouched for it.
+    let user = match action {
+        "AssumeRoleWithSAML" => serde_json::json!({"type": "SAMLUser",
+            "userName": output.as_ref().and_then(|o| o.get("Subject")),
+            "identityProvider": params.get("PrincipalArn")}),
+        _ => serde_json::json!({"type": "WebIdentityUser",
+            "userName": output.as_ref().and_then(|o| o.get("SubjectFromWebIdentityToken")),
+            "identityProvider": output.as_ref().and_then(|o| o.get("Provider"))}),
+    };
+    // The request log names the provider that vouched for the caller, once it is known.
+    let caller = user.get("identityProvider").and_then(Value::as_str).unwrap_or("anonymous").to_string();
+    log_request(state, &caller, action, error.as_ref(), now);
     audit::unsigned_call(
         state,
         model,
@@ -256,24 +270,23 @@ async fn federated(
 
 /// One line on stderr per call (see [`crate::RequestLog`]): what a person trying policies looks
 /// at to see which call was denied and why.
-fn log_request(state: &State, identity: &Identity, outcome: &Outcome, action: &str, now: SystemTime) {
+fn log_request(state: &State, caller: &str, name: &str, error: Option<&ApiError>, now: SystemTime) {
     let format = state.config.request_log;
     if format == crate::RequestLog::Off {
         return;
     }
-    let name = outcome.operation.map_or(action, |op| op.action());
-    let (result, message, decided_by) = match &outcome.result {
-        Ok(_) => ("OK", "", None),
-        Err(e) => (e.code, e.public_message(), e.decided_by.as_deref()),
+    let (result, message, decided_by) = match error {
+        None => ("OK", "", None),
+        Some(e) => (e.code, e.public_message(), e.decided_by.as_deref()),
     };
     let line = match format {
         crate::RequestLog::Json => serde_json::json!({
-            "time": util::iso8601(now), "caller": identity.arn(), "action": name, "result": result,
+            "time": util::iso8601(now), "caller": caller, "action": name, "result": result,
             "message": (!message.is_empty()).then_some(message), "decided_by": decided_by,
         })
         .to_string(),
         _ => {
-            let mut line = format!("{} {} {name} {result}", util::iso8601(now), identity.arn());
+            let mut line = format!("{} {caller} {name} {result}", util::iso8601(now));
             if !message.is_empty() {
                 line = format!("{line}: {message}");
             }

@@ -1,7 +1,7 @@
 //! OpenID Connect and SAML identity providers (IAM User Guide, "Create an OpenID Connect (OIDC)
 //! identity provider in IAM" and "Create a SAML identity provider in IAM"). The providers are
 //! stored and validated as IAM does; federation with them (AssumeRoleWithWebIdentity and
-//! AssumeRoleWithSAML) belongs to the STS federation work.
+//! AssumeRoleWithSAML) is in `handlers::sts::federated`.
 
 use monban_store::{IdentityProvider, Owner, ProviderKind};
 use serde_json::{json, Value};

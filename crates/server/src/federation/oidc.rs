@@ -29,7 +29,7 @@ use sha1::Digest as _;
 
 use monban_store::IdentityProvider;
 
-use crate::error::ApiError;
+use super::{TokenError, SKEW_SECONDS};
 
 /// How long fetched keys are used before they are fetched again.
 const KEEP_KEYS: Duration = Duration::from_secs(3600);
@@ -43,9 +43,6 @@ const MAX_DOCUMENT: usize = 256 * 1024;
 
 /// How long a fetch may take in all.
 const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// The clock skew AWS allows a token's times (`exp`, `nbf`, `iat`).
-pub(crate) const SKEW_SECONDS: u64 = 300;
 
 /// Keys fetched from issuers, by the registered provider's URL.
 #[derive(Default)]
@@ -63,27 +60,6 @@ struct Fetched {
     /// The thumbprints the certificate was checked against (lower case, sorted): keys fetched
     /// under another provider configuration are fetched again.
     thumbprints: Vec<String>,
-}
-
-/// Why a token was refused, in the terms STS answers with.
-#[derive(Debug)]
-pub(crate) enum TokenError {
-    /// `InvalidIdentityToken`.
-    Invalid(String),
-    /// `ExpiredTokenException`.
-    Expired(String),
-    /// `IDPCommunicationError`: the keys could not be fetched.
-    Unreachable(String),
-}
-
-impl From<TokenError> for ApiError {
-    fn from(e: TokenError) -> ApiError {
-        match e {
-            TokenError::Invalid(m) => ApiError::invalid_identity_token(m),
-            TokenError::Expired(m) => ApiError::expired_token_exception(m),
-            TokenError::Unreachable(m) => ApiError::idp_communication_error(m),
-        }
-    }
 }
 
 /// The message STS gives a token whose signature or claims do not hold.

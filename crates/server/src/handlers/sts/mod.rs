@@ -1,4 +1,6 @@
-//! STS operations: GetCallerIdentity, AssumeRole, GetAccessKeyInfo and DecodeAuthorizationMessage.
+//! STS operations: GetCallerIdentity, AssumeRole, AssumeRoot, GetSessionToken,
+//! GetFederationToken, GetAccessKeyInfo and DecodeAuthorizationMessage; the federation operations
+//! are in [`federated`].
 //!
 //! AWS: "AWS Security Token Service API Reference" (AssumeRole, GetCallerIdentity) and
 //! "Session policies", "Passing session tags in AWS STS".
@@ -16,6 +18,8 @@ use crate::handlers::iam::{self, text};
 use crate::operation::{Handler, StsOperation};
 use crate::{util, Call, State};
 
+pub(crate) mod federated;
+
 /// The handler of each STS operation, or `None` for those monban does not implement (see
 /// [`crate::handlers::iam::handler`]).
 pub(crate) fn handler(op: StsOperation) -> Option<Handler<StsOperation>> {
@@ -29,10 +33,13 @@ pub(crate) fn handler(op: StsOperation) -> Option<Handler<StsOperation>> {
         Op::GetFederationToken => |_, c, i| Box::pin(get_federation_token(c, i)),
         Op::AssumeRoot => |_, c, i| Box::pin(assume_root(c, i)),
         // Signed or not, the token is the credential (see `request::handle` for unsigned calls).
-        Op::AssumeRoleWithWebIdentity => {
-            |_, c, i| Box::pin(assume_role_with_web_identity(c.state, i, c.context.now, &c.context.source_ip))
+        Op::AssumeRoleWithWebIdentity => |_, c, i| {
+            Box::pin(federated::assume_role_with_web_identity(c.state, i, c.context.now, &c.context.source_ip))
+        },
+        Op::AssumeRoleWithSAML => {
+            |_, c, i| Box::pin(federated::assume_role_with_saml(c.state, i, c.context.now, &c.context.source_ip))
         }
-        Op::AssumeRoleWithSAML | Op::GetDelegatedAccessToken | Op::GetWebIdentityToken => return None,
+        Op::GetDelegatedAccessToken | Op::GetWebIdentityToken => return None,
     };
     Some(handler)
 }
@@ -421,112 +428,4 @@ async fn assume_root(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> 
     session.session_policy = Some(json!([task.document]).to_string());
     call.state.store.create_session(&session).await?;
     Ok(json!({"Credentials": credentials}))
-}
-
-/// AssumeRoleWithWebIdentity: role credentials for the user of an OpenID Connect provider, on a
-/// token the provider signed (STS API Reference, AssumeRoleWithWebIdentity). The request is not
-/// signed: the token is the credential. The token must come from a provider registered in the
-/// role's account (`iss` is its URL), carry one of its client ids as audience, be signed by one of
-/// the issuer's keys (see [`crate::federation`]) and be within its times; then the role's trust
-/// policy decides for the principal `{"Federated": PROVIDER_ARN}` with the provider's condition
-/// keys, and the RCPs of the role's account apply.
-pub(crate) async fn assume_role_with_web_identity(
-    state: &State,
-    input: &Value,
-    now: SystemTime,
-    source_ip: &str,
-) -> Result<Value, ApiError> {
-    let role_arn = text(input, "RoleArn");
-    let session_name = text(input, "RoleSessionName");
-    let token = text(input, "WebIdentityToken");
-    let partition = state.config.partition;
-    let arn = Arn::parse(role_arn).filter(|a| a.service() == "iam" && a.region().is_empty());
-    let Some(arn) = arn.filter(|a| a.resource_type() == "role") else {
-        return Err(ApiError::validation(format!("{role_arn} is invalid")));
-    };
-    let account = arn.account().to_string();
-    let peeked = crate::federation::peek(token)?;
-    let provider = crate::federation::provider_name(&peeked.issuer).to_string();
-    let provider_arn = format!("arn:{partition}:iam::{account}:oidc-provider/{provider}");
-    let registered = state.store.identity_provider(&provider_arn).await?.filter(|p| p.account_id == account);
-    let Some(registered) = registered else {
-        return Err(ApiError::invalid_identity_token(format!(
-            "No OpenIDConnect provider found in your account for {}",
-            peeked.issuer
-        )));
-    };
-    let epoch = now.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
-    let claims = state.provider_keys.verify(token, &peeked, &registered, epoch).await?;
-    // Denied the same way whether or not the role exists.
-    let denied = || ApiError::access_denied("Not authorized to perform sts:AssumeRoleWithWebIdentity");
-    let role = crate::auth::principal(state, &account, PrincipalKind::Role, arn.resource_name()).await?;
-    let Some(role) = role.filter(|r| r.arn == role_arn) else { return Err(denied()) };
-    let trust = crate::auth::trust_policy(state, &role).await?;
-    let who = monban_policy::context::WebIdentity {
-        provider_arn: &provider_arn,
-        provider: &provider,
-        subject: &claims.subject,
-        audience: &claims.audience,
-        authorized_party: claims.authorized_party.as_deref(),
-        amr: &claims.amr,
-    };
-    let facts = monban_policy::context::RequestFacts {
-        epoch_seconds: i64::try_from(epoch).unwrap_or(i64::MAX),
-        source_ip: Some(source_ip),
-        region: partition.iam_region(),
-        secure_transport: false,
-    };
-    let tags: Vec<monban_store::Tag> =
-        claims.tags.iter().map(|(key, value)| monban_store::Tag { key: key.clone(), value: value.clone() }).collect();
-    iam::check_tags(&tags)?;
-    let organization = crate::organizations::facts(state, &account).await?;
-    let mut actions = vec!["sts:AssumeRoleWithWebIdentity"];
-    if !tags.is_empty() {
-        actions.push("sts:TagSession");
-    }
-    // The keys AssumeRole's request carries too: the session name, the session tags.
-    let extra = Authorization::new("", "").with_request_tags(&tags).with("sts:RoleSessionName", session_name);
-    for action in actions {
-        let mut context = monban_policy::context::web_identity_context(&who, &facts);
-        for (key, value) in &extra.context {
-            context.insert(key, value.clone());
-        }
-        if let Some(id) = &organization.id {
-            context.insert("aws:ResourceOrgID", monban_policy::ContextValue::single(id.as_str()));
-        }
-        if let Some(path) = &organization.path {
-            context.insert("aws:ResourceOrgPaths", monban_policy::ContextValue::single(path.as_str()));
-        }
-        let request = monban_policy::Request::new(monban_policy::Caller::web_identity(&provider_arn), action, role_arn)
-            .with_context(context);
-        let policies = monban_policy::eval::PolicySet {
-            resource: Some(trust.clone()),
-            rcps: organization.rcps.clone(),
-            ..Default::default()
-        };
-        if monban_policy::authorize(&request, &policies).outcome != monban_policy::Outcome::Allow {
-            return Err(denied());
-        }
-    }
-    let duration = input.get("DurationSeconds").and_then(Value::as_i64).unwrap_or(3600);
-    if duration > role.max_session_duration.unwrap_or(3600) {
-        return Err(ApiError::validation(
-            "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
-        ));
-    }
-    let session_documents = session_policies(state, input, &account).await?;
-    let (mut session, credentials) =
-        issue(state, now, &account, SessionKind::Role, (role.id.clone(), role.name.clone()), session_name, duration)?;
-    let session_tags: BTreeMap<&str, &str> = claims.tags.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    session.session_policy = (!session_documents.is_empty()).then(|| json!(session_documents).to_string());
-    session.session_tags = (!session_tags.is_empty()).then(|| json!(session_tags).to_string());
-    state.store.create_session(&session).await?;
-    Ok(json!({
-        "Credentials": credentials,
-        "SubjectFromWebIdentityToken": claims.subject,
-        "AssumedRoleUser": {"AssumedRoleId": format!("{}:{session_name}", role.id),
-            "Arn": format!("arn:{partition}:sts::{account}:assumed-role/{}/{session_name}", role.name)},
-        "Provider": peeked.issuer,
-        "Audience": claims.authorized_party.unwrap_or(claims.audience),
-    }))
 }
