@@ -51,6 +51,8 @@ pub enum Quota {
     ScpsPerTarget,
     /// Characters of an AssumeRole session policy's plaintext, white space included.
     SessionPolicySize,
+    /// Tags passed to one session, by the request or by a federation statement.
+    SessionTags,
     /// Tags on one IAM entity.
     TagsPerEntity,
     /// Characters in a user's inline policies, in all.
@@ -105,7 +107,7 @@ pub fn policy_size(document: &str) -> i64 {
 
 impl Quota {
     /// Every quota.
-    pub const ALL: [Quota; 34] = [
+    pub const ALL: [Quota; 35] = [
         Quota::AccessKeysPerUser,
         Quota::AssumeRolePolicySize,
         Quota::AttachedPoliciesPerGroup,
@@ -128,6 +130,7 @@ impl Quota {
         Quota::RcpsPerTarget,
         Quota::ScpsPerTarget,
         Quota::SessionPolicySize,
+        Quota::SessionTags,
         Quota::TagsPerEntity,
         Quota::UserPolicySize,
         Quota::Users,
@@ -168,6 +171,8 @@ impl Quota {
             Quota::ScpsPerTarget => 10,
             Quota::RcpsPerTarget => 5,
             Quota::SessionPolicySize => 2048,
+            // "Passing session tags in AWS STS": up to 50 session tags.
+            Quota::SessionTags => 50,
             Quota::TagsPerEntity => 50,
             Quota::UserPolicySize => 2048,
             Quota::Users => 5000,
@@ -206,6 +211,7 @@ impl Quota {
             Quota::RcpsPerTarget => "RcpsPerTarget",
             Quota::ScpsPerTarget => "ScpsPerTarget",
             Quota::SessionPolicySize => "SessionPolicySize",
+            Quota::SessionTags => "SessionTags",
             Quota::TagsPerEntity => "TagsPerEntity",
             Quota::UserPolicySize => "UserPolicySize",
             Quota::Users => "UsersPerAccount",
@@ -257,7 +263,8 @@ impl Quota {
             | Quota::ScpSize
             | Quota::RcpsPerTarget
             | Quota::ScpsPerTarget
-            | Quota::SessionPolicySize => return None,
+            | Quota::SessionPolicySize
+            | Quota::SessionTags => return None,
         })
     }
 }

@@ -107,6 +107,14 @@ errors! {
     expired_token_exception => "ExpiredTokenException", 400;
     /// AssumeRoleWithWebIdentity: the provider's keys could not be fetched.
     idp_communication_error => "IDPCommunicationError", 400;
+    /// IAM: outbound web identity federation is enabled already.
+    feature_enabled => "FeatureEnabled", 409;
+    /// IAM: outbound web identity federation is not enabled.
+    feature_disabled => "FeatureDisabled", 404;
+    /// GetWebIdentityToken: the account has not enabled outbound web identity federation.
+    outbound_federation_disabled => "OutboundWebIdentityFederationDisabledException", 403;
+    /// GetWebIdentityToken: the token would outlive the calling session.
+    session_duration_escalation => "SessionDurationEscalationException", 403;
     /// AssumeRoleWithSAML: the identity provider's response says authentication failed.
     idp_rejected_claim => "IDPRejectedClaim", 403;
     /// A JSON-protocol service has no operation of that name.

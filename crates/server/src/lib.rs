@@ -29,7 +29,7 @@ use std::time::{Duration, SystemTime};
 use axum::extract::State as AxumState;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, post};
+use axum::routing::{any, get, post};
 use axum::Router;
 use monban_store::{AccessKey, Store};
 
@@ -443,6 +443,7 @@ impl Server {
         Router::new()
             .route("/moto-api/reset", post(reset))
             .route("/monban/reset", post(reset))
+            .route("/outbound-federation/{id}/.well-known/{document}", get(federation::outbound::published))
             .fallback(any(request::handle))
             .with_state(self.state.clone())
     }

@@ -239,17 +239,21 @@ async fn federated(
         },
         Err(e) => (error_response(&model.namespace, request_id, &e), None, Some(e)),
     };
-    // CloudTrail's userIdentity for the two: the subject and the provider that vouched for it.
+    // CloudTrail's userIdentity for the two: the subject and the provider that vouched for it
+    // (for SAML, its NameQualifier), known only once the statement verified.
+    let field = |name: &str| output.as_ref().and_then(|o| o.get(name)).cloned();
     let user = match action {
-        "AssumeRoleWithSAML" => serde_json::json!({"type": "SAMLUser",
-            "userName": output.as_ref().and_then(|o| o.get("Subject")),
-            "identityProvider": params.get("PrincipalArn")}),
-        _ => serde_json::json!({"type": "WebIdentityUser",
-            "userName": output.as_ref().and_then(|o| o.get("SubjectFromWebIdentityToken")),
-            "identityProvider": output.as_ref().and_then(|o| o.get("Provider"))}),
+        "AssumeRoleWithSAML" => serde_json::json!({"type": "SAMLUser", "userName": field("Subject"),
+            "identityProvider": field("NameQualifier")}),
+        _ => serde_json::json!({"type": "WebIdentityUser", "userName": field("SubjectFromWebIdentityToken"),
+            "identityProvider": field("Provider")}),
     };
-    // The request log names the provider that vouched for the caller, once it is known.
-    let caller = user.get("identityProvider").and_then(Value::as_str).unwrap_or("anonymous").to_string();
+    // The request log names the provider that vouched for the caller, once it did.
+    let provider = match action {
+        "AssumeRoleWithSAML" => output.as_ref().and(params.get("PrincipalArn")).map(String::as_str),
+        _ => output.as_ref().and_then(|o| o.get("Provider")).and_then(Value::as_str),
+    };
+    let caller = provider.unwrap_or("anonymous").to_string();
     log_request(state, &caller, action, error.as_ref(), now);
     audit::unsigned_call(
         state,
@@ -286,9 +290,13 @@ fn log_request(state: &State, caller: &str, name: &str, error: Option<&ApiError>
         })
         .to_string(),
         _ => {
-            let mut line = format!("{} {caller} {name} {result}", util::iso8601(now));
+            // One call, one line: what a caller chose (a name, a message quoting its input) cannot
+            // start another.
+            let printable =
+                |text: &str| -> String { text.chars().map(|c| if c.is_control() { '?' } else { c }).collect() };
+            let mut line = format!("{} {} {name} {result}", util::iso8601(now), printable(caller));
             if !message.is_empty() {
-                line = format!("{line}: {message}");
+                line = format!("{line}: {}", printable(message));
             }
             if let Some(decided_by) = decided_by {
                 line = format!("{line} [decided by {decided_by}]");

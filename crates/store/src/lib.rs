@@ -630,6 +630,32 @@ fn key(name: &str) -> String {
     name.to_lowercase()
 }
 
+/// Every table, in the order a reset empties them: the referencing rows before those they
+/// reference. A table the migrations create must be listed (checked by a test).
+const RESET_ORDER: &[&str] = &[
+    "outbound_federation",
+    "organization_members",
+    "organizations",
+    "identity_providers",
+    "server_certificates",
+    "user_credentials",
+    "password_policies",
+    "mfa_devices",
+    "login_profiles",
+    "instance_profiles",
+    "last_accessed",
+    "sessions",
+    "access_keys",
+    "tags",
+    "attachments",
+    "policy_versions",
+    "managed_policies",
+    "inline_policies",
+    "group_members",
+    "principals",
+    "accounts",
+];
+
 impl Store {
     /// Opens (creating if needed) the database file and applies pending migrations.
     pub async fn open(path: &Path) -> Result<Store> {
@@ -716,28 +742,7 @@ impl Store {
     pub async fn reset(&self) -> Result<()> {
         self.writes
             .write(move |tx| {
-                for table in [
-                    "organization_members",
-                    "organizations",
-                    "identity_providers",
-                    "server_certificates",
-                    "user_credentials",
-                    "password_policies",
-                    "mfa_devices",
-                    "login_profiles",
-                    "instance_profiles",
-                    "last_accessed",
-                    "sessions",
-                    "access_keys",
-                    "tags",
-                    "attachments",
-                    "policy_versions",
-                    "managed_policies",
-                    "inline_policies",
-                    "group_members",
-                    "principals",
-                    "accounts",
-                ] {
+                for table in RESET_ORDER {
                     tx.prepare_cached(&format!("DELETE FROM {table}"))?.execute(rusqlite::params![])?;
                 }
                 Ok(())
@@ -791,6 +796,8 @@ pub use last_accessed::LastAccess;
 mod mfa;
 mod organizations;
 pub use organizations::{Changed, StoredOrganization};
+mod outbound;
+pub use outbound::OutboundFederation;
 mod passwords;
 pub use passwords::{LoginProfile, LoginProfileUpdate, PasswordPolicy};
 mod policies;
@@ -924,5 +931,22 @@ impl Store {
         ))
         .await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod reset_tests {
+    /// A reset empties every table the migrations make: a new table must join [`super::RESET_ORDER`].
+    #[test]
+    fn every_table_is_reset() {
+        let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+        super::migrations::apply(&mut conn).unwrap();
+        let mut statement = conn.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").unwrap();
+        let mut tables: Vec<String> = statement.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
+        tables.retain(|t| t != "schema_migrations" && !t.starts_with("sqlite_"));
+        tables.sort();
+        let mut reset: Vec<String> = super::RESET_ORDER.iter().map(|t| t.to_string()).collect();
+        reset.sort();
+        assert_eq!(tables, reset);
     }
 }

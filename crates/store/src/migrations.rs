@@ -20,6 +20,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (9, include_str!("../migrations/0009_credentials_and_providers.sql")),
     (10, include_str!("../migrations/0010_organizations.sql")),
     (11, include_str!("../migrations/0011_root_task_sessions.sql")),
+    (12, include_str!("../migrations/0012_outbound_federation.sql")),
 ];
 
 /// Applies every migration newer than the database's version.

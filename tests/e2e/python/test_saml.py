@@ -71,7 +71,8 @@ class IdentityProvider:
 
     def response(self, *, roles=None, session_name="alice", subject="alice@example.com",
                  recipient=SIGN_IN, audience="urn:amazon:webservices", not_on_or_after=300, issuer=ENTITY,
-                 attributes=None, sign="assertion", key=None, cert=None, status="Success"):
+                 attributes=None, sign="assertion", key=None, cert=None, status="Success",
+                 session_not_on_or_after=None):
         """A Response as an IdP posts it, its Assertion (or the Response) signed, as an lxml tree."""
         roles = roles if roles is not None else [f"{ROLE},{PROVIDER}"]
         attributes = dict(attributes or {})
@@ -85,6 +86,10 @@ class IdentityProvider:
             + "</saml:Attribute>" for name, values in attributes.items())
         response_id, assertion_id = "_" + uuid.uuid4().hex, "_" + uuid.uuid4().hex
         placeholder = f'<ds:Signature xmlns:ds="{DSIG}" Id="placeholder"/>'
+        restriction = ("" if audience is None else
+                       f"<saml:AudienceRestriction><saml:Audience>{audience}</saml:Audience></saml:AudienceRestriction>")
+        session_end = ("" if session_not_on_or_after is None else
+                       f' SessionNotOnOrAfter="{instant(session_not_on_or_after)}"')
         xml = f"""<samlp:Response xmlns:samlp="{PROTOCOL}" xmlns:saml="{ASSERTION}" ID="{response_id}"
  Version="2.0" IssueInstant="{instant()}" Destination="{recipient}">
 <saml:Issuer>{issuer}</saml:Issuer>{placeholder if sign == "response" else ""}
@@ -97,10 +102,8 @@ class IdentityProvider:
 <saml:SubjectConfirmationData NotOnOrAfter="{instant(not_on_or_after)}" Recipient="{recipient}"/>
 </saml:SubjectConfirmation>
 </saml:Subject>
-<saml:Conditions NotBefore="{instant(-60)}" NotOnOrAfter="{instant(not_on_or_after)}">
-<saml:AudienceRestriction><saml:Audience>{audience}</saml:Audience></saml:AudienceRestriction>
-</saml:Conditions>
-<saml:AuthnStatement AuthnInstant="{instant()}"><saml:AuthnContext>
+<saml:Conditions NotBefore="{instant(-60)}" NotOnOrAfter="{instant(not_on_or_after)}">{restriction}</saml:Conditions>
+<saml:AuthnStatement AuthnInstant="{instant()}"{session_end}><saml:AuthnContext>
 <saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml:AuthnContextClassRef>
 </saml:AuthnContext></saml:AuthnStatement>
 <saml:AttributeStatement>{statements}</saml:AttributeStatement>
@@ -220,6 +223,8 @@ def test_unsigned_resigned_wrapped_and_expired_responses_are_refused(server, roo
     expect_error("ExpiredTokenException", call, idp.response(not_on_or_after=-600))
     expect_error("InvalidIdentityToken", call, idp.response(recipient="https://sp.example.com/acs"))
     expect_error("InvalidIdentityToken", call, idp.response(audience="https://sp.example.com"))
+    expect_error("InvalidIdentityToken", call, idp.response(audience=None))
+    expect_error("ExpiredTokenException", call, idp.response(session_not_on_or_after=-1))
     expect_error("InvalidIdentityToken", call, idp.response(issuer="https://other.example.com/saml"))
     # The provider's own failure.
     expect_error("IDPRejectedClaim", call, idp.response(status="Responder"))
@@ -293,4 +298,25 @@ def test_the_audit_log_and_request_log_record_the_saml_user_without_the_assertio
     # One request-log line per call, naming the provider the caller presented.
     lines = [json.loads(line) for line in stderr.read_text().splitlines() if '"AssumeRoleWithSAML"' in line]
     assert [(line["caller"], line["result"]) for line in lines] == [
-        (PROVIDER, "OK"), (PROVIDER, "InvalidIdentityToken")], lines
+        (PROVIDER, "OK"), ("anonymous", "InvalidIdentityToken")], lines
+
+
+def test_a_text_request_log_line_cannot_be_split_by_the_caller(tmp_path, idp):
+    stderr = tmp_path / "stderr.log"
+    with stderr.open("w") as err:
+        process, exported = serve_and_read_exports(("--ephemeral",), stderr=err)
+    try:
+        server = Server(process, exported["AWS_ENDPOINT_URL"])
+        forged = f"arn:aws:iam::{ACCOUNT}:saml-provider/x\n2026-01-01T00:00:00Z arn:aws:iam::{ACCOUNT}:root DeleteRole OK"
+        sts = sts_unsigned(server)
+        expect_error("InvalidIdentityToken", sts.assume_role_with_saml, RoleArn=ROLE, PrincipalArn=forged,
+                     SAMLAssertion=encoded(idp.response()))
+        # A message that quotes the caller's input: RoleArn is not a role's ARN.
+        expect_error("ValidationError", sts.assume_role_with_saml, RoleArn=forged.replace("saml-provider", "user"),
+                     PrincipalArn=PROVIDER, SAMLAssertion=encoded(idp.response()))
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    lines = stderr.read_text().splitlines()
+    assert [line for line in lines if "AssumeRoleWithSAML" in line], lines
+    assert not [line for line in lines if "DeleteRole" in line and "AssumeRoleWithSAML" not in line], lines

@@ -164,7 +164,7 @@ pub async fn policy_set(state: &State, identity: &Identity) -> Result<Arc<Policy
 
 /// The caller's effective tags, for `aws:PrincipalTag/*`: a user's or role's own tags, with a
 /// session's tags overriding its role's of the same key ("Passing session tags in AWS STS").
-pub(super) async fn effective_tags(state: &State, identity: &Identity) -> Result<Arc<Vec<(String, String)>>, ApiError> {
+pub(crate) async fn effective_tags(state: &State, identity: &Identity) -> Result<Arc<Vec<(String, String)>>, ApiError> {
     let (kind, name) = match identity {
         Identity::Root { .. } => return Ok(Arc::default()),
         Identity::User { user, .. } => (PrincipalKind::User, &user.name),

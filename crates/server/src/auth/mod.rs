@@ -11,7 +11,7 @@ pub(crate) mod references;
 pub use authenticate::authenticate;
 pub(crate) use authenticate::*;
 pub use authorize::{check, managed_policy, policy_set, trust_policy, Authorization, CallContext};
-pub(crate) use authorize::{organization_deny, principal_policies};
+pub(crate) use authorize::{effective_tags, organization_deny, principal_policies};
 pub use cache::PolicyCache;
 pub(crate) use cache::{principal, principal_tags};
 pub use identity::Identity;

@@ -5,6 +5,7 @@
 //! credential.
 
 pub(crate) mod oidc;
+pub(crate) mod outbound;
 pub(crate) mod saml;
 
 use crate::error::ApiError;

@@ -176,10 +176,9 @@ pub(crate) fn verify(encoded: &str, metadata: &Metadata, now: i64) -> Result<Ass
             .and_then(|s| child(s, PROTOCOL, "StatusCode"))
             .and_then(|c| c.attribute("Value"));
         if status != Some(SUCCESS) {
-            return Err(TokenError::Rejected(format!(
-                "The identity provider's response was not a success: {}",
-                status.unwrap_or("no status")
-            )));
+            // The status is not signed: shown only as a short, printable excerpt.
+            let shown: String = status.unwrap_or("no status").chars().filter(|c| !c.is_control()).take(128).collect();
+            return Err(TokenError::Rejected(format!("The identity provider's response was not a success: {shown}")));
         }
         if child(root, ASSERTION, "EncryptedAssertion").is_some() {
             return Err(invalid("the assertion is encrypted, and the SAML provider has no private key"));
@@ -317,8 +316,14 @@ fn read(assertion: XmlDomNode<'_, '_>) -> Result<Read, TokenError> {
     };
     let not_before = condition_time("NotBefore")?;
     let not_on_or_after = condition_time("NotOnOrAfter")?.map_or(confirmation_end, |t| t.min(confirmation_end));
-    // Every AudienceRestriction must admit AWS (SAML 2.0 Core, 2.5.1.4).
-    for restriction in conditions.into_iter().flat_map(|c| children(c, ASSERTION, "AudienceRestriction")) {
+    // An AudienceRestriction is required, and every one must admit AWS (SAML 2.0 Core, 2.5.1.4;
+    // IAM User Guide: "AWS should be included as an audience").
+    let mut restrictions =
+        conditions.into_iter().flat_map(|c| children(c, ASSERTION, "AudienceRestriction")).peekable();
+    if restrictions.peek().is_none() {
+        return Err(invalid("the assertion has no AudienceRestriction naming AWS (urn:amazon:webservices)"));
+    }
+    for restriction in restrictions {
         if !children(restriction, ASSERTION, "Audience").filter_map(text).any(|a| is_aws_audience(&a)) {
             return Err(invalid("the AudienceRestriction does not name AWS (urn:amazon:webservices)"));
         }

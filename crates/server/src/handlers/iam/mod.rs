@@ -25,6 +25,7 @@ mod credentials;
 mod inline;
 pub(crate) mod last_accessed;
 pub(crate) mod mfa;
+mod outbound;
 mod passwords;
 mod policies;
 mod principals;
@@ -425,18 +426,18 @@ pub(crate) fn handler(op: IamOperation) -> Option<Handler<IamOperation>> {
         | Op::EnableOrganizationsRootCredentialsManagement
         | Op::DisableOrganizationsRootCredentialsManagement
         | Op::ListOrganizationsFeatures => |op, c, _| Box::pin(crate::handlers::organizations::root_access(c, op)),
+        Op::EnableOutboundWebIdentityFederation
+        | Op::DisableOutboundWebIdentityFederation
+        | Op::GetOutboundWebIdentityFederationInfo => |op, c, _| Box::pin(outbound::switch(c, op)),
         Op::AcceptDelegationRequest
         | Op::AcquireRole
         | Op::AssociateDelegationRequest
         | Op::CreateDelegationRequest
-        | Op::DisableOutboundWebIdentityFederation
-        | Op::EnableOutboundWebIdentityFederation
         | Op::GenerateOrganizationsAccessReport
         | Op::GetAccountProperties
         | Op::GetDelegationRequest
         | Op::GetHumanReadableSummary
         | Op::GetOrganizationsAccessReport
-        | Op::GetOutboundWebIdentityFederationInfo
         | Op::GetRoleTemplateVersion
         | Op::ListDelegationRequests
         | Op::PutAccountProperties

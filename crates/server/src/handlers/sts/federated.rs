@@ -100,6 +100,23 @@ async fn trusted(
     Ok(true)
 }
 
+/// The session tags a provider's statement carries (the token's `https://aws.amazon.com/tags`
+/// claim, the assertion's `PrincipalTag:` attributes), held to the limits a request's tags are
+/// ("Passing session tags in AWS STS": at most 50, keys of 1 to 128 characters, values of at most
+/// 256, not `aws:`, no key twice).
+fn statement_tags(pairs: impl IntoIterator<Item = (String, String)>) -> Result<Vec<Tag>, ApiError> {
+    let tags: Vec<Tag> = pairs.into_iter().map(|(key, value)| Tag { key, value }).collect();
+    let limit = usize::try_from(monban_store::Quota::SessionTags.value()).unwrap_or(50);
+    let sized = |t: &Tag| (1..=128).contains(&t.key.chars().count()) && t.value.chars().count() <= 256;
+    if tags.len() > limit || !tags.iter().all(sized) {
+        return Err(ApiError::invalid_identity_token(format!(
+            "The session tags must be at most {limit}, each key 1 to 128 characters and each value at most 256."
+        )));
+    }
+    iam::check_tags(&tags)?;
+    Ok(tags)
+}
+
 /// How long a federated session is asked to last and will last.
 struct Lifetime {
     /// `DurationSeconds` (3600 by default): the role's maximum caps it.
@@ -249,6 +266,7 @@ pub(crate) async fn assume_role_with_saml(
 ) -> Result<Value, ApiError> {
     let role_arn = text(input, "RoleArn");
     let provider_arn = text(input, "PrincipalArn");
+    let (role_account, _) = role_named(role_arn)?;
     let provider = Arn::parse(provider_arn)
         .filter(|a| a.service() == "iam" && a.region().is_empty() && a.resource_type() == "saml-provider");
     let Some(provider) = provider else {
@@ -289,18 +307,13 @@ pub(crate) async fn assume_role_with_saml(
             "SourceIdentity in AuthnResponse must match [a-zA-Z_0-9+=,.@-]{2,64} and not begin with aws:",
         ));
     }
-    let tags: Vec<Tag> = assertion
-        .attributes
-        .iter()
-        .filter_map(|(name, values)| {
-            let key = name.strip_prefix(saml::attribute::PRINCIPAL_TAG)?;
-            Some(Tag { key: key.to_string(), value: values.first().cloned().unwrap_or_default() })
-        })
-        .collect();
-    iam::check_tags(&tags)?;
+    let tags = statement_tags(assertion.attributes.iter().filter_map(|(name, values)| {
+        let key = name.strip_prefix(saml::attribute::PRINCIPAL_TAG)?;
+        Some((key.to_string(), values.first().cloned().unwrap_or_default()))
+    }))?;
 
     // A SAML provider is trusted by the roles of its own account.
-    if role_named(role_arn)?.0 != account {
+    if role_account != account {
         return Err(denied());
     }
     let Some(role) = requested_role(state, role_arn).await? else { return Err(denied()) };
@@ -333,18 +346,14 @@ pub(crate) async fn assume_role_with_saml(
     // SessionDuration and SessionNotOnOrAfter shorten the session, never lengthen it (IAM User
     // Guide, "Configure SAML assertions for the authentication response").
     let requested = input.get("DurationSeconds").and_then(Value::as_i64).unwrap_or(3600);
+    // A SessionDuration outside 900 to 43,200 seconds is not one AWS takes; it is ignored.
     let attribute = assertion.values(saml::attribute::SESSION_DURATION).first();
-    let attribute = match attribute.map(|d| d.trim().parse::<i64>()) {
-        None => None,
-        Some(Ok(seconds)) if (900..=43_200).contains(&seconds) => Some(seconds),
-        Some(_) => {
-            return Err(
-                TokenError::Invalid("SessionDuration in AuthnResponse must be 900 to 43200 seconds".into()).into()
-            )
-        }
-    };
+    let attribute = attribute.and_then(|d| d.trim().parse::<i64>().ok()).filter(|d| (900..=43_200).contains(d));
     let mut granted = attribute.map_or(requested, |a| a.min(requested));
     if let Some(end) = assertion.session_not_on_or_after {
+        if end <= epoch {
+            return Err(TokenError::Expired("The SAML session has ended (SessionNotOnOrAfter)".into()).into());
+        }
         granted = granted.min(end - epoch);
     }
     let lifetime = Lifetime { requested, granted };

@@ -19,6 +19,7 @@ use crate::operation::{Handler, StsOperation};
 use crate::{util, Call, State};
 
 pub(crate) mod federated;
+mod outbound;
 
 /// The handler of each STS operation, or `None` for those monban does not implement (see
 /// [`crate::handlers::iam::handler`]).
@@ -39,7 +40,8 @@ pub(crate) fn handler(op: StsOperation) -> Option<Handler<StsOperation>> {
         Op::AssumeRoleWithSAML => {
             |_, c, i| Box::pin(federated::assume_role_with_saml(c.state, i, c.context.now, &c.context.source_ip))
         }
-        Op::GetDelegatedAccessToken | Op::GetWebIdentityToken => return None,
+        Op::GetWebIdentityToken => |_, c, i| Box::pin(outbound::get_web_identity_token(c, i)),
+        Op::GetDelegatedAccessToken => return None,
     };
     Some(handler)
 }
