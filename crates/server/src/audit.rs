@@ -259,16 +259,10 @@ impl Call {
     fn record(self) -> Value {
         let read_only = self.read_only();
         let model = self.model;
-        let redacted = |shape: Option<&String>, value: Option<Value>| -> Value {
-            let (Some(shape), Some(mut value)) = (shape, value) else { return Value::Null };
-            model.redact(shape, &mut value);
-            remove_unflagged(&mut value);
-            camel_keys(value)
-        };
         let shapes = self.operation.and_then(|op| model.operations.get(op.wire_name()));
-        let request = redacted(shapes.and_then(|o| o.input.as_ref()), self.input);
+        let request = redacted(model, shapes.and_then(|o| o.input.as_ref()), self.input);
         let response =
-            if read_only { Value::Null } else { redacted(shapes.and_then(|o| o.output.as_ref()), self.output) };
+            if read_only { Value::Null } else { redacted(model, shapes.and_then(|o| o.output.as_ref()), self.output) };
         let identity = &self.identity;
         json!({
             "eventVersion": "1.08",
@@ -359,12 +353,6 @@ pub(crate) async fn unsigned_call(
 ) {
     let Some(log) = &state.audit else { return };
     let shapes = model.operations.get(action);
-    let redacted = |shape: Option<&String>, value: Option<Value>| -> Value {
-        let (Some(shape), Some(mut value)) = (shape, value) else { return Value::Null };
-        model.redact(shape, &mut value);
-        remove_unflagged(&mut value);
-        camel_keys(value)
-    };
     let record = json!({
         "eventVersion": "1.08",
         "userIdentity": user,
@@ -376,8 +364,8 @@ pub(crate) async fn unsigned_call(
         "userAgent": user_agent(headers),
         // A refused call is recorded without its parameters, as a failed authentication is: an
         // unauthenticated caller cannot fill the disk through the log.
-        "requestParameters": if error.is_some() { Value::Null } else { redacted(shapes.and_then(|o| o.input.as_ref()), input) },
-        "responseElements": redacted(shapes.and_then(|o| o.output.as_ref()), output),
+        "requestParameters": if error.is_some() { Value::Null } else { redacted(model, shapes.and_then(|o| o.input.as_ref()), input) },
+        "responseElements": redacted(model, shapes.and_then(|o| o.output.as_ref()), output),
         "errorCode": error.map(|e| e.code),
         "errorMessage": error.map(|e| e.public_message().chars().take(256).collect::<String>()),
         "requestID": request_id,
@@ -432,6 +420,16 @@ pub(crate) fn failed_authentication(
 /// The `User-Agent` header as CloudTrail records it: at most 256 characters.
 pub(crate) fn user_agent(headers: &HeaderMap) -> String {
     headers.get("user-agent").and_then(|v| v.to_str().ok()).unwrap_or_default().chars().take(256).collect()
+}
+
+/// A request's or response's members as the audit log keeps them: without what the model marks
+/// `sensitive` or [`remove_unflagged`] knows to be secret, in CloudTrail's camelCase; `null` when
+/// the call has no such shape or value.
+fn redacted(model: &model::Service, shape: Option<&String>, value: Option<Value>) -> Value {
+    let (Some(shape), Some(mut value)) = (shape, value) else { return Value::Null };
+    model.redact(shape, &mut value);
+    remove_unflagged(&mut value);
+    camel_keys(value)
 }
 
 fn remove_unflagged(value: &mut Value) {

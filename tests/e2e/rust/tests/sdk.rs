@@ -1,6 +1,7 @@
 //! `monban serve` driven by the AWS SDK for Rust (aws-sdk-iam, aws-sdk-sts): caller identity,
 //! users and access keys, AccessDenied as AWS words it, signature failures, and the
-//! permissions-boundary scenario (escalation through a role, then stopped by a boundary).
+//! permissions-boundary scenario (escalation through a role, then stopped by a boundary), and
+//! outbound identity federation (EnableOutboundWebIdentityFederation, GetWebIdentityToken).
 
 mod common;
 
@@ -273,4 +274,32 @@ async fn reset_wipes_state_and_keeps_root() {
     assert_eq!(code, "NoSuchEntity");
     let id = root.sts.get_caller_identity().send().await.expect("root still works");
     assert_eq!(id.arn(), Some("arn:aws:iam::123456789012:root"));
+}
+
+/// STS API Reference, GetWebIdentityToken: refused until the account enables outbound federation
+/// (IAM API Reference, EnableOutboundWebIdentityFederation), then a token whose issuer is the
+/// account's and whose audience is the one asked for.
+#[tokio::test]
+async fn web_identity_tokens_once_outbound_federation_is_enabled() {
+    let server = Server::start();
+    let root = server.root().await;
+    let allowed = policy(r#"{"Effect":"Allow","Action":"sts:GetWebIdentityToken","Resource":"*"}"#);
+    let user = server.user_with_policy("vendor", Some(&allowed)).await;
+    let ask = || user.sts.get_web_identity_token().audience("https://api.example.com").signing_algorithm("ES384");
+    assert_eq!(error_of(ask().send().await).0, "OutboundWebIdentityFederationDisabledException");
+    let enabled = root.iam.enable_outbound_web_identity_federation().send().await.expect("Enable");
+    let issuer = enabled.issuer_identifier().expect("IssuerIdentifier").to_string();
+    assert!(issuer.ends_with(".tokens.sts.global.api.aws"), "{issuer}");
+    let info = root.iam.get_outbound_web_identity_federation_info().send().await.expect("GetInfo");
+    assert_eq!(info.issuer_identifier(), Some(issuer.as_str()));
+    assert!(info.jwt_vending_enabled());
+    let token = ask().duration_seconds(120).send().await.expect("GetWebIdentityToken");
+    // A compact JWS: header, claims and signature, each base64url (the Python suite verifies it).
+    let jwt = token.web_identity_token().expect("WebIdentityToken");
+    let parts: Vec<&str> = jwt.split('.').collect();
+    assert_eq!(parts.len(), 3, "{jwt}");
+    assert!(parts
+        .iter()
+        .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')));
+    assert!(token.expiration().is_some());
 }
