@@ -17,12 +17,13 @@
 //! process (not of the machine) loses at most the last [`QUEUE`] records of read calls.
 
 use std::fs::File;
-use std::io::{BufWriter, Write as _};
+use std::io::{BufWriter, Write};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, SystemTime};
 
 use axum::http::HeaderMap;
+use serde::Serialize;
 use serde_json::{json, Map, Value};
 use tokio::sync::oneshot;
 
@@ -195,11 +196,10 @@ fn write_all(mut out: BufWriter<File>, shared: &Shared) {
             if !waiting.is_empty() && written % ACKNOWLEDGE_EVERY == ACKNOWLEDGE_EVERY - 1 {
                 acknowledge(&mut out, &mut waiting);
             }
-            let record = match entry.record {
-                Record::Call(call) => call.record(),
-                Record::Made(record) => record,
+            let _ = match entry.record {
+                Record::Call(call) => call.write(&mut out),
+                Record::Made(record) => serde_json::to_writer(&mut out, &record),
             };
-            let _ = serde_json::to_writer(&mut out, &record);
             let _ = out.write_all(b"\n");
             waiting.extend(entry.written);
         }
@@ -255,52 +255,132 @@ impl Call {
         self.operation.is_some_and(|op| op.access() == Access::Read)
     }
 
-    /// The CloudTrail record.
-    fn record(self) -> Value {
+    /// Writes the CloudTrail record, serialized straight from the call: no JSON tree is built
+    /// but the request's and response's members.
+    fn write(self, out: &mut impl Write) -> serde_json::Result<()> {
         let read_only = self.read_only();
         let model = self.model;
         let shapes = self.operation.and_then(|op| model.operations.get(op.wire_name()));
-        let request = redacted(model, shapes.and_then(|o| o.input.as_ref()), self.input);
-        let response =
-            if read_only { Value::Null } else { redacted(model, shapes.and_then(|o| o.output.as_ref()), self.output) };
         let identity = &self.identity;
-        json!({
-            "eventVersion": "1.08",
-            "userIdentity": {
-                "type": identity.principal_type(),
-                "principalId": identity.user_id(),
-                "arn": identity.arn(),
-                "accountId": identity.account(),
-                "accessKeyId": identity.access_key_id(),
+        let record = CallRecord {
+            event_version: "1.08",
+            user_identity: UserIdentity {
+                kind: identity.principal_type(),
+                principal_id: identity.user_id(),
+                arn: identity.arn(),
+                account_id: identity.account(),
+                access_key_id: identity.access_key_id(),
             },
-            "eventTime": util::iso8601(self.time),
-            "eventSource": format!("{}.amazonaws.com", self.service.name()),
-            "eventName": self.action,
-            "awsRegion": self.region,
-            "sourceIPAddress": self.source_ip.to_string(),
-            "userAgent": self.user_agent,
-            "requestParameters": request,
-            "responseElements": response,
-            "resources": resources(&self.authorizations),
-            // CloudTrail's field for what a service adds; monban adds what the call needed.
-            "additionalEventData": {"authorizations": self.authorizations.iter()
-                .map(|(action, resource)| json!({"action": action, "resource": resource}))
-                .collect::<Vec<_>>()},
-            "errorCode": self.error.as_ref().map(|e| e.0),
-            "errorMessage": self.error.map(|e| e.1),
-            "requestID": self.request_id,
-            "eventID": request::request_id(),
-            "readOnly": read_only,
-            "eventType": "AwsApiCall",
-            "managementEvent": true,
-            "recipientAccountId": identity.account(),
-        })
+            event_time: util::iso8601(self.time),
+            event_source: EventSource(self.service.name()),
+            event_name: &self.action,
+            aws_region: &self.region,
+            source_ip_address: self.source_ip,
+            user_agent: &self.user_agent,
+            request_parameters: redacted(model, shapes.and_then(|o| o.input.as_ref()), self.input),
+            response_elements: if read_only {
+                Value::Null
+            } else {
+                redacted(model, shapes.and_then(|o| o.output.as_ref()), self.output)
+            },
+            resources: resources(&self.authorizations),
+            additional_event_data: AdditionalEventData { authorizations: Authorizations(&self.authorizations) },
+            error_code: self.error.as_ref().map(|e| e.0),
+            error_message: self.error.as_ref().map(|e| e.1.as_str()),
+            request_id: &self.request_id,
+            event_id: request::request_id(),
+            read_only,
+            event_type: "AwsApiCall",
+            management_event: true,
+            recipient_account_id: identity.account(),
+        };
+        serde_json::to_writer(out, &record)
     }
+}
+
+/// A call's CloudTrail record ("CloudTrail record contents"), in CloudTrail's order of fields.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CallRecord<'a> {
+    event_version: &'static str,
+    user_identity: UserIdentity<'a>,
+    event_time: String,
+    event_source: EventSource,
+    event_name: &'a str,
+    aws_region: &'a str,
+    #[serde(rename = "sourceIPAddress")]
+    source_ip_address: IpAddr,
+    user_agent: &'a str,
+    request_parameters: Value,
+    response_elements: Value,
+    resources: Vec<Resource<'a>>,
+    /// CloudTrail's field for what a service adds; monban adds what the call needed.
+    additional_event_data: AdditionalEventData<'a>,
+    error_code: Option<&'static str>,
+    error_message: Option<&'a str>,
+    #[serde(rename = "requestID")]
+    request_id: &'a str,
+    #[serde(rename = "eventID")]
+    event_id: String,
+    read_only: bool,
+    event_type: &'static str,
+    management_event: bool,
+    recipient_account_id: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct UserIdentity<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    principal_id: String,
+    arn: String,
+    account_id: &'a str,
+    access_key_id: &'a str,
+}
+
+/// `iam.amazonaws.com`, written without building the string.
+struct EventSource(&'static str);
+
+impl Serialize for EventSource {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&format_args!("{}.amazonaws.com", self.0))
+    }
+}
+
+#[derive(Serialize)]
+struct AdditionalEventData<'a> {
+    authorizations: Authorizations<'a>,
+}
+
+/// Every (action, resource) the call was authorized for, as `{"action", "resource"}` objects.
+struct Authorizations<'a>(&'a [(String, String)]);
+
+impl Serialize for Authorizations<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct One<'a> {
+            action: &'a str,
+            resource: &'a str,
+        }
+        serializer.collect_seq(self.0.iter().map(|(action, resource)| One { action, resource }))
+    }
+}
+
+/// One of CloudTrail's `resources`.
+#[derive(Serialize)]
+struct Resource<'a> {
+    #[serde(rename = "ARN")]
+    arn: &'a str,
+    #[serde(rename = "accountId")]
+    account_id: &'a str,
+    #[serde(rename = "type")]
+    kind: Option<&'static str>,
 }
 
 /// CloudTrail's `resources`: each distinct resource ARN the call was authorized for, with its
 /// account and, for IAM's entities, CloudTrail's type name ("CloudTrail record contents").
-fn resources(authorizations: &[(String, String)]) -> Vec<Value> {
+fn resources(authorizations: &[(String, String)]) -> Vec<Resource<'_>> {
     let mut seen: Vec<&str> = Vec::new();
     for (_, arn) in authorizations {
         if arn != "*" && !seen.contains(&arn.as_str()) {
@@ -310,7 +390,7 @@ fn resources(authorizations: &[(String, String)]) -> Vec<Value> {
     seen.into_iter()
         .map(|arn| {
             let parsed = monban_policy::arn::Arn::parse(arn);
-            let account = parsed.as_ref().map_or("", |a| a.account());
+            let account_id = parsed.as_ref().map_or("", |a| a.account());
             let kind = match parsed.as_ref().map(|a| (a.service(), a.resource_type())) {
                 Some(("iam", "user")) => Some("AWS::IAM::User"),
                 Some(("iam", "role")) => Some("AWS::IAM::Role"),
@@ -319,7 +399,7 @@ fn resources(authorizations: &[(String, String)]) -> Vec<Value> {
                 Some(("iam", "instance-profile")) => Some("AWS::IAM::InstanceProfile"),
                 _ => None,
             };
-            json!({"ARN": arn, "accountId": account, "type": kind})
+            Resource { arn, account_id, kind }
         })
         .collect()
 }

@@ -162,7 +162,7 @@ pub(crate) async fn handle(
     let region = call.context.region;
     let authorizations = call.authorizations.into_inner().unwrap_or_default();
     let name = outcome.operation.map_or(action.as_str(), |op| op.action());
-    log_request(&state, &identity.arn(), name, outcome.result.as_ref().err(), now);
+    log_request(&state, || identity.arn(), name, outcome.result.as_ref().err(), now);
     let Outcome { operation, input, output, result } = outcome;
     let (response, error) = match result {
         Ok(body) => (wire.ok(&request_id, body), None),
@@ -253,8 +253,7 @@ async fn federated(
         "AssumeRoleWithSAML" => output.as_ref().and(params.get("PrincipalArn")).map(String::as_str),
         _ => output.as_ref().and_then(|o| o.get("Provider")).and_then(Value::as_str),
     };
-    let caller = provider.unwrap_or("anonymous").to_string();
-    log_request(state, &caller, action, error.as_ref(), now);
+    log_request(state, || provider.unwrap_or("anonymous").to_string(), action, error.as_ref(), now);
     audit::unsigned_call(
         state,
         model,
@@ -274,18 +273,19 @@ async fn federated(
 
 /// One line on stderr per call (see [`crate::RequestLog`]): what a person trying policies looks
 /// at to see which call was denied and why.
-fn log_request(state: &State, caller: &str, name: &str, error: Option<&ApiError>, now: SystemTime) {
+fn log_request(state: &State, caller: impl FnOnce() -> String, name: &str, error: Option<&ApiError>, now: SystemTime) {
     let format = state.config.request_log;
     if format == crate::RequestLog::Off {
         return;
     }
+    let caller = caller();
     let (result, message, decided_by) = match error {
         None => ("OK", "", None),
         Some(e) => (e.code, e.public_message(), e.decided_by.as_deref()),
     };
     let line = match format {
         crate::RequestLog::Json => serde_json::json!({
-            "time": util::iso8601(now), "caller": caller, "action": name, "result": result,
+            "time": util::iso8601(now), "caller": &caller, "action": name, "result": result,
             "message": (!message.is_empty()).then_some(message), "decided_by": decided_by,
         })
         .to_string(),
@@ -294,7 +294,7 @@ fn log_request(state: &State, caller: &str, name: &str, error: Option<&ApiError>
             // start another.
             let printable =
                 |text: &str| -> String { text.chars().map(|c| if c.is_control() { '?' } else { c }).collect() };
-            let mut line = format!("{} {} {name} {result}", util::iso8601(now), printable(caller));
+            let mut line = format!("{} {} {name} {result}", util::iso8601(now), printable(&caller));
             if !message.is_empty() {
                 line = format!("{line}: {}", printable(message));
             }

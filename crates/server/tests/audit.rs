@@ -51,4 +51,46 @@ fn every_call_is_recorded_and_no_secret_is() {
     assert_eq!(enable["requestParameters"]["serialNumber"], serial.as_str());
     assert!(enable["requestParameters"].get("authenticationCode1").is_none(), "{enable}");
     assert_eq!(records[3]["responseElements"]["virtualMFADevice"]["serialNumber"], serial.as_str());
+
+    // CloudTrail's fields, in CloudTrail's order.
+    let create = &records[0];
+    let keys: Vec<&str> = create.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(
+        keys,
+        [
+            "eventVersion",
+            "userIdentity",
+            "eventTime",
+            "eventSource",
+            "eventName",
+            "awsRegion",
+            "sourceIPAddress",
+            "userAgent",
+            "requestParameters",
+            "responseElements",
+            "resources",
+            "additionalEventData",
+            "errorCode",
+            "errorMessage",
+            "requestID",
+            "eventID",
+            "readOnly",
+            "eventType",
+            "managementEvent",
+            "recipientAccountId",
+        ]
+    );
+    assert_eq!(create["userIdentity"]["type"], "Root");
+    assert_eq!(create["userIdentity"]["accountId"], common::ACCOUNT);
+    assert_eq!(create["eventSource"], "iam.amazonaws.com");
+    assert_eq!(create["sourceIPAddress"], "127.0.0.1");
+    assert_eq!(create["requestParameters"]["userName"], "alice");
+    let user_arn = format!("arn:aws:iam::{}:user/alice", common::ACCOUNT);
+    assert_eq!(create["resources"][0]["ARN"], user_arn.as_str());
+    assert_eq!(create["resources"][0]["type"], "AWS::IAM::User");
+    assert_eq!(create["additionalEventData"]["authorizations"][0]["action"], "iam:CreateUser");
+    assert_eq!(create["additionalEventData"]["authorizations"][0]["resource"], user_arn.as_str());
+    assert_eq!(create["errorCode"], Value::Null);
+    assert_eq!((&create["readOnly"], &create["managementEvent"]), (&Value::Bool(false), &Value::Bool(true)));
+    assert_eq!(create["recipientAccountId"], common::ACCOUNT);
 }

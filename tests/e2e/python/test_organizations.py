@@ -396,3 +396,39 @@ def test_consolidated_billing_has_no_policy_types(root):
     assert root_unit["PolicyTypes"] == []
     expect_error("PolicyTypeNotAvailableForOrganizationException", root.org.enable_policy_type,
                  RootId=root_unit["Id"], PolicyType=SCP)
+
+
+def test_account_create_opens_the_data_directory_as_an_account_with_a_root_key(tmp_path):
+    """A member account Organizations created has no root key. `monban account create` must not
+    open the data directory as that account: it would make it a root key that nobody knows. The
+    management account's id is the largest, so that the member's comes first."""
+    data = tmp_path / "data"
+    process, exported = serve_and_read_exports(("--data-dir", str(data), "--quiet", "--account-id", "999999999999"))
+    try:
+        management = clients_of(exported["AWS_ENDPOINT_URL"], *credentials_of(data / "root-credentials"))
+        management.org.create_organization()
+        member = create_member(management, "keyless")
+        assert member < "999999999999"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    before = (data / "root-credentials").read_text()
+    made = subprocess.run([str(monban_bin()), "account", "create", "--data-dir", str(data)],
+                          capture_output=True, text=True, timeout=60)
+    assert made.returncode == 0, made.stderr
+    assert (data / "root-credentials").read_text() == before
+    process, exported = serve_and_read_exports(("--data-dir", str(data), "--quiet", "--account-id", "999999999999"))
+    try:
+        endpoint = exported["AWS_ENDPOINT_URL"]
+        management = clients_of(endpoint, *credentials_of(data / "root-credentials"))
+        assert management.sts.get_caller_identity()["Account"] == "999999999999"
+        # The member account still has no root key.
+        management.iam.create_user(UserName="operator")
+        management.iam.put_user_policy(UserName="operator", PolicyName="p", PolicyDocument=policy_doc(allow("*")))
+        key = management.iam.create_access_key(UserName="operator")["AccessKey"]
+        operator = clients_of(endpoint, key["AccessKeyId"], key["SecretAccessKey"])
+        admin = assumed(endpoint, operator, f"arn:aws:iam::{member}:role/OrganizationAccountAccessRole", "check")
+        assert admin.iam.get_account_summary()["SummaryMap"]["AccountAccessKeysPresent"] == 0
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -295,6 +295,9 @@ def test_the_audit_log_and_request_log_record_the_saml_user_without_the_assertio
     records = [r for r in map(json.loads, text.splitlines()) if r["eventName"] == "AssumeRoleWithSAML"]
     assert len(records) == 2 and records[0]["userIdentity"]["type"] == "SAMLUser", records
     assert records[0]["userIdentity"]["userName"] == "alice@example.com"
+    # A refused call is recorded without its parameters, and names no provider it did not verify.
+    assert records[1]["errorCode"] == "InvalidIdentityToken" and records[1]["requestParameters"] is None
+    assert records[1]["userIdentity"]["identityProvider"] is None
     # One request-log line per call, naming the provider the caller presented.
     lines = [json.loads(line) for line in stderr.read_text().splitlines() if '"AssumeRoleWithSAML"' in line]
     assert [(line["caller"], line["result"]) for line in lines] == [
