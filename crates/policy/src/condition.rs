@@ -16,6 +16,7 @@
 //! - a context value of the wrong type (not a number for `Numeric...`, not an IP for `IpAddress`)
 //!   satisfies neither a positive nor a negated operator.
 
+use std::fmt::Write as _;
 use std::net::IpAddr;
 
 use base64::Engine as _;
@@ -403,7 +404,10 @@ pub fn format_date(epoch_seconds: i64) -> String {
     } else {
         time::PrimitiveDateTime::MAX.assume_utc()
     });
-    format!(
+    // One allocation: every request's `aws:CurrentTime` is written here.
+    let mut out = String::with_capacity(21);
+    let _ = write!(
+        out,
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
         t.year(),
         u8::from(t.month()),
@@ -411,7 +415,8 @@ pub fn format_date(epoch_seconds: i64) -> String {
         t.hour(),
         t.minute(),
         t.second()
-    )
+    );
+    out
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date, if it is one.

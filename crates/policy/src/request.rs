@@ -134,30 +134,37 @@ impl std::hash::Hasher for KeyHasher {
 
 /// One context key's values. A list is a multivalued key even when it holds one value.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ContextValue {
-    values: Box<[Box<str>]>,
-    multivalued: bool,
+pub struct ContextValue(Values);
+
+/// A single value is kept without a list around it: every request builds a dozen of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Values {
+    Single(Box<str>),
+    Multi(Box<[Box<str>]>),
 }
 
 impl ContextValue {
     /// A single-valued key.
     pub fn single(value: impl Into<Box<str>>) -> ContextValue {
-        ContextValue { values: Box::new([value.into()]), multivalued: false }
+        ContextValue(Values::Single(value.into()))
     }
 
     /// A multivalued key such as `aws:TagKeys`.
     pub fn multi<I: IntoIterator<Item = S>, S: Into<Box<str>>>(values: I) -> ContextValue {
-        ContextValue { values: values.into_iter().map(Into::into).collect(), multivalued: true }
+        ContextValue(Values::Multi(values.into_iter().map(Into::into).collect()))
     }
 
     /// The values.
     pub fn values(&self) -> &[Box<str>] {
-        &self.values
+        match &self.0 {
+            Values::Single(value) => std::slice::from_ref(value),
+            Values::Multi(values) => values,
+        }
     }
 
     /// Whether the key is multivalued.
     pub fn is_multivalued(&self) -> bool {
-        self.multivalued
+        matches!(self.0, Values::Multi(_))
     }
 }
 
@@ -199,7 +206,7 @@ impl Context {
 impl Lookup for Context {
     fn single(&self, key_lowercase: &str) -> Option<&str> {
         match self.entries.get(key_lowercase) {
-            Some(ContextValue { values, multivalued: false }) => values.first().map(|v| &**v),
+            Some(ContextValue(Values::Single(value))) => Some(value),
             _ => None,
         }
     }

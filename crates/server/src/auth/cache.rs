@@ -124,5 +124,12 @@ pub(crate) async fn principal_tags(
 
 /// IAM names are unique case-insensitively within an account and kind.
 fn principal_key(account: &str, kind: PrincipalKind, name: &str) -> String {
-    format!("{account}|{}|{}", kind.as_str(), name.to_ascii_lowercase())
+    let kind = kind.as_str();
+    let mut key = String::with_capacity(account.len() + kind.len() + name.len() + 2);
+    key.push_str(account);
+    key.push('|');
+    key.push_str(kind);
+    key.push('|');
+    key.extend(name.chars().map(|c| c.to_ascii_lowercase()));
+    key
 }
