@@ -16,6 +16,8 @@ pub struct OutboundFederation {
     pub rsa_key: Vec<u8>,
     /// The ES384 key, PKCS#8 DER sealed by the caller.
     pub ec_key: Vec<u8>,
+    /// The public keys as a JSON Web Key Set: what the issuer publishes.
+    pub jwks: String,
     /// When it was first enabled.
     pub created: String,
 }
@@ -37,14 +39,15 @@ impl Store {
     pub async fn enable_outbound_federation(&self, fresh: &OutboundFederation) -> Result<bool> {
         let changed = self
             .execute(Bound::new(
-                "INSERT INTO outbound_federation (account_id, issuer, enabled, rsa_key, ec_key, created) \
-                 VALUES (?, ?, 1, ?, ?, ?) \
+                "INSERT INTO outbound_federation (account_id, issuer, enabled, rsa_key, ec_key, jwks, created) \
+                 VALUES (?, ?, 1, ?, ?, ?, ?) \
                  ON CONFLICT(account_id) DO UPDATE SET enabled = 1 WHERE enabled = 0",
                 vec![
                     Box::new(fresh.account_id.clone()),
                     Box::new(fresh.issuer.clone()),
                     Box::new(fresh.rsa_key.clone()),
                     Box::new(fresh.ec_key.clone()),
+                    Box::new(fresh.jwks.clone()),
                     Box::new(fresh.created.clone()),
                 ],
             ))
@@ -71,6 +74,7 @@ fn outbound_row(r: &rusqlite::Row<'_>) -> Result<OutboundFederation> {
         enabled: r.get("enabled")?,
         rsa_key: r.get("rsa_key")?,
         ec_key: r.get("ec_key")?,
+        jwks: r.get("jwks")?,
         created: r.get("created")?,
     })
 }

@@ -28,10 +28,12 @@ def integer(text: str) -> int:
 def published(server, issuer):
     """The issuer's discovery document and key set, as monban publishes them."""
     uuid = re.fullmatch(r"https://([0-9a-f-]{36})\.tokens\.sts\.global\.api\.aws", issuer).group(1)
-    with urllib.request.urlopen(f"{server.endpoint}/outbound-federation/{uuid}/.well-known/openid-configuration") as r:
+    base = f"{server.endpoint}/outbound-federation/{uuid}/.well-known"
+    with urllib.request.urlopen(f"{base}/openid-configuration") as r:
         discovery = json.load(r)
-    assert discovery["issuer"] == issuer
-    with urllib.request.urlopen(discovery["jwks_uri"]) as r:
+    # As AWS publishes it: the key set under the issuer, which monban serves under its endpoint.
+    assert discovery["issuer"] == issuer and discovery["jwks_uri"] == f"{issuer}/.well-known/jwks.json"
+    with urllib.request.urlopen(f"{base}/jwks.json") as r:
         return json.load(r)["keys"]
 
 
@@ -97,6 +99,7 @@ def test_the_switch_and_tokens_that_verify_with_the_published_keys(server, root,
 
 def test_a_role_session_token_names_the_role_and_cannot_outlive_the_session(server, root, make_user):
     root.iam.enable_outbound_web_identity_federation()
+    organization = root.org.create_organization()["Organization"]
     role = root.iam.create_role(RoleName="worker", AssumeRolePolicyDocument=trust_account())["Role"]
     root.iam.put_role_policy(RoleName="worker", PolicyName="tokens", PolicyDocument=policy_doc(
         {"Effect": "Allow", "Action": ["sts:GetWebIdentityToken", "sts:TagGetWebIdentityToken"], "Resource": "*"}))
@@ -111,9 +114,20 @@ def test_a_role_session_token_names_the_role_and_cannot_outlive_the_session(serv
     assert claims["sub"] == role["Arn"] and claims["aud"] == [AUDIENCE, "second"]
     aws = claims["https://sts.amazonaws.com/"]
     assert aws["principal_tags"] == {"team": "blue"} and aws["request_tags"] == {"job": "nightly"}
+    # The organization and the account's path in it, as AWS's sample token writes them.
+    root_id = root.org.list_roots()["Roots"][0]["Id"]
+    assert aws["org_id"] == organization["Id"] and aws["ou_path"] == f"{organization['Id']}/{root_id}/"
     # The session lasts 900 s: a token of an hour would outlive it.
     expect_error("SessionDurationEscalationException", session.sts.get_web_identity_token, Audience=[AUDIENCE],
                  SigningAlgorithm="RS256", DurationSeconds=3600, status=403)
+
+
+def test_an_unknown_algorithm_is_refused_before_anything_is_decided(server, root, make_user):
+    root.iam.enable_outbound_web_identity_federation()
+    nobody = make_user("nobody")
+    expect_error("ValidationError", nobody.sts.get_web_identity_token, Audience=[AUDIENCE],
+                 SigningAlgorithm="HS256")
+    expect_error("AccessDenied", nobody.sts.get_web_identity_token, Audience=[AUDIENCE], SigningAlgorithm="RS256")
 
 
 def test_tags_need_their_own_permission(server, root, vendor):

@@ -8,6 +8,10 @@
 //! set under the issuer's `/.well-known/`; monban serves both at
 //! `ENDPOINT/outbound-federation/UUID/.well-known/openid-configuration` and `.../jwks.json`,
 //! since the issuer's own host is AWS's.
+//!
+//! RS256 signs through `jsonwebtoken` with the `rsa` crate, which RUSTSEC-2023-0071 (Marvin:
+//! timing of RSA private-key operations) names with no fixed release; its signing uses blinding,
+//! and only a hash of the claims is signed.
 
 use base64::Engine as _;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
@@ -84,12 +88,11 @@ pub(crate) fn key_set(rsa_der: &[u8], ec_der: &[u8]) -> Result<Value, ApiError> 
 
 /// `GET /outbound-federation/UUID/.well-known/openid-configuration` and `.../jwks.json`: the
 /// issuer's public documents, for anyone to read (a disabled issuer's too: the tokens it vended
-/// stay verifiable). The discovery document points at monban's copy of the key set, on the host
-/// the request named.
+/// stay verifiable). They say what AWS's say: the key set is at `ISSUER/.well-known/jwks.json`,
+/// which monban serves at the second path. Nothing the request carries is written into them.
 pub(crate) async fn published(
     axum::extract::State(state): axum::extract::State<crate::State>,
     axum::extract::Path((id, document)): axum::extract::Path<(String, String)>,
-    headers: axum::http::HeaderMap,
 ) -> axum::response::Response {
     use axum::response::IntoResponse as _;
     let not_found = || (axum::http::StatusCode::NOT_FOUND, "no such issuer").into_response();
@@ -99,37 +102,41 @@ pub(crate) async fn published(
     }
     let issuer = format!("https://{id}.{ISSUER_DOMAIN}");
     let Ok(Some(federation)) = state.store.outbound_federation_by_issuer(&issuer).await else { return not_found() };
+    // The key set as stored when the keys were made: the private keys are never opened here.
     let body = match document.as_str() {
-        "jwks.json" => match open_keys(&state, &federation).and_then(|(rsa, ec)| key_set(&rsa, &ec)) {
-            Ok(keys) => keys,
-            Err(_) => return (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "keys unavailable").into_response(),
-        },
-        "openid-configuration" => {
-            let host = headers.get(axum::http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
-            discovery(&issuer, &format!("http://{host}/outbound-federation/{id}/.well-known/jwks.json"))
-        }
+        "jwks.json" => federation.jwks,
+        "openid-configuration" => discovery(&issuer).to_string(),
         _ => return not_found(),
     };
-    ([(axum::http::header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+    let headers = [
+        (axum::http::header::CONTENT_TYPE, "application/json"),
+        (axum::http::header::CACHE_CONTROL, "public, max-age=3600"),
+    ];
+    (headers, body).into_response()
 }
 
-/// The discovery document of an issuer whose key set is at `jwks_uri`.
-fn discovery(issuer: &str, jwks_uri: &str) -> Value {
+/// The discovery document of an issuer.
+fn discovery(issuer: &str) -> Value {
     json!({
         "issuer": issuer,
-        "jwks_uri": jwks_uri,
+        "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
         "response_types_supported": ["id_token"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256", "ES384"],
     })
 }
 
-/// Signs `claims` with the issuer's key for `algorithm` (`RS256` or `ES384`).
-pub(crate) fn sign(claims: &Value, algorithm: &str, rsa_der: &[u8], ec_der: &[u8]) -> Result<String, ApiError> {
-    let keys = key_set(rsa_der, ec_der)?;
-    let (alg, key, kid) = match algorithm {
-        "RS256" => (Algorithm::RS256, EncodingKey::from_rsa_der(rsa_der), &keys["keys"][0]["kid"]),
-        "ES384" => (Algorithm::ES384, EncodingKey::from_ec_der(ec_der), &keys["keys"][1]["kid"]),
+/// Signs `claims` with the issuer's key for `algorithm` (`RS256` or `ES384`), naming its key id in
+/// the published key set `keys`.
+pub(crate) fn sign(
+    claims: &Value,
+    algorithm: &str,
+    (rsa_der, ec_der): (&[u8], &[u8]),
+    keys: &Value,
+) -> Result<String, ApiError> {
+    let (alg, key) = match algorithm {
+        "RS256" => (Algorithm::RS256, EncodingKey::from_rsa_der(rsa_der)),
+        "ES384" => (Algorithm::ES384, EncodingKey::from_ec_der(ec_der)),
         other => {
             return Err(ApiError::validation(format!(
                 "1 validation error detected: Value '{other}' at 'signingAlgorithm' failed to satisfy constraint: \
@@ -137,8 +144,10 @@ pub(crate) fn sign(claims: &Value, algorithm: &str, rsa_der: &[u8], ec_der: &[u8
             )))
         }
     };
+    let published = keys.get("keys").and_then(Value::as_array).into_iter().flatten();
+    let kid = published.filter(|k| k.get("alg").and_then(Value::as_str) == Some(algorithm)).find_map(|k| k.get("kid"));
     let mut header = Header::new(alg);
-    header.kid = kid.as_str().map(String::from);
+    header.kid = kid.and_then(Value::as_str).map(String::from);
     jsonwebtoken::encode(&header, claims, &key).map_err(|_| ApiError::internal("the token could not be signed"))
 }
 
@@ -151,11 +160,12 @@ mod tests {
     #[test]
     fn tokens_verify_with_the_published_keys() {
         let (rsa_der, ec_der) = new_keys().unwrap();
-        let keys: jsonwebtoken::jwk::JwkSet = serde_json::from_value(key_set(&rsa_der, &ec_der).unwrap()).unwrap();
+        let published = key_set(&rsa_der, &ec_der).unwrap();
+        let keys: jsonwebtoken::jwk::JwkSet = serde_json::from_value(published.clone()).unwrap();
         let claims = json!({"iss": "https://example", "sub": "arn:aws:iam::123456789012:user/u", "aud": "a",
             "exp": 4_070_908_800_u64});
         for (algorithm, alg) in [("RS256", Algorithm::RS256), ("ES384", Algorithm::ES384)] {
-            let token = sign(&claims, algorithm, &rsa_der, &ec_der).unwrap();
+            let token = sign(&claims, algorithm, (&rsa_der, &ec_der), &published).unwrap();
             let header = jsonwebtoken::decode_header(&token).unwrap();
             assert_eq!(header.alg, alg);
             let mut validation = jsonwebtoken::Validation::new(alg);
@@ -171,7 +181,7 @@ mod tests {
                 .map(|other| jsonwebtoken::decode::<Value>(&token, &other, &validation).is_err())
                 .unwrap_or(true));
         }
-        assert!(sign(&claims, "HS256", &rsa_der, &ec_der).is_err());
+        assert!(sign(&claims, "HS256", (&rsa_der, &ec_der), &published).is_err());
     }
 
     #[test]

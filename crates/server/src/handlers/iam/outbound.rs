@@ -27,7 +27,9 @@ pub(super) async fn switch(call: &Call<'_>, op: IamOperation) -> Result<Value, A
                 Some(stored) if stored.enabled => return Err(already()),
                 Some(stored) => stored,
                 None => {
-                    let (rsa_key, ec_key) = outbound::new_keys()?;
+                    // Tens of milliseconds of CPU for the RSA key: off the runtime's threads.
+                    let made = tokio::task::spawn_blocking(outbound::new_keys).await;
+                    let (rsa_key, ec_key) = made.map_err(|_| ApiError::internal("could not make signing keys"))??;
                     let seal =
                         |der: &[u8]| call.state.secrets.seal(&base64::engine::general_purpose::STANDARD.encode(der));
                     monban_store::OutboundFederation {
@@ -36,6 +38,7 @@ pub(super) async fn switch(call: &Call<'_>, op: IamOperation) -> Result<Value, A
                         enabled: true,
                         rsa_key: seal(&rsa_key)?,
                         ec_key: seal(&ec_key)?,
+                        jwks: outbound::key_set(&rsa_key, &ec_key)?.to_string(),
                         created: call.now(),
                     }
                 }

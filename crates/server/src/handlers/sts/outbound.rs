@@ -23,6 +23,12 @@ pub(super) async fn get_web_identity_token(call: &Call<'_>, input: &Value) -> Re
         input.get("Audience").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).collect();
     let algorithm = text(input, "SigningAlgorithm");
     let duration = input.get("DurationSeconds").and_then(Value::as_i64).unwrap_or(300);
+    if !matches!(algorithm, "RS256" | "ES384") {
+        return Err(ApiError::validation(format!(
+            "1 validation error detected: Value '{algorithm}' at 'signingAlgorithm' failed to satisfy constraint: \
+             Member must satisfy enum value set: [RS256, ES384]"
+        )));
+    }
     let tags = iam::tags(input);
     iam::check_tags(&tags)?;
     let mut authz = Authorization::new("sts:GetWebIdentityToken", "*")
@@ -67,7 +73,7 @@ pub(super) async fn get_web_identity_token(call: &Call<'_>, input: &Value) -> Re
         aws.insert("org_id".into(), json!(id));
     }
     if let Some(path) = &organization.path {
-        aws.insert("ou_path".into(), json!([path]));
+        aws.insert("ou_path".into(), json!(path));
     }
     let principal_tags = crate::auth::effective_tags(call.state, identity).await?;
     if !principal_tags.is_empty() {
@@ -91,6 +97,8 @@ pub(super) async fn get_web_identity_token(call: &Call<'_>, input: &Value) -> Re
         AWS_CLAIMS: aws,
     });
     let (rsa_key, ec_key) = outbound::open_keys(call.state, &federation)?;
-    let token = outbound::sign(&claims, algorithm, &rsa_key, &ec_key)?;
+    let published: Value =
+        serde_json::from_str(&federation.jwks).map_err(|_| ApiError::internal("the stored key set cannot be read"))?;
+    let token = outbound::sign(&claims, algorithm, (&rsa_key, &ec_key), &published)?;
     Ok(json!({"WebIdentityToken": token, "Expiration": util::iso8601(expires)}))
 }
