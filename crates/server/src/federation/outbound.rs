@@ -126,27 +126,35 @@ fn discovery(issuer: &str) -> Value {
     })
 }
 
-/// Signs `claims` with the issuer's key for `algorithm` (`RS256` or `ES384`), naming its key id in
-/// the published key set `keys`.
+/// The algorithms GetWebIdentityToken signs with: RS256 and ES384 (STS API Reference,
+/// GetWebIdentityToken: SigningAlgorithm).
+pub(crate) fn signing_algorithm(name: &str) -> Result<Algorithm, ApiError> {
+    match name {
+        "RS256" => Ok(Algorithm::RS256),
+        "ES384" => Ok(Algorithm::ES384),
+        other => Err(ApiError::validation(format!(
+            "1 validation error detected: Value '{other}' at 'signingAlgorithm' failed to satisfy constraint: \
+             Member must satisfy enum value set: [RS256, ES384]"
+        ))),
+    }
+}
+
+/// Signs `claims` with the issuer's key for `algorithm` (from [`signing_algorithm`]), naming its
+/// key id in the published key set `keys`.
 pub(crate) fn sign(
     claims: &Value,
-    algorithm: &str,
+    algorithm: Algorithm,
     (rsa_der, ec_der): (&[u8], &[u8]),
     keys: &Value,
 ) -> Result<String, ApiError> {
-    let (alg, key) = match algorithm {
-        "RS256" => (Algorithm::RS256, EncodingKey::from_rsa_der(rsa_der)),
-        "ES384" => (Algorithm::ES384, EncodingKey::from_ec_der(ec_der)),
-        other => {
-            return Err(ApiError::validation(format!(
-                "1 validation error detected: Value '{other}' at 'signingAlgorithm' failed to satisfy constraint: \
-                 Member must satisfy enum value set: [RS256, ES384]"
-            )))
-        }
+    let (name, key) = match algorithm {
+        Algorithm::RS256 => ("RS256", EncodingKey::from_rsa_der(rsa_der)),
+        Algorithm::ES384 => ("ES384", EncodingKey::from_ec_der(ec_der)),
+        _ => return Err(ApiError::internal("outbound tokens are signed with RS256 or ES384 only")),
     };
     let published = keys.get("keys").and_then(Value::as_array).into_iter().flatten();
-    let kid = published.filter(|k| k.get("alg").and_then(Value::as_str) == Some(algorithm)).find_map(|k| k.get("kid"));
-    let mut header = Header::new(alg);
+    let kid = published.filter(|k| k.get("alg").and_then(Value::as_str) == Some(name)).find_map(|k| k.get("kid"));
+    let mut header = Header::new(algorithm);
     header.kid = kid.and_then(Value::as_str).map(String::from);
     jsonwebtoken::encode(&header, claims, &key).map_err(|_| ApiError::internal("the token could not be signed"))
 }
@@ -165,7 +173,7 @@ mod tests {
         let claims = json!({"iss": "https://example", "sub": "arn:aws:iam::123456789012:user/u", "aud": "a",
             "exp": 4_070_908_800_u64});
         for (algorithm, alg) in [("RS256", Algorithm::RS256), ("ES384", Algorithm::ES384)] {
-            let token = sign(&claims, algorithm, (&rsa_der, &ec_der), &published).unwrap();
+            let token = sign(&claims, signing_algorithm(algorithm).unwrap(), (&rsa_der, &ec_der), &published).unwrap();
             let header = jsonwebtoken::decode_header(&token).unwrap();
             assert_eq!(header.alg, alg);
             let mut validation = jsonwebtoken::Validation::new(alg);
@@ -181,7 +189,8 @@ mod tests {
                 .map(|other| jsonwebtoken::decode::<Value>(&token, &other, &validation).is_err())
                 .unwrap_or(true));
         }
-        assert!(sign(&claims, "HS256", (&rsa_der, &ec_der), &published).is_err());
+        assert!(signing_algorithm("HS256").is_err());
+        assert!(sign(&claims, Algorithm::HS256, (&rsa_der, &ec_der), &published).is_err());
     }
 
     #[test]

@@ -167,7 +167,7 @@ pub(crate) fn verify(encoded: &str, metadata: &Metadata, now: i64) -> Result<Ass
     let security = security()?;
     let document = security.parse_document(xml, Operation::Verify).map_err(|_| invalid("it is not acceptable XML"))?;
 
-    let (found, algorithm) = document.with_view(|view| -> Result<_, TokenError> {
+    let (read_assertion, target, algorithm) = document.with_view(|view| -> Result<_, TokenError> {
         let root = view.document().root_element();
         if !has(root, PROTOCOL, "Response") {
             return Err(invalid("the document is not a SAML 2.0 Response"));
@@ -203,12 +203,11 @@ pub(crate) fn verify(encoded: &str, metadata: &Metadata, now: i64) -> Result<Ass
             _ => return Err(invalid("the Response and the Assertion are signed with different algorithms")),
         };
         let algorithm = algorithm.ok_or_else(|| invalid("the signature algorithm is not supported"))?;
-        Ok((read(assertion)?, Some((target, algorithm))))
+        Ok((read(assertion)?, target, algorithm))
     })?;
-    let Some((target, algorithm)) = algorithm else { return Err(invalid("no signature")) };
     signed_by_metadata(&security, &document, target, algorithm, metadata)?;
 
-    let assertion = found;
+    let assertion = read_assertion;
     if assertion.assertion.issuer != metadata.entity_id {
         return Err(invalid("the Issuer is not the SAML provider's entity ID"));
     }

@@ -23,12 +23,8 @@ pub(super) async fn get_web_identity_token(call: &Call<'_>, input: &Value) -> Re
         input.get("Audience").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).collect();
     let algorithm = text(input, "SigningAlgorithm");
     let duration = input.get("DurationSeconds").and_then(Value::as_i64).unwrap_or(300);
-    if !matches!(algorithm, "RS256" | "ES384") {
-        return Err(ApiError::validation(format!(
-            "1 validation error detected: Value '{algorithm}' at 'signingAlgorithm' failed to satisfy constraint: \
-             Member must satisfy enum value set: [RS256, ES384]"
-        )));
-    }
+    // Refused before anything is decided or looked up.
+    let signing = outbound::signing_algorithm(algorithm)?;
     let tags = iam::tags(input);
     iam::check_tags(&tags)?;
     let mut authz = Authorization::new("sts:GetWebIdentityToken", "*")
@@ -99,6 +95,6 @@ pub(super) async fn get_web_identity_token(call: &Call<'_>, input: &Value) -> Re
     let (rsa_key, ec_key) = outbound::open_keys(call.state, &federation)?;
     let published: Value =
         serde_json::from_str(&federation.jwks).map_err(|_| ApiError::internal("the stored key set cannot be read"))?;
-    let token = outbound::sign(&claims, algorithm, (&rsa_key, &ec_key), &published)?;
+    let token = outbound::sign(&claims, signing, (&rsa_key, &ec_key), &published)?;
     Ok(json!({"WebIdentityToken": token, "Expiration": util::iso8601(expires)}))
 }
