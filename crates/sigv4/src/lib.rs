@@ -83,4 +83,4 @@ mod verify;
 
 pub use error::{Malformed, ScopeMismatch, Sigv4Error};
 pub use request::{Body, Options, Request};
-pub use verify::{parse, verify, AuthForm, Claim, CredentialScope, SigningSecret, Verified};
+pub use verify::{parse, verify, AuthForm, Claim, CredentialScope, ScopedKey, SigningSecret, Verified};

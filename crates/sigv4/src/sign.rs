@@ -30,8 +30,26 @@ pub(crate) fn string_to_sign(timestamp: &str, scope: &str, canonical_request: &[
     format!("{ALGORITHM}\n{timestamp}\n{scope}\n{hashed}")
 }
 
-/// The signature: the signing key derived from the secret through the scope's date, region and
-/// service, applied to the string to sign.
+/// The signing key of "Derive a signing key": the secret through the scope's date, region and
+/// service. `None` only if HMAC refused a key, which it never does.
+pub(crate) fn signing_key(secret_access_key: &str, date: &str, region: &str, service: &str) -> Option<[u8; 32]> {
+    let mut secret = Vec::with_capacity(4 + secret_access_key.len());
+    secret.extend_from_slice(b"AWS4");
+    secret.extend_from_slice(secret_access_key.as_bytes());
+    let k_date = hmac_sha256(&secret, date.as_bytes())?;
+    let k_region = hmac_sha256(&k_date, region.as_bytes())?;
+    let k_service = hmac_sha256(&k_region, service.as_bytes())?;
+    hmac_sha256(&k_service, b"aws4_request")
+}
+
+/// The signature: the signing key applied to the string to sign.
+pub(crate) fn signature_with_key(signing_key: &[u8; 32], string_to_sign: &str) -> Option<[u8; 32]> {
+    hmac_sha256(signing_key, string_to_sign.as_bytes())
+}
+
+/// The signature made with the secret itself, deriving its signing key for the scope (the
+/// client's half; the verifier keeps signing keys, [`crate::ScopedKey`]).
+#[cfg(any(test, feature = "test-util"))]
 pub(crate) fn signature(
     secret_access_key: &str,
     date: &str,
@@ -39,14 +57,7 @@ pub(crate) fn signature(
     service: &str,
     string_to_sign: &str,
 ) -> Option<[u8; 32]> {
-    let mut secret = Vec::with_capacity(4 + secret_access_key.len());
-    secret.extend_from_slice(b"AWS4");
-    secret.extend_from_slice(secret_access_key.as_bytes());
-    let k_date = hmac_sha256(&secret, date.as_bytes())?;
-    let k_region = hmac_sha256(&k_date, region.as_bytes())?;
-    let k_service = hmac_sha256(&k_region, service.as_bytes())?;
-    let k_signing = hmac_sha256(&k_service, b"aws4_request")?;
-    hmac_sha256(&k_signing, string_to_sign.as_bytes())
+    signature_with_key(&signing_key(secret_access_key, date, region, service)?, string_to_sign)
 }
 
 /// Whether `provided` (hex, as the request carries it) is `expected`, in time independent of where

@@ -91,6 +91,38 @@ impl<T: std::fmt::Debug> std::fmt::Debug for SigningSecret<T> {
     }
 }
 
+/// A secret access key's signing key for one credential scope ("Derive a signing key" in
+/// <https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html>): good for that
+/// day, region and service only. A verifier that keeps it for a key spares every later request of
+/// the same scope the four derivation HMACs, and itself from holding or reopening the secret.
+#[derive(Clone)]
+pub struct ScopedKey {
+    scope: CredentialScope,
+    key: [u8; 32],
+}
+
+impl ScopedKey {
+    /// Derives the signing key of `secret_access_key` for `scope`; `None` only if HMAC refused a
+    /// key, which it never does (callers fail closed).
+    #[must_use]
+    pub fn derive(secret_access_key: &str, scope: &CredentialScope) -> Option<ScopedKey> {
+        let key = sign::signing_key(secret_access_key, &scope.date, &scope.region, &scope.service)?;
+        Some(ScopedKey { scope: scope.clone(), key })
+    }
+
+    /// The scope it signs for: a request of any other scope does not verify with it.
+    #[must_use]
+    pub fn scope(&self) -> &CredentialScope {
+        &self.scope
+    }
+}
+
+impl std::fmt::Debug for ScopedKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ScopedKey").field("scope", &self.scope).field("key", &"<redacted>").finish()
+    }
+}
+
 /// A request whose signature holds. `Debug` leaves the session token out.
 #[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -567,15 +599,25 @@ impl<'r> Claim<'r> {
         let Some(secret) = secret else {
             return Err(Sigv4Error::UnknownAccessKey { access_key_id: echo(&self.access_key_id) });
         };
+        let key = ScopedKey::derive(&secret.secret_access_key, &self.scope);
+        self.verify_with(key.as_ref(), secret.attached)
+    }
+
+    /// Checks the signature with the signing key of the request's key, derived before
+    /// ([`ScopedKey::derive`]) for the request's scope. A key of another scope never matches.
+    ///
+    /// # Errors
+    /// [`Sigv4Error::SignatureDoesNotMatch`] when the signature is not the key's.
+    pub fn verify_scoped<T>(self, key: &ScopedKey, attached: T) -> Result<Verified<T>, Sigv4Error> {
+        self.verify_with(Some(key), attached)
+    }
+
+    fn verify_with<T>(self, key: Option<&ScopedKey>, attached: T) -> Result<Verified<T>, Sigv4Error> {
         let canonical_request = self.canonical_request_bytes();
         let string_to_sign = sign::string_to_sign(&self.timestamp, &self.scope.to_scope_string(), &canonical_request);
-        let expected = sign::signature(
-            &secret.secret_access_key,
-            &self.scope.date,
-            &self.scope.region,
-            &self.scope.service,
-            &string_to_sign,
-        );
+        let expected = key
+            .filter(|key| key.scope == self.scope)
+            .and_then(|key| sign::signature_with_key(&key.key, &string_to_sign));
         let matches = expected.is_some_and(|e| sign::signature_matches(&e, &self.signature));
         if !matches {
             return Err(Sigv4Error::SignatureDoesNotMatch {
@@ -595,7 +637,7 @@ impl<'r> Claim<'r> {
             form: self.form,
             signed_headers: self.signed_headers,
             payload_signed,
-            attached: secret.attached,
+            attached,
         })
     }
 }

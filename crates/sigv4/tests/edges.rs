@@ -6,7 +6,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use hmac::{Hmac, Mac};
 use monban_sigv4::{
-    parse, verify, Body, Malformed, Options, Request, ScopeMismatch, SigningSecret, Sigv4Error, Verified,
+    parse, verify, Body, CredentialScope, Malformed, Options, Request, ScopeMismatch, ScopedKey, SigningSecret,
+    Sigv4Error, Verified,
 };
 use proptest::prelude::*;
 use sha2::Sha256;
@@ -152,6 +153,38 @@ fn verified_carries_what_the_caller_needs() {
     assert!(v.payload_signed);
     assert_eq!(v.session_token, None);
     assert_eq!(v.attached, "attached");
+}
+
+/// A signing key derived once for the request's scope verifies it as the secret does; one
+/// derived for another day, region or service does not, nor does another secret's.
+#[test]
+fn a_scoped_key_verifies_only_its_own_scope() {
+    let headers: Vec<(&str, &[u8])> = vec![
+        ("Host", b"example.amazonaws.com"),
+        ("X-Amz-Date", b"20150830T123600Z"),
+        ("Authorization", VANILLA_AUTH.as_bytes()),
+    ];
+    let request = Request { method: "GET", path: "/", query: "", headers: &headers, body: Body::Bytes(b"") };
+    let options = Options::new();
+    let claim = || parse(&request, at(SIGNED_AT), &options).unwrap();
+    let scope = |date: &str, region: &str, service: &str| CredentialScope {
+        date: date.into(),
+        region: region.into(),
+        service: service.into(),
+    };
+    let key = ScopedKey::derive(SECRET, claim().scope()).unwrap();
+    assert_eq!(key.scope(), &scope("20150830", "us-east-1", "service"));
+    assert_eq!(claim().verify_scoped(&key, "attached").unwrap(), header_form(at(SIGNED_AT)).unwrap());
+    for other in [
+        ScopedKey::derive(SECRET, &scope("20150831", "us-east-1", "service")),
+        ScopedKey::derive(SECRET, &scope("20150830", "us-west-2", "service")),
+        ScopedKey::derive(SECRET, &scope("20150830", "us-east-1", "iam")),
+        ScopedKey::derive("another secret", claim().scope()),
+    ] {
+        let err = claim().verify_scoped(&other.unwrap(), "attached").unwrap_err();
+        assert_eq!(err.code(), "SignatureDoesNotMatch", "{err:?}");
+    }
+    assert!(!format!("{key:?}").contains(SECRET));
 }
 
 #[test]

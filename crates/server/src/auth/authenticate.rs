@@ -1,8 +1,10 @@
 //! SigV4 authentication against stored keys: the credential scope routes the request, the
 //! access key names the caller, the signature proves it.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
+
+use monban_sigv4::{CredentialScope, ScopedKey};
 
 use monban_store::{AccessKey, Principal, PrincipalKind, Session, SessionKind};
 
@@ -19,6 +21,32 @@ pub(super) enum KeyRecord {
     /// Temporary credentials and the role (or, for a user's own session, the user) they belong to
     /// (`None` if it is gone, and for root's own session).
     Session { session: Session, principal: Option<Box<Principal>> },
+}
+
+/// A key's records as cached, with the signing key its last request's scope derived: requests of
+/// the same day, region and service are verified without opening the sealed secret again or
+/// repeating the four derivation HMACs. It goes with the record, at the next write that could
+/// change the key (`StateInner::bump`).
+pub(super) struct CachedKey {
+    record: KeyRecord,
+    signing: Mutex<Option<Arc<ScopedKey>>>,
+}
+
+impl CachedKey {
+    /// The signing key for `scope` of the secret sealed in `sealed`, derived once per scope.
+    fn signing_key(&self, state: &State, sealed: &[u8], scope: &CredentialScope) -> Result<Arc<ScopedKey>, ApiError> {
+        let kept = self.signing.lock().ok().and_then(|kept| kept.clone());
+        if let Some(key) = kept.filter(|key| key.scope() == scope) {
+            return Ok(key);
+        }
+        let secret = state.secrets.open(sealed)?;
+        let key = ScopedKey::derive(&secret, scope).ok_or_else(|| ApiError::internal("no signing key"))?;
+        let key = Arc::new(key);
+        if let Ok(mut kept) = self.signing.lock() {
+            *kept = Some(key.clone());
+        }
+        Ok(key)
+    }
 }
 
 /// Reads the records behind an access key id; `None` when there is no such key.
@@ -107,21 +135,22 @@ pub async fn authenticate(
     let record = match state.policies.keys.get(generation, &key_id) {
         Some(record) => record,
         None => {
-            let record = Arc::new(key_record(state, &key_id).await?.ok_or_else(invalid)?);
+            let record = key_record(state, &key_id).await?.ok_or_else(invalid)?;
+            let record = Arc::new(CachedKey { record, signing: Mutex::new(None) });
             // A record whose user or role is gone is not kept: creating one of that name does not
             // invalidate the cache.
             if matches!(
-                &*record,
+                &record.record,
                 KeyRecord::LongTerm { user: Some(_), .. } | KeyRecord::Session { principal: Some(_), .. }
-            ) || matches!(&*record, KeyRecord::LongTerm { key, .. } if key.user_name.is_none())
-                || matches!(&*record, KeyRecord::Session { session, .. } if session.role_id == session.account_id)
+            ) || matches!(&record.record, KeyRecord::LongTerm { key, .. } if key.user_name.is_none())
+                || matches!(&record.record, KeyRecord::Session { session, .. } if session.role_id == session.account_id)
             {
                 state.policies.keys.put(generation, key_id.clone(), record.clone());
             }
             record
         }
     };
-    match &*record {
+    match &record.record {
         KeyRecord::Session { session, principal } => {
             if claim.session_token().map(util::sha256_hex).as_deref() != Some(session.session_token_sha256.as_str()) {
                 return Err(invalid());
@@ -129,12 +158,12 @@ pub async fn authenticate(
             if session.expires.as_str() <= util::iso8601(now).as_str() {
                 return Err(ApiError::expired_token("The security token included in the request is expired"));
             }
-            let secret = state.secrets.open(&session.secret)?;
             // Only root's own sessions, and federated users root made, belong to no principal.
             if principal.is_none() && session.role_id != session.account_id {
                 return Err(invalid());
             }
-            let verified = claim.verify(Some(monban_sigv4::SigningSecret::new(secret, ())))?;
+            let signing = record.signing_key(state, &session.secret, claim.scope())?;
+            let verified = claim.verify_scoped(&signing, ())?;
             target_signed(request, &verified.signed_headers)?;
             let account = session.account_id.clone();
             let boxed = Box::new(session.clone());
@@ -160,8 +189,8 @@ pub async fn authenticate(
             if key.status != "Active" {
                 return Err(invalid());
             }
-            let secret = state.secrets.open(&key.secret)?;
-            let verified = claim.verify(Some(monban_sigv4::SigningSecret::new(secret, ())))?;
+            let signing = record.signing_key(state, &key.secret, claim.scope())?;
+            let verified = claim.verify_scoped(&signing, ())?;
             target_signed(request, &verified.signed_headers)?;
             let account = key.account_id.clone();
             let identity = match (&key.user_name, user) {

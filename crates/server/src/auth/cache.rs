@@ -52,7 +52,7 @@ impl<V: Clone> Generational<V> {
 #[derive(Default)]
 pub struct PolicyCache {
     pub(super) sets: Generational<Arc<PolicySet>>,
-    pub(super) keys: Generational<Arc<KeyRecord>>,
+    pub(super) keys: Generational<Arc<CachedKey>>,
     pub(super) principals: Generational<Arc<Principal>>,
     pub(crate) organizations: Generational<Arc<crate::organizations::OrganizationFacts>>,
     pub(super) tags: Generational<Arc<Vec<(String, String)>>>,
