@@ -11,7 +11,8 @@
 //! Reads (GetUser, GetCallerIdentity, ListPolicies with one page of 100) replay one signed
 //! request per connection, as `wrk` does, so the figures are the server's and not the signing
 //! client's; writes (CreateUser with a new name, AssumeRole with a new session) are signed each
-//! time.
+//! time. `GetUser+TagUser` replays GetUser on all connections but one, which tags another user
+//! all the while: what writes that change nothing a reader read cost the readers.
 //!
 //! `cargo bench -p monban-server --bench load`; `MONBAN_LOAD_CONNECTIONS` (default 16),
 //! `MONBAN_LOAD_SECONDS` (default 5, per operation) and `MONBAN_LOAD_OPERATIONS` (a comma-separated
@@ -109,7 +110,7 @@ fn setup(addr: SocketAddr, root: &SigningKey) -> Fixture {
     let user = ok("CreateUser", &[("UserName", &name)]);
     let user_arn = user.field("Arn").unwrap().to_string();
     let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow",
-        "Action":["iam:GetUser","iam:CreateUser","iam:ListPolicies","sts:AssumeRole"],"Resource":"*"}]}"#;
+        "Action":["iam:GetUser","iam:CreateUser","iam:TagUser","iam:ListPolicies","sts:AssumeRole"],"Resource":"*"}]}"#;
     ok("PutUserPolicy", &[("UserName", &name), ("PolicyName", "load"), ("PolicyDocument", policy)]);
     let key = ok("CreateAccessKey", &[("UserName", &name)]);
     let user = common::key(key.field("AccessKeyId").unwrap(), key.field("SecretAccessKey").unwrap());
@@ -181,7 +182,7 @@ fn setup_member(addr: SocketAddr, root: &SigningKey, management: &Fixture) -> Fi
     let user = ok("CreateUser", &[("UserName", name)]);
     let user_arn = user.field("Arn").unwrap().to_string();
     let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow",
-        "Action":["iam:GetUser","iam:CreateUser","iam:ListPolicies","sts:AssumeRole"],"Resource":"*"}]}"#;
+        "Action":["iam:GetUser","iam:CreateUser","iam:TagUser","iam:ListPolicies","sts:AssumeRole"],"Resource":"*"}]}"#;
     ok("PutUserPolicy", &[("UserName", name), ("PolicyName", "load"), ("PolicyDocument", policy)]);
     let key = ok("CreateAccessKey", &[("UserName", name)]);
     let user = common::key(key.field("AccessKeyId").unwrap(), key.field("SecretAccessKey").unwrap());
@@ -200,6 +201,9 @@ enum Operation {
     ListPolicies,
     CreateUser,
     AssumeRole,
+    /// GetUser replayed on every connection but one, which tags another user meanwhile: a write
+    /// that changes nothing the readers read, so their cached values stay.
+    GetUserWhileTagging,
 }
 
 impl Operation {
@@ -210,6 +214,7 @@ impl Operation {
             Operation::ListPolicies => "ListPolicies",
             Operation::CreateUser => "CreateUser",
             Operation::AssumeRole => "AssumeRole",
+            Operation::GetUserWhileTagging => "GetUser+TagUser",
         }
     }
 
@@ -246,8 +251,17 @@ fn run(addr: SocketAddr, fixture: &Fixture, op: Operation, connections: u64, lim
                 let (mut errors, mut first_error) = (0u64, None);
                 let session = format!("load-{thread}");
                 // A read is signed once and replayed.
+                let tagging = matches!(op, Operation::GetUserWhileTagging) && thread == 0;
+                let tagged = format!("{user_name}-tagged");
+                if tagging {
+                    let created = client.call(&key, "CreateUser", &[("UserName", &tagged)]).unwrap();
+                    assert!(created.status == 200 || created.status == 409, "{}", created.body);
+                }
                 let replayed = match op {
-                    Operation::GetUser => Some(("GetUser", vec![("UserName", user_name.as_str())])),
+                    _ if tagging => None,
+                    Operation::GetUser | Operation::GetUserWhileTagging => {
+                        Some(("GetUser", vec![("UserName", user_name.as_str())]))
+                    }
                     Operation::GetCallerIdentity => Some(("GetCallerIdentity", vec![])),
                     Operation::ListPolicies => Some(("ListPolicies", vec![("MaxItems", "100")])),
                     Operation::CreateUser | Operation::AssumeRole => None,
@@ -260,7 +274,15 @@ fn run(addr: SocketAddr, fixture: &Fixture, op: Operation, connections: u64, lim
                     n += 1;
                     let name;
                     let (action, params): (&str, Vec<(&str, &str)>) = match op {
-                        Operation::GetUser | Operation::GetCallerIdentity | Operation::ListPolicies => ("", vec![]),
+                        _ if tagging => {
+                            name = n.to_string();
+                            let tag = vec![("UserName", tagged.as_str()), ("Tags.member.1.Key", "n")];
+                            ("TagUser", tag.into_iter().chain([("Tags.member.1.Value", name.as_str())]).collect())
+                        }
+                        Operation::GetUser
+                        | Operation::GetCallerIdentity
+                        | Operation::ListPolicies
+                        | Operation::GetUserWhileTagging => ("", vec![]),
                         Operation::CreateUser => {
                             name = format!("{user_name}-{thread}-{n}");
                             ("CreateUser", vec![("UserName", name.as_str())])
@@ -334,6 +356,7 @@ fn main() {
         Operation::ListPolicies,
         Operation::CreateUser,
         Operation::AssumeRole,
+        Operation::GetUserWhileTagging,
     ];
     let operations: Vec<Operation> = match std::env::var("MONBAN_LOAD_OPERATIONS") {
         Ok(names) => names

@@ -22,7 +22,6 @@ use std::collections::HashMap;
 use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
@@ -182,7 +181,6 @@ pub struct StateInner {
     store: Store,
     secrets: SecretBox,
     policies: auth::PolicyCache,
-    generation: AtomicU64,
     config: Config,
     audit: Option<audit::AuditLog>,
     key_use: Mutex<HashMap<String, SystemTime>>,
@@ -215,15 +213,6 @@ const PASSWORD_LOCKOUT: std::time::Duration = std::time::Duration::from_secs(15 
 pub type State = Arc<StateInner>;
 
 impl StateInner {
-    fn generation(&self) -> u64 {
-        self.generation.load(Ordering::Acquire)
-    }
-
-    /// Invalidates cached policy sets after a write.
-    fn bump(&self) {
-        self.generation.fetch_add(1, Ordering::AcqRel);
-    }
-
     /// Whether a user may try ChangePassword now: after [`PASSWORD_ATTEMPTS`] wrong old passwords
     /// within [`PASSWORD_LOCKOUT`], not until that time has passed since the first of them.
     fn password_attempt_allowed(&self, user_id: &str, now: SystemTime) -> bool {
@@ -356,7 +345,6 @@ impl Server {
             store,
             secrets: SecretBox::new(key),
             policies: auth::PolicyCache::default(),
-            generation: AtomicU64::new(0),
             config,
             audit,
             key_use: Mutex::new(HashMap::new()),
@@ -670,7 +658,7 @@ async fn reset(AxumState(state): AxumState<State>) -> Response {
         Ok::<_, ApiError>(())
     }
     .await;
-    state.bump();
+    state.policies.forget_everything();
     match result {
         Ok(()) => (StatusCode::OK, "reset").into_response(),
         Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.message).into_response(),

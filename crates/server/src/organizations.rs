@@ -323,8 +323,8 @@ pub(crate) fn rcp_covers(action: &str) -> bool {
 
 /// The [`OrganizationFacts`] of `account`, read through the cache until the next write.
 pub(crate) async fn facts(state: &State, account: &str) -> Result<Arc<OrganizationFacts>, ApiError> {
-    let generation = state.generation();
-    if let Some(facts) = state.policies.organizations.get(generation, account) {
+    let at = state.policies.read_at();
+    if let Some(facts) = state.policies.organizations.get(at, account) {
         return Ok(facts);
     }
     let facts = match state.store.organization_of(account).await? {
@@ -353,7 +353,8 @@ pub(crate) async fn facts(state: &State, account: &str) -> Result<Arc<Organizati
         }
     };
     let facts = Arc::new(facts);
-    // Every change to an organization, its creation included, is a write: it moves the generation on.
-    state.policies.organizations.put(generation, account.to_string(), facts.clone());
+    // Every change to an organization, its creation included, is a write that moves the
+    // generation on (`auth::change_of`): the facts depend on no subject.
+    state.policies.keep(&state.policies.organizations, at, account.to_string(), facts.clone(), &[]);
     Ok(facts)
 }

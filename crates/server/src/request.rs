@@ -14,7 +14,7 @@ use serde_json::Value;
 use crate::auth::{self, Identity};
 use crate::error::ApiError;
 use crate::handlers::{iam, organizations, sts};
-use crate::operation::{self, Access, Operation, Service};
+use crate::operation::{Access, Operation, Service};
 use crate::protocol::{self, error_response, model};
 use crate::{audit, util, State};
 
@@ -405,8 +405,8 @@ async fn dispatch(
         },
     };
     // Even a failed write may have changed something before it failed.
-    if op.access() == Access::Write && !adds_only(op) {
-        call.state.bump();
+    if op.access() == Access::Write {
+        call.state.policies.invalidate(crate::auth::change_of(op, &input, call.account()));
     }
     outcome.input = Some(input);
     outcome.result = match output {
@@ -421,19 +421,6 @@ async fn dispatch(
         Err(e) => Err(e),
     };
     outcome
-}
-
-/// Writes that only add an entity under a name or key id that nothing cached can refer to (cached
-/// values are only ever computed for existing callers, and removing an entity bumps the
-/// generation), so they leave the caches valid: a stream of them does not recompute every
-/// caller's policy set.
-fn adds_only(op: Operation) -> bool {
-    use operation::IamOperation as Op;
-    matches!(
-        op,
-        Operation::Iam(Op::CreateUser | Op::CreateGroup | Op::CreateRole | Op::CreateAccessKey)
-            | Operation::Sts(operation::StsOperation::AssumeRole)
-    )
 }
 
 pub(crate) fn request_id() -> String {

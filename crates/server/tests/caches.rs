@@ -109,3 +109,111 @@ fn authorization_follows_tags_boundaries_and_trust_as_they_change() {
     ok(&mut client, "CreateRole", &[("RoleName", "deploy"), ("AssumeRolePolicyDocument", &trust("caller"))]);
     assert!(common::assume(&mut client, &caller, &role, "three").is_ok());
 }
+
+/// The writes that change one principal, managed policy or key drop only what was read from it
+/// (`auth::change_of`); each is followed here by the call that would be answered from a stale
+/// value: through a group, a managed policy's new default version, a boundary, the caller's own
+/// tags, a role's policy under a live session, and an access key's status. Names are written in
+/// another case than they were created in, as IAM matches them.
+#[test]
+fn authorization_follows_groups_managed_versions_sessions_and_keys_as_they_change() {
+    let (_runtime, addr) = common::start(None);
+    let root = common::root();
+    let mut client = Client::connect(addr).unwrap();
+    let mut ok = |action: &str, params: &[(&str, &str)]| {
+        let reply = client.call(&root, action, params).unwrap();
+        assert_eq!(reply.status, 200, "{action}: {}", reply.body);
+        reply
+    };
+    ok("CreateUser", &[("UserName", "member")]);
+    let key = ok("CreateAccessKey", &[("UserName", "member")]);
+    let member = common::key(key.field("AccessKeyId").unwrap(), key.field("SecretAccessKey").unwrap());
+    ok("CreateGroup", &[("GroupName", "readers")]);
+    let mut client = Client::connect(addr).unwrap();
+    let mut status = |key: &common::SigningKey, action: &str| client.call(key, action, &[]).unwrap().status;
+    assert_eq!(status(&member, "ListUsers"), 403);
+
+    let mut root_client = Client::connect(addr).unwrap();
+    let mut ok = |action: &str, params: &[(&str, &str)]| {
+        let reply = root_client.call(&root, action, params).unwrap();
+        assert_eq!(reply.status, 200, "{action}: {}", reply.body);
+        reply
+    };
+    // Through a group: its inline policy, membership, and the group's attached managed policy.
+    ok(
+        "PutGroupPolicy",
+        &[("GroupName", "READERS"), ("PolicyName", "p"), ("PolicyDocument", &common::allow("iam:ListUsers", "*"))],
+    );
+    assert_eq!(status(&member, "ListUsers"), 403, "not a member yet");
+    ok("AddUserToGroup", &[("GroupName", "readers"), ("UserName", "MEMBER")]);
+    assert_eq!(status(&member, "ListUsers"), 200);
+    ok("DeleteGroupPolicy", &[("GroupName", "readers"), ("PolicyName", "p")]);
+    assert_eq!(status(&member, "ListUsers"), 403);
+    let created =
+        ok("CreatePolicy", &[("PolicyName", "list"), ("PolicyDocument", &common::allow("iam:ListUsers", "*"))]);
+    let arn = created.field("Arn").unwrap().to_string();
+    ok("AttachGroupPolicy", &[("GroupName", "readers"), ("PolicyArn", &arn)]);
+    assert_eq!(status(&member, "ListUsers"), 200);
+    // A new default version of the managed policy applies at once, and so does the old one again.
+    ok(
+        "CreatePolicyVersion",
+        &[("PolicyArn", &arn), ("PolicyDocument", &common::allow("iam:ListRoles", "*")), ("SetAsDefault", "true")],
+    );
+    assert_eq!(status(&member, "ListUsers"), 403);
+    assert_eq!(status(&member, "ListRoles"), 200);
+    ok("SetDefaultPolicyVersion", &[("PolicyArn", &arn), ("VersionId", "v1")]);
+    assert_eq!(status(&member, "ListUsers"), 200);
+    ok("RemoveUserFromGroup", &[("GroupName", "readers"), ("UserName", "member")]);
+    assert_eq!(status(&member, "ListUsers"), 403);
+    // The same managed policy as the member's boundary: its versions cap the member's own policy.
+    ok(
+        "PutUserPolicy",
+        &[("UserName", "member"), ("PolicyName", "p"), ("PolicyDocument", &common::allow("iam:List*", "*"))],
+    );
+    ok("PutUserPermissionsBoundary", &[("UserName", "member"), ("PermissionsBoundary", &arn)]);
+    assert_eq!((status(&member, "ListUsers"), status(&member, "ListRoles")), (200, 403));
+    ok("SetDefaultPolicyVersion", &[("PolicyArn", &arn), ("VersionId", "v2")]);
+    assert_eq!((status(&member, "ListUsers"), status(&member, "ListRoles")), (403, 200));
+    ok("DeleteUserPermissionsBoundary", &[("UserName", "member")]);
+
+    // The caller's own tags, read for aws:PrincipalTag.
+    let tagged = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:ListGroups","Resource":"*",
+        "Condition":{"StringEquals":{"aws:PrincipalTag/team":"red"}}}]}"#;
+    ok("PutUserPolicy", &[("UserName", "member"), ("PolicyName", "p"), ("PolicyDocument", tagged)]);
+    assert_eq!(status(&member, "ListGroups"), 403);
+    ok("TagUser", &[("UserName", "Member"), ("Tags.member.1.Key", "team"), ("Tags.member.1.Value", "red")]);
+    assert_eq!(status(&member, "ListGroups"), 200);
+    ok("UntagUser", &[("UserName", "member"), ("TagKeys.member.1", "team")]);
+    assert_eq!(status(&member, "ListGroups"), 403);
+
+    // A role's policy changes under a session that is already open.
+    let trust = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{}:root"}},"Action":"sts:AssumeRole"}}]}}"#,
+        common::ACCOUNT
+    );
+    ok("CreateRole", &[("RoleName", "worker"), ("AssumeRolePolicyDocument", &trust)]);
+    let role = format!("arn:aws:iam::{}:role/worker", common::ACCOUNT);
+    let session = {
+        let mut c = Client::connect(addr).unwrap();
+        let assumer = common::user(&mut c, "assumer", &common::allow("sts:AssumeRole", "*"));
+        common::assume(&mut c, &assumer, &role, "session").unwrap()
+    };
+    assert_eq!(status(&session, "ListUsers"), 403);
+    ok(
+        "PutRolePolicy",
+        &[("RoleName", "WORKER"), ("PolicyName", "p"), ("PolicyDocument", &common::allow("iam:ListUsers", "*"))],
+    );
+    assert_eq!(status(&session, "ListUsers"), 200);
+    ok("DeleteRolePolicy", &[("RoleName", "worker"), ("PolicyName", "p")]);
+    assert_eq!(status(&session, "ListUsers"), 403);
+
+    // An access key made inactive is refused on its next call, and accepted again once active.
+    assert_eq!(status(&member, "GetCallerIdentity"), 200);
+    let id = member.access_key_id.clone();
+    ok("UpdateAccessKey", &[("UserName", "member"), ("AccessKeyId", &id), ("Status", "Inactive")]);
+    assert_eq!(status(&member, "GetCallerIdentity"), 403);
+    ok("UpdateAccessKey", &[("UserName", "member"), ("AccessKeyId", &id), ("Status", "Active")]);
+    assert_eq!(status(&member, "GetCallerIdentity"), 200);
+    ok("DeleteAccessKey", &[("UserName", "member"), ("AccessKeyId", &id)]);
+    assert_eq!(status(&member, "GetCallerIdentity"), 403);
+}

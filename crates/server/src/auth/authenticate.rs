@@ -49,6 +49,20 @@ impl CachedKey {
     }
 }
 
+impl KeyRecord {
+    /// What the record was read from: the key's own row (a session's never changes), and the
+    /// user's or role's.
+    fn read_from(&self, key_id: &str) -> Vec<Subject> {
+        let (key, principal) = match self {
+            KeyRecord::LongTerm { key, user } => {
+                (Some(Subject::access_key(key_id)), user.as_deref().map(|u| (&key.account_id, u)))
+            }
+            KeyRecord::Session { session, principal } => (None, principal.as_deref().map(|p| (&session.account_id, p))),
+        };
+        key.into_iter().chain(principal.map(|(account, p)| Subject::principal(account, p.kind, &p.name))).collect()
+    }
+}
+
 /// Reads the records behind an access key id; `None` when there is no such key.
 pub(super) async fn key_record(state: &State, key_id: &str) -> Result<Option<KeyRecord>, ApiError> {
     if key_id.starts_with("ASIA") {
@@ -131,8 +145,8 @@ pub async fn authenticate(
     let service = scoped_service(claim.scope(), action, state.config.partition)?;
     let key_id = claim.access_key_id().to_string();
     let invalid = || ApiError::invalid_client_token("The security token included in the request is invalid.");
-    let generation = state.generation();
-    let record = match state.policies.keys.get(generation, &key_id) {
+    let at = state.policies.read_at();
+    let record = match state.policies.keys.get(at, &key_id) {
         Some(record) => record,
         None => {
             let record = key_record(state, &key_id).await?.ok_or_else(invalid)?;
@@ -145,7 +159,8 @@ pub async fn authenticate(
             ) || matches!(&record.record, KeyRecord::LongTerm { key, .. } if key.user_name.is_none())
                 || matches!(&record.record, KeyRecord::Session { session, .. } if session.role_id == session.account_id)
             {
-                state.policies.keys.put(generation, key_id.clone(), record.clone());
+                let subjects = record.record.read_from(&key_id);
+                state.policies.keep(&state.policies.keys, at, key_id.clone(), record.clone(), &subjects);
             }
             record
         }

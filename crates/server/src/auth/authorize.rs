@@ -25,17 +25,22 @@ pub async fn managed_policy(state: &State, arn: &str) -> Result<Option<Arc<Polic
     Ok(Some(state.policies.compile(&policy.name, &default.document)?))
 }
 
+/// A user's, group's or role's inline and attached policies; what they were read from is added
+/// to `read_from` (the principal, and each managed policy).
 pub(crate) async fn principal_policies(
     state: &State,
     account: &str,
     kind: PrincipalKind,
     name: &str,
     into: &mut Vec<Arc<Policy>>,
+    read_from: &mut Vec<Subject>,
 ) -> Result<(), ApiError> {
+    read_from.push(Subject::principal(account, kind, name));
     for (policy_name, document) in state.store.inline_policies(account, kind, name).await? {
         into.push(state.policies.compile(&policy_name, &document)?);
     }
     for arn in state.store.attached_policies(account, kind, name).await? {
+        read_from.push(Subject::managed_policy(&arn));
         if let Some(p) = managed_policy(state, &arn).await? {
             into.push(p);
         }
@@ -49,20 +54,21 @@ async fn user_policies(
     account: &str,
     user: &Principal,
     into: &mut Vec<Arc<Policy>>,
+    read_from: &mut Vec<Subject>,
 ) -> Result<(), ApiError> {
-    principal_policies(state, account, PrincipalKind::User, &user.name, into).await?;
+    principal_policies(state, account, PrincipalKind::User, &user.name, into, read_from).await?;
     for group in state.store.groups_for_user(account, &user.name).await? {
-        principal_policies(state, account, PrincipalKind::Group, &group.name, into).await?;
+        principal_policies(state, account, PrincipalKind::Group, &group.name, into, read_from).await?;
     }
     Ok(())
 }
 
 /// A role's trust policy as it applies now (principals it names that are gone match nobody; see
-/// `auth/references.rs`), compiled. Cached by role id until the next write that is not a pure
-/// addition: only a delete or a rename changes what the recorded ids resolve to.
+/// `auth/references.rs`), compiled. Cached by role id until the role changes, or a delete or a
+/// rename (which moves the generation on) changes what the recorded ids resolve to.
 pub async fn trust_policy(state: &State, role: &Principal) -> Result<Arc<Policy>, ApiError> {
-    let generation = state.generation();
-    if let Some(trust) = state.policies.trusts.get(generation, &role.id) {
+    let at = state.policies.read_at();
+    if let Some(trust) = state.policies.trusts.get(at, &role.id) {
         return Ok(trust);
     }
     let document = match role.trust_policy.as_deref() {
@@ -70,19 +76,23 @@ pub async fn trust_policy(state: &State, role: &Principal) -> Result<Arc<Policy>
         None => r#"{"Statement": []}"#.to_string(),
     };
     let trust = state.policies.compile(&format!("trust policy of {}", role.name), &document)?;
-    state.policies.trusts.put(generation, role.id.clone(), trust.clone());
+    if let Some(arn) = monban_policy::arn::Arn::parse(&role.arn) {
+        let read_from = [Subject::principal(arn.account(), PrincipalKind::Role, &role.name)];
+        state.policies.keep(&state.policies.trusts, at, role.id.clone(), trust.clone(), &read_from);
+    }
     Ok(trust)
 }
 
 /// Every policy that applies to the caller: a user's own and its groups' policies and its
 /// boundary; a session's role policies, the role's boundary and the session policies.
 pub async fn policy_set(state: &State, identity: &Identity) -> Result<Arc<PolicySet>, ApiError> {
-    let generation = state.generation();
+    let at = state.policies.read_at();
     let key = identity.cache_key();
-    if let Some(set) = state.policies.sets.get(generation, &key) {
+    if let Some(set) = state.policies.sets.get(at, &key) {
         return Ok(set);
     }
     let mut set = PolicySet::default();
+    let mut read_from = Vec::new();
     let account = identity.account();
     // A session's policies, when it has any; a federated user always has a list (empty when it was
     // made without a policy, which leaves it no permissions: STS API Reference, GetFederationToken).
@@ -116,14 +126,14 @@ pub async fn policy_set(state: &State, identity: &Identity) -> Result<Arc<Policy
             None
         }
         Identity::User { user, .. } => {
-            user_policies(state, account, user, &mut set.identity).await?;
+            user_policies(state, account, user, &mut set.identity, &mut read_from).await?;
             user.permissions_boundary.clone()
         }
         Identity::Federated { user, session, .. } => {
             set.session = Some(session_policies(session)?.unwrap_or_default());
             match user {
                 Some(user) => {
-                    user_policies(state, account, user, &mut set.identity).await?;
+                    user_policies(state, account, user, &mut set.identity, &mut read_from).await?;
                     user.permissions_boundary.clone()
                 }
                 // Root's federated users are capped by their session policies alone.
@@ -137,12 +147,14 @@ pub async fn policy_set(state: &State, identity: &Identity) -> Result<Arc<Policy
             }
         }
         Identity::Session { role, session, .. } => {
-            principal_policies(state, account, PrincipalKind::Role, &role.name, &mut set.identity).await?;
+            let role_policies = &mut set.identity;
+            principal_policies(state, account, PrincipalKind::Role, &role.name, role_policies, &mut read_from).await?;
             set.session = session_policies(session)?;
             role.permissions_boundary.clone()
         }
     };
     if let Some(arn) = boundary_arn {
+        read_from.push(Subject::managed_policy(&arn));
         set.boundary = managed_policy(state, &arn).await?;
         if set.boundary.is_none() {
             // A boundary whose policy is gone allows nothing (an empty policy).
@@ -158,7 +170,7 @@ pub async fn policy_set(state: &State, identity: &Identity) -> Result<Arc<Policy
         set.scps = crate::organizations::facts(state, account).await?.scps.clone();
     }
     let set = Arc::new(set);
-    state.policies.sets.put(generation, key, set.clone());
+    state.policies.keep(&state.policies.sets, at, key, set.clone(), &read_from);
     Ok(set)
 }
 

@@ -1,63 +1,255 @@
 //! Values computed from the IAM state and kept until a write could change them.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use monban_policy::eval::PolicySet;
 use monban_policy::Policy;
 
 use monban_store::{Owner, Principal, PrincipalKind};
+use serde_json::Value;
+
+use crate::operation::{IamOperation, Operation, StsOperation};
 
 use crate::error::ApiError;
 use crate::State;
 
 use super::*;
 
-/// Values computed from the IAM state, valid for one generation (see `StateInner::bump`): a value
-/// read under generation `g` is only ever returned while the generation is still `g`. The
-/// generation is read before the state, so a write that commits meanwhile bumps it past `g`.
-pub(crate) struct Generational<V> {
-    entries: Mutex<(u64, HashMap<String, V>)>,
+/// What a cached value was read from. A write that changes one of them removes exactly the values
+/// read from it ([`PolicyCache::invalidate`] with [`Change::Exactly`]); any other write moves the
+/// generation on, which empties every cache. Names are kept lower-cased, as IAM compares them.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum Subject {
+    /// A user, group or role ([`principal_key`]): its row, tags, inline and attached policies,
+    /// boundary, groups and trust policy.
+    Principal(String),
+    /// A managed policy by ARN: its default version.
+    ManagedPolicy(String),
+    /// An access key by id: its status.
+    AccessKey(String),
 }
 
-impl<V> Default for Generational<V> {
-    fn default() -> Self {
-        Generational { entries: Mutex::new((0, HashMap::new())) }
+impl Subject {
+    pub(crate) fn principal(account: &str, kind: PrincipalKind, name: &str) -> Subject {
+        Subject::Principal(principal_key(account, kind, name))
+    }
+
+    pub(crate) fn managed_policy(arn: &str) -> Subject {
+        Subject::ManagedPolicy(arn.to_lowercase())
+    }
+
+    pub(crate) fn access_key(id: &str) -> Subject {
+        Subject::AccessKey(id.to_lowercase())
     }
 }
 
-impl<V: Clone> Generational<V> {
-    /// At most this many entries per generation; more start the map afresh.
+/// What one write changed, as far as the caches go.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Change {
+    /// Nothing cached: it only added an entity under a name or key id that nothing cached refers
+    /// to (values are only kept for entities that exist).
+    Nothing,
+    /// These subjects, and nothing else cached.
+    Exactly(Vec<Subject>),
+    /// Anything: a delete, a rename, an organization's change, or a write not classified here.
+    Anything,
+}
+
+/// What `op` changed, from its input; the caller's account is the one it wrote in. A write not
+/// listed here is [`Change::Anything`], so a new operation is safe before it is classified.
+pub(crate) fn change_of(op: Operation, input: &Value, account: &str) -> Change {
+    use IamOperation as Op;
+    let named = |member: &str| input.get(member).and_then(Value::as_str);
+    let principal = |kind: PrincipalKind, member: &str| named(member).map(|n| Subject::principal(account, kind, n));
+    let subject = match op {
+        Operation::Iam(Op::CreateUser | Op::CreateGroup | Op::CreateRole | Op::CreateAccessKey)
+        | Operation::Sts(StsOperation::AssumeRole) => return Change::Nothing,
+        Operation::Iam(
+            Op::PutUserPolicy
+            | Op::DeleteUserPolicy
+            | Op::AttachUserPolicy
+            | Op::DetachUserPolicy
+            | Op::PutUserPermissionsBoundary
+            | Op::DeleteUserPermissionsBoundary
+            | Op::TagUser
+            | Op::UntagUser
+            | Op::AddUserToGroup
+            | Op::RemoveUserFromGroup,
+        ) => principal(PrincipalKind::User, "UserName"),
+        Operation::Iam(Op::PutGroupPolicy | Op::DeleteGroupPolicy | Op::AttachGroupPolicy | Op::DetachGroupPolicy) => {
+            principal(PrincipalKind::Group, "GroupName")
+        }
+        Operation::Iam(
+            Op::PutRolePolicy
+            | Op::DeleteRolePolicy
+            | Op::AttachRolePolicy
+            | Op::DetachRolePolicy
+            | Op::PutRolePermissionsBoundary
+            | Op::DeleteRolePermissionsBoundary
+            | Op::TagRole
+            | Op::UntagRole
+            | Op::UpdateAssumeRolePolicy
+            | Op::UpdateRole
+            | Op::UpdateRoleDescription,
+        ) => principal(PrincipalKind::Role, "RoleName"),
+        Operation::Iam(
+            Op::CreatePolicyVersion
+            | Op::SetDefaultPolicyVersion
+            | Op::DeletePolicyVersion
+            | Op::TagPolicy
+            | Op::UntagPolicy,
+        ) => named("PolicyArn").map(Subject::managed_policy),
+        Operation::Iam(Op::UpdateAccessKey | Op::DeleteAccessKey) => named("AccessKeyId").map(Subject::access_key),
+        _ => None,
+    };
+    subject.map_or(Change::Anything, |s| Change::Exactly(vec![s]))
+}
+
+/// When a value began to be read: the generation, and how many exact invalidations there had
+/// been. Taken before the state is read, so that a write committing meanwhile is seen at
+/// [`PolicyCache::keep`], which then does not keep the value.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ReadAt {
+    generation: u64,
+    invalidations: u64,
+}
+
+/// Values computed from the IAM state, each with the subjects it was read from.
+pub(crate) struct Cached<V> {
+    entries: Mutex<Entries<V>>,
+}
+
+struct Entries<V> {
+    generation: u64,
+    values: HashMap<String, V>,
+    /// The keys of the values read from each subject (a key may be listed after its value went:
+    /// invalidating it again only removes a value that would be read again).
+    dependents: HashMap<Subject, Vec<String>>,
+    /// Keys listed in `dependents`, to bound it.
+    listed: usize,
+}
+
+impl<V> Default for Cached<V> {
+    fn default() -> Self {
+        Cached {
+            entries: Mutex::new(Entries {
+                generation: 0,
+                values: HashMap::new(),
+                dependents: HashMap::new(),
+                listed: 0,
+            }),
+        }
+    }
+}
+
+impl<V: Clone> Cached<V> {
+    /// At most this many values (and four times as many dependents) per generation; more start
+    /// the cache afresh.
     const CAPACITY: usize = 10_000;
 
-    pub(crate) fn get(&self, generation: u64, key: &str) -> Option<V> {
+    pub(crate) fn get(&self, at: ReadAt, key: &str) -> Option<V> {
         let entries = self.entries.lock().ok()?;
-        (entries.0 == generation).then(|| entries.1.get(key).cloned()).flatten()
+        (entries.generation == at.generation).then(|| entries.values.get(key).cloned()).flatten()
     }
 
-    pub(crate) fn put(&self, generation: u64, key: String, value: V) {
-        if let Ok(mut entries) = self.entries.lock() {
-            if entries.0 < generation || (entries.0 == generation && entries.1.len() >= Self::CAPACITY) {
-                *entries = (generation, HashMap::new());
-            }
-            if entries.0 == generation {
-                entries.1.insert(key, value);
+    fn insert(&self, at: ReadAt, key: String, value: V, subjects: &[Subject]) {
+        let Ok(mut entries) = self.entries.lock() else { return };
+        let full = entries.values.len() >= Self::CAPACITY || entries.listed >= 4 * Self::CAPACITY;
+        if entries.generation < at.generation || (entries.generation == at.generation && full) {
+            *entries =
+                Entries { generation: at.generation, values: HashMap::new(), dependents: HashMap::new(), listed: 0 };
+        }
+        if entries.generation != at.generation {
+            return;
+        }
+        for subject in subjects {
+            entries.dependents.entry(subject.clone()).or_default().push(key.clone());
+        }
+        entries.listed += subjects.len();
+        entries.values.insert(key, value);
+    }
+
+    fn remove(&self, subjects: &[Subject]) {
+        let Ok(mut entries) = self.entries.lock() else { return };
+        for subject in subjects {
+            for key in entries.dependents.remove(subject).unwrap_or_default() {
+                entries.values.remove(&key);
+                entries.listed -= 1;
             }
         }
     }
 }
 
 /// Compiled policies and what authentication and authorization read for a caller, cached until
-/// the next write that could change them.
+/// a write changes what they were read from.
 #[derive(Default)]
 pub struct PolicyCache {
-    pub(super) sets: Generational<Arc<PolicySet>>,
-    pub(super) keys: Generational<Arc<CachedKey>>,
-    pub(super) principals: Generational<Arc<Principal>>,
-    pub(crate) organizations: Generational<Arc<crate::organizations::OrganizationFacts>>,
-    pub(super) tags: Generational<Arc<Vec<(String, String)>>>,
-    pub(super) trusts: Generational<Arc<Policy>>,
+    pub(super) sets: Cached<Arc<PolicySet>>,
+    pub(super) keys: Cached<Arc<CachedKey>>,
+    pub(super) principals: Cached<Arc<Principal>>,
+    /// Read under the generation alone: every change to an organization is [`Change::Anything`].
+    pub(crate) organizations: Cached<Arc<crate::organizations::OrganizationFacts>>,
+    pub(super) tags: Cached<Arc<Vec<(String, String)>>>,
+    pub(super) trusts: Cached<Arc<Policy>>,
     pub(super) documents: Mutex<HashMap<String, Arc<Policy>>>,
+    generation: AtomicU64,
+    invalidations: AtomicU64,
+    /// The invalidation that last changed each subject, since the generation last moved.
+    changed: Mutex<HashMap<Subject, u64>>,
+}
+
+impl PolicyCache {
+    /// At most this many subjects remembered as changed; more move the generation on.
+    const CHANGED: usize = 10_000;
+
+    /// Taken before reading what a value is computed from.
+    pub(crate) fn read_at(&self) -> ReadAt {
+        ReadAt {
+            generation: self.generation.load(Ordering::Acquire),
+            invalidations: self.invalidations.load(Ordering::Acquire),
+        }
+    }
+
+    /// Keeps a value read since `at` from `subjects`, unless a write changed one of them since.
+    pub(crate) fn keep<V: Clone>(&self, cache: &Cached<V>, at: ReadAt, key: String, value: V, subjects: &[Subject]) {
+        let Ok(changed) = self.changed.lock() else { return };
+        if subjects.iter().any(|s| changed.get(s).is_some_and(|&when| when > at.invalidations)) {
+            return;
+        }
+        cache.insert(at, key, value, subjects);
+    }
+
+    /// Called after every write has committed, with what it changed.
+    pub(crate) fn invalidate(&self, change: Change) {
+        let subjects = match change {
+            Change::Nothing => return,
+            Change::Anything => return self.forget_everything(),
+            Change::Exactly(subjects) => subjects,
+        };
+        let Ok(mut changed) = self.changed.lock() else { return self.forget_everything() };
+        if changed.len() + subjects.len() > Self::CHANGED {
+            changed.clear();
+            drop(changed);
+            return self.forget_everything();
+        }
+        let now = self.invalidations.fetch_add(1, Ordering::AcqRel) + 1;
+        for subject in &subjects {
+            changed.insert(subject.clone(), now);
+        }
+        self.sets.remove(&subjects);
+        self.keys.remove(&subjects);
+        self.principals.remove(&subjects);
+        self.organizations.remove(&subjects);
+        self.tags.remove(&subjects);
+        self.trusts.remove(&subjects);
+    }
+
+    /// Moves the generation on: nothing read before is returned again.
+    pub(crate) fn forget_everything(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+    }
 }
 
 impl PolicyCache {
@@ -83,22 +275,23 @@ impl PolicyCache {
 }
 
 /// A user, group or role by name, read through the cache. Only a principal that exists is kept:
-/// the writes that leave the cache valid (`request::adds_only`) may create one of a name looked up
-/// before, and every write that changes or removes one moves the generation on.
+/// a write that changes nothing cached ([`Change::Nothing`]) may create one of a name looked up
+/// before.
 pub(crate) async fn principal(
     state: &State,
     account: &str,
     kind: PrincipalKind,
     name: &str,
 ) -> Result<Option<Principal>, ApiError> {
-    let generation = state.generation();
+    let at = state.policies.read_at();
     let key = principal_key(account, kind, name);
-    if let Some(p) = state.policies.principals.get(generation, &key) {
+    if let Some(p) = state.policies.principals.get(at, &key) {
         return Ok(Some(Principal::clone(&p)));
     }
     let found = state.store.principal(account, kind, name).await?;
     if let Some(p) = &found {
-        state.policies.principals.put(generation, key, Arc::new(p.clone()));
+        let subject = Subject::Principal(key.clone());
+        state.policies.keep(&state.policies.principals, at, key, Arc::new(p.clone()), &[subject]);
     }
     Ok(found)
 }
@@ -111,14 +304,15 @@ pub(crate) async fn principal_tags(
     kind: PrincipalKind,
     name: &str,
 ) -> Result<Arc<Vec<(String, String)>>, ApiError> {
-    let generation = state.generation();
+    let at = state.policies.read_at();
     let key = principal_key(account, kind, name);
-    if let Some(tags) = state.policies.tags.get(generation, &key) {
+    if let Some(tags) = state.policies.tags.get(at, &key) {
         return Ok(tags);
     }
     let tags = state.store.tags(account, Owner::Principal(kind), name).await?;
     let tags: Arc<Vec<(String, String)>> = Arc::new(tags.into_iter().map(|t| (t.key, t.value)).collect());
-    state.policies.tags.put(generation, key, tags.clone());
+    let subject = Subject::Principal(key.clone());
+    state.policies.keep(&state.policies.tags, at, key, tags.clone(), &[subject]);
     Ok(tags)
 }
 
@@ -132,4 +326,81 @@ fn principal_key(account: &str, kind: PrincipalKind, name: &str) -> String {
     key.push('|');
     key.extend(name.chars().map(|c| c.to_ascii_lowercase()));
     key
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn user(name: &str) -> Subject {
+        Subject::principal("123456789012", PrincipalKind::User, name)
+    }
+
+    /// A write to one user drops what was read from that user, and nothing else; a write not
+    /// classified drops everything.
+    #[test]
+    fn an_exact_change_drops_only_what_was_read_from_it() {
+        let cache = PolicyCache::default();
+        let at = cache.read_at();
+        cache.keep(&cache.tags, at, "alice".into(), Arc::new(vec![]), &[user("alice")]);
+        cache.keep(&cache.tags, at, "bob".into(), Arc::new(vec![]), &[user("bob"), Subject::managed_policy("arn:P")]);
+        cache.invalidate(Change::Exactly(vec![user("ALICE")]));
+        let now = cache.read_at();
+        assert!(cache.tags.get(now, "alice").is_none());
+        assert!(cache.tags.get(now, "bob").is_some());
+        cache.invalidate(Change::Exactly(vec![Subject::managed_policy("ARN:p")]));
+        assert!(cache.tags.get(cache.read_at(), "bob").is_none());
+        cache.keep(&cache.tags, cache.read_at(), "carol".into(), Arc::new(vec![]), &[user("carol")]);
+        cache.invalidate(Change::Anything);
+        assert!(cache.tags.get(cache.read_at(), "carol").is_none());
+    }
+
+    /// A value read before a write committed is not kept after the write's invalidation, even
+    /// though nothing was cached for the invalidation to remove.
+    #[test]
+    fn a_value_read_before_a_write_is_not_kept_after_it() {
+        let cache = PolicyCache::default();
+        let before = cache.read_at();
+        cache.invalidate(Change::Exactly(vec![user("alice")]));
+        cache.keep(&cache.tags, before, "alice".into(), Arc::new(vec![]), &[user("alice")]);
+        assert!(cache.tags.get(cache.read_at(), "alice").is_none());
+        // One read of another subject is kept.
+        cache.keep(&cache.tags, before, "bob".into(), Arc::new(vec![]), &[user("bob")]);
+        assert!(cache.tags.get(cache.read_at(), "bob").is_some());
+        // Across a generation, nothing read before is kept.
+        let before = cache.read_at();
+        cache.invalidate(Change::Anything);
+        cache.keep(&cache.tags, before, "carol".into(), Arc::new(vec![]), &[user("carol")]);
+        assert!(cache.tags.get(cache.read_at(), "carol").is_none());
+    }
+
+    #[test]
+    fn writes_are_classified_by_what_they_change() {
+        let account = "123456789012";
+        let iam = Operation::Iam;
+        let input = json!({"UserName": "Alice", "GroupName": "G", "PolicyArn": "arn:aws:iam::123456789012:policy/P",
+            "AccessKeyId": "AKIAEXAMPLE", "RoleName": "R"});
+        assert_eq!(change_of(iam(IamOperation::CreateUser), &input, account), Change::Nothing);
+        assert_eq!(change_of(iam(IamOperation::AddUserToGroup), &input, account), Change::Exactly(vec![user("alice")]));
+        assert_eq!(
+            change_of(iam(IamOperation::AttachGroupPolicy), &input, account),
+            Change::Exactly(vec![Subject::principal(account, PrincipalKind::Group, "g")])
+        );
+        assert_eq!(
+            change_of(iam(IamOperation::SetDefaultPolicyVersion), &input, account),
+            Change::Exactly(vec![Subject::managed_policy("arn:aws:iam::123456789012:policy/p")])
+        );
+        assert_eq!(
+            change_of(iam(IamOperation::UpdateAccessKey), &input, account),
+            Change::Exactly(vec![Subject::access_key("akiaexample")])
+        );
+        // Deletes and renames change what names resolve to: everything goes.
+        for op in [IamOperation::DeleteUser, IamOperation::UpdateUser, IamOperation::DeletePolicy] {
+            assert_eq!(change_of(iam(op), &input, account), Change::Anything, "{op:?}");
+        }
+        // A write whose subject is missing from its input cannot be classified.
+        assert_eq!(change_of(iam(IamOperation::PutUserPolicy), &json!({}), account), Change::Anything);
+    }
 }

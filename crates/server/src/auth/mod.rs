@@ -13,5 +13,5 @@ pub(crate) use authenticate::*;
 pub use authorize::{check, managed_policy, policy_set, trust_policy, Authorization, CallContext};
 pub(crate) use authorize::{effective_tags, organization_deny, principal_policies};
 pub use cache::PolicyCache;
-pub(crate) use cache::{principal, principal_tags};
+pub(crate) use cache::{change_of, principal, principal_tags, Subject};
 pub use identity::Identity;

@@ -45,14 +45,23 @@ async fn subject(call: &Call<'_>, arn: &str) -> Result<Subject, ApiError> {
     if let Some((kind, name, principal)) = principal_at(call, arn).await? {
         // Only this account's entities at exactly this ARN (a path names another entity).
         let principal = principal.ok_or_else(missing)?;
-        crate::auth::principal_policies(call.state, account, kind, &name, &mut subject.policies).await?;
+        crate::auth::principal_policies(call.state, account, kind, &name, &mut subject.policies, &mut Vec::new())
+            .await?;
         match kind {
             Group => subject.principals.extend(call.state.store.users_in_group(account, &name).await?),
             _ => {
                 if kind == User {
                     for group in call.state.store.groups_for_user(account, &name).await? {
-                        crate::auth::principal_policies(call.state, account, Group, &group.name, &mut subject.policies)
-                            .await?;
+                        let policies = &mut subject.policies;
+                        crate::auth::principal_policies(
+                            call.state,
+                            account,
+                            Group,
+                            &group.name,
+                            policies,
+                            &mut Vec::new(),
+                        )
+                        .await?;
                     }
                 }
                 subject.principals.push(principal);
