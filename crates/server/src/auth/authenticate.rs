@@ -17,10 +17,10 @@ use super::*;
 /// What authentication reads for one access key: the key's owner and its still-sealed secret.
 pub(super) enum KeyRecord {
     /// A long-term key: root's, or an IAM user's (`None` if the user is gone).
-    LongTerm { key: AccessKey, user: Option<Box<Principal>> },
+    LongTerm { key: Box<AccessKey>, user: Option<Arc<Principal>> },
     /// Temporary credentials and the role (or, for a user's own session, the user) they belong to
     /// (`None` if it is gone, and for root's own session).
-    Session { session: Session, principal: Option<Box<Principal>> },
+    Session { session: Arc<Session>, principal: Option<Arc<Principal>> },
 }
 
 /// A key's records as cached, with the signing key its last request's scope derived: requests of
@@ -80,14 +80,14 @@ pub(super) async fn key_record(state: &State, key_id: &str) -> Result<Option<Key
             Some(kind) => state.store.principal_by_id(&session.role_id).await?.filter(|p| p.kind == kind),
             None => None,
         };
-        return Ok(Some(KeyRecord::Session { session, principal: principal.map(Box::new) }));
+        return Ok(Some(KeyRecord::Session { session: Arc::new(session), principal: principal.map(Arc::new) }));
     }
     let Some(key) = state.store.access_key(key_id).await? else { return Ok(None) };
     let user = match &key.user_name {
         None => None,
-        Some(name) => state.store.principal(&key.account_id, PrincipalKind::User, name).await?.map(Box::new),
+        Some(name) => state.store.principal(&key.account_id, PrincipalKind::User, name).await?.map(Arc::new),
     };
-    Ok(Some(KeyRecord::LongTerm { key, user }))
+    Ok(Some(KeyRecord::LongTerm { key: Box::new(key), user }))
 }
 
 /// The service a request is for, from its credential scope: IAM and STS are the services this
@@ -181,20 +181,20 @@ pub async fn authenticate(
             let verified = claim.verify_scoped(&signing, ())?;
             target_signed(request, &verified.signed_headers)?;
             let account = session.account_id.clone();
-            let boxed = Box::new(session.clone());
+            let shared = session.clone();
             let identity = match (session.kind, principal.clone()) {
-                (SessionKind::Role, Some(role)) => Identity::Session { account, role, session: boxed },
+                (SessionKind::Role, Some(role)) => Identity::Session { account, role, session: shared },
                 (SessionKind::User, Some(user)) => {
-                    Identity::User { account, user, access_key_id: key_id.clone(), session: Some(boxed) }
+                    Identity::User { account, user, access_key_id: key_id.clone(), session: Some(shared) }
                 }
                 (SessionKind::Root | SessionKind::RootTask, _) => Identity::Root {
                     account,
                     partition: state.config.partition,
                     access_key_id: key_id.clone(),
-                    session: Some(boxed),
+                    session: Some(shared),
                 },
                 (SessionKind::FederatedUser, user) => {
-                    Identity::Federated { account, partition: state.config.partition, user, session: boxed }
+                    Identity::Federated { account, partition: state.config.partition, user, session: shared }
                 }
                 _ => return Err(invalid()),
             };

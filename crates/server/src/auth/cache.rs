@@ -10,7 +10,7 @@ use monban_policy::Policy;
 use monban_store::{Owner, Principal, PrincipalKind};
 use serde_json::Value;
 
-use crate::operation::{IamOperation, Operation, StsOperation};
+use crate::operation::{IamOperation, Operation};
 
 use crate::error::ApiError;
 use crate::State;
@@ -64,8 +64,10 @@ pub(crate) fn change_of(op: Operation, input: &Value, account: &str) -> Change {
     let named = |member: &str| input.get(member).and_then(Value::as_str);
     let principal = |kind: PrincipalKind, member: &str| named(member).map(|n| Subject::principal(account, kind, n));
     let subject = match op {
-        Operation::Iam(Op::CreateUser | Op::CreateGroup | Op::CreateRole | Op::CreateAccessKey)
-        | Operation::Sts(StsOperation::AssumeRole) => return Change::Nothing,
+        // STS writes nothing but new sessions, each under a new key id.
+        Operation::Iam(Op::CreateUser | Op::CreateGroup | Op::CreateRole | Op::CreateAccessKey) | Operation::Sts(_) => {
+            return Change::Nothing
+        }
         Operation::Iam(
             Op::PutUserPolicy
             | Op::DeleteUserPolicy
@@ -282,16 +284,16 @@ pub(crate) async fn principal(
     account: &str,
     kind: PrincipalKind,
     name: &str,
-) -> Result<Option<Principal>, ApiError> {
+) -> Result<Option<Arc<Principal>>, ApiError> {
     let at = state.policies.read_at();
     let key = principal_key(account, kind, name);
     if let Some(p) = state.policies.principals.get(at, &key) {
-        return Ok(Some(Principal::clone(&p)));
+        return Ok(Some(p));
     }
-    let found = state.store.principal(account, kind, name).await?;
+    let found = state.store.principal(account, kind, name).await?.map(Arc::new);
     if let Some(p) = &found {
         let subject = Subject::Principal(key.clone());
-        state.policies.keep(&state.policies.principals, at, key, Arc::new(p.clone()), &[subject]);
+        state.policies.keep(&state.policies.principals, at, key, p.clone(), &[subject]);
     }
     Ok(found)
 }
@@ -383,6 +385,8 @@ mod tests {
         let input = json!({"UserName": "Alice", "GroupName": "G", "PolicyArn": "arn:aws:iam::123456789012:policy/P",
             "AccessKeyId": "AKIAEXAMPLE", "RoleName": "R"});
         assert_eq!(change_of(iam(IamOperation::CreateUser), &input, account), Change::Nothing);
+        let sts = crate::operation::StsOperation::GetSessionToken;
+        assert_eq!(change_of(Operation::Sts(sts), &input, account), Change::Nothing);
         assert_eq!(change_of(iam(IamOperation::AddUserToGroup), &input, account), Change::Exactly(vec![user("alice")]));
         assert_eq!(
             change_of(iam(IamOperation::AttachGroupPolicy), &input, account),

@@ -1,5 +1,7 @@
 //! The authenticated caller: root, an IAM user, or a role session.
 
+use std::sync::Arc;
+
 use monban_policy::arn::{Arn, Partition};
 use monban_policy::Caller;
 use monban_store::{Principal, Session, SessionKind};
@@ -18,18 +20,18 @@ pub enum Identity {
         /// The key used.
         access_key_id: String,
         /// Its own temporary credentials (GetSessionToken), when it signed with them.
-        session: Option<Box<Session>>,
+        session: Option<Arc<Session>>,
     },
     /// An IAM user, with a long-term key or its own temporary credentials.
     User {
         /// The account.
         account: String,
         /// The user.
-        user: Box<Principal>,
+        user: Arc<Principal>,
         /// The key used.
         access_key_id: String,
         /// Its own temporary credentials (GetSessionToken), when it signed with them.
-        session: Option<Box<Session>>,
+        session: Option<Arc<Session>>,
     },
     /// A federated user, made by an IAM user (`user`) or by root (`None`) with GetFederationToken.
     Federated {
@@ -38,18 +40,18 @@ pub enum Identity {
         /// The account's partition.
         partition: Partition,
         /// The IAM user whose permissions cap the federated user's, if a user made it.
-        user: Option<Box<Principal>>,
+        user: Option<Arc<Principal>>,
         /// The session (its `session_name` is the federated user's name).
-        session: Box<Session>,
+        session: Arc<Session>,
     },
     /// An assumed-role session.
     Session {
         /// The account.
         account: String,
         /// The role.
-        role: Box<Principal>,
+        role: Arc<Principal>,
         /// The session.
-        session: Box<Session>,
+        session: Arc<Session>,
     },
 }
 

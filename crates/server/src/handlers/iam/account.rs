@@ -53,7 +53,7 @@ pub(super) async fn account_summary(call: &Call<'_>) -> Result<Value, ApiError> 
 /// One principal's inline and attached policies, as GetAccountAuthorizationDetails lists them.
 pub(super) async fn principal_detail(call: &Call<'_>, p: &Principal) -> Result<Value, ApiError> {
     let account = call.account();
-    let p = &current_trust(call, p.clone()).await?;
+    let p = &current_trust(call, std::sync::Arc::new(p.clone())).await?;
     let mut v = principal_json(p, None);
     if let Value::Object(fields) = &mut v {
         // RoleDetail has no Description or MaxSessionDuration.

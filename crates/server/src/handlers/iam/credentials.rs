@@ -20,7 +20,7 @@ pub(super) fn key_owner<'a>(call: &'a Call<'_>, input: &'a Value) -> Result<Opti
 pub(super) async fn key_target(
     call: &Call<'_>,
     owner: &Option<String>,
-) -> Result<(Option<Principal>, String), ApiError> {
+) -> Result<(Option<std::sync::Arc<Principal>>, String), ApiError> {
     match owner {
         Some(name) => target(call, User, name).await,
         None => Ok((None, call.iam_arn("root"))),
@@ -33,7 +33,7 @@ pub(super) async fn create_access_key(call: &Call<'_>, input: &Value) -> Result<
     call.authorize(Authorization::new("iam:CreateAccessKey", &target)).await?;
     let user_name = match (&owner, existing) {
         (Some(name), None) => return Err(not_found(User, name)),
-        (Some(_), Some(user)) => Some(user.name),
+        (Some(_), Some(user)) => Some(user.name.clone()),
         (None, _) => None,
     };
     let secret = util::random_secret()?;

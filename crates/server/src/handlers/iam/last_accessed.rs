@@ -64,7 +64,7 @@ async fn subject(call: &Call<'_>, arn: &str) -> Result<Subject, ApiError> {
                         .await?;
                     }
                 }
-                subject.principals.push(principal);
+                subject.principals.push(std::sync::Arc::unwrap_or_clone(principal));
             }
         }
         return Ok(subject);

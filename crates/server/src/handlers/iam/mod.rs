@@ -4,6 +4,8 @@
 //!
 //! AWS: "AWS Identity and Access Management API Reference" and "IAM and AWS STS quotas".
 
+use std::sync::Arc;
+
 use monban_policy::Policy;
 use monban_store::UserCredentialKind::{ServiceSpecific, SigningCertificate, SshPublicKey};
 use monban_store::{Owner, Principal, PrincipalKind, ProviderKind, Tag};
@@ -171,7 +173,11 @@ fn member_names(kind: PrincipalKind) -> (&'static str, &'static str) {
 
 /// The ARN an operation on a named principal is authorized against: the stored ARN (with its
 /// path) when the principal exists, else the ARN the name would have at path `/`.
-async fn target(call: &Call<'_>, kind: PrincipalKind, name: &str) -> Result<(Option<Principal>, String), ApiError> {
+async fn target(
+    call: &Call<'_>,
+    kind: PrincipalKind,
+    name: &str,
+) -> Result<(Option<Arc<Principal>>, String), ApiError> {
     let existing = crate::auth::principal(call.state, call.account(), kind, name).await?;
     let target = existing.as_ref().map_or_else(|| arn(call, kind.as_str(), "/", name), |p| p.arn.clone());
     Ok((existing, target))
@@ -196,7 +202,7 @@ pub(crate) async fn on_principal(
     name: &str,
     action: &str,
     extra: impl for<'x> FnOnce(Authorization<'x>) -> Authorization<'x>,
-) -> Result<Option<Principal>, ApiError> {
+) -> Result<Option<Arc<Principal>>, ApiError> {
     let (existing, target) = target(call, kind, name).await?;
     let mut authz = extra(Authorization::new(action, &target));
     if let Some(p) = &existing {
@@ -222,7 +228,7 @@ pub(crate) async fn on_principal(
 pub(crate) async fn principal_at(
     call: &Call<'_>,
     principal_arn: &str,
-) -> Result<Option<(PrincipalKind, String, Option<Principal>)>, ApiError> {
+) -> Result<Option<(PrincipalKind, String, Option<Arc<Principal>>)>, ApiError> {
     let Some(parsed) = Arn::parse(principal_arn).filter(|a| a.service() == "iam") else { return Ok(None) };
     let kind = match parsed.resource_type() {
         "user" => User,

@@ -166,7 +166,7 @@ async fn set_password(
 pub(super) async fn login_profile(call: &Call<'_>, op: IamOperation, input: &Value) -> Result<Value, ApiError> {
     let name = user_name_or_caller(call, input)?;
     let existing = on_principal(call, User, &name, op.action(), |a| a).await?;
-    let name = existing.ok_or_else(|| not_found(User, &name))?.name;
+    let name = existing.ok_or_else(|| not_found(User, &name))?.name.clone();
     let (store, account) = (&call.state.store, call.account());
     let reset = input.get("PasswordResetRequired").and_then(Value::as_bool);
     match op {

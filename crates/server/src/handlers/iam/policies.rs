@@ -344,7 +344,7 @@ pub(super) async fn policies_granting_service_access(call: &Call<'_>, input: &Va
         || ApiError::invalid_input(format!("ARN {entity} is not valid: it names no IAM user, group or role."));
     let (kind, name, found) = principal_at(call, entity).await?.ok_or_else(invalid)?;
     let principal = found.ok_or_else(|| not_found(kind, &name))?;
-    let mut owners = vec![principal.clone()];
+    let mut owners = vec![monban_store::Principal::clone(&principal)];
     if kind == User {
         owners.extend(call.state.store.groups_for_user(call.account(), &principal.name).await?);
     }

@@ -113,7 +113,7 @@ pub(super) async fn list_principals(
     let (principals, marker) = page(input, call.state.store.list_principals(call.account(), kind, prefix).await?);
     let mut items = Vec::with_capacity(principals.len());
     for p in principals {
-        items.push(principal_json(&current_trust(call, p).await?, None));
+        items.push(principal_json(&*current_trust(call, Arc::new(p)).await?, None));
     }
     let list = match kind {
         User => "Users",
@@ -124,12 +124,12 @@ pub(super) async fn list_principals(
 }
 
 /// A role with its trust policy as it applies now (see [`crate::references`]).
-pub(super) async fn current_trust(call: &Call<'_>, mut p: Principal) -> Result<Principal, ApiError> {
-    if let Some(trust) = &p.trust_policy {
-        p.trust_policy =
-            Some(crate::auth::references::resolve(call.state, trust, p.trust_principal_ids.as_deref()).await?);
-    }
-    Ok(p)
+pub(super) async fn current_trust(call: &Call<'_>, p: Arc<Principal>) -> Result<Arc<Principal>, ApiError> {
+    let Some(trust) = &p.trust_policy else { return Ok(p) };
+    let resolved = crate::auth::references::resolve(call.state, trust, p.trust_principal_ids.as_deref()).await?;
+    let mut p = Arc::unwrap_or_clone(p);
+    p.trust_policy = Some(resolved);
+    Ok(Arc::new(p))
 }
 
 pub(super) async fn delete_principal(
@@ -148,7 +148,7 @@ pub(super) async fn delete_principal(
 
 pub(super) async fn existing_role(call: &Call<'_>, action: &str, name: &str) -> Result<Principal, ApiError> {
     let existing = on_principal(call, Role, name, action, |a| a).await?;
-    existing.ok_or_else(|| not_found(Role, name))
+    existing.map(Arc::unwrap_or_clone).ok_or_else(|| not_found(Role, name))
 }
 
 pub(super) async fn update_assume_role_policy(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {

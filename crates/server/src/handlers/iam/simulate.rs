@@ -37,7 +37,7 @@ fn input_policies(input: &Value, key: &str, kind: SourceType) -> Result<Vec<Sour
 /// The principal a PolicySourceArn names in the caller's account.
 async fn source_principal(call: &Call<'_>, arn: &str) -> Result<Principal, ApiError> {
     let (kind, name, found) = principal_at(call, arn).await?.ok_or_else(|| invalid_entity(arn))?;
-    found.ok_or_else(|| not_found(kind, &name))
+    found.map(std::sync::Arc::unwrap_or_clone).ok_or_else(|| not_found(kind, &name))
 }
 
 /// What PolicyExclusionList leaves out: whole policy types, managed policies by ARN, inline

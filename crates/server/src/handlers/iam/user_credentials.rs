@@ -27,7 +27,7 @@ fn id_member(kind: UserCredentialKind) -> &'static str {
 async fn owner(call: &Call<'_>, action: &str, input: &Value) -> Result<String, ApiError> {
     let name = user_name_or_caller(call, input)?;
     let existing = on_principal(call, User, &name, action, |a| a).await?;
-    Ok(existing.ok_or_else(|| not_found(User, &name))?.name)
+    Ok(existing.ok_or_else(|| not_found(User, &name))?.name.clone())
 }
 
 /// A new, active credential of the user, without kind-specific parts.

@@ -5,6 +5,7 @@
 //! the role's account apply; then the session is issued as AssumeRole's is.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use base64::Engine as _;
@@ -31,7 +32,7 @@ fn role_named(role_arn: &str) -> Result<(String, String), ApiError> {
 
 /// The role of that ARN, looked up once the statement is verified; `None` when there is no such
 /// role, which the caller answers as a denial.
-async fn requested_role(state: &State, role_arn: &str) -> Result<Option<monban_store::Principal>, ApiError> {
+async fn requested_role(state: &State, role_arn: &str) -> Result<Option<Arc<monban_store::Principal>>, ApiError> {
     let (account, name) = role_named(role_arn)?;
     let role = crate::auth::principal(state, &account, PrincipalKind::Role, &name).await?;
     Ok(role.filter(|r| r.arn == role_arn))
