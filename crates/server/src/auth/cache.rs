@@ -123,26 +123,28 @@ pub(crate) struct Cached<V> {
     entries: Mutex<Entries<V>>,
 }
 
+/// The caches' maps.
+type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
 struct Entries<V> {
     generation: u64,
-    values: HashMap<String, V>,
+    values: Map<String, V>,
     /// The keys of the values read from each subject (a key may be listed after its value went:
     /// invalidating it again only removes a value that would be read again).
-    dependents: HashMap<Subject, Vec<String>>,
+    dependents: Map<Subject, Vec<String>>,
     /// Keys listed in `dependents`, to bound it.
     listed: usize,
 }
 
+impl<V> Entries<V> {
+    fn new(generation: u64) -> Entries<V> {
+        Entries { generation, values: Map::default(), dependents: Map::default(), listed: 0 }
+    }
+}
+
 impl<V> Default for Cached<V> {
     fn default() -> Self {
-        Cached {
-            entries: Mutex::new(Entries {
-                generation: 0,
-                values: HashMap::new(),
-                dependents: HashMap::new(),
-                listed: 0,
-            }),
-        }
+        Cached { entries: Mutex::new(Entries::new(0)) }
     }
 }
 
@@ -160,8 +162,7 @@ impl<V: Clone> Cached<V> {
         let Ok(mut entries) = self.entries.lock() else { return };
         let full = entries.values.len() >= Self::CAPACITY || entries.listed >= 4 * Self::CAPACITY;
         if entries.generation < at.generation || (entries.generation == at.generation && full) {
-            *entries =
-                Entries { generation: at.generation, values: HashMap::new(), dependents: HashMap::new(), listed: 0 };
+            *entries = Entries::new(at.generation);
         }
         if entries.generation != at.generation {
             return;
@@ -199,7 +200,7 @@ pub struct PolicyCache {
     generation: AtomicU64,
     invalidations: AtomicU64,
     /// The invalidation that last changed each subject, since the generation last moved.
-    changed: Mutex<HashMap<Subject, u64>>,
+    changed: Mutex<Map<Subject, u64>>,
 }
 
 impl PolicyCache {
