@@ -640,6 +640,7 @@ async fn reset(AxumState(state): AxumState<State>) -> Response {
     if !state.config.dev {
         return (StatusCode::NOT_FOUND, "reset is only available with --dev").into_response();
     }
+    let change = auth::PendingChange::new(&state, auth::Change::Anything);
     let result = async {
         state.store.reset().await?;
         if let Ok(mut reports) = state.credential_reports.lock() {
@@ -658,7 +659,7 @@ async fn reset(AxumState(state): AxumState<State>) -> Response {
         Ok::<_, ApiError>(())
     }
     .await;
-    state.policies.forget_everything();
+    change.ran();
     match result {
         Ok(()) => (StatusCode::OK, "reset").into_response(),
         Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.message).into_response(),

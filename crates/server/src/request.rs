@@ -390,6 +390,9 @@ async fn dispatch(
             return outcome;
         }
     };
+    // Even a failed write may have changed something before it failed.
+    let change = (op.access() == Access::Write)
+        .then(|| crate::auth::PendingChange::new(call.state, crate::auth::change_of(op, &input, call.account())));
     let output = match op {
         Operation::Iam(op) => match iam::handler(op) {
             Some(handler) => handler(op, call, &input).await,
@@ -404,9 +407,8 @@ async fn dispatch(
             None => Err(ApiError::not_implemented(action)),
         },
     };
-    // Even a failed write may have changed something before it failed.
-    if op.access() == Access::Write {
-        call.state.policies.invalidate(crate::auth::change_of(op, &input, call.account()));
+    if let Some(change) = change {
+        change.ran();
     }
     outcome.input = Some(input);
     outcome.result = match output {

@@ -626,8 +626,15 @@ fn connect(path: &Path, synchronous: Synchronous) -> Result<Connection> {
     Ok(conn)
 }
 
-fn key(name: &str) -> String {
+/// How the store folds a name it matches case-insensitively (IAM's names are unique whatever
+/// their case); whoever keys anything by a stored name folds it the same way, or two spellings the
+/// store takes for one entity would be two entries.
+pub fn name_key(name: &str) -> String {
     name.to_lowercase()
+}
+
+fn key(name: &str) -> String {
+    name_key(name)
 }
 
 /// Every table, in the order a reset empties them: the referencing rows before those they
@@ -736,6 +743,13 @@ impl Store {
                 statement.run(tx)
             })
             .await
+    }
+
+    /// Returns once every write queued before it has committed (or failed): writes commit in the
+    /// order they were queued. What a caller waits on when it must act after a write it no
+    /// longer waits for itself.
+    pub async fn settled(&self) -> Result<()> {
+        self.writes.write(|_| Ok(())).await
     }
 
     /// Deletes every row of every table: the development-mode reset.

@@ -68,8 +68,11 @@ async fn user_policies(
 /// rename (which moves the generation on) changes what the recorded ids resolve to.
 pub async fn trust_policy(state: &State, role: &Principal) -> Result<Arc<Policy>, ApiError> {
     let at = state.policies.read_at();
-    if let Some(trust) = state.policies.trusts.get(at, &role.id) {
-        return Ok(trust);
+    let cached = state.policies.trusts.get(at, &role.id);
+    if let Some(trust) =
+        cached.filter(|t| t.document == role.trust_policy && t.principal_ids == role.trust_principal_ids)
+    {
+        return Ok(trust.policy.clone());
     }
     let document = match role.trust_policy.as_deref() {
         Some(t) => crate::auth::references::resolve(state, t, role.trust_principal_ids.as_deref()).await?,
@@ -78,7 +81,12 @@ pub async fn trust_policy(state: &State, role: &Principal) -> Result<Arc<Policy>
     let trust = state.policies.compile(&format!("trust policy of {}", role.name), &document)?;
     if let Some(arn) = monban_policy::arn::Arn::parse(&role.arn) {
         let read_from = [Subject::principal(arn.account(), PrincipalKind::Role, &role.name)];
-        state.policies.keep(&state.policies.trusts, at, role.id.clone(), trust.clone(), &read_from);
+        let compiled = Arc::new(CompiledTrust {
+            document: role.trust_policy.clone(),
+            principal_ids: role.trust_principal_ids.clone(),
+            policy: trust.clone(),
+        });
+        state.policies.keep(&state.policies.trusts, at, role.id.clone(), compiled, &read_from);
     }
     Ok(trust)
 }
@@ -88,8 +96,15 @@ pub async fn trust_policy(state: &State, role: &Principal) -> Result<Arc<Policy>
 pub async fn policy_set(state: &State, identity: &Identity) -> Result<Arc<PolicySet>, ApiError> {
     let at = state.policies.read_at();
     let key = identity.cache_key();
-    if let Some(set) = state.policies.sets.get(at, &key) {
-        return Ok(set);
+    let boundary_of_caller = match identity {
+        Identity::User { user, .. } | Identity::Federated { user: Some(user), .. } => {
+            user.permissions_boundary.as_deref()
+        }
+        Identity::Session { role, .. } => role.permissions_boundary.as_deref(),
+        Identity::Root { .. } | Identity::Federated { user: None, .. } => None,
+    };
+    if let Some(cached) = state.policies.sets.get(at, &key).filter(|c| c.boundary.as_deref() == boundary_of_caller) {
+        return Ok(cached.set.clone());
     }
     let mut set = PolicySet::default();
     let mut read_from = Vec::new();
@@ -170,7 +185,8 @@ pub async fn policy_set(state: &State, identity: &Identity) -> Result<Arc<Policy
         set.scps = crate::organizations::facts(state, account).await?.scps.clone();
     }
     let set = Arc::new(set);
-    state.policies.keep(&state.policies.sets, at, key, set.clone(), &read_from);
+    let cached = Arc::new(BoundedSet { boundary: boundary_of_caller.map(str::to_string), set: set.clone() });
+    state.policies.keep(&state.policies.sets, at, key, cached, &read_from);
     Ok(set)
 }
 

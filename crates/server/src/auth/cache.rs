@@ -48,8 +48,7 @@ impl Subject {
 /// What one write changed, as far as the caches go.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Change {
-    /// Nothing cached: it only added an entity under a name or key id that nothing cached refers
-    /// to (values are only kept for entities that exist).
+    /// Nothing cached: it only added sessions or an access key, under new key ids.
     Nothing,
     /// These subjects, and nothing else cached.
     Exactly(Vec<Subject>),
@@ -65,9 +64,12 @@ pub(crate) fn change_of(op: Operation, input: &Value, account: &str) -> Change {
     let principal = |kind: PrincipalKind, member: &str| named(member).map(|n| Subject::principal(account, kind, n));
     let subject = match op {
         // STS writes nothing but new sessions, each under a new key id.
-        Operation::Iam(Op::CreateUser | Op::CreateGroup | Op::CreateRole | Op::CreateAccessKey) | Operation::Sts(_) => {
-            return Change::Nothing
-        }
+        Operation::Iam(Op::CreateAccessKey) | Operation::Sts(_) => return Change::Nothing,
+        // A new principal: what was read of its name while it did not exist (a value computed as
+        // it was being deleted, such as an empty tag list) goes.
+        Operation::Iam(Op::CreateUser) => principal(PrincipalKind::User, "UserName"),
+        Operation::Iam(Op::CreateGroup) => principal(PrincipalKind::Group, "GroupName"),
+        Operation::Iam(Op::CreateRole) => principal(PrincipalKind::Role, "RoleName"),
         Operation::Iam(
             Op::PutUserPolicy
             | Op::DeleteUserPolicy
@@ -107,6 +109,45 @@ pub(crate) fn change_of(op: Operation, input: &Value, account: &str) -> Change {
         _ => None,
     };
     subject.map_or(Change::Anything, |s| Change::Exactly(vec![s]))
+}
+
+/// One write's invalidation, made once the write has run ([`PendingChange::ran`]). A call dropped
+/// before (its client went away) leaves its write in the store's queue, where it still commits:
+/// then every cache is emptied at once, and again once every write queued so far has committed,
+/// so nothing read before that commit outlives it.
+pub(crate) struct PendingChange {
+    state: State,
+    change: Option<Change>,
+}
+
+impl PendingChange {
+    pub(crate) fn new(state: &State, change: Change) -> PendingChange {
+        PendingChange { state: state.clone(), change: Some(change) }
+    }
+
+    /// The write has run (committed or failed): what it changed is dropped before it is answered.
+    pub(crate) fn ran(mut self) {
+        if let Some(change) = self.change.take() {
+            self.state.policies.invalidate(change);
+        }
+    }
+}
+
+impl Drop for PendingChange {
+    fn drop(&mut self) {
+        if matches!(self.change.take(), None | Some(Change::Nothing)) {
+            return;
+        }
+        self.state.policies.forget_everything();
+        // Outside a runtime the server is stopping: nothing is served from the caches any more.
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let state = self.state.clone();
+            runtime.spawn(async move {
+                let _ = state.store.settled().await;
+                state.policies.forget_everything();
+            });
+        }
+    }
 }
 
 /// When a value began to be read: the generation, and how many exact invalidations there had
@@ -185,17 +226,35 @@ impl<V: Clone> Cached<V> {
     }
 }
 
+/// A caller's policy set with the boundary it was computed for. The boundary's ARN comes from
+/// the caller's user or role as authentication read it, before the set's [`ReadAt`]: a set is
+/// only used for a caller whose row names the same boundary, so a boundary put while the set was
+/// being computed is never missed.
+pub(crate) struct BoundedSet {
+    pub(super) boundary: Option<String>,
+    pub(super) set: Arc<PolicySet>,
+}
+
+/// A role's compiled trust policy with the stored document and principal ids it was compiled
+/// from, which the caller read before the trust's [`ReadAt`]: it is only used for a role row
+/// that holds the same.
+pub(crate) struct CompiledTrust {
+    pub(super) document: Option<String>,
+    pub(super) principal_ids: Option<String>,
+    pub(super) policy: Arc<Policy>,
+}
+
 /// Compiled policies and what authentication and authorization read for a caller, cached until
 /// a write changes what they were read from.
 #[derive(Default)]
 pub struct PolicyCache {
-    pub(super) sets: Cached<Arc<PolicySet>>,
+    pub(super) sets: Cached<Arc<BoundedSet>>,
     pub(super) keys: Cached<Arc<CachedKey>>,
     pub(super) principals: Cached<Arc<Principal>>,
     /// Read under the generation alone: every change to an organization is [`Change::Anything`].
     pub(crate) organizations: Cached<Arc<crate::organizations::OrganizationFacts>>,
     pub(super) tags: Cached<Arc<Vec<(String, String)>>>,
-    pub(super) trusts: Cached<Arc<Policy>>,
+    pub(super) trusts: Cached<Arc<CompiledTrust>>,
     pub(super) documents: Mutex<HashMap<String, Arc<Policy>>>,
     generation: AtomicU64,
     invalidations: AtomicU64,
@@ -277,9 +336,8 @@ impl PolicyCache {
     }
 }
 
-/// A user, group or role by name, read through the cache. Only a principal that exists is kept:
-/// a write that changes nothing cached ([`Change::Nothing`]) may create one of a name looked up
-/// before.
+/// A user, group or role by name, read through the cache. Only a principal that exists is kept
+/// (an absence would be kept too long if anything failed to invalidate the new name).
 pub(crate) async fn principal(
     state: &State,
     account: &str,
@@ -319,16 +377,11 @@ pub(crate) async fn principal_tags(
     Ok(tags)
 }
 
-/// IAM names are unique case-insensitively within an account and kind.
+/// IAM names are unique case-insensitively within an account and kind: the name is folded as the
+/// store folds it ([`monban_store::name_key`]), so every spelling the store finds one principal
+/// by is one key here.
 fn principal_key(account: &str, kind: PrincipalKind, name: &str) -> String {
-    let kind = kind.as_str();
-    let mut key = String::with_capacity(account.len() + kind.len() + name.len() + 2);
-    key.push_str(account);
-    key.push('|');
-    key.push_str(kind);
-    key.push('|');
-    key.extend(name.chars().map(|c| c.to_ascii_lowercase()));
-    key
+    format!("{account}|{}|{}", kind.as_str(), monban_store::name_key(name))
 }
 
 #[cfg(test)]
@@ -379,13 +432,46 @@ mod tests {
         assert!(cache.tags.get(cache.read_at(), "carol").is_none());
     }
 
+    /// Every spelling the store finds a principal by is one cache key and one subject: a write
+    /// naming `JOSÉ` (or `K` for the Kelvin sign) drops what was read for `josé` (or `k`).
+    #[test]
+    fn names_are_folded_as_the_store_folds_them() {
+        let account = "123456789012";
+        for (a, b) in [("JOSÉ", "josé"), ("\u{212A}im", "kim"), ("Alice", "alice")] {
+            assert_eq!(principal_key(account, PrincipalKind::User, a), principal_key(account, PrincipalKind::User, b));
+            assert_eq!(Subject::principal(account, PrincipalKind::User, a), user(b));
+        }
+    }
+
+    /// A write whose call is dropped before it ran may still commit from the store's queue: the
+    /// caches are emptied at once, and again once the queue has drained.
+    #[tokio::test]
+    async fn a_dropped_write_empties_the_caches_now_and_after_the_queue_drains() {
+        let server = crate::Server::start(crate::Config::ephemeral("123456789012")).await.unwrap();
+        let state = server.state().clone();
+        let before = state.policies.read_at().generation;
+        drop(PendingChange::new(&state, Change::Exactly(vec![user("alice")])));
+        assert_eq!(state.policies.read_at().generation, before + 1);
+        for _ in 0..100 {
+            if state.policies.read_at().generation == before + 2 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        assert_eq!(state.policies.read_at().generation, before + 2);
+        // A write that ran invalidates exactly, once.
+        PendingChange::new(&state, Change::Exactly(vec![user("alice")])).ran();
+        assert_eq!(state.policies.read_at().generation, before + 2);
+    }
+
     #[test]
     fn writes_are_classified_by_what_they_change() {
         let account = "123456789012";
         let iam = Operation::Iam;
         let input = json!({"UserName": "Alice", "GroupName": "G", "PolicyArn": "arn:aws:iam::123456789012:policy/P",
             "AccessKeyId": "AKIAEXAMPLE", "RoleName": "R"});
-        assert_eq!(change_of(iam(IamOperation::CreateUser), &input, account), Change::Nothing);
+        assert_eq!(change_of(iam(IamOperation::CreateUser), &input, account), Change::Exactly(vec![user("alice")]));
+        assert_eq!(change_of(iam(IamOperation::CreateAccessKey), &input, account), Change::Nothing);
         let sts = crate::operation::StsOperation::GetSessionToken;
         assert_eq!(change_of(Operation::Sts(sts), &input, account), Change::Nothing);
         assert_eq!(change_of(iam(IamOperation::AddUserToGroup), &input, account), Change::Exactly(vec![user("alice")]));

@@ -13,5 +13,7 @@ pub(crate) use authenticate::*;
 pub use authorize::{check, managed_policy, policy_set, trust_policy, Authorization, CallContext};
 pub(crate) use authorize::{effective_tags, organization_deny, principal_policies};
 pub use cache::PolicyCache;
-pub(crate) use cache::{change_of, principal, principal_tags, Subject};
+pub(crate) use cache::{
+    change_of, principal, principal_tags, BoundedSet, Change, CompiledTrust, PendingChange, Subject,
+};
 pub use identity::Identity;
