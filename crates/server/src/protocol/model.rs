@@ -166,10 +166,53 @@ fn patterns() -> &'static std::sync::Mutex<HashMap<String, Option<Constraint>>> 
     CACHE.get_or_init(Default::default)
 }
 
+/// The model's patterns are AWS's validators' (Java's `java.util.regex`), where `\w`, `\d` and `\s`
+/// are ASCII classes; in the `regex` crate they are Unicode's. Each is rewritten as its POSIX class,
+/// which is ASCII in both: `[\w+=,.@-]`, the pattern of IAM's names, refuses `José` as IAM does.
+fn ascii_classes(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len() + 16);
+    let (mut chars, mut in_class) = (pattern.chars(), false);
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some(e @ ('w' | 'd' | 's')) => {
+                    let posix = match e {
+                        'w' => "[:word:]",
+                        'd' => "[:digit:]",
+                        _ => "[:space:]",
+                    };
+                    if in_class {
+                        out.push_str(posix);
+                    } else {
+                        out.push('[');
+                        out.push_str(posix);
+                        out.push(']');
+                    }
+                }
+                Some(other) => {
+                    out.push('\\');
+                    out.push(other);
+                }
+                None => out.push('\\'),
+            },
+            '[' if !in_class => {
+                in_class = true;
+                out.push(c);
+            }
+            ']' if in_class => {
+                in_class = false;
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
 fn matches_pattern(pattern: &str, text: &str) -> bool {
     let Ok(mut cache) = patterns().lock() else { return true };
     let constraint = cache.entry(pattern.to_string()).or_insert_with(|| {
-        let anchored = format!("^(?:{pattern})$");
+        let anchored = format!("^(?:{})$", ascii_classes(pattern));
         match regex::Regex::new(&anchored) {
             Ok(r) => Some(Constraint::Plain(r)),
             Err(_) => fancy_regex::Regex::new(&anchored).ok().map(|r| Constraint::LookAround(Box::new(r))),
@@ -563,6 +606,23 @@ mod tests {
 
     /// Every markup character is written as its entity, wherever it stands; the rest, multi-byte
     /// characters included, is copied as it is.
+    /// Java's `\w`, `\d` and `\s` are ASCII (java.util.regex.Pattern, "Predefined character
+    /// classes"): IAM refuses a user named `José`.
+    #[test]
+    fn patterns_read_their_classes_as_ascii_as_aws_does() {
+        assert!(matches_pattern("[\\w+=,.@-]+", "Jose_1+=,.@-"));
+        assert!(!matches_pattern("[\\w+=,.@-]+", "José"));
+        assert!(!matches_pattern("[\\w+=,.@-]+", "\u{212A}im"));
+        assert!(matches_pattern("[:\\w]+", "a:b_1"));
+        assert!(matches_pattern("\\d{12}", "123456789012"));
+        assert!(!matches_pattern("\\d{12}", "١٢٣٤٥٦٧٨٩٠١٢"));
+        assert!(matches_pattern("[^\\s@]+@[^\\s@]+\\.[^\\s@]+", "a@b.c"));
+        assert!(!matches_pattern("[^\\s@]+@[^\\s@]+\\.[^\\s@]+", "a b@c.d"));
+        assert!(matches_pattern("[\\s\\S]*", "é\n\t"));
+        assert_eq!(ascii_classes("[\\w+=,.@-]+"), "[[:word:]+=,.@-]+");
+        assert_eq!(ascii_classes("\\d{12}\\.\\s"), "[[:digit:]]{12}\\.[[:space:]]");
+    }
+
     #[test]
     fn text_is_escaped_for_xml() {
         assert_eq!(escape("plain"), "plain");
