@@ -19,7 +19,8 @@ use super::*;
 
 /// What a cached value was read from. A write that changes one of them removes exactly the values
 /// read from it ([`PolicyCache::invalidate`] with [`Change::Exactly`]); any other write moves the
-/// generation on, which empties every cache. Names are kept lower-cased, as IAM compares them.
+/// generation on, which empties every cache. Names, ARNs and key ids are kept folded to lower case
+/// (names as the store folds them), so every spelling the store takes for one entity is one subject.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) enum Subject {
     /// A user, group or role ([`principal_key`]): its row, tags, inline and attached policies,
@@ -63,7 +64,7 @@ pub(crate) fn change_of(op: Operation, input: &Value, account: &str) -> Change {
     let named = |member: &str| input.get(member).and_then(Value::as_str);
     let principal = |kind: PrincipalKind, member: &str| named(member).map(|n| Subject::principal(account, kind, n));
     let subject = match op {
-        // STS writes nothing but new sessions, each under a new key id.
+        // A new access key, or a new session (STS writes nothing else): a new key id.
         Operation::Iam(Op::CreateAccessKey) | Operation::Sts(_) => return Change::Nothing,
         // A new principal: what was read of its name while it did not exist (a value computed as
         // it was being deleted, such as an empty tag list) goes.
