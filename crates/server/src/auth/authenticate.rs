@@ -25,8 +25,8 @@ pub(super) enum KeyRecord {
 
 /// A key's records as cached, with the signing key its last request's scope derived: requests of
 /// the same day, region and service are verified without opening the sealed secret again or
-/// repeating the four derivation HMACs. It goes with the record, at the next write that could
-/// change the key (`StateInner::bump`).
+/// repeating the four derivation HMACs. It goes with the record, when a write changes the key or
+/// its owner (`PolicyCache::invalidate`).
 pub(super) struct CachedKey {
     record: KeyRecord,
     signing: Mutex<Option<Arc<ScopedKey>>>,
