@@ -396,7 +396,7 @@ impl Directory {
                     role_id: &role.id,
                     session_name: "monban",
                     token_issued: &issued,
-                    mfa_age_seconds: None,
+                    mfa_authenticated_at: None,
                 };
                 let place = organization.as_ref().and_then(|o| o.place(&account.id));
                 let context = base_context(&options, &account.id, &role.arn, kind, &role.tags, place);
@@ -468,7 +468,7 @@ impl Directory {
                     role_id: NEW_PRINCIPAL_ID,
                     session_name: "monban",
                     token_issued: &issued,
-                    mfa_age_seconds: None,
+                    mfa_authenticated_at: None,
                 };
                 (
                     Caller::from_arn(&session, Some(arn)).ok()?,

@@ -25,6 +25,8 @@
 //! assert_eq!(context.get("aws:principaltag/team").unwrap().values()[0].as_ref(), "blue");
 //! ```
 
+use std::sync::Arc;
+
 use crate::condition::format_date;
 use crate::request::{Context, ContextValue};
 
@@ -48,8 +50,8 @@ pub enum PrincipalKind<'a> {
         id: &'a str,
         /// When the temporary credentials were issued (`aws:TokenIssueTime`), ISO 8601.
         token_issued: &'a str,
-        /// Whether the session was made with MFA, and if so how many seconds ago.
-        mfa_age_seconds: Option<i64>,
+        /// When the session was authenticated with MFA (seconds since the epoch), if it was.
+        mfa_authenticated_at: Option<i64>,
     },
     /// A federated user (GetFederationToken).
     FederatedUser {
@@ -66,9 +68,9 @@ pub enum PrincipalKind<'a> {
         session_name: &'a str,
         /// When the temporary credentials were issued (`aws:TokenIssueTime`), ISO 8601.
         token_issued: &'a str,
-        /// Whether the session was made with MFA, and if so how many seconds ago
-        /// (`aws:MultiFactorAuthPresent`, `aws:MultiFactorAuthAge`).
-        mfa_age_seconds: Option<i64>,
+        /// When the session was authenticated with MFA (seconds since the epoch), if it was
+        /// (`aws:MultiFactorAuthPresent`, and `aws:MultiFactorAuthAge` counted to each request).
+        mfa_authenticated_at: Option<i64>,
     },
 }
 
@@ -111,43 +113,55 @@ pub struct RequestFacts<'a> {
     pub secure_transport: bool,
 }
 
-/// The context AWS fills in for a request by `principal`. The request is made by the principal
-/// itself, not by a service on its behalf, so `aws:ViaAWSService` and `aws:PrincipalIsAWSService`
-/// are false. `aws:MultiFactorAuthPresent` is present only for temporary credentials: requests signed
-/// with long-term access keys carry neither MFA key.
+/// The context AWS fills in for a request by `principal`: its keys ([`principal_context`]) and
+/// the request's own ([`request_context_over`]). The request is made by the principal itself, not
+/// by a service on its behalf, so `aws:ViaAWSService` and `aws:PrincipalIsAWSService` are false.
+/// `aws:MultiFactorAuthPresent` is present only for temporary credentials: requests signed with
+/// long-term access keys carry neither MFA key.
 pub fn request_context(principal: &Principal<'_>, request: &RequestFacts<'_>) -> Context {
-    let mut context = Context::new();
-    let mut single = |key: &str, value: &str| context.insert(key, ContextValue::single(value));
-    single("aws:PrincipalArn", principal.arn);
-    single("aws:PrincipalAccount", principal.account);
+    request_context_over(&principal_context(principal), request)
+}
+
+/// The keys that depend on who asks and not on the request: the same for every request of one
+/// principal (and session), so a server builds them once and shares them.
+#[derive(Debug, Clone)]
+pub struct PrincipalContext {
+    keys: Arc<Context>,
+    /// When the session was authenticated with MFA, in seconds since the epoch:
+    /// `aws:MultiFactorAuthAge` is counted from it to each request.
+    mfa_authenticated_at: Option<i64>,
+}
+
+/// The principal's half of the request context (see [`request_context`]).
+pub fn principal_context(principal: &Principal<'_>) -> PrincipalContext {
+    let mut context = Context::with_capacity(12 + principal.tags.len());
+    let mut single = |key: &'static str, value: &str| context.insert_static(key, ContextValue::single(value));
+    single("aws:principalarn", principal.arn);
+    single("aws:principalaccount", principal.account);
     if let Some(org) = principal.organization {
-        single("aws:PrincipalOrgID", org.id);
+        single("aws:principalorgid", org.id);
         if let Some(path) = org.path {
-            single("aws:PrincipalOrgPaths", path);
+            single("aws:principalorgpaths", path);
         }
     }
-    add_request_facts(&mut context, request);
-    let mut single = |key: &str, value: &str| context.insert(key, ContextValue::single(value));
-    // Temporary credentials: when they were issued, and whether (and how long ago) MFA was used.
-    let mut session = |token_issued: &str, mfa_age_seconds: Option<i64>| {
-        single("aws:TokenIssueTime", token_issued);
-        match mfa_age_seconds {
-            Some(age) => {
-                single("aws:MultiFactorAuthPresent", "true");
-                single("aws:MultiFactorAuthAge", &age.max(0).to_string());
-            }
-            None => single("aws:MultiFactorAuthPresent", "false"),
-        }
+    single("aws:viaawsservice", "false");
+    single("aws:principalisawsservice", "false");
+    // Temporary credentials: when they were issued, and whether MFA was used.
+    let mut mfa_authenticated_at = None;
+    let mut session = |token_issued: &str, mfa_at: Option<i64>| {
+        single("aws:tokenissuetime", token_issued);
+        single("aws:multifactorauthpresent", if mfa_at.is_some() { "true" } else { "false" });
+        mfa_authenticated_at = mfa_at;
     };
     let (principal_type, userid, username) = match principal.kind {
         PrincipalKind::Root => ("Account", principal.account.to_string(), None),
         PrincipalKind::User { name, id } => ("User", id.to_string(), Some(name)),
-        PrincipalKind::UserSession { name, id, token_issued, mfa_age_seconds } => {
-            session(token_issued, mfa_age_seconds);
+        PrincipalKind::UserSession { name, id, token_issued, mfa_authenticated_at } => {
+            session(token_issued, mfa_authenticated_at);
             ("User", id.to_string(), Some(name))
         }
-        PrincipalKind::AssumedRole { role_id, session_name, token_issued, mfa_age_seconds } => {
-            session(token_issued, mfa_age_seconds);
+        PrincipalKind::AssumedRole { role_id, session_name, token_issued, mfa_authenticated_at } => {
+            session(token_issued, mfa_authenticated_at);
             ("AssumedRole", format!("{role_id}:{session_name}"), None)
         }
         // A federation token is never issued with MFA.
@@ -156,32 +170,49 @@ pub fn request_context(principal: &Principal<'_>, request: &RequestFacts<'_>) ->
             ("FederatedUser", format!("{}:{name}", principal.account), None)
         }
     };
-    context.insert("aws:PrincipalType", ContextValue::single(principal_type));
-    context.insert("aws:userid", ContextValue::single(userid));
+    context.insert_static("aws:principaltype", ContextValue::single(principal_type));
+    context.insert_static("aws:userid", ContextValue::single(userid));
     if let Some(name) = username {
-        context.insert("aws:username", ContextValue::single(name));
+        context.insert_static("aws:username", ContextValue::single(name));
     }
     if !principal.tags.is_empty() {
         for (k, v) in principal.tags {
             context.insert(&format!("aws:PrincipalTag/{k}"), ContextValue::single(v.as_str()));
         }
-        context.insert("aws:PrincipalTagKeys", ContextValue::multi(principal.tags.iter().map(|(k, _)| k.as_str())));
+        let keys = ContextValue::multi(principal.tags.iter().map(|(k, _)| k.as_str()));
+        context.insert_static("aws:principaltagkeys", keys);
+    }
+    PrincipalContext { keys: Arc::new(context), mfa_authenticated_at }
+}
+
+/// A request's context: its own facts over its principal's keys (shared, not copied), with
+/// `aws:MultiFactorAuthAge` counted to this request.
+pub fn request_context_over(principal: &PrincipalContext, request: &RequestFacts<'_>) -> Context {
+    let mut context = Context::over(principal.keys.clone());
+    add_request_facts(&mut context, request);
+    if let Some(at) = principal.mfa_authenticated_at {
+        let age = request.epoch_seconds.saturating_sub(at).max(0);
+        context.insert_static("aws:multifactorauthage", ContextValue::single(age.to_string()));
     }
     context
 }
 
 /// The keys every request carries whoever makes it: transport, region, time, source address.
 fn add_request_facts(context: &mut Context, request: &RequestFacts<'_>) {
-    let mut single = |key: &str, value: &str| context.insert(key, ContextValue::single(value));
-    single("aws:SecureTransport", if request.secure_transport { "true" } else { "false" });
-    single("aws:ViaAWSService", "false");
-    single("aws:PrincipalIsAWSService", "false");
-    single("aws:RequestedRegion", request.region);
-    single("aws:EpochTime", &request.epoch_seconds.to_string());
-    single("aws:CurrentTime", &format_date(request.epoch_seconds));
+    let mut single = |key: &'static str, value: &str| context.insert_static(key, ContextValue::single(value));
+    single("aws:securetransport", if request.secure_transport { "true" } else { "false" });
+    single("aws:requestedregion", request.region);
+    single("aws:epochtime", &request.epoch_seconds.to_string());
+    single("aws:currenttime", &format_date(request.epoch_seconds));
     if let Some(ip) = request.source_ip {
-        single("aws:SourceIp", ip);
+        single("aws:sourceip", ip);
     }
+}
+
+/// `aws:ViaAWSService` and `aws:PrincipalIsAWSService`: false, as the caller asks itself.
+fn add_not_via_service(context: &mut Context) {
+    context.insert_static("aws:viaawsservice", ContextValue::single("false"));
+    context.insert_static("aws:principalisawsservice", ContextValue::single("false"));
 }
 
 /// What an OpenID Connect token says of its user, as AssumeRoleWithWebIdentity reads it.
@@ -208,6 +239,7 @@ pub struct WebIdentity<'a> {
 pub fn web_identity_context(who: &WebIdentity<'_>, request: &RequestFacts<'_>) -> Context {
     let mut context = Context::new();
     add_request_facts(&mut context, request);
+    add_not_via_service(&mut context);
     let provider = who.provider;
     context.insert("aws:FederatedProvider", ContextValue::single(who.provider_arn));
     context.insert(&format!("{provider}:sub"), ContextValue::single(who.subject));
@@ -280,6 +312,7 @@ const SAML_ATTRIBUTE_KEYS: &[(&str, &str)] = &[
 pub fn saml_context(who: &SamlIdentity<'_>, request: &RequestFacts<'_>) -> Context {
     let mut context = Context::new();
     add_request_facts(&mut context, request);
+    add_not_via_service(&mut context);
     context.insert("saml:aud", ContextValue::single(who.recipient));
     context.insert("saml:iss", ContextValue::single(who.issuer));
     context.insert("saml:sub", ContextValue::single(who.subject));
@@ -329,7 +362,7 @@ mod tests {
                 role_id: "AROAEXAMPLE",
                 session_name: "s",
                 token_issued: "2026-11-22T06:35:44Z",
-                mfa_age_seconds: None,
+                mfa_authenticated_at: None,
             },
             account: "123456789012",
             arn: "arn:aws:iam::123456789012:role/r",
@@ -361,5 +394,32 @@ mod tests {
         let context = request_context(&member, &facts);
         assert_eq!(value(&context, "aws:PrincipalOrgID"), Some(vec!["o-abc"]));
         assert_eq!(value(&context, "aws:PrincipalOrgPaths"), Some(vec!["o-abc/r-1/ou-1/"]));
+    }
+
+    #[test]
+    fn a_principals_keys_are_built_once_and_each_request_counts_its_own_mfa_age() {
+        let session = Principal {
+            kind: PrincipalKind::AssumedRole {
+                role_id: "AROAEXAMPLE",
+                session_name: "s",
+                token_issued: "2026-11-22T06:35:44Z",
+                mfa_authenticated_at: Some(1_795_329_000),
+            },
+            account: "123456789012",
+            arn: "arn:aws:iam::123456789012:role/r",
+            tags: &[],
+            organization: None,
+        };
+        let shared = principal_context(&session);
+        for (epoch, age) in [(1_795_329_344, "344"), (1_795_329_400, "400"), (1_795_328_000, "0")] {
+            let facts =
+                RequestFacts { epoch_seconds: epoch, source_ip: None, region: "eu-west-1", secure_transport: true };
+            let context = request_context_over(&shared, &facts);
+            assert_eq!(value(&context, "aws:MultiFactorAuthPresent"), Some(vec!["true"]));
+            assert_eq!(value(&context, "aws:MultiFactorAuthAge"), Some(vec![age]));
+            assert_eq!(value(&context, "aws:EpochTime"), Some(vec![epoch.to_string().as_str()]));
+            // The same keys and values as a context built whole for this request.
+            assert_eq!(context, request_context(&session, &facts));
+        }
     }
 }

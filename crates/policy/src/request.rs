@@ -3,8 +3,10 @@
 //! The engine takes a request as given and never fills anything in: the IAM server (or the user of
 //! `monban eval`) supplies `aws:username`, `aws:CurrentTime` and every other key as AWS would.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
+use std::sync::Arc;
 
 use crate::pattern::Lookup;
 
@@ -168,10 +170,12 @@ impl ContextValue {
     }
 }
 
-/// The request context: condition keys (case-insensitive) and their values.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// The request context: condition keys (case-insensitive) and their values, over an optional
+/// shared base whose keys apply unless set here (see [`Context::over`]).
+#[derive(Debug, Clone, Default)]
 pub struct Context {
-    entries: HashMap<Box<str>, ContextValue, BuildHasherDefault<KeyHasher>>,
+    entries: HashMap<Cow<'static, str>, ContextValue, BuildHasherDefault<KeyHasher>>,
+    base: Option<Arc<Context>>,
 }
 
 impl Context {
@@ -182,30 +186,66 @@ impl Context {
 
     /// An empty context with room for `n` keys.
     pub fn with_capacity(n: usize) -> Context {
-        Context { entries: HashMap::with_capacity_and_hasher(n, BuildHasherDefault::default()) }
+        Context { entries: HashMap::with_capacity_and_hasher(n, BuildHasherDefault::default()), base: None }
+    }
+
+    /// An empty context over `base`: every key of `base` applies unless it is set here. A
+    /// principal's keys are the same on each of its requests; a server builds them once and lays
+    /// each request's few own keys (time, region, source) over them instead of copying them.
+    pub fn over(base: Arc<Context>) -> Context {
+        // One level at most: a base over a base is flattened, so that lookups stay two probes.
+        let base = match &base.base {
+            None => base,
+            Some(_) => {
+                let mut flat = Context::with_capacity(base.entries.len());
+                for (key, value) in base.iter() {
+                    flat.entries.insert(Cow::Owned(key.to_string()), value.clone());
+                }
+                Arc::new(flat)
+            }
+        };
+        Context { entries: HashMap::with_capacity_and_hasher(8, BuildHasherDefault::default()), base: Some(base) }
     }
 
     /// Sets a key (replacing any earlier value).
     pub fn insert(&mut self, key: &str, value: ContextValue) {
         // Condition keys are nearly always ASCII, whose lower case needs no Unicode tables.
         let key = if key.is_ascii() { key.to_ascii_lowercase() } else { key.to_lowercase() };
-        self.entries.insert(key.into(), value);
+        self.entries.insert(Cow::Owned(key), value);
+    }
+
+    /// Sets a key named by a constant already in lower case (`aws:epochtime`): the keys every
+    /// request carries cost no allocation for their names.
+    pub(crate) fn insert_static(&mut self, key_lowercase: &'static str, value: ContextValue) {
+        debug_assert!(!key_lowercase.chars().any(char::is_uppercase), "{key_lowercase} is not lower case");
+        self.entries.insert(Cow::Borrowed(key_lowercase), value);
     }
 
     /// Looks a key up by its lower-cased name.
     pub fn get(&self, key_lowercase: &str) -> Option<&ContextValue> {
-        self.entries.get(key_lowercase)
+        self.entries.get(key_lowercase).or_else(|| self.base.as_deref()?.entries.get(key_lowercase))
     }
 
-    /// Every key (lower-cased) and value, in no particular order.
+    /// Every key (lower-cased) and value, in no particular order; a key set here hides the base's.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &ContextValue)> {
-        self.entries.iter().map(|(k, v)| (&**k, v))
+        let own = self.entries.iter().map(|(k, v)| (&**k, v));
+        let base = self.base.iter().flat_map(|base| base.entries.iter());
+        own.chain(base.filter(|(k, _)| !self.entries.contains_key(&**k)).map(|(k, v)| (&**k, v)))
     }
 }
 
+/// Two contexts are equal when they give the same keys the same values, however they are layered.
+impl PartialEq for Context {
+    fn eq(&self, other: &Context) -> bool {
+        self.iter().count() == other.iter().count() && self.iter().all(|(k, v)| other.get(k) == Some(v))
+    }
+}
+
+impl Eq for Context {}
+
 impl Lookup for Context {
     fn single(&self, key_lowercase: &str) -> Option<&str> {
-        match self.entries.get(key_lowercase) {
+        match self.get(key_lowercase) {
             Some(ContextValue(Values::Single(value))) => Some(value),
             _ => None,
         }
@@ -269,5 +309,44 @@ impl Request {
     /// Whether caller and resource are in the same account.
     pub fn is_same_account(&self) -> bool {
         matches!((&self.caller.account, &self.resource_account), (Some(a), Some(b)) if a == b)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn single(context: &Context, key: &str) -> Option<String> {
+        context.get(key).map(|v| v.values().join(","))
+    }
+
+    #[test]
+    fn a_context_over_a_base_sees_the_base_unless_it_sets_the_key_itself() {
+        let mut base = Context::new();
+        base.insert("aws:PrincipalArn", ContextValue::single("arn:aws:iam::123456789012:user/alice"));
+        base.insert("aws:SourceIp", ContextValue::single("192.0.2.1"));
+        let base = Arc::new(base);
+        let mut request = Context::over(base.clone());
+        request.insert("aws:SourceIp", ContextValue::single("198.51.100.7"));
+        request.insert("aws:RequestedRegion", ContextValue::single("eu-west-1"));
+
+        assert_eq!(single(&request, "aws:principalarn").as_deref(), Some("arn:aws:iam::123456789012:user/alice"));
+        assert_eq!(single(&request, "aws:sourceip").as_deref(), Some("198.51.100.7"));
+        assert_eq!(request.single("aws:sourceip"), Some("198.51.100.7"));
+        assert_eq!(single(&base, "aws:sourceip").as_deref(), Some("192.0.2.1"), "the base is not changed");
+        let mut keys: Vec<&str> = request.iter().map(|(k, _)| k).collect();
+        keys.sort_unstable();
+        assert_eq!(keys, ["aws:principalarn", "aws:requestedregion", "aws:sourceip"], "each key once");
+
+        // Equality is by keys and values, not by layering; a base over a base is flattened.
+        let mut flat = Context::new();
+        for (key, value) in request.iter() {
+            flat.insert(key, value.clone());
+        }
+        assert_eq!(flat, request);
+        let deeper = Context::over(Arc::new(request.clone()));
+        assert_eq!(deeper, request);
+        flat.insert("aws:SourceIp", ContextValue::single("192.0.2.1"));
+        assert_ne!(flat, request);
     }
 }

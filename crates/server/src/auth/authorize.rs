@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use monban_policy::eval::PolicySet;
-use monban_policy::{authorize, context, ContextValue, Outcome, Policy, PolicyType, Request};
+use monban_policy::{authorize, context, Caller, ContextValue, Outcome, Policy, PolicyType, Request};
 use monban_store::{Principal, PrincipalKind, SessionKind};
 
 use crate::error::ApiError;
@@ -336,41 +336,7 @@ pub async fn check(state: &State, call: &CallContext<'_>, what: Authorization<'_
     let policies = policy_set(state, identity).await?;
     let now_secs = call.now.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
     let now_secs = i64::try_from(now_secs).unwrap_or(i64::MAX);
-    let arn = identity.arn();
-    let tags = effective_tags(state, identity).await?;
-    let mfa_age = |session: &monban_store::Session| {
-        session
-            .mfa_authenticated
-            .as_deref()
-            .and_then(monban_policy::condition::parse_date)
-            .map(|when| i64::try_from(i128::from(now_secs) - when / 1_000_000_000).unwrap_or(0))
-    };
-    let kind = match identity {
-        Identity::Root { .. } => context::PrincipalKind::Root,
-        Identity::User { user, session: None, .. } => context::PrincipalKind::User { name: &user.name, id: &user.id },
-        Identity::User { user, session: Some(session), .. } => context::PrincipalKind::UserSession {
-            name: &user.name,
-            id: &user.id,
-            token_issued: &session.created,
-            mfa_age_seconds: mfa_age(session),
-        },
-        Identity::Session { role, session, .. } => context::PrincipalKind::AssumedRole {
-            role_id: &role.id,
-            session_name: &session.session_name,
-            token_issued: &session.created,
-            mfa_age_seconds: mfa_age(session),
-        },
-        Identity::Federated { session, .. } => {
-            context::PrincipalKind::FederatedUser { name: &session.session_name, token_issued: &session.created }
-        }
-    };
-    let principal_arn = match identity {
-        Identity::Session { role, .. } => role.arn.clone(),
-        _ => arn.clone(),
-    };
-    let org = organization.id.as_deref().map(|id| context::Organization { id, path: organization.path.as_deref() });
-    let principal =
-        context::Principal { kind, account: identity.account(), arn: &principal_arn, tags: &tags, organization: org };
+    let caller = caller_context(state, identity).await?;
     let facts =
         // monban serves plain HTTP.
         context::RequestFacts {
@@ -379,7 +345,7 @@ pub async fn check(state: &State, call: &CallContext<'_>, what: Authorization<'_
             region: &call.region,
             secure_transport: false,
         };
-    let mut context = context::request_context(&principal, &facts);
+    let mut context = context::request_context_over(&caller.keys, &facts);
     for (k, v) in what.context {
         context.insert(&k, v);
     }
@@ -403,7 +369,7 @@ pub async fn check(state: &State, call: &CallContext<'_>, what: Authorization<'_
             rcps = facts.rcps.clone();
         }
     }
-    let mut request = Request::new(identity.caller()?, what.action, what.resource).with_context(context);
+    let mut request = Request::new(caller.caller.clone(), what.action, what.resource).with_context(context);
     if let Some(account) = what.resource_account {
         request = request.with_resource_account(account);
     }
@@ -425,6 +391,7 @@ pub async fn check(state: &State, call: &CallContext<'_>, what: Authorization<'_
     if let Some(id) = principal_id {
         state.note_access(id, what.action, crate::util::iso8601(call.now), &call.region);
     }
+    let arn = identity.arn();
     let message = match decision.outcome {
         Outcome::Allow => return Ok(()),
         Outcome::ExplicitDeny => {
@@ -458,6 +425,73 @@ pub async fn check(state: &State, call: &CallContext<'_>, what: Authorization<'_
         }
     });
     Err(ApiError { decided_by, ..ApiError::access_denied(message) })
+}
+
+/// What every request of one caller shares: the engine's [`Caller`] and the caller's half of the
+/// request context (its ARN, ids, tags, organization and session keys), built once per identity
+/// and kept, by access key, until a write changes the principal or the organization.
+pub(crate) struct CallerContext {
+    /// The identity it was built for: authentication reads a changed principal or session into
+    /// new records, which a kept context is then not used for.
+    identity: Identity,
+    caller: Caller,
+    keys: context::PrincipalContext,
+}
+
+/// The caller's [`CallerContext`], through the cache.
+async fn caller_context(state: &State, identity: &Identity) -> Result<Arc<CallerContext>, ApiError> {
+    let at = state.policies.read_at();
+    let key = identity.access_key_id();
+    if let Some(kept) = state.policies.callers.get(at, key).filter(|c| c.identity.is_same(identity)) {
+        return Ok(kept);
+    }
+    let organization = crate::organizations::facts(state, identity.account()).await?;
+    let tags = effective_tags(state, identity).await?;
+    let mfa_at = |session: &monban_store::Session| {
+        let at = session.mfa_authenticated.as_deref().and_then(monban_policy::condition::parse_date)?;
+        i64::try_from(at / 1_000_000_000).ok()
+    };
+    let kind = match identity {
+        Identity::Root { .. } => context::PrincipalKind::Root,
+        Identity::User { user, session: None, .. } => context::PrincipalKind::User { name: &user.name, id: &user.id },
+        Identity::User { user, session: Some(session), .. } => context::PrincipalKind::UserSession {
+            name: &user.name,
+            id: &user.id,
+            token_issued: &session.created,
+            mfa_authenticated_at: mfa_at(session),
+        },
+        Identity::Session { role, session, .. } => context::PrincipalKind::AssumedRole {
+            role_id: &role.id,
+            session_name: &session.session_name,
+            token_issued: &session.created,
+            mfa_authenticated_at: mfa_at(session),
+        },
+        Identity::Federated { session, .. } => {
+            context::PrincipalKind::FederatedUser { name: &session.session_name, token_issued: &session.created }
+        }
+    };
+    let arn = identity.arn();
+    let principal_arn = match identity {
+        Identity::Session { role, .. } => &role.arn,
+        _ => &arn,
+    };
+    let org = organization.id.as_deref().map(|id| context::Organization { id, path: organization.path.as_deref() });
+    let principal =
+        context::Principal { kind, account: identity.account(), arn: principal_arn, tags: &tags, organization: org };
+    let built = Arc::new(CallerContext {
+        identity: identity.clone(),
+        caller: identity.caller()?,
+        keys: context::principal_context(&principal),
+    });
+    // Its tags are its user's or role's (a federated user's and root's change with nothing but
+    // the organization, whose every write empties the caches).
+    let read_from: Vec<Subject> = match identity {
+        Identity::User { user, .. } => vec![Subject::principal(identity.account(), PrincipalKind::User, &user.name)],
+        Identity::Session { role, .. } => vec![Subject::principal(identity.account(), PrincipalKind::Role, &role.name)],
+        Identity::Root { .. } | Identity::Federated { .. } => Vec::new(),
+    };
+    state.policies.keep(&state.policies.callers, at, key.to_string(), built.clone(), &read_from);
+    Ok(built)
 }
 
 /// What a user's or root's own temporary credentials (GetSessionToken) may not do, whatever the

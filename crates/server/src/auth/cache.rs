@@ -256,6 +256,8 @@ pub struct PolicyCache {
     pub(crate) organizations: Cached<Arc<crate::organizations::OrganizationFacts>>,
     pub(super) tags: Cached<Arc<Vec<(String, String)>>>,
     pub(super) trusts: Cached<Arc<CompiledTrust>>,
+    /// By access key id.
+    pub(super) callers: Cached<Arc<super::authorize::CallerContext>>,
     pub(super) documents: Mutex<HashMap<String, Arc<Policy>>>,
     generation: AtomicU64,
     invalidations: AtomicU64,
@@ -307,6 +309,7 @@ impl PolicyCache {
         self.organizations.remove(&subjects);
         self.tags.remove(&subjects);
         self.trusts.remove(&subjects);
+        self.callers.remove(&subjects);
     }
 
     /// Moves the generation on: nothing read before is returned again.

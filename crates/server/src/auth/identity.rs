@@ -144,6 +144,41 @@ impl Identity {
         }
     }
 
+    /// Whether `other` is this identity as authentication read it, from the same records (the
+    /// same shared principal and session): a record read again after a write is another.
+    pub(super) fn is_same(&self, other: &Identity) -> bool {
+        let same_session = |a: &Option<Arc<Session>>, b: &Option<Arc<Session>>| match (a, b) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            (None, None) => true,
+            _ => false,
+        };
+        match (self, other) {
+            (
+                Identity::Root { account, partition, access_key_id, session },
+                Identity::Root { account: a, partition: p, access_key_id: k, session: s },
+            ) => account == a && partition == p && access_key_id == k && same_session(session, s),
+            (
+                Identity::User { account, user, access_key_id, session },
+                Identity::User { account: a, user: u, access_key_id: k, session: s },
+            ) => account == a && Arc::ptr_eq(user, u) && access_key_id == k && same_session(session, s),
+            (
+                Identity::Federated { account, partition, user, session },
+                Identity::Federated { account: a, partition: p, user: u, session: s },
+            ) => {
+                let same_user = match (user, u) {
+                    (Some(x), Some(y)) => Arc::ptr_eq(x, y),
+                    (None, None) => true,
+                    _ => false,
+                };
+                account == a && partition == p && same_user && Arc::ptr_eq(session, s)
+            }
+            (Identity::Session { account, role, session }, Identity::Session { account: a, role: r, session: s }) => {
+                account == a && Arc::ptr_eq(role, r) && Arc::ptr_eq(session, s)
+            }
+            _ => false,
+        }
+    }
+
     pub(super) fn caller(&self) -> Result<Caller, ApiError> {
         let role_arn = match self {
             Identity::Session { role, .. } => Some(role.arn.clone()),
