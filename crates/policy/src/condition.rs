@@ -404,19 +404,32 @@ pub fn format_date(epoch_seconds: i64) -> String {
     } else {
         time::PrimitiveDateTime::MAX.assume_utc()
     });
-    // One allocation: every request's `aws:CurrentTime` is written here.
+    // One allocation and no formatting machinery: every request's `aws:CurrentTime` is written
+    // here.
     let mut out = String::with_capacity(21);
-    let _ = write!(
-        out,
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    );
+    match u16::try_from(t.year()).ok().filter(|y| *y <= 9999) {
+        Some(year) => {
+            push_two_digits(&mut out, (year / 100) as u8);
+            push_two_digits(&mut out, (year % 100) as u8);
+        }
+        None => {
+            let _ = write!(out, "{:04}", t.year());
+        }
+    }
+    for (separator, value) in
+        [('-', u8::from(t.month())), ('-', t.day()), ('T', t.hour()), (':', t.minute()), (':', t.second())]
+    {
+        out.push(separator);
+        push_two_digits(&mut out, value);
+    }
+    out.push('Z');
     out
+}
+
+/// Appends `value` (below 100) as two decimal digits.
+fn push_two_digits(out: &mut String, value: u8) {
+    out.push(char::from(b'0' + value / 10));
+    out.push(char::from(b'0' + value % 10));
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date, if it is one.
@@ -668,6 +681,10 @@ mod tests {
             assert_eq!(parse_date(&text), Some(i128::from(secs) * 1_000_000_000), "{text}");
         }
         assert_eq!(format_date(1_795_329_344), "2026-11-22T06:35:44Z");
+        // Years are four digits, zero-padded; beyond the representable range, its ends.
+        assert_eq!(format_date(-46_374_396_711), "0500-06-15T07:08:09Z");
+        assert_eq!(format_date(i64::MAX), "9999-12-31T23:59:59Z");
+        assert_eq!(format_date(i64::MIN), "-9999-01-01T00:00:00Z");
     }
 
     #[test]

@@ -184,9 +184,9 @@ pub struct StateInner {
     config: Config,
     audit: Option<audit::AuditLog>,
     key_use: Mutex<HashMap<String, SystemTime>>,
-    /// Attempts not yet recorded as last-accessed data: the latest per (principal id, action),
-    /// written by the recorder task (see [`StateInner::note_access`]).
-    accesses: Mutex<HashMap<(String, String), (String, String)>>,
+    /// Attempts not yet recorded as last-accessed data: the latest time and region per principal
+    /// id and action, written by the recorder task (see [`StateInner::note_access`]).
+    accesses: Mutex<HashMap<String, HashMap<String, (SystemTime, String)>>>,
     /// GenerateServiceLastAccessedDetails jobs by id (they complete at once; kept for the life of
     /// the server, as AWS keeps a report for a while).
     jobs: Mutex<HashMap<String, handlers::LastAccessedJob>>,
@@ -259,10 +259,24 @@ impl StateInner {
     }
 
     /// Notes an attempt of `action` by the principal with unique id `principal_id`, allowed or
-    /// not (last-accessed data counts every attempt): only a map insert on the call's path.
-    fn note_access(&self, principal_id: &str, action: &str, time: String, region: &str) {
-        if let Ok(mut pending) = self.accesses.lock() {
-            pending.insert((principal_id.to_string(), action.to_string()), (time, region.to_string()));
+    /// not (last-accessed data counts every attempt): only a map update on the call's path, which
+    /// allocates only for a principal, action or region not seen since the last round.
+    fn note_access(&self, principal_id: &str, action: &str, time: SystemTime, region: &str) {
+        let Ok(mut pending) = self.accesses.lock() else { return };
+        if !pending.contains_key(principal_id) {
+            pending.insert(principal_id.to_string(), HashMap::new());
+        }
+        let Some(actions) = pending.get_mut(principal_id) else { return };
+        match actions.get_mut(action) {
+            Some((latest, latest_region)) => {
+                *latest = time;
+                if latest_region != region {
+                    *latest_region = region.to_string();
+                }
+            }
+            None => {
+                actions.insert(action.to_string(), (time, region.to_string()));
+            }
         }
     }
 
@@ -471,11 +485,13 @@ fn record_accesses(state: std::sync::Weak<StateInner>) {
             }
             let accesses = pending
                 .into_iter()
-                .map(|((principal_id, action), (time, region))| monban_store::LastAccess {
-                    principal_id,
-                    action,
-                    time,
-                    region,
+                .flat_map(|(principal_id, actions)| {
+                    actions.into_iter().map(move |(action, (time, region))| monban_store::LastAccess {
+                        principal_id: principal_id.clone(),
+                        action,
+                        time: util::iso8601(time),
+                        region,
+                    })
                 })
                 .collect();
             if let Err(e) = state.store.record_last_accessed(accesses).await {

@@ -389,7 +389,7 @@ pub async fn check(state: &State, call: &CallContext<'_>, what: Authorization<'_
         Identity::Root { .. } | Identity::Federated { .. } => None,
     };
     if let Some(id) = principal_id {
-        state.note_access(id, what.action, crate::util::iso8601(call.now), &call.region);
+        state.note_access(id, what.action, call.now, &call.region);
     }
     let arn = identity.arn();
     let message = match decision.outcome {

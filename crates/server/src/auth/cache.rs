@@ -385,7 +385,18 @@ pub(crate) async fn principal_tags(
 /// store folds it ([`monban_store::name_key`]), so every spelling the store finds one principal
 /// by is one key here.
 fn principal_key(account: &str, kind: PrincipalKind, name: &str) -> String {
-    format!("{account}|{}|{}", kind.as_str(), monban_store::name_key(name))
+    let kind = kind.as_str();
+    let mut key = String::with_capacity(account.len() + kind.len() + name.len() + 2);
+    key.push_str(account);
+    key.push('|');
+    key.push_str(kind);
+    key.push('|');
+    // Built on every authorization: an ASCII name (nearly all) folds without a second string.
+    match name.is_ascii() {
+        true => key.extend(name.chars().map(|c| c.to_ascii_lowercase())),
+        false => key.push_str(&monban_store::name_key(name)),
+    }
+    key
 }
 
 #[cfg(test)]

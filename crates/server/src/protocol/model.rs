@@ -460,16 +460,21 @@ impl Service {
         result: &Value,
         request_id: &str,
     ) -> Result<String, ApiError> {
-        let mut xml = String::with_capacity(512);
-        xml.push_str(&format!("<{action}Response xmlns=\"{}\">", self.namespace));
-        if let (Some(output), Some(wrapper)) = (&operation.output, &operation.result) {
-            xml.push_str(&format!("<{wrapper}>"));
-            self.encode_members(output, result, &mut xml)?;
-            xml.push_str(&format!("</{wrapper}>"));
+        let mut xml = String::with_capacity(1024);
+        for part in ["<", action, "Response xmlns=\"", &self.namespace, "\">"] {
+            xml.push_str(part);
         }
-        xml.push_str(&format!(
-            "<ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata></{action}Response>"
-        ));
+        if let (Some(output), Some(wrapper)) = (&operation.output, &operation.result) {
+            open(&mut xml, wrapper);
+            self.encode_members(output, result, &mut xml)?;
+            close(&mut xml, wrapper);
+        }
+        xml.push_str("<ResponseMetadata><RequestId>");
+        escape_into(&mut xml, request_id);
+        xml.push_str("</RequestId></ResponseMetadata>");
+        for part in ["</", action, "Response>"] {
+            xml.push_str(part);
+        }
         Ok(xml)
     }
 

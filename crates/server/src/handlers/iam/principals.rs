@@ -49,7 +49,7 @@ pub(super) async fn create_principal(
         p.max_session_duration = Some(input.get("MaxSessionDuration").and_then(Value::as_i64).unwrap_or(3600));
     }
     call.state.store.create_principal_with_tags(account, &p, &tags).await?;
-    Ok(json!({ kind.title(): principal_json(&p, Some(&tags)) }))
+    Ok(titled(kind, principal_json(&p, Some(&tags))))
 }
 
 pub(super) async fn get_user(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
@@ -89,7 +89,12 @@ pub(super) async fn get_principal(
             out["RoleLastUsed"] = last_used;
         }
     }
-    Ok(json!({ kind.title(): out }))
+    Ok(titled(kind, out))
+}
+
+/// `{"User": ...}`: a principal under its kind's title, moved in (`json!` would copy it whole).
+fn titled(kind: PrincipalKind, principal: Value) -> Value {
+    Value::Object(serde_json::Map::from_iter([(kind.title().to_string(), principal)]))
 }
 
 pub(super) async fn get_group(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
