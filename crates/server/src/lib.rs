@@ -186,7 +186,7 @@ pub struct StateInner {
     key_use: Mutex<HashMap<String, SystemTime>>,
     /// Attempts not yet recorded as last-accessed data: the latest time and region per principal
     /// id and action, written by the recorder task (see [`StateInner::note_access`]).
-    accesses: Mutex<HashMap<String, HashMap<String, (SystemTime, String)>>>,
+    accesses: Mutex<HashMap<String, LatestAccesses>>,
     /// GenerateServiceLastAccessedDetails jobs by id (they complete at once; kept for the life of
     /// the server, as AWS keeps a report for a while).
     jobs: Mutex<HashMap<String, handlers::LastAccessedJob>>,
@@ -469,6 +469,9 @@ impl Server {
 
 /// How often noted attempts are written: what a crash can lose of last-accessed data.
 const RECORD_ACCESSES_EVERY: Duration = Duration::from_millis(500);
+
+/// One principal's attempts not yet recorded: the latest time and region per action.
+type LatestAccesses = HashMap<String, (SystemTime, String)>;
 
 /// Writes the attempts noted since the last round, in one write, until the server is gone. The
 /// map holds one entry per principal and action, so it stays bounded however many calls come.
