@@ -26,8 +26,15 @@ fn hmac_sha256(key: &[u8], data: &[u8]) -> Option<[u8; 32]> {
 
 /// `AWS4-HMAC-SHA256 \n timestamp \n scope \n hex(sha256(canonical request))`.
 pub(crate) fn string_to_sign(timestamp: &str, scope: &str, canonical_request: &[u8]) -> String {
-    let hashed = hex::encode(sha256(canonical_request));
-    format!("{ALGORITHM}\n{timestamp}\n{scope}\n{hashed}")
+    let mut hashed = [0u8; 64];
+    // 32 bytes always fit 64 hex digits.
+    let _ = hex::encode_to_slice(sha256(canonical_request), &mut hashed);
+    let hashed = std::str::from_utf8(&hashed).unwrap_or_default();
+    let mut out = String::with_capacity(ALGORITHM.len() + timestamp.len() + scope.len() + 67);
+    for part in [ALGORITHM, "\n", timestamp, "\n", scope, "\n", hashed] {
+        out.push_str(part);
+    }
+    out
 }
 
 /// The signing key of "Derive a signing key": the secret through the scope's date, region and

@@ -80,15 +80,29 @@ pub(crate) fn format_amz_date(t: UnixSeconds) -> String {
     } else {
         time::PrimitiveDateTime::MAX.assume_utc()
     });
-    format!(
-        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
+    // Written on every request verified: digits are pushed, not formatted.
+    let mut out = String::with_capacity(17);
+    match u16::try_from(t.year()).ok().filter(|y| *y <= 9999) {
+        Some(year) => {
+            push_two_digits(&mut out, (year / 100) as u8);
+            push_two_digits(&mut out, (year % 100) as u8);
+        }
+        None => out.push_str(&format!("{:04}", t.year())),
+    }
+    push_two_digits(&mut out, u8::from(t.month()));
+    push_two_digits(&mut out, t.day());
+    out.push('T');
+    for value in [t.hour(), t.minute(), t.second()] {
+        push_two_digits(&mut out, value);
+    }
+    out.push('Z');
+    out
+}
+
+/// Appends `value` (below 100) as two decimal digits.
+fn push_two_digits(out: &mut String, value: u8) {
+    out.push(char::from(b'0' + value / 10));
+    out.push(char::from(b'0' + value % 10));
 }
 
 /// A `SystemTime` as whole seconds, rounded toward the past (so `now` never looks later than it is
@@ -127,6 +141,9 @@ mod tests {
         assert_eq!(t, 1_440_938_160);
         assert_eq!(format_amz_date(t), "20150830T123600Z");
         assert_eq!(format_amz_date(0), "19700101T000000Z");
+        assert_eq!(format_amz_date(-46_374_396_711), "05000615T070809Z");
+        assert_eq!(format_amz_date(i64::MAX), "99991231T235959Z");
+        assert_eq!(format_amz_date(i64::MIN), "-99990101T000000Z");
         assert_eq!(parse_amz_date("20000229T235959Z").map(format_amz_date).as_deref(), Some("20000229T235959Z"));
     }
 

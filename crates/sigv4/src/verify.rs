@@ -48,7 +48,11 @@ impl CredentialScope {
     /// `date/region/service/aws4_request`, the scope line of the string to sign.
     #[must_use]
     pub fn to_scope_string(&self) -> String {
-        format!("{}/{}/{}/aws4_request", self.date, self.region, self.service)
+        let mut out = String::with_capacity(self.date.len() + self.region.len() + self.service.len() + 15);
+        for part in [&self.date, "/", &self.region, "/", &self.service, "/aws4_request"] {
+            out.push_str(part);
+        }
+        out
     }
 }
 
@@ -567,11 +571,21 @@ impl<'r> Claim<'r> {
         let names: Vec<&str> = self.signed_headers.iter().map(String::as_str).collect();
         canonical::canonical_headers_into(&mut out, r.headers, &names);
         out.push(b'\n');
-        out.extend_from_slice(self.signed_headers.join(";").as_bytes());
+        for (i, name) in self.signed_headers.iter().enumerate() {
+            if i > 0 {
+                out.push(b';');
+            }
+            out.extend_from_slice(name.as_bytes());
+        }
         out.push(b'\n');
         match &self.payload {
             PayloadHash::Declared { value, .. } => out.extend_from_slice(value.as_bytes()),
-            PayloadHash::Computed(digest) => out.extend_from_slice(hex::encode(digest).as_bytes()),
+            PayloadHash::Computed(digest) => {
+                let mut hex = [0u8; 64];
+                // 32 bytes always fit 64 hex digits.
+                let _ = hex::encode_to_slice(digest, &mut hex);
+                out.extend_from_slice(&hex);
+            }
         }
         out
     }
