@@ -328,7 +328,11 @@ enum Wire<'m> {
 impl Wire<'_> {
     fn ok(self, request_id: &str, body: String) -> Response {
         match self {
-            Wire::Query(_) => ([("content-type", "text/xml")], body).into_response(),
+            // Named by constants: a header given as text is parsed again on every answer.
+            Wire::Query(_) => {
+                ([(axum::http::header::CONTENT_TYPE, axum::http::HeaderValue::from_static("text/xml"))], body)
+                    .into_response()
+            }
             Wire::Json => ([("content-type", protocol::json::CONTENT_TYPE), ("x-amzn-requestid", request_id)], body)
                 .into_response(),
         }

@@ -341,7 +341,7 @@ fn is_lower_tchar(b: u8) -> bool {
 /// sorted, semicolon-separated list of lowercase request header names"), `host` among them.
 fn parse_signed_headers(list: &str) -> Result<Vec<String>, Malformed> {
     let bad = || Malformed::BadSignedHeaders(echo(list));
-    let mut names: Vec<String> = Vec::new();
+    let mut names: Vec<String> = Vec::with_capacity(list.bytes().filter(|b| *b == b';').count() + 1);
     for name in list.split(';') {
         if name.is_empty() || !name.bytes().all(is_lower_tchar) {
             return Err(bad());
@@ -363,18 +363,20 @@ fn parse_credential(
     timestamp: &str,
     options: &Options,
 ) -> Result<(String, CredentialScope), Sigv4Error> {
-    let parts: Vec<&str> = credential.split('/').collect();
-    let [key, date, region, service, terminator] = parts.as_slice() else {
+    let mut parts = credential.split('/');
+    let (Some(key), Some(date), Some(region), Some(service), Some(terminator), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
+    else {
         return Err(Malformed::BadCredential(echo(credential)).into());
     };
     if key.is_empty() || region.is_empty() || service.is_empty() {
         return Err(Malformed::BadCredential(echo(credential)).into());
     }
-    if *terminator != "aws4_request" {
+    if terminator != "aws4_request" {
         return Err(ScopeMismatch::Terminator(echo(terminator)).into());
     }
     let request_date = timestamp.get(..8).unwrap_or(timestamp);
-    if *date != request_date {
+    if date != request_date {
         return Err(ScopeMismatch::Date {
             scope: echo(date),
             request: request_date.to_owned(),

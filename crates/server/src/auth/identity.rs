@@ -140,6 +140,7 @@ impl Identity {
             Identity::Root { session: Some(session), .. } if session.kind == SessionKind::RootTask => {
                 format!("{}|{}", self.account(), session.access_key_id)
             }
+            Identity::User { user, .. } => [self.account(), "|", &user.arn].concat(),
             _ => format!("{}|{}", self.account(), self.arn()),
         }
     }
