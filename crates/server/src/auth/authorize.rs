@@ -580,3 +580,98 @@ fn deciding_statement(decision: &monban_policy::eval::Decision, policies: &Polic
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use monban_store::PrincipalChange;
+
+    use super::*;
+
+    const ACCOUNT: &str = "123456789012";
+
+    fn caller(user: &Principal) -> Identity {
+        Identity::User {
+            account: ACCOUNT.into(),
+            user: Arc::new(user.clone()),
+            access_key_id: "AKIAALICEEXAMPLE0001".into(),
+            session: None,
+        }
+    }
+
+    /// The commit race, replayed step by step: a boundary is put and committed while the policy
+    /// set computed without it is still cached (the write's invalidation has not run yet), and a
+    /// caller whose row authentication read after the commit names the boundary. The kept set
+    /// must not serve that caller.
+    #[tokio::test]
+    async fn a_kept_policy_set_is_not_used_for_a_caller_whose_row_names_another_boundary() {
+        let server = crate::Server::start(crate::Config::ephemeral(ACCOUNT)).await.unwrap();
+        let state = server.state().clone();
+        let arn = format!("arn:aws:iam::{ACCOUNT}:user/alice");
+        let alice =
+            Principal::new(PrincipalKind::User, "alice", "AIDAALICEEXAMPLE00001", "/", &arn, "2026-12-08T00:00:00Z");
+        state.store.create_principal(ACCOUNT, &alice).await.unwrap();
+        assert!(policy_set(&state, &caller(&alice)).await.unwrap().boundary.is_none());
+
+        let boundary = "arn:aws:iam::aws:policy/ReadOnlyAccess";
+        state.store.change_principal(ACCOUNT, &alice, PrincipalChange::Boundary(Some(boundary.into()))).await.unwrap();
+        let mut bounded = alice.clone();
+        bounded.permissions_boundary = Some(boundary.into());
+        let set = policy_set(&state, &caller(&bounded)).await.unwrap();
+        assert!(set.boundary.is_some(), "the set kept without the boundary served a caller that has one");
+    }
+
+    /// The same race for a role's trust policy: a trust compiled from the old document is not
+    /// used for a role row that holds the new one.
+    #[tokio::test]
+    async fn a_kept_trust_policy_is_not_used_for_a_role_row_with_another_document() {
+        let server = crate::Server::start(crate::Config::ephemeral(ACCOUNT)).await.unwrap();
+        let state = server.state().clone();
+        let document = |sid: &str| {
+            format!(
+                r#"{{"Version": "2012-10-17", "Statement": [{{"Sid": "{sid}", "Effect": "Allow",
+                "Principal": {{"AWS": "arn:aws:iam::{ACCOUNT}:root"}}, "Action": "sts:AssumeRole"}}]}}"#
+            )
+        };
+        let arn = format!("arn:aws:iam::{ACCOUNT}:role/deployer");
+        let mut role =
+            Principal::new(PrincipalKind::Role, "deployer", "AROADEPLOYEREXAMPLE01", "/", &arn, "2026-12-08T00:00:00Z");
+        role.trust_policy = Some(document("Old"));
+        state.store.create_principal(ACCOUNT, &role).await.unwrap();
+        let sid = |policy: &Policy| policy.statements.first().and_then(|s| s.sid.clone());
+        assert_eq!(sid(&trust_policy(&state, &Arc::new(role.clone())).await.unwrap()).as_deref(), Some("Old"));
+
+        let change = PrincipalChange::Trust { policy: document("New"), principal_ids: None };
+        state.store.change_principal(ACCOUNT, &role, change).await.unwrap();
+        role.trust_policy = Some(document("New"));
+        assert_eq!(sid(&trust_policy(&state, &Arc::new(role)).await.unwrap()).as_deref(), Some("New"));
+    }
+
+    /// A caller's context is kept by access key, and used only for the identity records it was
+    /// built from: a caller read again (here, a renamed user signing with the same key) gets its
+    /// own.
+    #[tokio::test]
+    async fn a_kept_caller_context_serves_only_the_identity_it_was_built_from() {
+        let server = crate::Server::start(crate::Config::ephemeral(ACCOUNT)).await.unwrap();
+        let state = server.state().clone();
+        let arn = format!("arn:aws:iam::{ACCOUNT}:user/alice");
+        let alice =
+            Principal::new(PrincipalKind::User, "alice", "AIDAALICEEXAMPLE00001", "/", &arn, "2026-12-08T00:00:00Z");
+        state.store.create_principal(ACCOUNT, &alice).await.unwrap();
+        let facts =
+            context::RequestFacts { epoch_seconds: 0, source_ip: None, region: "us-east-1", secure_transport: false };
+        let username = |caller: &CallerContext| {
+            let context = context::request_context_over(&caller.keys, &facts);
+            context.get("aws:username").map(|v| v.values().join(","))
+        };
+        let first = caller(&alice);
+        let kept = caller_context(&state, &first).await.unwrap();
+        assert_eq!(username(&kept).as_deref(), Some("alice"));
+        assert!(Arc::ptr_eq(&kept, &caller_context(&state, &first).await.unwrap()), "kept for the same identity");
+
+        let mut renamed = alice.clone();
+        renamed.name = "alicia".into();
+        renamed.arn = format!("arn:aws:iam::{ACCOUNT}:user/alicia");
+        let second = caller_context(&state, &caller(&renamed)).await.unwrap();
+        assert_eq!(username(&second).as_deref(), Some("alicia"));
+    }
+}
