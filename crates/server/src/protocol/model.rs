@@ -32,10 +32,14 @@ pub struct Service {
     /// A JSON service's prefix of `X-Amz-Target` (`AWSOrganizationsV20161128`).
     pub target_prefix: Option<String>,
     /// Operations by name.
-    pub operations: HashMap<String, Operation>,
-    /// Shapes by name.
-    pub shapes: HashMap<String, Shape>,
+    pub operations: HashMap<String, Operation, NameHasher>,
+    /// Shapes by name (looked up for every value encoded and decoded).
+    pub shapes: HashMap<String, Shape, NameHasher>,
 }
+
+/// The models' maps hash names with `foldhash`: their keys come from the embedded models, and
+/// SipHash's resistance to chosen keys would only slow every lookup.
+type NameHasher = foldhash::fast::RandomState;
 
 /// An operation's shapes.
 #[derive(Debug, Deserialize)]
@@ -492,14 +496,22 @@ impl Service {
         let Value::Object(object) = value else {
             return Err(ApiError::internal(format!("`{shape_name}` must be an object")));
         };
-        if let Some(unknown) = object.keys().find(|k| !shape.members.iter().any(|m| &m.name == *k)) {
-            return Err(ApiError::internal(format!("`{shape_name}` has no member `{unknown}`")));
-        }
-        for m in &shape.members {
-            if let Some(v) = object.get(&m.name).filter(|v| !v.is_null()) {
-                let tag = m.location_name.as_deref().unwrap_or(&m.name);
-                self.encode_value(&m.shape, tag, v, xml)?;
+        // Each field is matched to its member once (a structure has a few members), then written
+        // in the model's order.
+        let mut present = Vec::with_capacity(object.len());
+        for (name, v) in object {
+            let Some(index) = shape.members.iter().position(|m| &m.name == name) else {
+                return Err(ApiError::internal(format!("`{shape_name}` has no member `{name}`")));
+            };
+            if !v.is_null() {
+                present.push((index, v));
             }
+        }
+        present.sort_unstable_by_key(|(index, _)| *index);
+        for (index, v) in present {
+            let m = &shape.members[index];
+            let tag = m.location_name.as_deref().unwrap_or(&m.name);
+            self.encode_value(&m.shape, tag, v, xml)?;
         }
         Ok(())
     }

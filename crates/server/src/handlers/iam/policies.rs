@@ -129,12 +129,19 @@ pub(super) fn managed_json(p: &ManagedPolicy, boundary_usage: i64, tags: Option<
 
 /// An AWS managed policy as IAM lists it, with how this account uses it.
 pub(super) fn aws_policy_json(p: &managed::AwsPolicy, partition: Partition, usage: PolicyUsage) -> Value {
-    json!({
-        "PolicyName": p.name, "PolicyId": p.id, "Arn": p.arn_in(partition), "Path": p.path,
-        "DefaultVersionId": p.version_id, "AttachmentCount": usage.attachments,
-        "PermissionsBoundaryUsageCount": usage.boundaries,
-        "IsAttachable": true, "CreateDate": p.updated, "UpdateDate": p.updated,
-    })
+    // Listed a hundred at a time: the object is made at its size, not grown field by field.
+    Value::Object(Map::from_iter([
+        ("PolicyName".into(), Value::from(p.name.as_str())),
+        ("PolicyId".into(), Value::from(p.id.as_str())),
+        ("Arn".into(), Value::from(p.arn_in(partition))),
+        ("Path".into(), Value::from(p.path.as_str())),
+        ("DefaultVersionId".into(), Value::from(p.version_id.as_str())),
+        ("AttachmentCount".into(), Value::from(usage.attachments)),
+        ("PermissionsBoundaryUsageCount".into(), Value::from(usage.boundaries)),
+        ("IsAttachable".into(), Value::Bool(true)),
+        ("CreateDate".into(), Value::from(p.updated.as_str())),
+        ("UpdateDate".into(), Value::from(p.updated.as_str())),
+    ]))
 }
 
 pub(super) async fn create_policy(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
@@ -209,11 +216,17 @@ pub(super) async fn list_policies(call: &Call<'_>, input: &Value) -> Result<Valu
     let usage_of = |arn: &str| usage.get(arn).copied().unwrap_or_default();
     let wanted = |arn: &str| !only_attached || usage_of(arn).attachments > 0;
     // The listing is decided first and only its page is turned into JSON.
+    // Small entries (a reference, or an index into `local`): the listing holds every AWS managed
+    // policy and is copied as it grows.
     enum Listed<'a> {
         Aws(&'a managed::AwsPolicy),
-        Local(ManagedPolicy),
+        Local(usize),
     }
-    let mut items = Vec::new();
+    let local = match scope {
+        "AWS" => Vec::new(),
+        _ => call.state.store.list_managed_policies(call.account(), prefix).await?,
+    };
+    let mut items = Vec::with_capacity(local.len() + if scope == "Local" { 0 } else { managed::by_name().len() });
     if scope != "Local" {
         let aws = managed::by_name().iter().filter(|p| {
             // The ARN is made only when attachments are asked about.
@@ -221,13 +234,10 @@ pub(super) async fn list_policies(call: &Call<'_>, input: &Value) -> Result<Valu
         });
         items.extend(aws.map(|p| Listed::Aws(p)));
     }
-    if scope != "AWS" {
-        let local = call.state.store.list_managed_policies(call.account(), prefix).await?;
-        items.extend(local.into_iter().filter(|p| wanted(&p.arn)).map(Listed::Local));
-    }
+    items.extend(local.iter().enumerate().filter(|(_, p)| wanted(&p.arn)).map(|(i, _)| Listed::Local(i)));
     Ok(paginate_with(input, items, "Policies", |item| match item {
         Listed::Aws(p) => aws_policy_json(p, call.partition(), usage_of(&p.arn_in(call.partition()))),
-        Listed::Local(p) => managed_json(&p, usage_of(&p.arn).boundaries, None),
+        Listed::Local(i) => managed_json(&local[i], usage_of(&local[i].arn).boundaries, None),
     }))
 }
 
