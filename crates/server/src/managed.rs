@@ -97,10 +97,11 @@ pub fn get(arn: &str, partition: Partition) -> Option<&'static AwsPolicy> {
 
 impl AwsPolicy {
     /// Its ARN in `partition`.
-    pub fn arn_in(&self, partition: Partition) -> String {
+    pub fn arn_in(&self, partition: Partition) -> std::borrow::Cow<'_, str> {
         match partition {
-            Partition::Aws => self.arn.clone(),
-            other => self.arn.replacen("arn:aws:", &format!("arn:{other}:"), 1),
+            // Listings look every policy's ARN up: in `aws`, the stored one is it.
+            Partition::Aws => std::borrow::Cow::Borrowed(&self.arn),
+            other => std::borrow::Cow::Owned(self.arn.replacen("arn:aws:", &format!("arn:{other}:"), 1)),
         }
     }
 }

@@ -133,7 +133,7 @@ pub(super) fn aws_policy_json(p: &managed::AwsPolicy, partition: Partition, usag
     Value::Object(Map::from_iter([
         ("PolicyName".into(), Value::from(p.name.as_str())),
         ("PolicyId".into(), Value::from(p.id.as_str())),
-        ("Arn".into(), Value::from(p.arn_in(partition))),
+        ("Arn".into(), Value::from(p.arn_in(partition).into_owned())),
         ("Path".into(), Value::from(p.path.as_str())),
         ("DefaultVersionId".into(), Value::from(p.version_id.as_str())),
         ("AttachmentCount".into(), Value::from(usage.attachments)),
