@@ -16,7 +16,6 @@
 //! - a context value of the wrong type (not a number for `Numeric...`, not an IP for `IpAddress`)
 //!   satisfies neither a positive nor a negated operator.
 
-use std::fmt::Write as _;
 use std::net::IpAddr;
 
 use base64::Engine as _;
@@ -404,32 +403,11 @@ pub fn format_date(epoch_seconds: i64) -> String {
     } else {
         time::PrimitiveDateTime::MAX.assume_utc()
     });
-    // One allocation and no formatting machinery: every request's `aws:CurrentTime` is written
+    // A format described once, at compile time: every request's `aws:CurrentTime` is written
     // here.
-    let mut out = String::with_capacity(21);
-    match u16::try_from(t.year()).ok().filter(|y| *y <= 9999) {
-        Some(year) => {
-            push_two_digits(&mut out, (year / 100) as u8);
-            push_two_digits(&mut out, (year % 100) as u8);
-        }
-        None => {
-            let _ = write!(out, "{:04}", t.year());
-        }
-    }
-    for (separator, value) in
-        [('-', u8::from(t.month())), ('-', t.day()), ('T', t.hour()), (':', t.minute()), (':', t.second())]
-    {
-        out.push(separator);
-        push_two_digits(&mut out, value);
-    }
-    out.push('Z');
-    out
-}
-
-/// Appends `value` (below 100) as two decimal digits.
-fn push_two_digits(out: &mut String, value: u8) {
-    out.push(char::from(b'0' + value / 10));
-    out.push(char::from(b'0' + value % 10));
+    const ISO8601: &[time::format_description::BorrowedFormatItem<'_>] =
+        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+    t.format(ISO8601).unwrap_or_default()
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date, if it is one.

@@ -598,18 +598,24 @@ mod tests {
         }
     }
 
-    /// The commit race, replayed step by step: a boundary is put and committed while the policy
-    /// set computed without it is still cached (the write's invalidation has not run yet), and a
-    /// caller whose row authentication read after the commit names the boundary. The kept set
-    /// must not serve that caller.
-    #[tokio::test]
-    async fn a_kept_policy_set_is_not_used_for_a_caller_whose_row_names_another_boundary() {
+    /// A running server's state (the server is returned to keep it running) with user `alice`.
+    async fn server_with_alice() -> (crate::Server, State, Principal) {
         let server = crate::Server::start(crate::Config::ephemeral(ACCOUNT)).await.unwrap();
         let state = server.state().clone();
         let arn = format!("arn:aws:iam::{ACCOUNT}:user/alice");
         let alice =
             Principal::new(PrincipalKind::User, "alice", "AIDAALICEEXAMPLE00001", "/", &arn, "2026-12-08T00:00:00Z");
         state.store.create_principal(ACCOUNT, &alice).await.unwrap();
+        (server, state, alice)
+    }
+
+    /// The commit race, replayed step by step: a boundary is put and committed while the policy
+    /// set computed without it is still cached (the write's invalidation has not run yet), and a
+    /// caller whose row authentication read after the commit names the boundary. The kept set
+    /// must not serve that caller.
+    #[tokio::test]
+    async fn a_kept_policy_set_is_not_used_for_a_caller_whose_row_names_another_boundary() {
+        let (_server, state, alice) = server_with_alice().await;
         assert!(policy_set(&state, &caller(&alice)).await.unwrap().boundary.is_none());
 
         let boundary = "arn:aws:iam::aws:policy/ReadOnlyAccess";
@@ -651,12 +657,7 @@ mod tests {
     /// own.
     #[tokio::test]
     async fn a_kept_caller_context_serves_only_the_identity_it_was_built_from() {
-        let server = crate::Server::start(crate::Config::ephemeral(ACCOUNT)).await.unwrap();
-        let state = server.state().clone();
-        let arn = format!("arn:aws:iam::{ACCOUNT}:user/alice");
-        let alice =
-            Principal::new(PrincipalKind::User, "alice", "AIDAALICEEXAMPLE00001", "/", &arn, "2026-12-08T00:00:00Z");
-        state.store.create_principal(ACCOUNT, &alice).await.unwrap();
+        let (_server, state, alice) = server_with_alice().await;
         let facts =
             context::RequestFacts { epoch_seconds: 0, source_ip: None, region: "us-east-1", secure_transport: false };
         let username = |caller: &CallerContext| {
