@@ -142,25 +142,33 @@ pub(crate) fn principal_json(p: &Principal, tags: Option<&[Tag]>) -> Value {
         Group => "GroupId",
         Role => "RoleId",
     };
-    let mut v = json!({"Path": p.path, name_key: p.name, id_key: p.id, "Arn": p.arn, "CreateDate": p.created});
+    // Made at its size (GetUser answers it on every call), not grown field by field.
+    let mut v = Map::with_capacity(10);
+    for (key, value) in
+        [("Path", &p.path), (name_key, &p.name), (id_key, &p.id), ("Arn", &p.arn), ("CreateDate", &p.created)]
+    {
+        v.insert(key.into(), Value::from(value.as_str()));
+    }
     if p.kind == Role {
         if let Some(trust) = &p.trust_policy {
-            v["AssumeRolePolicyDocument"] = Value::String(trust.clone());
+            v.insert("AssumeRolePolicyDocument".into(), Value::from(trust.as_str()));
         }
         if let Some(d) = &p.description {
-            v["Description"] = Value::String(d.clone());
+            v.insert("Description".into(), Value::from(d.as_str()));
         }
-        v["MaxSessionDuration"] = json!(p.max_session_duration.unwrap_or(3600));
+        v.insert("MaxSessionDuration".into(), Value::from(p.max_session_duration.unwrap_or(3600)));
     }
     // The only value of the model's enum (IAM API Reference, "AttachedPermissionsBoundary").
     if let Some(b) = &p.permissions_boundary {
-        v["PermissionsBoundary"] =
-            json!({"PermissionsBoundaryType": "PermissionsBoundaryPolicy", "PermissionsBoundaryArn": b});
+        v.insert(
+            "PermissionsBoundary".into(),
+            json!({"PermissionsBoundaryType": "PermissionsBoundaryPolicy", "PermissionsBoundaryArn": b}),
+        );
     }
     if let Some(tags) = tags.filter(|t| !t.is_empty()) {
-        v["Tags"] = tags_json(tags);
+        v.insert("Tags".into(), tags_json(tags));
     }
-    v
+    Value::Object(v)
 }
 
 fn member_names(kind: PrincipalKind) -> (&'static str, &'static str) {

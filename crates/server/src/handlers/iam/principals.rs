@@ -54,8 +54,8 @@ pub(super) async fn create_principal(
 
 pub(super) async fn get_user(call: &Call<'_>, input: &Value) -> Result<Value, ApiError> {
     let name = match (optional(input, "UserName"), call.identity()) {
-        (Some(name), _) => name.to_string(),
-        (None, Identity::User { user, .. }) => user.name.clone(),
+        (Some(name), _) => name,
+        (None, Identity::User { user, .. }) => user.name.as_str(),
         (None, Identity::Root { account, .. }) => {
             // GetUser without a name, called by root, describes the root user.
             return Ok(json!({"User": {"Path": "/", "UserName": account, "UserId": account,
@@ -65,7 +65,7 @@ pub(super) async fn get_user(call: &Call<'_>, input: &Value) -> Result<Value, Ap
             return Err(ApiError::validation("Must specify userName when calling with non-User credentials"));
         }
     };
-    get_principal(call, IamOperation::GetUser, User, &json!({"UserName": name})).await
+    describe_principal(call, IamOperation::GetUser, User, name).await
 }
 
 pub(super) async fn get_principal(
@@ -75,7 +75,16 @@ pub(super) async fn get_principal(
     input: &Value,
 ) -> Result<Value, ApiError> {
     let (name_key, _) = member_names(kind);
-    let name = text(input, name_key);
+    describe_principal(call, op, kind, text(input, name_key)).await
+}
+
+/// GetUser's and GetRole's answer: the principal with its tags (and a role's last use).
+async fn describe_principal(
+    call: &Call<'_>,
+    op: IamOperation,
+    kind: PrincipalKind,
+    name: &str,
+) -> Result<Value, ApiError> {
     let existing = on_principal(call, kind, name, op.action(), |a| a).await?;
     let p = current_trust(call, existing.ok_or_else(|| not_found(kind, name))?).await?;
     let tags: Vec<Tag> = crate::auth::principal_tags(call.state, call.account(), kind, name)
