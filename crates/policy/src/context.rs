@@ -144,8 +144,6 @@ pub fn principal_context(principal: &Principal<'_>) -> PrincipalContext {
             single("aws:principalorgpaths", path);
         }
     }
-    single("aws:viaawsservice", "false");
-    single("aws:principalisawsservice", "false");
     // Temporary credentials: when they were issued, and whether MFA was used.
     let mut mfa_authenticated_at = None;
     let mut session = |token_issued: &str, mfa_at: Option<i64>| {
@@ -182,6 +180,7 @@ pub fn principal_context(principal: &Principal<'_>) -> PrincipalContext {
         let keys = ContextValue::multi(principal.tags.iter().map(|(k, _)| k.as_str()));
         context.insert_static("aws:principaltagkeys", keys);
     }
+    add_not_via_service(&mut context);
     PrincipalContext { keys: Arc::new(context), mfa_authenticated_at }
 }
 
@@ -396,6 +395,9 @@ mod tests {
         assert_eq!(value(&context, "aws:PrincipalOrgPaths"), Some(vec!["o-abc/r-1/ou-1/"]));
     }
 
+    /// `aws:MultiFactorAuthAge` is the seconds since the credentials were authenticated with MFA
+    /// (IAM User Guide, "AWS global condition context keys", aws:MultiFactorAuthAge): counted to
+    /// each request, however long ago the principal's keys were built.
     #[test]
     fn a_principals_keys_are_built_once_and_each_request_counts_its_own_mfa_age() {
         let session = Principal {

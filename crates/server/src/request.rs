@@ -234,7 +234,7 @@ async fn federated(
     };
     let (response, output, error) = match result {
         Ok(output) => match model.encode(action, shapes, &output, request_id) {
-            Ok(xml) => (([("content-type", "text/xml")], xml).into_response(), Some(output), None),
+            Ok(xml) => ((protocol::XML, xml).into_response(), Some(output), None),
             Err(e) => (error_response(&model.namespace, request_id, &e), None, Some(e)),
         },
         Err(e) => (error_response(&model.namespace, request_id, &e), None, Some(e)),
@@ -328,11 +328,7 @@ enum Wire<'m> {
 impl Wire<'_> {
     fn ok(self, request_id: &str, body: String) -> Response {
         match self {
-            // Named by constants: a header given as text is parsed again on every answer.
-            Wire::Query(_) => {
-                ([(axum::http::header::CONTENT_TYPE, axum::http::HeaderValue::from_static("text/xml"))], body)
-                    .into_response()
-            }
+            Wire::Query(_) => (protocol::XML, body).into_response(),
             Wire::Json => ([("content-type", protocol::json::CONTENT_TYPE), ("x-amzn-requestid", request_id)], body)
                 .into_response(),
         }

@@ -621,8 +621,6 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    /// Every markup character is written as its entity, wherever it stands; the rest, multi-byte
-    /// characters included, is copied as it is.
     /// Java's `\w`, `\d` and `\s` are ASCII (java.util.regex.Pattern, "Predefined character
     /// classes"): IAM refuses a user named `José`.
     #[test]
@@ -640,6 +638,8 @@ mod tests {
         assert_eq!(ascii_classes("\\d{12}\\.\\s"), "[[:digit:]]{12}\\.[[:space:]]");
     }
 
+    /// Every markup character is written as its entity, wherever it stands; the rest, multi-byte
+    /// characters included, is copied as it is.
     #[test]
     fn text_is_escaped_for_xml() {
         assert_eq!(escape("plain"), "plain");
